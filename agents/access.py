@@ -1,0 +1,50 @@
+"""Which agent the logged-in user is working as: from the session, checked on every request.
+
+An agent is never taken from a URL; other agents' objects are simply not reachable.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from .models import Agent
+
+SESSION_KEY = "current_agent_id"
+
+
+def agents_of(user):
+    return Agent.objects.filter(user=user).order_by("id")
+
+
+def current_agent(request):
+    """The agent chosen in this session if it still belongs to the user, else the user's first one."""
+    agents = list(agents_of(request.user))
+    chosen = request.session.get(SESSION_KEY)
+    agent = next((a for a in agents if a.id == chosen), agents[0] if agents else None)
+    if agent is not None and chosen != agent.id:
+        request.session[SESSION_KEY] = agent.id
+    request.user_agents = agents
+    return agent
+
+
+def choose_agent(request, agent_id):
+    """Make `agent_id` the session's agent if it is one of the user's; return whether it was."""
+    if agents_of(request.user).filter(id=agent_id).exists():
+        request.session[SESSION_KEY] = agent_id
+        return True
+    return False
+
+
+def agent_required(view):
+    """Log-in required, and `request.agent` set to the user's current agent (or a help page)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        request.agent = current_agent(request)
+        if request.agent is None:
+            return render(request, "agents/no_agent.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,69 @@
+from django import forms
+from django.contrib import admin
+
+from . import provisioning, tables
+from .models import Agent
+
+
+class AgentCreationForm(forms.ModelForm):
+    class Meta:
+        model = Agent
+        fields = ("name", "user")
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ("agent_prefix", "name", "user", "created_by", "created_at", "table_status", "row_counts")
+    list_select_related = ("user", "created_by")
+    search_fields = ("agent_prefix", "name", "user__email")
+    readonly_fields = ("agent_prefix", "created_by", "created_at", "table_version", "database", "table_status", "row_counts")
+    fields = ("name", "user") + readonly_fields
+    autocomplete_fields = ("user",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = AgentCreationForm
+            kwargs["fields"] = AgentCreationForm.Meta.fields
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return AgentCreationForm.Meta.fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = provisioning.create_agent(created_by=request.user, user=obj.user, name=obj.name)
+        # The admin goes on with this instance (messages, redirect): make it the created agent.
+        obj.__dict__.update(created.__dict__)
+        obj._state.adding = False
+
+    def delete_view(self, request, object_id, extra_context=None):
+        agent = self.get_object(request, object_id)
+        if agent is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "agent_table_names": tables.table_names(agent.agent_prefix),
+                "agent_row_counts": {
+                    suffix.replace("_", " "): count for suffix, count in provisioning.row_counts(agent).items()
+                },
+            }
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.display(description="Tables")
+    def table_status(self, obj):
+        present = len(provisioning.existing_tables([obj])[obj.id])
+        expected = len(tables.TABLES)
+        if present == expected:
+            return f"ok (version {obj.table_version})"
+        return f"{present} of {expected} present"
+
+    @admin.display(description="Rows")
+    def row_counts(self, obj):
+        counts = provisioning.row_counts(obj)
+        if not counts:
+            return "-"
+        return ", ".join(f"{suffix.replace('_', ' ')}: {count}" for suffix, count in counts.items())

@@ -1,0 +1,85 @@
+"""Demo data for `make run`: an admin, a seller with an agent, a WhatsApp number and a few chats."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from agents import tables
+from agents.models import Agent
+from agents.provisioning import create_agent
+from whatsapp.configuration import save_configuration
+
+ADMIN = ("admin@example.com", "Ada Admin", "admin-demo-password")
+SELLER = ("agent@example.com", "Sam Seller", "agent-demo-password")
+DEMO_PHONE_NUMBER_ID = "100000000000001"
+
+CHATS = [
+    ("Maria Silva", "+5511987654321", [
+        ("inbound", "Hi! Do you still have the blue ceramic mugs?", 190),
+        ("outbound", "Hello Maria! Yes, we have 12 left. They are $8 each.", 185),
+        ("inbound", "Great, I'd like 4 please. Can you deliver to Rua Augusta 500?", 180),
+    ]),
+    ("John Carter", "+14155550123", [
+        ("inbound", "Is the shop open on Sunday?", 60 * 26),
+        ("outbound", "We open 10:00-16:00 on Sundays.", 60 * 25),
+    ]),
+    ("Aisha Bello", "+2348031234567", [
+        ("inbound", "Good morning, what sizes does the linen shirt come in?", 12),
+    ]),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo users, an agent, a WhatsApp sandbox number and sample conversations (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            admin = self.user(*ADMIN, role=Role.SUPER_ADMIN)
+            seller = self.user(*SELLER, role=Role.AGENT)
+            agent = Agent.objects.filter(user=seller).first() or create_agent(
+                created_by=admin, user=seller, name="Demo Shop"
+            )
+            save_configuration(
+                user=seller,
+                whatsapp_number="+15550100001",
+                phone_number_id=DEMO_PHONE_NUMBER_ID,
+                business_account_id="200000000000001",
+                access_token="sandbox-access-token",
+            )
+            self.chats(agent)
+        self.stdout.write("Demo data ready.")
+
+    def user(self, email, name, password, role):
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, name=name, password=password, role=role)
+        return user
+
+    def chats(self, agent):
+        t = tables.for_agent(agent)
+        if t.Customer.objects.exists():
+            return
+        now = timezone.now()
+        for name, phone, messages in CHATS:
+            customer = t.Customer.objects.create(name=name, phone=phone)
+            for direction, text, minutes_ago in messages:
+                t.Message.objects.create(
+                    customer=customer,
+                    message=text,
+                    direction=direction,
+                    timestamp=now - timedelta(minutes=minutes_ago),
+                    is_read=direction == "outbound",
+                    status="read" if direction == "outbound" else None,
+                )
+            last = now - timedelta(minutes=messages[-1][2])
+            unread = sum(1 for direction, *_ in messages if direction == "inbound")
+            t.Customer.objects.filter(pk=customer.pk).update(last_message_at=last, unread_count=unread)
+        maria = t.Customer.objects.get(phone="+5511987654321")
+        order = t.Order.objects.create(
+            customer=maria, status="confirmed", total_amount=Decimal("32.00"), shipping_address="Rua Augusta 500"
+        )
+        t.OrderItem.objects.create(order=order, name="Blue ceramic mug", quantity=4, price=Decimal("8.00"), total=Decimal("32.00"))

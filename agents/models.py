@@ -1,0 +1,43 @@
+"""The Agent: a seller's account, whose customers, messages and orders live in its own tables."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+
+class Agent(models.Model):
+    """A row of the contract's `agents` table.
+
+    Beside the contract's columns: `name` (shown in the dashboard), `table_version` (the version of
+    the agent's four tables, 0 while they do not exist) and `database` (the database alias that holds
+    them). Create agents with `agents.provisioning.create_agent`, never with a bare save().
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    agent_prefix = models.CharField(max_length=32, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_column="user_id",
+        related_name="agents",
+        help_text="The user who works this agent's inbox. Empty for a system agent.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        db_column="created_by",
+        related_name="created_agents",
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    name = models.CharField(max_length=120, blank=True, help_text="Business name shown in the dashboard.")
+    table_version = models.PositiveIntegerField(default=0, editable=False)
+    database = models.CharField(max_length=64, default="default", editable=False)
+
+    class Meta:
+        db_table = "agents"
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name or self.agent_prefix

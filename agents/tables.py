@@ -1,0 +1,381 @@
+"""Per-agent model classes (Customer, Message, Order, OrderItem) generated at runtime.
+
+`for_agent(agent)` is the way in: it builds an agent's four classes once per process, in a private
+app registry, and keeps them in a bounded least-recently-used cache (DESIGN.md says why).
+The table schema is declared here once, version by version: provisioning creates the current
+version from it and `upgrade_agent_tables` adds each later version's columns to older tables.
+"""
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.apps import AppConfig
+from django.apps.registry import Apps
+from django.conf import settings
+from django.db import models
+
+from .fields import SerialAutoField, UTCDateTimeField, UTCNow
+
+APP_LABEL = "agent_tables"
+PREFIX_PATTERN = re.compile(r"agt_[0-9]+")
+
+DIRECTIONS = ("inbound", "outbound")
+MEDIA_TYPES = ("none", "image", "video", "audio", "document", "sticker")
+ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded")
+DELIVERY_STATUSES = ("queued", "sent", "delivered", "read", "failed")
+
+
+class InvalidAgentPrefix(ValueError):
+    pass
+
+
+def validate_prefix(prefix):
+    """Return `prefix` if it is a safe table-name prefix (`agt_<digits>`); raise otherwise.
+
+    The prefix is the only request-independent string that ever becomes an SQL identifier.
+    """
+    if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
+        raise InvalidAgentPrefix(f"invalid agent prefix {prefix!r}: expected agt_<digits>")
+    return prefix
+
+
+# Behaviour shared by every agent's classes. Fields are declared per version below.
+
+
+class CustomerQuerySet(models.QuerySet):
+    def with_messages(self):
+        return self.filter(last_message_at__isnull=False)
+
+
+class MessageQuerySet(models.QuerySet):
+    def inbound(self):
+        return self.filter(direction="inbound")
+
+    def outbound(self):
+        return self.filter(direction="outbound")
+
+    def unread(self):
+        return self.filter(direction="inbound", is_read=False)
+
+
+class OrderQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=("delivered", "cancelled", "refunded"))
+
+
+class CustomerBase(models.Model):
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.name} ({self.phone})"
+
+
+class MessageBase(models.Model):
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.direction} #{self.pk}: {self.message[:40]}"
+
+
+class OrderBase(models.Model):
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"Order #{self.pk}"
+
+
+class OrderItemBase(models.Model):
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.quantity} x {self.name}"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One agent table: its model name, table suffix, base class, and what each version adds."""
+
+    model_name: str
+    suffix: str
+    base: type
+    columns: object  # (agent_id, prefix) -> [(since_version, column name, Field)]
+    extras: object  # (prefix) -> [(since_version, Index or Constraint)]
+
+
+def _customer_columns(agent_id, prefix):
+    return [
+        (1, "id", SerialAutoField(primary_key=True)),
+        (1, "agent_id", models.BigIntegerField(db_default=agent_id)),
+        (1, "name", models.TextField()),
+        (1, "phone", models.TextField(unique=True)),
+        (1, "profile_image_url", models.TextField(null=True, blank=True)),
+        (1, "created_at", UTCDateTimeField(db_default=UTCNow())),
+        # Version 2: what the product needs beside the contract (docs/schema.md).
+        (2, "wa_user_id", models.TextField(null=True, blank=True)),
+        (2, "last_message_at", UTCDateTimeField(null=True, blank=True)),
+        (2, "unread_count", models.IntegerField(null=True, db_default=0)),
+    ]
+
+
+def _customer_extras(prefix):
+    return [
+        (1, models.Index(fields=["-created_at"], name=f"{prefix}_cust_created")),
+        (2, models.UniqueConstraint(
+            fields=["wa_user_id"], condition=models.Q(wa_user_id__isnull=False), name=f"{prefix}_cust_wa_user_id"
+        )),
+        (2, models.Index(fields=["-last_message_at", "-id"], name=f"{prefix}_cust_activity")),
+    ]
+
+
+def _message_columns(agent_id, prefix):
+    return [
+        (1, "id", SerialAutoField(primary_key=True)),
+        (1, "customer", models.ForeignKey(
+            "Customer", on_delete=models.DB_CASCADE, db_column="customer_id", db_index=False,
+            related_name="messages",
+        )),
+        (1, "message", models.TextField()),
+        (1, "direction", models.CharField(max_length=8, choices=[(d, d) for d in DIRECTIONS])),
+        (1, "timestamp", UTCDateTimeField(db_default=UTCNow())),
+        (1, "is_read", models.BooleanField(db_default=False)),
+        (1, "media_type", models.CharField(
+            max_length=16, choices=[(m, m) for m in MEDIA_TYPES], db_default="none"
+        )),
+        (1, "media_url", models.TextField(null=True, blank=True)),
+        (1, "caption", models.TextField(null=True, blank=True)),
+        # Version 2: WhatsApp identity, delivery state and the structured payload of each message.
+        (2, "wamid", models.TextField(null=True, blank=True)),
+        (2, "wa_type", models.CharField(max_length=32, null=True, blank=True)),
+        (2, "payload", models.JSONField(null=True, blank=True)),
+        (2, "context_wamid", models.TextField(null=True, blank=True)),
+        (2, "status", models.CharField(
+            max_length=16, null=True, blank=True, choices=[(s, s) for s in DELIVERY_STATUSES]
+        )),
+        (2, "status_at", UTCDateTimeField(null=True, blank=True)),
+        (2, "error_code", models.IntegerField(null=True, blank=True)),
+        (2, "error_title", models.TextField(null=True, blank=True)),
+        (2, "error_detail", models.TextField(null=True, blank=True)),
+        (2, "media_id", models.TextField(null=True, blank=True)),
+        (2, "media_mime_type", models.TextField(null=True, blank=True)),
+        (2, "idempotency_key", models.TextField(null=True, blank=True)),
+        (2, "sent_by", models.UUIDField(null=True, blank=True)),
+    ]
+
+
+def _message_extras(prefix):
+    return [
+        (1, models.CheckConstraint(
+            condition=models.Q(direction__in=DIRECTIONS), name=f"{prefix}_msg_direction"
+        )),
+        (1, models.CheckConstraint(
+            condition=models.Q(media_type__in=MEDIA_TYPES), name=f"{prefix}_msg_media_type"
+        )),
+        (1, models.Index(fields=["customer", "-timestamp", "-id"], name=f"{prefix}_msg_thread")),
+        (2, models.UniqueConstraint(
+            fields=["wamid"], condition=models.Q(wamid__isnull=False), name=f"{prefix}_msg_wamid"
+        )),
+        (2, models.UniqueConstraint(
+            fields=["idempotency_key"], condition=models.Q(idempotency_key__isnull=False),
+            name=f"{prefix}_msg_idempotency",
+        )),
+        (2, models.Index(
+            fields=["customer"], condition=models.Q(direction="inbound", is_read=False),
+            name=f"{prefix}_msg_unread",
+        )),
+    ]
+
+
+def _order_columns(agent_id, prefix):
+    return [
+        (1, "id", SerialAutoField(primary_key=True)),
+        # Orders outlive nothing: a customer with orders cannot be deleted (NO ACTION in the database).
+        (1, "customer", models.ForeignKey(
+            "Customer", on_delete=models.DO_NOTHING, db_column="customer_id", related_name="orders"
+        )),
+        (1, "total_amount", models.DecimalField(max_digits=14, decimal_places=2, db_default=0)),
+        (1, "status", models.CharField(
+            max_length=16, choices=[(s, s) for s in ORDER_STATUSES], db_default="pending"
+        )),
+        (1, "notes", models.TextField(null=True, blank=True)),
+        (1, "shipping_address", models.TextField(null=True, blank=True)),
+        (1, "created_at", UTCDateTimeField(db_default=UTCNow())),
+        (1, "updated_at", UTCDateTimeField(db_default=UTCNow())),
+    ]
+
+
+def _order_extras(prefix):
+    return [
+        (1, models.CheckConstraint(
+            condition=models.Q(status__in=ORDER_STATUSES), name=f"{prefix}_order_status"
+        )),
+        (1, models.Index(fields=["-created_at"], name=f"{prefix}_order_created")),
+    ]
+
+
+def _item_columns(agent_id, prefix):
+    return [
+        (1, "id", SerialAutoField(primary_key=True)),
+        (1, "order", models.ForeignKey(
+            "Order", on_delete=models.DB_CASCADE, db_column="order_id", related_name="items"
+        )),
+        (1, "name", models.TextField()),
+        (1, "quantity", models.IntegerField(db_default=1)),
+        (1, "price", models.DecimalField(max_digits=14, decimal_places=2, db_default=0)),
+        # Filled with quantity x price by a trigger when an INSERT leaves it out (see provisioning).
+        (1, "total", models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)),
+        (1, "created_at", UTCDateTimeField(db_default=UTCNow())),
+    ]
+
+
+def _item_extras(prefix):
+    return [
+        (1, models.CheckConstraint(condition=models.Q(quantity__gt=0), name=f"{prefix}_item_quantity")),
+        (1, models.CheckConstraint(condition=models.Q(price__gte=0), name=f"{prefix}_item_price")),
+    ]
+
+
+# In dependency order: a table comes after the tables it references.
+TABLES = (
+    TableSpec("Customer", "customers", CustomerBase, _customer_columns, _customer_extras),
+    TableSpec("Message", "messages", MessageBase, _message_columns, _message_extras),
+    TableSpec("Order", "orders", OrderBase, _order_columns, _order_extras),
+    TableSpec("OrderItem", "orders_items", OrderItemBase, _item_columns, _item_extras),
+)
+
+CURRENT_VERSION = max(
+    since
+    for spec in TABLES
+    for since, *_ in spec.columns(0, "agt_0") + spec.extras("agt_0")
+)
+
+
+def table_names(prefix):
+    validate_prefix(prefix)
+    return [f"{prefix}_{spec.suffix}" for spec in TABLES]
+
+
+@dataclass(frozen=True)
+class AgentTables:
+    """An agent's four model classes, and where they live."""
+
+    agent_id: int
+    prefix: str
+    database: str
+    Customer: type
+    Message: type
+    Order: type
+    OrderItem: type
+
+    @property
+    def models(self):
+        return (self.Customer, self.Message, self.Order, self.OrderItem)
+
+
+def _registry():
+    config = AppConfig("agents", __import__("agents"))
+    config.label = APP_LABEL
+    return Apps([config])
+
+
+def build(agent_id, prefix, *, database="default", version=None, managed=False):
+    """Build an agent's classes as of `version` (current by default) in a new private registry.
+
+    `managed=True` gives the twin that provisioning hands to the schema editor.
+    """
+    validate_prefix(prefix)
+    version = CURRENT_VERSION if version is None else version
+    registry = _registry()
+    classes = {}
+    for spec in TABLES:
+        attrs = {
+            name: field
+            for since, name, field in spec.columns(agent_id, prefix)
+            if since <= version
+        }
+        extras = [extra for since, extra in spec.extras(prefix) if since <= version]
+        meta = type("Meta", (), {
+            "apps": registry,
+            "app_label": APP_LABEL,
+            "db_table": f"{prefix}_{spec.suffix}",
+            "managed": managed,
+            "indexes": [e for e in extras if isinstance(e, models.Index)],
+            "constraints": [e for e in extras if not isinstance(e, models.Index)],
+        })
+        attrs.update({
+            "__module__": __name__,
+            "Meta": meta,
+            "agent_id_value": agent_id,
+            "agent_database": database,
+        })
+        classes[spec.model_name] = type(spec.model_name, (spec.base,), attrs)
+    return AgentTables(agent_id=agent_id, prefix=prefix, database=database, **classes)
+
+
+def version_extras(prefix, version):
+    """The fields, indexes and constraints that `version` adds, per table: {suffix: ([fields], [extras])}."""
+    return {
+        spec.suffix: (
+            [name for since, name, _ in spec.columns(0, prefix) if since == version],
+            [extra for since, extra in spec.extras(prefix) if since == version],
+        )
+        for spec in TABLES
+    }
+
+
+class _TableCache:
+    """A thread-safe LRU of AgentTables keyed by (agent id, prefix, database)."""
+
+    def __init__(self):
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            tables = self._entries.get(key)
+            if tables is not None:
+                self._entries.move_to_end(key)
+            return tables
+
+    def put(self, key, tables):
+        with self._lock:
+            self._entries[key] = tables
+            self._entries.move_to_end(key)
+            while len(self._entries) > settings.AGENT_TABLES_CACHE_SIZE:
+                self._entries.popitem(last=False)
+
+    def discard(self, agent_id):
+        with self._lock:
+            for key in [key for key in self._entries if key[0] == agent_id]:
+                del self._entries[key]
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self):
+        return len(self._entries)
+
+
+cache = _TableCache()
+
+
+def for_agent(agent):
+    """The agent's model classes (built on first use, then reused), routed to the agent's database."""
+    key = (agent.id, agent.agent_prefix, agent.database)
+    tables = cache.get(key)
+    if tables is None:
+        tables = build(agent.id, agent.agent_prefix, database=agent.database)
+        cache.put(key, tables)
+    return tables

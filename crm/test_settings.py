@@ -1,0 +1,16 @@
+"""Settings for the test suite: the production settings with test secrets and an in-process task runner."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the-suite-0123456789")
+os.environ.setdefault("WHATSAPP_APP_SECRET", "test-app-secret")
+os.environ.setdefault("WHATSAPP_VERIFY_TOKEN", "test-verify-token")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=")
+
+from crm.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,51 @@
+"""Start-up refuses insecure production settings; tests never leave this machine."""
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+PRODUCTION_SECRETS = {
+    "SECRET_KEY": "x" * 60,
+    "WHATSAPP_APP_SECRET": "app-secret-from-meta",
+    "WHATSAPP_VERIFY_TOKEN": "verify-token",
+    "FIELD_ENCRYPTION_KEYS": "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=",
+}
+
+
+def start(env):
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        env={"DJANGO_SETTINGS_MODULE": "crm.settings", "PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_SECRETS))
+def test_production_refuses_to_start_without_each_secret(missing):
+    env = {name: value for name, value in PRODUCTION_SECRETS.items() if name != missing}
+    result = start({"DEBUG": "false", **env})
+    assert result.returncode != 0
+    assert "Refusing to start with DEBUG off" in result.stderr and missing in result.stderr
+
+
+def test_production_refuses_the_development_secret_key():
+    result = start({**PRODUCTION_SECRETS, "SECRET_KEY": "development-only-secret-key-do-not-use-in-production"})
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_production_starts_with_every_secret_set():
+    result = start(PRODUCTION_SECRETS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "started"
+
+
+def test_development_starts_with_no_secrets():
+    assert start({"DEBUG": "true"}).returncode == 0
+
+
+def test_tests_cannot_reach_the_internet():
+    with pytest.raises(OSError, match="tests may not reach"):
+        socket.create_connection(("192.0.2.1", 80), timeout=1)

@@ -150,10 +150,12 @@ def upgrade_agent_tables(agent):
                 break
             version = current + 1
             twin = tables.build(agent.id, prefix, database=agent.database, version=version, managed=True)
-            added = tables.version_extras(prefix, version)
             with _schema_editor(connection) as editor:
-                for spec, model in zip(tables.TABLES, twin.models):
-                    field_names, extras = added[spec.suffix]
+                for spec, change, field_names, extras in tables.version_changes(prefix, version):
+                    model = twin.classes[spec.model_name]
+                    if change == "create":
+                        editor.create_model(model)
+                        continue
                     for name in field_names:
                         _add_column(editor, model, model._meta.get_field(name))
                     for extra in extras:
@@ -198,5 +200,5 @@ def row_counts(agent):
     """{table suffix: exact row count} for one agent, or {} when its tables are missing."""
     if len(existing_tables([agent])[agent.id]) < len(tables.TABLES):
         return {}
-    models = tables.for_agent(agent).models
-    return {spec.suffix: model.objects.count() for spec, model in zip(tables.TABLES, models)}
+    agent_tables = tables.for_agent(agent)
+    return {spec.suffix: agent_tables.classes[spec.model_name].objects.count() for spec in tables.TABLES}

@@ -105,13 +105,17 @@ class OrderItemBase(models.Model):
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One agent table: its model name, table suffix, base class, and what each version adds."""
+    """One agent table: its model name, table suffix, base class, and what each version adds.
+
+    A table added after version 1 says so in `since`; its columns then start at that version.
+    """
 
     model_name: str
     suffix: str
     base: type
     columns: object  # (agent_id, prefix) -> [(since_version, column name, Field)]
     extras: object  # (prefix) -> [(since_version, Index or Constraint)]
+    since: int = 1
 
 
 def _customer_columns(agent_id, prefix):
@@ -257,30 +261,36 @@ TABLES = (
 CURRENT_VERSION = max(
     since
     for spec in TABLES
-    for since, *_ in spec.columns(0, "agt_0") + spec.extras("agt_0")
+    for since, *_ in spec.columns(0, "agt_0") + spec.extras("agt_0") + [(spec.since,)]
 )
 
 
-def table_names(prefix):
+def table_names(prefix, version=None):
+    """The agent's table names (as of `version`, current by default), in dependency order."""
     validate_prefix(prefix)
-    return [f"{prefix}_{spec.suffix}" for spec in TABLES]
+    version = CURRENT_VERSION if version is None else version
+    return [f"{prefix}_{spec.suffix}" for spec in TABLES if spec.since <= version]
 
 
-@dataclass(frozen=True)
 class AgentTables:
-    """An agent's four model classes, and where they live."""
+    """An agent's model classes (`tables.Customer`, `tables.Message`...), and where they live."""
 
-    agent_id: int
-    prefix: str
-    database: str
-    Customer: type
-    Message: type
-    Order: type
-    OrderItem: type
+    def __init__(self, agent_id, prefix, database, classes):
+        self.agent_id = agent_id
+        self.prefix = prefix
+        self.database = database
+        self.classes = classes
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["classes"][name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     @property
     def models(self):
-        return (self.Customer, self.Message, self.Order, self.OrderItem)
+        """The classes in dependency order (a table after the tables it references)."""
+        return tuple(self.classes.values())
 
 
 def _registry():
@@ -299,6 +309,8 @@ def build(agent_id, prefix, *, database="default", version=None, managed=False):
     registry = _registry()
     classes = {}
     for spec in TABLES:
+        if spec.since > version:
+            continue
         attrs = {
             name: field
             for since, name, field in spec.columns(agent_id, prefix)
@@ -320,18 +332,21 @@ def build(agent_id, prefix, *, database="default", version=None, managed=False):
             "agent_database": database,
         })
         classes[spec.model_name] = type(spec.model_name, (spec.base,), attrs)
-    return AgentTables(agent_id=agent_id, prefix=prefix, database=database, **classes)
+    return AgentTables(agent_id, prefix, database, classes)
 
 
-def version_extras(prefix, version):
-    """The fields, indexes and constraints that `version` adds, per table: {suffix: ([fields], [extras])}."""
-    return {
-        spec.suffix: (
-            [name for since, name, _ in spec.columns(0, prefix) if since == version],
-            [extra for since, extra in spec.extras(prefix) if since == version],
-        )
-        for spec in TABLES
-    }
+def version_changes(prefix, version):
+    """What `version` changes: [(spec, "create", None, None) or (spec, "alter", [field names], [extras])]."""
+    changes = []
+    for spec in TABLES:
+        if spec.since == version:
+            changes.append((spec, "create", None, None))
+        elif spec.since < version:
+            fields = [name for since, name, _ in spec.columns(0, prefix) if since == version]
+            extras = [extra for since, extra in spec.extras(prefix) if since == version]
+            if fields or extras:
+                changes.append((spec, "alter", fields, extras))
+    return changes
 
 
 class _TableCache:

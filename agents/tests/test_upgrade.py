@@ -86,3 +86,34 @@ def test_upgraded_tables_keep_the_contract(make_agent):
             f"INSERT INTO {old.agent_prefix}_customers (name, phone) VALUES ('New', '+15550000010') RETURNING agent_id"
         )
         assert cursor.fetchone()[0] == old.id
+
+
+def test_a_later_version_can_add_a_whole_table(make_agent, monkeypatch):
+    from django.db import models as dj_models
+
+    agent = make_agent()
+    next_version = tables.CURRENT_VERSION + 1
+
+    class NoteBase(dj_models.Model):
+        class Meta:
+            abstract = True
+
+    note_spec = tables.TableSpec(
+        "Note",
+        "notes",
+        NoteBase,
+        lambda agent_id, prefix: [
+            (next_version, "id", dj_models.AutoField(primary_key=True)),
+            (next_version, "text", dj_models.TextField()),
+        ],
+        lambda prefix: [],
+        since=next_version,
+    )
+    monkeypatch.setattr(tables, "TABLES", tables.TABLES + (note_spec,))
+    monkeypatch.setattr(tables, "CURRENT_VERSION", next_version)
+
+    assert provisioning.upgrade_agent_tables(agent) == [next_version]
+    assert f"{agent.agent_prefix}_notes" in provisioning.existing_tables([agent])[agent.id]
+    tables.for_agent(agent).Note.objects.create(text="kept")
+    provisioning.drop_agent_tables(agent)
+    assert provisioning.existing_tables([agent])[agent.id] == set()

@@ -14,3 +14,4 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+WHATSAPP_PROCESS_INLINE = True

@@ -461,3 +461,30 @@ def receive(text, phone_number_id):
         except Exception:
             log.exception("webhook event %s is stored but inline processing failed; the worker will retry", event.pk)
     return event
+
+
+REPLAY_CHUNK = 100
+
+
+def replay_events(event_ids):
+    """Process the given events again, whatever their state, in chunks (admin action and command).
+
+    Returns ({state: count}, skipped) where skipped counts events another process held right then.
+    Safe on any event: processing is idempotent.
+    """
+    event_ids = list(event_ids)
+    states, processed = defaultdict(int), 0
+    for start in range(0, len(event_ids), REPLAY_CHUNK):
+        for event in process_events_now(event_ids[start:start + REPLAY_CHUNK]):
+            states[event.state] += 1
+            processed += 1
+    return dict(states), len(event_ids) - processed
+
+
+def describe_replay(states, skipped):
+    total = sum(states.values())
+    parts = [f"{count} {state}" for state, count in sorted(states.items())]
+    text = f"{total} event{'s' if total != 1 else ''} replayed" + (": " + ", ".join(parts) if parts else "")
+    if skipped:
+        text += f"; {skipped} skipped (being processed elsewhere right now)"
+    return text

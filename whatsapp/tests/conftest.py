@@ -34,3 +34,18 @@ def agent(connect_number):
 def t(agent):
     """The receiving agent's tables."""
     return tables.for_agent(agent)
+
+
+@pytest.fixture
+def committed_agent(transactional_db, connect_number):
+    """A receiving agent whose rows are really committed (for tests with several connections).
+
+    Its tables are dropped afterwards: the flush that empties a transactional test database cannot
+    truncate `agents` while agent tables still refer to it.
+    """
+    from agents.models import Agent
+    from agents.provisioning import drop_agent_tables
+
+    yield connect_number()
+    for agent in Agent.objects.all():
+        drop_agent_tables(agent)

@@ -299,7 +299,7 @@ def _store_messages(tables, items):
 
 
 def _apply_status(tables, tally, status):
-    label = f"status {status.get('status')!r} for {status.get('id')}" if isinstance(status, dict) else "status"
+    label = f"status {status.get('status')!r} for {status.get('id')!r}"[:200] if isinstance(status, dict) else "status"
     try:
         if not isinstance(status, dict):
             raise inbound.MalformedMessage("a status must be an object")
@@ -352,7 +352,7 @@ def _process(events, now):
             try:
                 payload, wamid, sender, content, timestamp = _prepare_message(message, contacts)
             except Exception as error:
-                tally.fail("message " + str(message.get("id") if isinstance(message, dict) else "?"), error)
+                tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
                 continue
             messages_by_agent[agent.pk].append(_MessageItem(tally, wamid, sender, content, timestamp, payload))
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:

@@ -53,7 +53,7 @@ def parse_status(status):
     wamid, name = status.get("id"), status.get("status")
     if not isinstance(wamid, str) or not wamid.strip():
         raise MalformedMessage("a status needs the message id it is about")
-    if name not in KNOWN:
+    if not isinstance(name, str) or name not in KNOWN:
         raise MalformedMessage(f"unknown status {name!r}")
     return wamid.strip(), KNOWN[name], timestamp_of(status.get("timestamp"))
 

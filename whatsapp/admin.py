@@ -4,8 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from . import intake
-from .models import WebhookEvent, WhatsAppConfiguration
+from . import intake, media
+from .models import MediaDownload, WebhookEvent, WhatsAppConfiguration
 from .phones import to_e164
 
 
@@ -109,3 +109,42 @@ class WebhookEventAdmin(admin.ModelAdmin):
         states, skipped = intake.replay_events(queryset.order_by("id").values_list("id", flat=True))
         failed = states.get(WebhookEvent.State.FAILED, 0) + states.get(WebhookEvent.State.UNROUTABLE, 0)
         self.message_user(request, intake.describe_replay(states, skipped), messages.WARNING if failed else messages.SUCCESS)
+
+
+@admin.register(MediaDownload)
+class MediaDownloadAdmin(admin.ModelAdmin):
+    """Inbound media copied from Meta: failures show here, with Meta's error, and can be retried."""
+
+    list_display = ("id", "agent", "message_id", "media_id", "state", "attempts", "next_attempt_at", "short_error")
+    list_filter = ("state",)
+    list_select_related = ("agent",)
+    search_fields = ("=media_id", "=message_id", "agent__agent_prefix")
+    ordering = ("-id",)
+    show_full_result_count = False
+    actions = ["retry"]
+    fields = (
+        "id", "agent", "message_id", "media_id", "state", "attempts", "next_attempt_at", "error", "file_name",
+        "created_at", "updated_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("whatsapp.change_mediadownload")
+
+    @admin.display(description="Error")
+    def short_error(self, obj):
+        return obj.error[:120]
+
+    @admin.action(description="Retry selected downloads", permissions=["retry"])
+    def retry(self, request, queryset):
+        count = media.retry_downloads(queryset.values_list("id", flat=True))
+        self.message_user(request, f"{count} download{'s' if count != 1 else ''} queued again.", messages.SUCCESS)

@@ -25,7 +25,7 @@ from agents import tables as agent_tables
 from agents.conversations import note_new_message
 from agents.models import Agent
 
-from . import customers, inbound, statuses
+from . import customers, inbound, media, statuses
 from .models import WebhookEvent, WhatsAppConfiguration
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def _phone_number_id(value):
     metadata = value.get("metadata")
     number_id = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
     if isinstance(number_id, str) and 0 < len(number_id.strip()) <= 64:
-        return number_id.strip()
+        return inbound.clean(number_id.strip())
     return None
 
 
@@ -254,7 +254,31 @@ def _new_messages(tables, items):
     # A fixed order of row locks, so that two workers never wait on each other's customers.
     for row in sorted(rows, key=lambda row: (row.customer_id, row.pk)):
         note_new_message(tables, row)
+    media.schedule_downloads(tables.agent_id, rows)
+    for item, row in zip(fresh, rows):
+        if row.wa_type == "order":
+            _draft_order(tables, item, row)
     return outcomes
+
+
+def _draft_order(tables, item, message):
+    """A customer's cart becomes a draft order for the agent to review (orders.carts), with the message.
+
+    A cart that cannot become an order (or an orders failure) leaves the message stored and says so.
+    """
+    from orders.carts import draft_order_from_cart
+
+    agent = Agent.objects.get(pk=tables.agent_id)
+    try:
+        with transaction.atomic(using=tables.database):
+            order = draft_order_from_cart(agent, message)
+    except Exception as error:
+        log.warning("cart %s could not become a draft order", item.wamid, exc_info=error)
+        order, reason = None, f"{error.__class__.__name__}: {error}"
+    else:
+        reason = "the cart is not usable"
+    if order is None:
+        item.tally.notices.append(f"cart {item.wamid} did not become a draft order ({reason})")
 
 
 def _store_alone(tables, item):
@@ -373,8 +397,9 @@ def _process(events, now):
 def _finish(event, tally, now):
     event.attempts += 1
     event.processed_at = now
-    event.summary = tally.summary()[:10_000]
-    event.error = "\n".join(tally.errors)[:10_000]
+    # Both quote the payload (ids, names): made storable like everything else taken from it.
+    event.summary = inbound.clean(tally.summary()[:10_000])
+    event.error = inbound.clean("\n".join(tally.errors)[:10_000])
     event.next_attempt_at = None
     retries = event.attempts - 1
     if tally.errors and tally.retry and retries < len(RETRY_DELAYS):
@@ -411,7 +436,7 @@ def _process_locked(events, now):
             log.exception("webhook event %s could not be processed", event.pk)
             event.attempts += 1
             event.state, event.next_attempt_at, event.processed_at = WebhookEvent.State.FAILED, None, now
-            event.error = traceback.format_exc()[-10_000:]
+            event.error = inbound.clean(traceback.format_exc()[-10_000:])
             WebhookEvent.objects.bulk_update([event], SAVED_FIELDS)
             return
     for event in events:

@@ -5,13 +5,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from whatsapp import intake
+from whatsapp import intake, media
 
 
 class Command(BaseCommand):
     help = (
         "The intake worker: process stored webhook events in batches until stopped (SIGTERM or "
-        "Ctrl-C finish the current batch first). Run as many as you like: they share the queue."
+        "Ctrl-C finish the current batch first), and queue again media downloads whose retry is due. "
+        "Run as many as you like: they share the queue."
     )
 
     def add_arguments(self, parser):
@@ -34,6 +35,8 @@ class Command(BaseCommand):
             total += claimed
             if claimed:
                 continue
+            # Idle: queue again the media downloads whose retry is due.
+            media.retry_due_downloads()
             if once:
                 break
             # Between idle polls, drop a connection that went stale (CONN_MAX_AGE, a restarted server).

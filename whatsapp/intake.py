@@ -383,11 +383,7 @@ def _process(events, now):
             statuses_by_agent[agent.pk].append((tally, status))
     for agent_id in sorted(agents):
         tables = agent_tables.for_agent(agents[agent_id])
-        try:
-            _store_messages(tables, messages_by_agent[agent_id])
-        except Exception as error:  # the agent's database itself is unusable
-            for item in messages_by_agent[agent_id]:
-                item.tally.fail(item.label, error)
+        _store_messages(tables, messages_by_agent[agent_id])
         for tally, status in statuses_by_agent[agent_id]:
             _apply_status(tables, tally, status)
     for event in events:

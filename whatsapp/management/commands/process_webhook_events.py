@@ -30,6 +30,9 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
         total = 0
+        if not once:
+            self.stdout.write("Processing webhook events; SIGTERM or Ctrl-C stops after the current batch.")
+            self.stdout.flush()
         while not self.stopping:
             claimed = intake.process_due_events(batch_size=batch_size)
             total += claimed

@@ -18,11 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from agents import tables as agent_tables
-from agents.conversations import note_new_message
+from agents.conversations import note_new_messages
 from agents.models import Agent
 
 from . import customers, inbound, media, statuses
@@ -207,22 +207,53 @@ def _changes(payload):
                 yield change.get("field"), change["value"]
 
 
+# The message columns the intake writes, in the order of its INSERT.
+INSERTED_COLUMNS = (
+    "customer", "message", "direction", "timestamp", "is_read", "media_type", "caption", "wamid", "wa_type",
+    "payload", "context_wamid", "media_id", "media_mime_type",
+)
+
+
+def _insert_new(tables, rows):
+    """INSERT the rows, skipping any whose wamid is already stored (a re-delivery, or a concurrent
+    transaction storing it right now); sets `pk` on the rows inserted and returns them.
+
+    One statement whatever the number of rows: the batch path's main saving.
+    """
+    Message = tables.Message
+    connection = connections[tables.database]
+    fields = [Message._meta.get_field(name) for name in INSERTED_COLUMNS]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(Message._meta.db_table)} ({columns}) VALUES {placeholders} "
+        "ON CONFLICT DO NOTHING RETURNING id, wamid"
+    )
+    params = [field.get_db_prep_save(getattr(row, field.attname), connection) for row in rows for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = dict((wamid, pk) for pk, wamid in cursor.fetchall())
+    inserted = []
+    for row in rows:
+        if row.wamid in ids:
+            row.pk = ids[row.wamid]
+            row._state.adding, row._state.db = False, tables.database
+            inserted.append(row)
+    return inserted
+
+
 def _new_messages(tables, items):
     """Store the items whose wamid is new, in a few statements; returns {wamid: "stored" or "duplicate"}.
 
     Runs inside the caller's savepoint: any error undoes all of it.
     """
-    Message = tables.Message
-    existing = set(Message.objects.filter(wamid__in=[item.wamid for item in items]).values_list("wamid", flat=True))
     outcomes, fresh = {}, []
     for item in items:
-        if item.wamid in existing or item.wamid in outcomes:
-            outcomes.setdefault(item.wamid, "duplicate")
-            continue
-        outcomes[item.wamid] = "stored"
-        fresh.append(item)
-    if not fresh:
-        return outcomes
+        if item.wamid in outcomes:
+            outcomes[item.wamid] = "duplicate"
+        else:
+            outcomes[item.wamid] = None
+            fresh.append(item)
     known = customers.customers_for(tables, [item.sender for item in fresh])
     rows = []
     for item in fresh:
@@ -230,7 +261,7 @@ def _new_messages(tables, items):
         if customer is None:
             customer = known[item.sender] = customers.find_or_create_customer(tables, item.sender)
         content = item.content
-        rows.append(Message(
+        rows.append(tables.Message(
             customer=customer,
             message=content.message,
             direction="inbound",
@@ -245,20 +276,44 @@ def _new_messages(tables, items):
             media_id=content.media_id,
             media_mime_type=content.media_mime_type,
         ))
-    Message.objects.bulk_create(rows)
-    for item, row in zip(fresh, rows):
+    inserted = _insert_new(tables, rows) if rows else []
+    by_wamid = {item.wamid: item for item in fresh}
+    for row in inserted:
+        item = by_wamid[row.wamid]
+        outcomes[row.wamid] = "stored"
         if item.content.wa_type == "system":
             customers.apply_identity_change(tables, row.customer, item.payload.get("system") or {})
         else:
             customers.learn_from_sender(tables, row.customer, item.sender)
-    # A fixed order of row locks, so that two workers never wait on each other's customers.
-    for row in sorted(rows, key=lambda row: (row.customer_id, row.pk)):
-        note_new_message(tables, row)
-    media.schedule_downloads(tables.agent_id, rows)
-    for item, row in zip(fresh, rows):
+    note_new_messages(tables, inserted)
+    media.schedule_downloads(tables.agent_id, inserted)
+    for row in inserted:
         if row.wa_type == "order":
-            _draft_order(tables, item, row)
-    return outcomes
+            _draft_order(tables, by_wamid[row.wamid], row)
+    return {wamid: outcome or "duplicate" for wamid, outcome in outcomes.items()}
+
+
+def _runs(items):
+    """The items cut around system messages, which change who a customer is: each run sees the change in order."""
+    runs, run = [], []
+    for item in items:
+        if item.content.wa_type == "system":
+            runs.extend([run, [item]])
+            run = []
+        else:
+            run.append(item)
+    runs.append(run)
+    return [run for run in runs if run]
+
+
+def _count(items, outcomes):
+    for item in items:
+        outcome = outcomes.get(item.wamid)
+        if outcome == "stored":
+            item.tally.stored += 1
+            outcomes[item.wamid] = "counted"
+        elif outcome is not None:
+            item.tally.duplicates += 1
 
 
 def _draft_order(tables, item, message):
@@ -281,29 +336,9 @@ def _draft_order(tables, item, message):
         item.tally.notices.append(f"cart {item.wamid} did not become a draft order ({reason})")
 
 
-def _store_alone(tables, item):
-    try:
-        with transaction.atomic(using=tables.database):
-            return _new_messages(tables, [item])[item.wamid]
-    except IntegrityError:
-        # A concurrent delivery of the same message won the race for its wamid.
-        if tables.Message.objects.filter(wamid=item.wamid).exists():
-            return "duplicate"
-        raise
-
-
-def _store_messages(tables, items):
-    """Store an agent's message items: a run at a time, each item alone when its run fails."""
-    runs, run = [], []
-    for item in items:
-        # A system message changes who the customer is: the messages around it see it in order.
-        if item.content.wa_type == "system":
-            runs.extend([run, [item]])
-            run = []
-        else:
-            run.append(item)
-    runs.append(run)
-    for run in filter(None, runs):
+def _store_carefully(tables, items):
+    """Store an agent's items a run at a time, each item alone in its own savepoint when its run fails."""
+    for run in _runs(items):
         try:
             with transaction.atomic(using=tables.database):
                 outcomes = _new_messages(tables, run)
@@ -311,15 +346,35 @@ def _store_messages(tables, items):
             outcomes = {}
             for item in run:
                 try:
-                    outcomes[item.wamid] = _store_alone(tables, item)
+                    with transaction.atomic(using=tables.database):
+                        outcomes.update(_new_messages(tables, [item]))
                 except Exception as error:
                     item.tally.fail(item.label, error)
-        for item in run:
-            outcome = outcomes.pop(item.wamid, None)
-            if outcome == "stored":
-                item.tally.stored += 1
-            elif outcome == "duplicate":
-                item.tally.duplicates += 1
+        _count(run, outcomes)
+
+
+def _store_messages(work):
+    """Store every agent's message items of a batch: first all together (one savepoint per database),
+    and only when that fails agent by agent, run by run, item by item.
+    """
+    by_database = defaultdict(list)
+    for tables, items in work:
+        by_database[tables.database].append((tables, items))
+    for database, groups in by_database.items():
+        try:
+            with transaction.atomic(using=database):
+                results = []
+                for tables, items in groups:
+                    outcomes = {}
+                    for run in _runs(items):
+                        outcomes.update(_new_messages(tables, run))
+                    results.append((items, outcomes))
+        except Exception:
+            for tables, items in groups:
+                _store_carefully(tables, items)
+        else:
+            for items, outcomes in results:
+                _count(items, outcomes)
 
 
 def _apply_status(tables, tally, status):
@@ -381,9 +436,10 @@ def _process(events, now):
             messages_by_agent[agent.pk].append(_MessageItem(tally, wamid, sender, content, timestamp, payload))
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:
             statuses_by_agent[agent.pk].append((tally, status))
-    for agent_id in sorted(agents):
-        tables = agent_tables.for_agent(agents[agent_id])
-        _store_messages(tables, messages_by_agent[agent_id])
+    # In agent order: two workers storing for the same customers take their row locks in one order.
+    by_agent = {agent_id: agent_tables.for_agent(agents[agent_id]) for agent_id in sorted(agents)}
+    _store_messages([(by_agent[agent_id], messages_by_agent[agent_id]) for agent_id in by_agent if messages_by_agent[agent_id]])
+    for agent_id, tables in by_agent.items():
         for tally, status in statuses_by_agent[agent_id]:
             _apply_status(tables, tally, status)
     for event in events:
@@ -415,6 +471,15 @@ def _finish(event, tally, now):
 SAVED_FIELDS = ["state", "attempts", "next_attempt_at", "processed_at", "summary", "error"]
 
 
+def _save_outcomes(events):
+    """Save what processing did: one UPDATE per distinct outcome (most of a batch shares one)."""
+    groups = defaultdict(list)
+    for event in events:
+        groups[tuple(getattr(event, name) for name in SAVED_FIELDS)].append(event.pk)
+    for values, ids in groups.items():
+        WebhookEvent.objects.filter(pk__in=ids).update(**dict(zip(SAVED_FIELDS, values)))
+
+
 def _process_locked(events, now):
     """Process and save locked events. A batch that breaks in an unexpected place is redone event by
     event, and an event that breaks alone is marked failed with its traceback: the queue never jams.
@@ -422,7 +487,7 @@ def _process_locked(events, now):
     try:
         with transaction.atomic():
             _process(events, now)
-            WebhookEvent.objects.bulk_update(events, SAVED_FIELDS)
+            _save_outcomes(events)
         return
     except Exception:
         for event in events:
@@ -433,7 +498,7 @@ def _process_locked(events, now):
             event.attempts += 1
             event.state, event.next_attempt_at, event.processed_at = WebhookEvent.State.FAILED, None, now
             event.error = inbound.clean(traceback.format_exc()[-10_000:])
-            WebhookEvent.objects.bulk_update([event], SAVED_FIELDS)
+            _save_outcomes([event])
             return
     for event in events:
         _process_locked([event], now)

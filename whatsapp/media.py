@@ -43,12 +43,14 @@ class MediaUnavailable(Exception):
 
 def schedule_downloads(agent_id, messages):
     """Create the downloads of the media among freshly stored `messages`, enqueued when the transaction commits."""
+    with_media = [message for message in messages if message.media_id]
+    if not with_media:
+        return
     now = timezone.now()
     downloads = MediaDownload.objects.bulk_create(
         MediaDownload(agent_id=agent_id, message_id=message.pk, media_id=message.media_id[:128],
                       next_attempt_at=now + LOST_AFTER)
-        for message in messages
-        if message.media_id
+        for message in with_media
     )
     ids = [download.pk for download in downloads]
     if ids:

@@ -207,9 +207,9 @@ def test_a_message_another_transaction_is_storing_right_now_is_stored_once(commi
     thread.start()
     inserted.wait(5)
     with override_settings(WHATSAPP_PROCESS_INLINE=False):
-        event = intake.store_event(payloads.encode(notification(value([
+        event = WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([
             text("racing", wamid="wamid.racing"), text("other", wamid="wamid.other")
-        ]))).decode())
+        ]))).decode()))
     intake.process_events_now([event.pk])
     thread.join()
 
@@ -222,8 +222,8 @@ def test_a_message_another_transaction_is_storing_right_now_is_stored_once(commi
 
 def test_an_event_whose_stored_body_is_not_json_fails_alone(client, agent):
     with override_settings(WHATSAPP_PROCESS_INLINE=False):
-        good = intake.store_event(payloads.encode(notification(value([text()]))).decode())
-        broken = intake.store_event("this is not JSON")
+        good = WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([text()]))).decode()))
+        broken = WebhookEvent.objects.get(pk=intake.store_event("this is not JSON"))
     assert intake.process_due_events(now=timezone.now()) == 2
     good.refresh_from_db()
     broken.refresh_from_db()
@@ -233,8 +233,10 @@ def test_an_event_whose_stored_body_is_not_json_fails_alone(client, agent):
 
 def test_a_batch_that_breaks_outside_any_item_leaves_each_event_failed_with_the_cause(agent, caplog):
     with override_settings(WHATSAPP_PROCESS_INLINE=False):
-        events = [intake.store_event(payloads.encode(notification(value([text(wamid=f"wamid.{n}")]))).decode())
-                  for n in range(2)]
+        events = [
+            WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([text(wamid=f"wamid.{n}")]))).decode()))
+            for n in range(2)
+        ]
     # Routing itself cannot work: the configuration table is gone.
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE whatsapp_configuration RENAME TO whatsapp_configuration_away")
@@ -301,7 +303,7 @@ def test_the_worker_runs_until_told_to_stop(committed_agent):
     database = connection.settings_dict
     url = f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
     with override_settings(WHATSAPP_PROCESS_INLINE=False):
-        event = intake.store_event(payloads.encode(notification(value([text()]))).decode())
+        event = WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([text()]))).decode()))
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "process_webhook_events", "--idle-sleep", "0.05"],
         env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "crm.test_settings",

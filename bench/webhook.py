@@ -235,6 +235,52 @@ def stop(process):
         process.kill()
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def children_of(pid):
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue
+    return found
+
+
+class CpuMeter:
+    """CPU used by the server side of a measurement: gunicorn's workers, the intake workers and the
+    PostgreSQL backends serving this database (PostgreSQL's shared background processes excluded)."""
+
+    def __init__(self, database, web, workers=()):
+        self.database, self.web, self.workers = database, web, list(workers)
+
+    def sample(self):
+        backends = [row[0] for row in self.database.connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()]
+        return {
+            "web": {pid: cpu_seconds(pid) for pid in children_of(self.web.pid)},
+            "worker": {process.pid: cpu_seconds(process.pid) for process in self.workers},
+            "database": {pid: cpu_seconds(pid) for pid in backends},
+        }
+
+    @staticmethod
+    def used(before, after):
+        return {part: sum(max(0.0, seconds - before[part].get(pid, 0.0)) for pid, seconds in after[part].items())
+                for part in after}
+
+
 class Database:
     """A plain psycopg connection for the benchmark's own counting."""
 
@@ -265,7 +311,7 @@ async def wait_until_processed(database, poll=0.02, timeout=600):
 # The measurements ---------------------------------------------------------------------------------
 
 
-async def measure_acknowledgement(port, concurrency, rounds, seconds):
+async def measure_acknowledgement(port, meter, concurrency, rounds, seconds):
     body = json.dumps(notification(0, new_wamid("ack", 0))).encode()
     bare = [http_post("/bench/bare/", body)]
     webhook = [signed_post(json.dumps(notification(n % CUSTOMERS, new_wamid("ack", n))).encode()) for n in range(5000)]
@@ -273,25 +319,33 @@ async def measure_acknowledgement(port, concurrency, rounds, seconds):
     figures = {"bare": [], "webhook": []}
     for _ in range(rounds):
         for name, requests in (("bare", bare), ("webhook", webhook)):
+            before = meter.sample()
             figures[name].append(summarize(*await blast(port, requests, concurrency, seconds=seconds)))
+            used = meter.used(before, meter.sample())
+            figures[name][-1]["cpu_ms_per_request"] = {
+                part: 1000 * seconds_used / max(1, figures[name][-1]["ok"]) for part, seconds_used in used.items()
+            }
     return figures
 
 
-async def measure_end_to_end(port, database, message_tables, concurrency, messages, run):
+async def measure_end_to_end(port, database, meter, message_tables, concurrency, messages, run):
     before = database.stored_messages(message_tables)
     requests = [
         signed_post(json.dumps(notification(n % CUSTOMERS, new_wamid(run, n), f"Message {n} of the run")).encode())
         for n in range(messages)
     ]
+    cpu_before = meter.sample()
     started = time.perf_counter()
     results, acked_in = await blast(port, requests, concurrency)
     finished = await wait_until_processed(database)
+    used = meter.used(cpu_before, meter.sample())
     stored = database.stored_messages(message_tables) - before
     ack = summarize(results, acked_in)
     return {
         "messages": messages, "acknowledged_per_second": ack["per_second"], "ack_p99_ms": ack["p99_ms"],
         "errors": ack["errors"], "stored": stored, "seconds": finished - started,
         "stored_per_second": stored / (finished - started), "lag_after_last_ack_s": finished - started - acked_in,
+        "cpu_ms_per_message": {part: 1000 * seconds / max(1, stored) for part, seconds in used.items()},
     }
 
 
@@ -309,12 +363,14 @@ async def measure_drain(database, message_tables, worker_command, env, workers, 
     processes = [start(worker_command, env) for _ in range(workers)]
     try:
         finished = await wait_until_processed(database, poll=0.05)
+        worker_cpu = sum(cpu_seconds(process.pid) for process in processes)
     finally:
         for process in processes:
             stop(process)
     stored = database.stored_messages(message_tables) - before
     return {"messages": messages, "stored": stored, "seconds": finished - started,
-            "stored_per_second": stored / (finished - started)}
+            "stored_per_second": stored / (finished - started),
+            "worker_cpu_ms_per_message": 1000 * worker_cpu / max(1, stored)}
 
 
 def send_watching(port, raw):
@@ -377,11 +433,18 @@ def median_of(rounds, key):
     return statistics.median(round_[key] for round_ in rounds)
 
 
+def cpu_line(parts):
+    total = sum(parts.values())
+    return f"{total:.2f} ms CPU (web {parts['web']:.2f}, database {parts['database']:.2f}, intake worker {parts['worker']:.2f})"
+
+
 def report(setup, ack, end_to_end, drain, large):
     lines = [
         "",
         f"WhatsApp webhook benchmark  ({setup['cpus']} CPUs, PostgreSQL, gunicorn {setup['web_workers']} sync workers, "
         f"{setup['intake_workers']} intake worker(s), concurrency {setup['concurrency']})",
+        f"Machine load average before / after: {setup['load_before']:.2f} / {setup['load_after']:.2f} "
+        "(the load generator and anything else running share the same CPUs)",
         "",
         f"1. Acknowledgement path: {setup['rounds']} interleaved rounds of {setup['seconds']} s each (medians)",
         f"   {'':34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}",
@@ -392,6 +455,9 @@ def report(setup, ack, end_to_end, drain, large):
             f"   {label:34}{median_of(rounds, 'per_second'):9.0f}{median_of(rounds, 'p50_ms'):9.1f}"
             f"{median_of(rounds, 'p99_ms'):9.1f}{sum(r['errors'] for r in rounds):8d}"
         )
+    for name, label in (("bare", "bare view"), ("webhook", "webhook")):
+        parts = {part: statistics.median(r["cpu_ms_per_request"][part] for r in ack[name]) for part in ("web", "database", "worker")}
+        lines.append(f"   server CPU per request, {label + ':':10} {cpu_line(parts)}")
     ratio = median_of(ack["webhook"], "per_second") / median_of(ack["bare"], "per_second")
     p99 = median_of(ack["webhook"], "p99_ms")
     lines.append(f"   webhook / bare: {ratio:.2f}x (floor {FLOOR_RATIO}x: {'met' if ratio >= FLOOR_RATIO else 'MISSED'}); "
@@ -405,8 +471,12 @@ def report(setup, ack, end_to_end, drain, large):
         f"({end_to_end['stored']} in {end_to_end['seconds']:.1f} s, the last {end_to_end['lag_after_last_ack_s']:.1f} s "
         f"after the last acknowledgement; floor {FLOOR_STORED_PER_SECOND}/s: "
         f"{'met' if end_to_end['stored_per_second'] >= FLOOR_STORED_PER_SECOND else 'MISSED'})",
+        f"   server CPU per message:        {cpu_line(end_to_end['cpu_ms_per_message'])}",
+        f"   -> on {setup['cpus']} otherwise idle CPUs (load generator aside) that is "
+        f"{setup['cpus'] * 1000 / sum(end_to_end['cpu_ms_per_message'].values()):.0f} messages/s at most",
         f"   the worker alone, a backlog:   {drain['stored_per_second']:8.0f} messages/s "
-        f"({drain['stored']} events COPYed in, drained in {drain['seconds']:.1f} s)",
+        f"({drain['stored']} events COPYed in, drained in {drain['seconds']:.1f} s; "
+        f"worker {drain['worker_cpu_ms_per_message']:.2f} ms CPU per message)",
         "",
         "3. Large bodies (median of 5, each on a new connection)",
     ]
@@ -439,20 +509,23 @@ def main():
     python = sys.executable
     web = start([python, "-m", "gunicorn", "crm.wsgi", "--bind", f"127.0.0.1:{arguments.port}",
                  "--workers", str(arguments.web_workers), "--timeout", "30"], env)
-    worker_command = [python, "manage.py", "process_webhook_events", "--batch-size", str(arguments.batch_size),
-                      "--idle-sleep", "0.05"]
+    worker_command = [python, "manage.py", "process_webhook_events", "--batch-size", str(arguments.batch_size)]
     setup = {"cpus": os.cpu_count(), "web_workers": arguments.web_workers, "intake_workers": arguments.intake_workers,
-             "concurrency": arguments.concurrency, "rounds": arguments.rounds, "seconds": arguments.seconds}
+             "concurrency": arguments.concurrency, "rounds": arguments.rounds, "seconds": arguments.seconds,
+             "load_before": os.getloadavg()[0]}
     try:
         wait_for_port(arguments.port)
         print("Acknowledgement path...", flush=True)
-        ack = asyncio.run(measure_acknowledgement(arguments.port, arguments.concurrency, arguments.rounds, arguments.seconds))
+        ack = asyncio.run(measure_acknowledgement(
+            arguments.port, CpuMeter(database, web), arguments.concurrency, arguments.rounds, arguments.seconds
+        ))
         database.connection.execute("UPDATE whatsapp_webhook_events SET state = 'processed' WHERE state = 'pending'")
         print("End to end...", flush=True)
         workers = [start(worker_command, env) for _ in range(arguments.intake_workers)]
         try:
             end_to_end = asyncio.run(measure_end_to_end(
-                arguments.port, database, message_tables, arguments.concurrency, arguments.messages, "e2e"
+                arguments.port, database, CpuMeter(database, web, workers), message_tables, arguments.concurrency,
+                arguments.messages, "e2e",
             ))
             print("Large bodies...", flush=True)
             large = measure_large_bodies(arguments.port)
@@ -465,6 +538,7 @@ def main():
                                           arguments.messages, "drain"))
     finally:
         stop(web)
+    setup["load_after"] = os.getloadavg()[0]
     text = report(setup, ack, end_to_end, drain, large)
     print(text)
     results = ROOT / "bench" / "results"

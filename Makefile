@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm
 DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND=immediate
 
-.PHONY: run worker test test-postgres test-sqlite migrations-check key clean
+.PHONY: run worker test test-postgres test-sqlite migrations-check key clean bench
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -68,6 +68,13 @@ test-sqlite: $(VENV)/.dev-deps
 
 migrations-check: $(VENV)/.dev-deps
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+# Benchmarks of the webhook under gunicorn on PostgreSQL (bench/README.md). The database is dropped
+# and recreated: never point BENCH_DATABASE_URL at data you keep.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
+BENCH_PORT ?= 8111
+bench: $(VENV)/.run-deps
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/webhook.py $(BENCH_ARGS)
 
 # A new key for FIELD_ENCRYPTION_KEYS.
 key: $(VENV)/.run-deps

@@ -1,7 +1,9 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import WhatsAppConfiguration
+from .graph import GraphError
+from .message_templates import TemplateError, sync_templates
+from .models import MessageTemplate, WhatsAppConfiguration
 from .phones import to_e164
 
 
@@ -45,7 +47,34 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
     search_fields = ("whatsapp_number", "phone_number_id", "user__email")
     readonly_fields = ("masked_api_key", "created_at", "updated_at")
     autocomplete_fields = ("user", "agent")
+    actions = ["sync_message_templates"]
+
+    @admin.action(description="Sync message templates from Meta now")
+    def sync_message_templates(self, request, queryset):
+        for configuration in queryset:
+            try:
+                count = sync_templates(configuration)
+            except (GraphError, TemplateError) as error:
+                self.message_user(request, f"{configuration.whatsapp_number}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{configuration.whatsapp_number}: {count} templates synced.")
 
     @admin.display(description="Access token")
     def masked_api_key(self, obj):
         return obj.masked_api_key
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """Read-only: templates are written in Meta's WhatsApp Manager and synced from there."""
+
+    list_display = ("name", "language", "status", "category", "configuration", "synced_at")
+    list_filter = ("status", "category")
+    list_select_related = ("configuration",)
+    search_fields = ("name", "configuration__whatsapp_number")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

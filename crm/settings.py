@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "accounts",
     "agents",
     "whatsapp",
+    "orders",
 ]
 
 MIDDLEWARE = [

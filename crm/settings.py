@@ -181,6 +181,8 @@ TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 if TASKS_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {TASKS_BACKEND!r}.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# Seconds between template syncs of every WhatsApp number (`run_periodic_tasks`, the Procfile's clock).
+WHATSAPP_TEMPLATE_SYNC_INTERVAL = env.int("WHATSAPP_TEMPLATE_SYNC_INTERVAL", default=6 * 60 * 60)
 
 # The webhook refuses bodies over this many bytes (Meta documents notifications of up to 3 MB).
 WHATSAPP_WEBHOOK_MAX_BODY_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BODY_BYTES", default=4 * 1024 * 1024)

@@ -5,7 +5,9 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from . import intake
-from .models import WebhookEvent, WhatsAppConfiguration
+from .graph import GraphError
+from .message_templates import TemplateError, sync_templates
+from .models import MessageTemplate, WebhookEvent, WhatsAppConfiguration
 from .phones import to_e164
 
 
@@ -49,6 +51,17 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
     search_fields = ("whatsapp_number", "phone_number_id", "user__email")
     readonly_fields = ("masked_api_key", "created_at", "updated_at")
     autocomplete_fields = ("user", "agent")
+    actions = ["sync_message_templates"]
+
+    @admin.action(description="Sync message templates from Meta now")
+    def sync_message_templates(self, request, queryset):
+        for configuration in queryset:
+            try:
+                count = sync_templates(configuration)
+            except (GraphError, TemplateError) as error:
+                self.message_user(request, f"{configuration.whatsapp_number}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{configuration.whatsapp_number}: {count} templates synced.")
 
     @admin.display(description="Access token")
     def masked_api_key(self, obj):
@@ -109,3 +122,19 @@ class WebhookEventAdmin(admin.ModelAdmin):
         states, skipped = intake.replay_events(queryset.order_by("id").values_list("id", flat=True))
         failed = states.get(WebhookEvent.State.FAILED, 0) + states.get(WebhookEvent.State.UNROUTABLE, 0)
         self.message_user(request, intake.describe_replay(states, skipped), messages.WARNING if failed else messages.SUCCESS)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """Read-only: templates are written in Meta's WhatsApp Manager and synced from there."""
+
+    list_display = ("name", "language", "status", "category", "configuration", "synced_at")
+    list_filter = ("status", "category")
+    list_select_related = ("configuration",)
+    search_fields = ("name", "configuration__whatsapp_number")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

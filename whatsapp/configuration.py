@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from agents.models import Agent
+
 from .models import WhatsAppConfiguration
 from .phones import to_e164
 
@@ -40,3 +42,21 @@ def save_configuration(
         configuration.full_clean()
         configuration.save()
     return configuration, created
+
+
+def agent_for_configuration(configuration):
+    """The agent whose inbox this configuration's number serves: the one it names, else its user's oldest."""
+    if configuration.agent_id is not None:
+        return configuration.agent
+    return Agent.objects.filter(user_id=configuration.user_id).order_by("id").first()
+
+
+def configuration_for_agent(agent):
+    """The active configuration whose number serves `agent` (sending, read receipts, templates), or None."""
+    configurations = WhatsAppConfiguration.objects.filter(is_active=True)
+    configuration = configurations.filter(agent=agent).first()
+    if configuration is None and agent.user_id is not None:
+        configuration = configurations.filter(user_id=agent.user_id, agent__isnull=True).first()
+        if configuration is not None and agent_for_configuration(configuration) != agent:
+            configuration = None
+    return configuration

@@ -6,6 +6,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the
 os.environ.setdefault("WHATSAPP_APP_SECRET", "test-app-secret")
 os.environ.setdefault("WHATSAPP_VERIFY_TOKEN", "test-verify-token")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=")
+# The test client speaks plain http; tests of the https redirect turn it back on.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 from crm.settings import *  # noqa: E402,F403
 

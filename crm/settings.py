@@ -237,7 +237,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, "data:", *CSP_MEDIA_SOURCES],
+    "img-src": [CSP.SELF, *CSP_MEDIA_SOURCES],
     "media-src": [CSP.SELF, *CSP_MEDIA_SOURCES],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],

@@ -1,7 +1,11 @@
 """The audit log: what record() stores, who may read it in the admin, and the actions that write it."""
 
 import io
+import sys
+from datetime import datetime, timezone
+from decimal import Decimal
 
+from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -9,10 +13,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import audit
 from accounts.models import Role
 from accounts.tests.test_login import PASSWORD, log_in
+from accounts.tests.test_two_factor import log_in_with_code, set_up_two_factor
 from agents import tables
 from agents.models import Agent
 from audit.models import AuditEvent
 from crm.proxies import client_ip
+from whatsapp.models import WhatsAppConfiguration
 
 TOKEN = "EAAGm0PX4ZCpsBAKaudit-token-value-77aa"
 
@@ -51,9 +57,6 @@ def test_the_actor_keeps_its_name_after_the_user_is_deleted(make_user):
 
 
 def test_details_may_hold_decimals_dates_and_uuids(make_user):
-    from datetime import datetime, timezone
-    from decimal import Decimal
-
     user = make_user()
     event = audit.record("order.status_changed", actor=user, target=None, total=Decimal("12.50"),
                          at=datetime(2026, 1, 2, tzinfo=timezone.utc), user_id=user.pk)
@@ -160,8 +163,6 @@ class TestAgentsAndUsers:
         assert AuditEvent.objects.filter(action="agent.deleted").count() == 2
 
     def test_the_create_agent_command_records_who_created_it(self, make_user, admin_user):
-        from django.core.management import call_command
-
         call_command("create_agent", user=make_user().email, created_by=admin_user.email, stdout=io.StringIO())
         assert AuditEvent.objects.get(action="agent.created").actor == admin_user
 
@@ -197,8 +198,6 @@ class TestAgentsAndUsers:
         assert event.target_label == str(user) and event.actor == super_admin
 
     def test_the_create_user_command(self, db):
-        from django.core.management import call_command
-
         call_command("create_user", email="c@example.com", name="C", role="admin", password=PASSWORD, stdout=io.StringIO())
         event = AuditEvent.objects.get(action="user.created")
         assert event.actor is None and event.details == {"role": "admin", "source": "create_user command"}
@@ -206,8 +205,6 @@ class TestAgentsAndUsers:
 
 class TestTwoFactorEvents:
     def test_setting_up_and_logging_in_with_a_code(self, client, admin_user):
-        from accounts.tests.test_two_factor import log_in_with_code, set_up_two_factor
-
         set_up_two_factor(client, admin_user)
         client.post(reverse("login_verify"), {"code": "000000"})  # no login pending: nothing to record
         log_in(client, admin_user.email)
@@ -224,9 +221,6 @@ class TestTwoFactorEvents:
 
 class TestWhatsAppConfiguration:
     def configure(self, user, token):
-        from django.core.management import call_command
-        import sys
-
         stdin, sys.stdin = sys.stdin, io.StringIO(token)
         try:
             call_command("configure_whatsapp", user=user.email, whatsapp_number="+14155550100",
@@ -245,8 +239,6 @@ class TestWhatsAppConfiguration:
         assert all(TOKEN not in str(event.details) for event in AuditEvent.objects.all())
 
     def test_the_admin_records_field_and_token_changes(self, client, admin_user, make_agent):
-        from whatsapp.models import WhatsAppConfiguration
-
         agent = make_agent()
         self.configure(agent.user, TOKEN)
         configuration = WhatsAppConfiguration.objects.get()
@@ -266,8 +258,6 @@ class TestWhatsAppConfiguration:
             list(AuditEvent.objects.values_list("details", flat=True)))
 
     def test_deleting_a_configuration_in_the_admin(self, client, admin_user, make_agent):
-        from whatsapp.models import WhatsAppConfiguration
-
         agent = make_agent()
         self.configure(agent.user, TOKEN)
         configuration = WhatsAppConfiguration.objects.get()

@@ -38,9 +38,10 @@ class AgentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             with transaction.atomic():
+                stored = Agent.objects.select_related("user").get(pk=obj.pk)
                 super().save_model(request, obj, form, change)
                 changes = {
-                    name: {"from": str(form.initial.get(name) or ""), "to": str(form.cleaned_data.get(name) or "")}
+                    name: {"from": str(getattr(stored, name) or ""), "to": str(getattr(obj, name) or "")}
                     for name in form.changed_data
                 }
                 if changes:

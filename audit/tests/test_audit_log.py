@@ -171,7 +171,7 @@ class TestAgentsAndUsers:
         client.force_login(super_admin)
         client.post(reverse("admin:agents_agent_change", args=[agent.pk]), {"name": "Shop", "user": new_owner.pk})
         event = AuditEvent.objects.get(action="agent.changed")
-        assert event.details["changes"]["user"] == {"from": str(agent.user.pk), "to": str(new_owner)}
+        assert event.details["changes"]["user"] == {"from": str(agent.user), "to": str(new_owner)}
 
     def test_creating_a_user_and_changing_a_role_in_the_admin(self, client, super_admin):
         client.force_login(super_admin)

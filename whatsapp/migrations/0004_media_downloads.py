@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agents', '0001_initial'),
-        ('whatsapp', '0002_webhook_events'),
+        ('whatsapp', '0003_merge_webhook_events_and_templates'),
     ]
 
     operations = [

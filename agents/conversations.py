@@ -45,7 +45,10 @@ def note_new_messages(agent_tables, messages):
         at = column.get_db_prep_value(newest, connection)
         rows.append((at, at, unread, customer_id))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])  # cheaper than a pipeline of one
+        else:
+            cursor.executemany(sql, rows)
 
 
 def mark_conversation_read(agent_tables, customer):

@@ -44,6 +44,8 @@ ENVIRONMENT = {
     "TASKS_BACKEND": "database",
     "LOG_LEVEL": "WARNING",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    # Plain http on this machine; in production a proxy terminates TLS in front of gunicorn.
+    "SECURE_SSL_REDIRECT": "false",
 }
 AGENTS, CUSTOMERS = 100, 1000
 PHONE_NUMBER_ID = "10000000000{:04d}"

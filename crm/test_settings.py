@@ -7,6 +7,9 @@ os.environ.setdefault("WHATSAPP_APP_SECRET", "test-app-secret")
 os.environ.setdefault("WHATSAPP_VERIFY_TOKEN", "test-verify-token")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
+# A live server answers each request on a new thread: its connection must close with the request,
+# or it outlives the test and keeps the test database from being dropped.
+os.environ.setdefault("CONN_MAX_AGE", "0")
 # The test client speaks plain http; tests of the https redirect turn it back on.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 

@@ -208,6 +208,8 @@ WHATSAPP_WEBHOOK_MAX_BODY_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BODY_BYTES", def
 WHATSAPP_PROCESS_INLINE = env.bool("WHATSAPP_PROCESS_INLINE", default=DEBUG)
 # How many events the worker claims per transaction.
 WHATSAPP_EVENT_BATCH_SIZE = env.int("WHATSAPP_EVENT_BATCH_SIZE", default=200)
+# Processed webhook events are deleted after this many days (failed and unroutable ones are kept).
+WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS = env.int("WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 
 # Login throttling (django-axes, counted in the database so every process sees the same count):
 # the LOGIN_FAILURE_LIMIT-th wrong password for an account within LOGIN_LOCKOUT_MINUTES locks it, and

@@ -587,3 +587,24 @@ def describe_replay(states, skipped):
     if skipped:
         text += f"; {skipped} skipped (being processed elsewhere right now)"
     return text
+
+
+PRUNE_CHUNK = 10_000
+
+
+def prune_processed_events(older_than):
+    """Delete processed events received before `older_than`, a chunk per transaction; returns how many.
+
+    Failed and unroutable events are kept until someone deals with them. Ids grow with time, so the
+    cut-off is found from the oldest rows, which pruning keeps few.
+    """
+    boundary = (
+        WebhookEvent.objects.filter(received_at__gte=older_than).order_by("id").values_list("id", flat=True).first()
+    )
+    old = WebhookEvent.objects.filter(state=WebhookEvent.State.PROCESSED)
+    if boundary is not None:
+        old = old.filter(id__lt=boundary)
+    total = 0
+    while ids := list(old.order_by("id").values_list("id", flat=True)[:PRUNE_CHUNK]):
+        total += WebhookEvent.objects.filter(id__in=ids).delete()[0]
+    return total

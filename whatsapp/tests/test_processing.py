@@ -320,3 +320,17 @@ def test_the_worker_runs_until_told_to_stop(committed_agent):
         assert worker.wait(timeout=20) == 0
     assert "1 event processed" in worker.stdout.read()
     assert tables.for_agent(committed_agent).Message.objects.get().wamid == payloads.WAMID
+
+
+def test_processed_events_past_the_retention_are_pruned_and_the_others_kept(client, agent):
+    post(client, notification(value([text(wamid="wamid.old")])))
+    post(client, notification(value([text(wamid="wamid.lost")], phone_number_id="999999")))
+    post(client, notification(value([text(wamid="wamid.new")])))
+    old, lost, new = WebhookEvent.objects.order_by("id")
+    WebhookEvent.objects.filter(pk__in=[old.pk, lost.pk]).update(received_at=timezone.now() - dt.timedelta(days=40))
+
+    assert intake.prune_processed_events(timezone.now() - dt.timedelta(days=30)) == 1
+    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {lost.pk, new.pk}
+    assert tables.for_agent(agent).Message.objects.count() == 2  # the messages stay, of course
+    assert intake.prune_processed_events(timezone.now() + dt.timedelta(days=1)) == 1
+    assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [lost.pk]

@@ -1,17 +1,23 @@
+import datetime as dt
 import signal
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils import timezone
 
 from whatsapp import intake, media
+
+# How often an idle worker deletes processed events past WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS.
+PRUNE_EVERY = 600
 
 
 class Command(BaseCommand):
     help = (
         "The intake worker: process stored webhook events in batches until stopped (SIGTERM or "
-        "Ctrl-C finish the current batch first), and queue again media downloads whose retry is due. "
+        "Ctrl-C finish the current batch first), queue again media downloads whose retry is due, and delete "
+        "processed events older than WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS. "
         "Run as many as you like: they share the queue."
     )
 
@@ -30,7 +36,7 @@ class Command(BaseCommand):
         if not once:
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
-        total = 0
+        total, next_prune = 0, time.monotonic()
         if not once:
             self.stdout.write("Processing webhook events; SIGTERM or Ctrl-C stops after the current batch.")
             self.stdout.flush()
@@ -42,6 +48,9 @@ class Command(BaseCommand):
             # Not a full batch: queue again the media downloads whose retry is due, then wait a little,
             # so that the next batch holds more events (fewer statements per message under load).
             media.retry_due_downloads()
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_EVERY
+                intake.prune_processed_events(timezone.now() - dt.timedelta(days=settings.WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS))
             if once:
                 if claimed:
                     continue

@@ -3,10 +3,10 @@
 `parse_notification` + `store_event` are the acknowledgement path (the webhook answers 200 once the
 raw event row exists). `process_due_events` (the worker, in batches) and `process_events_now` (inline
 after storing, replays) route each change to an agent by its phone number id and store its messages
-and statuses. Messages of one agent in a batch are stored together (a few queries for many rows);
-when that fails, each message is stored alone in its own savepoint, so one bad item never loses the
-others. Processing is idempotent (messages de-duplicated by wamid, statuses forward-only): a
-re-delivery or a replay changes nothing.
+and statuses. A batch's messages are stored together, a few statements per agent (one savepoint);
+only when that fails are they stored agent by agent, then each alone in its own savepoint, so one bad
+item never loses the others. Each status is applied in its own savepoint. Processing is idempotent
+(messages de-duplicated by wamid, statuses forward-only): a re-delivery or a replay changes nothing.
 """
 
 import datetime as dt
@@ -24,6 +24,7 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
+from orders.carts import draft_order_from_cart
 
 from . import customers, inbound, media, statuses
 from .models import WebhookEvent, WhatsAppConfiguration
@@ -175,16 +176,21 @@ class _MessageItem:
         return f"message {self.wamid}"
 
 
-def _prepare_message(message, contacts):
-    """A storable item from one `messages` object; raises MalformedMessage."""
+def _prepare_message(tally, message, contacts):
+    """A storable item from one `messages` object (checked and described before any query); raises MalformedMessage."""
     if not isinstance(message, dict):
         raise inbound.MalformedMessage("a message must be an object")
     message = inbound.clean(message)
     wamid = message.get("id")
     if not isinstance(wamid, str) or not wamid.strip() or len(wamid) > MAX_WAMID_LENGTH:
         raise inbound.MalformedMessage("a message needs its WhatsApp message id")
-    return message, wamid.strip(), customers.sender_of(message, contacts), inbound.describe(message), (
-        statuses.timestamp_of(message.get("timestamp"))
+    return _MessageItem(
+        tally=tally,
+        wamid=wamid.strip(),
+        sender=customers.sender_of(message, contacts),
+        content=inbound.describe(message),
+        timestamp=statuses.timestamp_of(message.get("timestamp")),
+        payload=message,
     )
 
 
@@ -334,8 +340,6 @@ def _draft_order(tables, item, message):
 
     A cart that cannot become an order (or an orders failure) leaves the message stored and says so.
     """
-    from orders.carts import draft_order_from_cart
-
     agent = Agent.objects.get(pk=tables.agent_id)
     try:
         with transaction.atomic(using=tables.database):
@@ -442,11 +446,9 @@ def _process(events, now):
         contacts = value.get("contacts")
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
-                payload, wamid, sender, content, timestamp = _prepare_message(message, contacts)
+                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts))
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
-                continue
-            messages_by_agent[agent.pk].append(_MessageItem(tally, wamid, sender, content, timestamp, payload))
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:
             statuses_by_agent[agent.pk].append((tally, status))
     # In agent order: two workers storing for the same customers take their row locks in one order.

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Index expressions with operator classes (the trigram index of message search) need its ready().
+    "django.contrib.postgres",
     "accounts",
     "agents",
     "whatsapp",

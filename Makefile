@@ -8,9 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # PostgreSQL for the test suite; the suite creates and drops test_<name> beside it.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm
-DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3
+DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND=immediate
 
-.PHONY: run test test-postgres test-sqlite migrations-check key clean
+.PHONY: run worker test test-postgres test-sqlite migrations-check key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -37,6 +37,11 @@ run: $(VENV)/.run-deps
 	@echo "  Log in as the admin:  admin@example.com / admin-demo-password  (http://$(HOST):$(PORT)/admin/)"
 	@echo ""
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The background worker (sending, read receipts, template sync) for an app run with
+# TASKS_BACKEND=database, as in production: takes DATABASE_URL and the other settings from the environment.
+worker: $(VENV)/.run-deps
+	$(PY) manage.py db_worker --queue-name '*' --interval 1
 
 # The whole suite on PostgreSQL (when reachable; required when REQUIRE_POSTGRES=1) and on SQLite,
 # with line coverage over both runs.

@@ -91,3 +91,31 @@ def super_admin(make_user):
     from accounts.models import Role
 
     return make_user(role=Role.SUPER_ADMIN)
+
+
+@pytest.fixture(scope="session")
+def _fake_graph_server():
+    from django.conf import settings
+
+    from whatsapp.fake_graph import FakeGraphAPI
+
+    server = FakeGraphAPI(app_secret=settings.WHATSAPP_APP_SECRET, status_delays=(0.02, 0.05), timeout_delay=1.0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_graph(_fake_graph_server, settings):
+    """The fake Graph API over real HTTP on a free port, with the app pointed at it; empty for each test.
+
+    Steer it with fake_graph.fail_next(...), add_media(...), set_templates(...); read what the app
+    sent from fake_graph.requests / sent_messages(). It posts webhooks only where a test sets
+    fake_graph.webhook_url (or registers a phone number with one).
+    """
+    _fake_graph_server.reset()
+    _fake_graph_server.webhook_url = None
+    settings.WHATSAPP_GRAPH_URL = _fake_graph_server.url
+    yield _fake_graph_server
+    _fake_graph_server.wait_for_webhooks(timeout=5)
+    _fake_graph_server.reset()

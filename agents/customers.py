@@ -25,7 +25,7 @@ from whatsapp.phones import to_e164
 
 from . import paging
 from .inbox import phone_digits
-from .tables import NOT_REVENUE
+from .tables import SOLD_ORDER_STATUSES
 
 PAGE_SIZE = 50
 NAME_MAX_LENGTH = 200
@@ -206,7 +206,7 @@ def customer_summary(agent_tables, customer):
     orders = Order.objects.filter(customer=customer)
     totals = orders.aggregate(
         count=Count("id"),
-        value=Coalesce(Sum("total_amount", filter=~Q(status__in=NOT_REVENUE)), Value(0), output_field=MONEY),
+        value=Coalesce(Sum("total_amount", filter=Q(status__in=SOLD_ORDER_STATUSES)), Value(0), output_field=MONEY),
     )
     return CustomerSummary(
         first_contact=first.first(),
@@ -233,7 +233,7 @@ def export_rows(agent_tables, search=""):
     customers = search_customers(agent_tables, search).annotate(
         order_count=Count("orders", distinct=True),
         lifetime_value=Coalesce(
-            Sum("orders__total_amount", filter=~Q(orders__status__in=NOT_REVENUE)), Value(0), output_field=MONEY
+            Sum("orders__total_amount", filter=Q(orders__status__in=SOLD_ORDER_STATUSES)), Value(0), output_field=MONEY
         ),
     ).order_by("id")
     buffer = io.StringIO()

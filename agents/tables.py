@@ -28,8 +28,8 @@ MEDIA_TYPES = ("none", "image", "video", "audio", "document", "sticker")
 ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded")
 DELIVERY_STATUSES = ("queued", "sent", "delivered", "read", "failed")
 CLOSED_ORDER_STATUSES = ("delivered", "cancelled", "refunded")
-# Orders that count as neither revenue nor lifetime value: not confirmed yet, or undone.
-NOT_REVENUE = ("pending", "cancelled", "refunded")
+# Orders that count as revenue and lifetime value: confirmed and not undone (as orders.reports counts).
+SOLD_ORDER_STATUSES = ("confirmed", "processing", "shipped", "delivered")
 
 
 class InvalidAgentPrefix(ValueError):
@@ -87,7 +87,7 @@ class OrderQuerySet(models.QuerySet):
         return self.exclude(status__in=CLOSED_ORDER_STATUSES)
 
     def revenue(self):
-        return self.exclude(status__in=NOT_REVENUE)
+        return self.filter(status__in=SOLD_ORDER_STATUSES)
 
 
 class CustomerBase(models.Model):
@@ -165,11 +165,11 @@ def _customer_extras(prefix):
             fields=["wa_user_id"], condition=models.Q(wa_user_id__isnull=False), name=f"{prefix}_cust_wa_user_id"
         )),
         (2, models.Index(fields=["-last_message_at", "-id"], name=f"{prefix}_cust_activity")),
-        # Version 3: the dashboard's unread filter and count, and the customer list in name order.
-        (3, models.Index(
+        # Version 4: the dashboard's unread filter and count, and the customer list in name order.
+        (4, models.Index(
             fields=["-last_message_at", "-id"], condition=models.Q(unread_count__gt=0), name=f"{prefix}_cust_unread"
         )),
-        (3, models.Index(fields=["name", "id"], name=f"{prefix}_cust_name")),
+        (4, models.Index(fields=["name", "id"], name=f"{prefix}_cust_name")),
     ]
 
 
@@ -228,13 +228,13 @@ def _message_extras(prefix):
             fields=["customer"], condition=models.Q(direction="inbound", is_read=False),
             name=f"{prefix}_msg_unread",
         )),
-        # Version 3: messages of a day (home page), reactions found by the message they react to,
+        # Version 4: messages of a day (home page), reactions found by the message they react to,
         # and message search: a trigram index answers `UPPER(message) LIKE UPPER('%text%')`.
-        (3, models.Index(fields=["timestamp"], name=f"{prefix}_msg_time")),
-        (3, models.Index(
+        (4, models.Index(fields=["timestamp"], name=f"{prefix}_msg_time")),
+        (4, models.Index(
             fields=["context_wamid"], condition=models.Q(context_wamid__isnull=False), name=f"{prefix}_msg_context"
         )),
-        (3, PostgreSQLOnlyIndex(OpClass(Upper("message"), name="gin_trgm_ops"), name=f"{prefix}_msg_text")),
+        (4, PostgreSQLOnlyIndex(OpClass(Upper("message"), name="gin_trgm_ops"), name=f"{prefix}_msg_text")),
     ]
 
 
@@ -253,6 +253,11 @@ def _order_columns(agent_id, prefix):
         (1, "shipping_address", models.TextField(null=True, blank=True)),
         (1, "created_at", UTCDateTimeField(db_default=UTCNow())),
         (1, "updated_at", UTCDateTimeField(db_default=UTCNow())),
+        # Version 3: where an order came from, its currency, and whether it was paid.
+        (3, "source", models.CharField(max_length=16, null=True, blank=True, db_default="agent")),
+        (3, "source_wamid", models.TextField(null=True, blank=True)),
+        (3, "currency", models.CharField(max_length=3, null=True, blank=True)),
+        (3, "paid_at", UTCDateTimeField(null=True, blank=True)),
     ]
 
 
@@ -262,6 +267,10 @@ def _order_extras(prefix):
             condition=models.Q(status__in=ORDER_STATUSES), name=f"{prefix}_order_status"
         )),
         (1, models.Index(fields=["-created_at"], name=f"{prefix}_order_created")),
+        (3, models.UniqueConstraint(
+            fields=["source_wamid"], condition=models.Q(source_wamid__isnull=False), name=f"{prefix}_order_source"
+        )),
+        (3, models.Index(fields=["status", "-created_at"], name=f"{prefix}_order_status_created")),
     ]
 
 
@@ -277,6 +286,8 @@ def _item_columns(agent_id, prefix):
         # Filled with quantity x price by a trigger when an INSERT leaves it out (see provisioning).
         (1, "total", models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)),
         (1, "created_at", UTCDateTimeField(db_default=UTCNow())),
+        # Version 3: the catalog product an item came from (WhatsApp carts).
+        (3, "product_retailer_id", models.TextField(null=True, blank=True)),
     ]
 
 
@@ -287,12 +298,41 @@ def _item_extras(prefix):
     ]
 
 
+def _order_event_columns(agent_id, prefix):
+    return [
+        (3, "id", SerialAutoField(primary_key=True)),
+        (3, "order", models.ForeignKey(
+            "Order", on_delete=models.DB_CASCADE, db_column="order_id", related_name="events", db_index=False
+        )),
+        (3, "from_status", models.CharField(max_length=16, null=True, blank=True)),
+        (3, "to_status", models.CharField(max_length=16)),
+        (3, "changed_by", models.UUIDField(null=True, blank=True)),
+        (3, "changed_by_name", models.TextField(blank=True, db_default="")),
+        (3, "note", models.TextField(blank=True, db_default="")),
+        (3, "message_id", models.IntegerField(null=True, blank=True)),
+        (3, "created_at", UTCDateTimeField(db_default=UTCNow())),
+    ]
+
+
+def _order_event_extras(prefix):
+    return [(3, models.Index(fields=["order", "created_at", "id"], name=f"{prefix}_order_event_order"))]
+
+
+class OrderEventBase(models.Model):
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.from_status or 'new'} -> {self.to_status}"
+
+
 # In dependency order: a table comes after the tables it references.
 TABLES = (
     TableSpec("Customer", "customers", CustomerBase, _customer_columns, _customer_extras),
     TableSpec("Message", "messages", MessageBase, _message_columns, _message_extras),
     TableSpec("Order", "orders", OrderBase, _order_columns, _order_extras),
     TableSpec("OrderItem", "orders_items", OrderItemBase, _item_columns, _item_extras),
+    TableSpec("OrderEvent", "order_events", OrderEventBase, _order_event_columns, _order_event_extras, since=3),
 )
 
 CURRENT_VERSION = max(

@@ -70,9 +70,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # Index expressions with operator classes (the trigram index of message search) need its ready().
     "django.contrib.postgres",
+    "django_tasks_db",
     "accounts",
     "agents",
     "whatsapp",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +169,24 @@ DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=4)
 # The WhatsApp Cloud API (Meta's Graph API); the demo and the tests point it at the local fake one.
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")
 WHATSAPP_GRAPH_VERSION = env.str("WHATSAPP_GRAPH_VERSION", default="v24.0")
+# Seconds to connect and to wait for each answer; attempts per call and the backoff between them.
+WHATSAPP_GRAPH_CONNECT_TIMEOUT = env.float("WHATSAPP_GRAPH_CONNECT_TIMEOUT", default=5.0)
+WHATSAPP_GRAPH_READ_TIMEOUT = env.float("WHATSAPP_GRAPH_READ_TIMEOUT", default=30.0)
+WHATSAPP_GRAPH_MAX_ATTEMPTS = env.int("WHATSAPP_GRAPH_MAX_ATTEMPTS", default=5)
+WHATSAPP_GRAPH_BACKOFF_BASE = env.float("WHATSAPP_GRAPH_BACKOFF_BASE", default=0.5)
+WHATSAPP_GRAPH_BACKOFF_MAX = env.float("WHATSAPP_GRAPH_BACKOFF_MAX", default=8.0)
+
+# Background work (sending, read receipts, template sync) runs on Django's tasks framework:
+# "database" keeps tasks in the database for `manage.py db_worker` (the Procfile's worker; production),
+# "immediate" runs each task in the process that enqueues it (the test suite and the `make run` demo).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {TASKS_BACKEND!r}.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

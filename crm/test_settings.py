@@ -6,6 +6,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the
 os.environ.setdefault("WHATSAPP_APP_SECRET", "test-app-secret")
 os.environ.setdefault("WHATSAPP_VERIFY_TOKEN", "test-verify-token")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=")
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 from crm.settings import *  # noqa: E402,F403
 
@@ -14,3 +15,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# The Graph client's retries wait milliseconds, not seconds, against the local fake Graph API.
+WHATSAPP_GRAPH_BACKOFF_BASE = 0.01
+WHATSAPP_GRAPH_BACKOFF_MAX = 0.5
+WHATSAPP_GRAPH_READ_TIMEOUT = 2.0

@@ -15,7 +15,7 @@ def test_adding_an_agent_in_the_admin_provisions_its_tables(client, admin_user, 
     agent = Agent.objects.get(user=seller)
     assert agent.agent_prefix == f"agt_{agent.pk}"
     assert agent.created_by == admin_user and agent.table_version == tables.CURRENT_VERSION
-    assert len(provisioning.existing_tables([agent])[agent.pk]) == 4
+    assert len(provisioning.existing_tables([agent])[agent.pk]) == len(tables.TABLES)
 
 
 def test_the_agent_list_shows_owner_table_status_and_row_counts(client, admin_user, make_agent):
@@ -28,14 +28,14 @@ def test_the_agent_list_shows_owner_table_status_and_row_counts(client, admin_us
 
     assert agent.agent_prefix in page and agent.user.email in page
     assert f"ok (version {tables.CURRENT_VERSION})" in page
-    assert "customers: 1, messages: 0, orders: 0, orders items: 0" in page
+    assert "customers: 1, messages: 0, orders: 0, orders items: 0, order events: 0" in page
 
 
 def test_the_agent_list_reports_missing_tables(client, admin_user, make_agent):
     agent = make_agent()
     provisioning.drop_agent_tables(agent)
     client.force_login(admin_user)
-    assert "0 of 4 present" in client.get(reverse("admin:agents_agent_changelist")).content.decode()
+    assert f"0 of {len(tables.TABLES)} present" in client.get(reverse("admin:agents_agent_changelist")).content.decode()
 
 
 def test_deleting_an_agent_in_the_admin_asks_first_then_drops_its_tables(client, admin_user, make_agent):
@@ -45,7 +45,7 @@ def test_deleting_an_agent_in_the_admin_asks_first_then_drops_its_tables(client,
 
     confirmation = client.get(url).content.decode()
     assert "Are you sure" in confirmation and "tables" in confirmation
-    assert len(provisioning.existing_tables([agent])[agent.pk]) == 4
+    assert len(provisioning.existing_tables([agent])[agent.pk]) == len(tables.TABLES)
 
     assert client.post(url, {"post": "yes"}).status_code == 302
     assert not Agent.objects.filter(pk=agent.pk).exists()

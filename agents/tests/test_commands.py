@@ -6,7 +6,7 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 
-from agents import provisioning
+from agents import provisioning, tables
 from agents.models import Agent
 
 
@@ -17,7 +17,7 @@ def test_create_agent_prints_the_new_prefix_last(make_user, admin_user, capsys):
     agent = Agent.objects.get(user=seller)
     assert last_line == agent.agent_prefix == f"agt_{agent.pk}"
     assert agent.created_by == admin_user and agent.name == "Shop"
-    assert len(provisioning.existing_tables([agent])[agent.pk]) == 4
+    assert len(provisioning.existing_tables([agent])[agent.pk]) == len(tables.TABLES)
 
 
 def test_create_agent_without_a_user_makes_a_system_agent(admin_user, capsys):

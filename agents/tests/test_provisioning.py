@@ -295,7 +295,7 @@ def test_deleting_an_agent_drops_its_tables(make_agent):
     agent = make_agent()
     t = tables.for_agent(agent)
     t.Customer.objects.create(name="Ana", phone="+15550000001")
-    assert len(provisioning.existing_tables([agent])[agent.id]) == 4
+    assert len(provisioning.existing_tables([agent])[agent.id]) == len(tables.TABLES)
 
     provisioning.delete_agent(agent)
 
@@ -315,7 +315,7 @@ def test_row_counts_report_each_table(make_agent):
     customer = t.Customer.objects.create(name="Ana", phone="+15550000001")
     t.Message.objects.create(customer=customer, message="a", direction="inbound")
     t.Message.objects.create(customer=customer, message="b", direction="outbound")
-    assert provisioning.row_counts(agent) == {"customers": 1, "messages": 2, "orders": 0, "orders_items": 0}
+    assert provisioning.row_counts(agent) == {"customers": 1, "messages": 2, "orders": 0, "orders_items": 0, "order_events": 0}
     provisioning.drop_agent_tables(agent)
     assert provisioning.row_counts(agent) == {}
 

@@ -15,7 +15,7 @@ def shape(agent):
     introspection = connection.introspection
     result = {}
     with connection.cursor() as cursor:
-        for spec in tables.TABLES:
+        for spec in [spec for spec in tables.TABLES if spec.since <= agent.table_version]:
             table = f"{agent.agent_prefix}_{spec.suffix}"
             columns = sorted(
                 (column.name, column.null_ok) for column in introspection.get_table_description(cursor, table)

@@ -42,6 +42,11 @@ def test_production_starts_with_every_secret_set():
     assert result.stdout.strip() == "started"
 
 
+def test_an_unknown_task_backend_is_refused_at_start_up():
+    result = start({"DEBUG": "true", "TASKS_BACKEND": "celery"})
+    assert result.returncode != 0 and "TASKS_BACKEND must be one of database, immediate" in result.stderr
+
+
 def test_development_starts_with_no_secrets():
     assert start({"DEBUG": "true"}).returncode == 0
 

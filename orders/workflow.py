@@ -1,0 +1,106 @@
+"""The order status workflow: which moves are allowed, and the history every move leaves.
+
+    pending -> confirmed -> processing -> shipped -> delivered
+    cancelled from any state before delivered; refunded after delivered, or after cancelled once paid.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from agents import tables
+
+from .placing import OrderError
+
+STATUS_LABELS = {
+    "pending": "Pending",
+    "confirmed": "Confirmed",
+    "processing": "Processing",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "cancelled": "Cancelled",
+    "refunded": "Refunded",
+}
+FORWARD = {"pending": "confirmed", "confirmed": "processing", "processing": "shipped", "shipped": "delivered"}
+OPEN_STATUSES = ("pending", "confirmed", "processing", "shipped")
+
+
+def allowed_next(order):
+    """The statuses `order` may move to now, in the order a seller would want them offered."""
+    moves = []
+    if order.status in FORWARD:
+        moves.append(FORWARD[order.status])
+    if order.status in OPEN_STATUSES:
+        moves.append("cancelled")
+    if order.status == "delivered" or (order.status == "cancelled" and order.paid_at):
+        moves.append("refunded")
+    return moves
+
+
+def refusal(order, to_status):
+    """Why `order` may not move to `to_status`, or None when it may."""
+    if to_status not in STATUS_LABELS:
+        return f"{to_status!r} is not an order status."
+    if to_status == order.status:
+        return f"The order is already {to_status}."
+    if to_status in allowed_next(order):
+        return None
+    if to_status == "refunded" and order.status == "cancelled":
+        return "Only a cancelled order that was paid can be refunded."
+    if to_status == "refunded":
+        return "Only a delivered order, or a paid cancelled one, can be refunded."
+    if to_status == "cancelled":
+        return f"A {order.status} order can no longer be cancelled."
+    return f"A {order.status} order cannot move to {to_status}: next is {', '.join(allowed_next(order)) or 'nothing'}."
+
+
+def record_event(agent_tables, order, from_status, to_status, *, actor, note="", message_id=None):
+    return agent_tables.OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        changed_by=getattr(actor, "pk", None),
+        changed_by_name=_actor_name(actor),
+        note=note,
+        message_id=message_id,
+    )
+
+
+def _actor_name(actor):
+    if actor is None:
+        return "WhatsApp"
+    return getattr(actor, "name", "") or getattr(actor, "email", "") or str(actor)
+
+
+def change_status(agent, order, to_status, *, actor, note="", on_commit=None):
+    """Move `order` to `to_status` if the workflow allows it; record who, when, from and to.
+
+    Raises OrderError with a message for the agent otherwise. `on_commit(order, event)` runs once the
+    change is committed (used to notify the customer).
+    """
+    agent_tables = tables.for_agent(agent)
+    with transaction.atomic(using=agent_tables.database):
+        order = agent_tables.Order.objects.select_for_update().get(pk=order.pk)
+        reason = refusal(order, to_status)
+        if reason:
+            raise OrderError(reason)
+        from_status = order.status
+        order.status = to_status
+        order.updated_at = timezone.now()
+        order.save(update_fields=["status", "updated_at"])
+        event = record_event(agent_tables, order, from_status, to_status, actor=actor, note=note)
+        if on_commit is not None:
+            transaction.on_commit(lambda: on_commit(order, event), using=agent_tables.database)
+    return order, event
+
+
+def mark_paid(agent, order, *, actor):
+    """Record that the customer paid (which later allows refunding a cancelled order)."""
+    agent_tables = tables.for_agent(agent)
+    with transaction.atomic(using=agent_tables.database):
+        order = agent_tables.Order.objects.select_for_update().get(pk=order.pk)
+        if order.paid_at is None:
+            order.paid_at = timezone.now()
+            order.updated_at = order.paid_at
+            order.save(update_fields=["paid_at", "updated_at"])
+            record_event(agent_tables, order, order.status, order.status, actor=actor, note="Marked as paid")
+    return order

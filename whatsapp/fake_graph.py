@@ -1,0 +1,815 @@
+"""A local stand-in for Meta's Graph API (WhatsApp Cloud API), for the test suite and the demo.
+
+It speaks Meta's JSON on the endpoints the app uses (send messages and read receipts, upload,
+look up and download media, list message templates), records every request, can be told to
+fail the next calls the way Meta fails (429 with Retry-After, 500, a timeout, a dropped
+connection, 190, 131047, 131026...), and plays the customers' side: a customer's message is
+posted to the app's webhook signed with the app secret, exactly as Meta posts it, and each
+message the app sends moves sent -> delivered -> read through status webhooks.
+
+Run it with `manage.py run_fake_graph` (the demo does); tests get one from the `fake_graph`
+fixture. Tests drive it through its methods; other processes (the sandbox page) through the
+small JSON control API under /_fake/.
+"""
+
+import base64
+import copy
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+VERSION_PATTERN = re.compile(r"v\d+\.\d+")
+DOWNLOAD_PATH = "/whatsapp_business/attachments/"
+
+# The Cloud API's supported media (documentation/whatsapp/business-phone-numbers/media).
+MB = 1024 * 1024
+MEDIA_LIMITS = {
+    "audio/aac": 16 * MB, "audio/amr": 16 * MB, "audio/mpeg": 16 * MB, "audio/mp4": 16 * MB, "audio/ogg": 16 * MB,
+    "text/plain": 100 * MB, "application/pdf": 100 * MB,
+    "application/vnd.ms-excel": 100 * MB,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": 100 * MB,
+    "application/msword": 100 * MB,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 100 * MB,
+    "application/vnd.ms-powerpoint": 100 * MB,
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": 100 * MB,
+    "image/jpeg": 5 * MB, "image/png": 5 * MB, "image/webp": 500 * 1024,
+    "video/3gpp": 16 * MB, "video/mp4": 16 * MB,
+}
+MEDIA_MESSAGE_TYPES = ("image", "video", "audio", "document", "sticker")
+
+
+def meta_error(code, title, details=None, *, error_type="OAuthException"):
+    """Meta's error body: {"error": {"message": "(#code) title", "type", "code", "error_data", "fbtrace_id"}}."""
+    error = {"message": f"(#{code}) {title}", "type": error_type, "code": code}
+    if details:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    error["fbtrace_id"] = "A" + secrets.token_urlsafe(16)
+    return {"error": error}
+
+
+# What `fail_next(error=...)` makes the next calls answer: (HTTP status, body).
+FAILURES = {
+    "429": (429, (130429, "Rate limit hit", "Cloud API message throughput has been reached.")),
+    "500": (500, (131000, "Something went wrong", "Message failed to send due to an unknown error.")),
+    "503": (503, (2, "Service temporarily unavailable", "Temporary due to downtime or due to being overloaded.")),
+    "190": (401, (190, "Access token has expired", "Your access token has expired. Get a new access token.")),
+    "131047": (400, (131047, "Re-engagement message",
+                     "More than 24 hours have passed since the recipient last replied to the sender number.")),
+    "131026": (400, (131026, "Message Undeliverable",
+                     "Unable to deliver message. The recipient phone number is not a WhatsApp phone number, "
+                     "or has not accepted the latest Terms of Service.")),
+    "100": (400, (100, "Invalid parameter",
+                  "The request included one or more unsupported or misspelled parameters.")),
+    "131009": (400, (131009, "Parameter value is not valid", "One or more parameter values are invalid.")),
+    # No answer at all: the client's read timeout fires; or the connection is dropped.
+    "timeout": None,
+    "connection": None,
+}
+FAILURE_CHOICES = tuple(FAILURES)
+
+DEMO_TEMPLATES = [
+    {
+        "name": "hello_world", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+        "parameter_format": "POSITIONAL", "id": "900000000000001",
+        "components": [
+            {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
+            {"type": "BODY", "text": "Welcome and congratulations!! This message demonstrates your ability to "
+                                     "send a WhatsApp message notification from the Cloud API, hosted by Meta."},
+            {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
+        ],
+    },
+    {
+        "name": "order_update", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+        "parameter_format": "POSITIONAL", "id": "900000000000002",
+        "components": [
+            {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is now {{3}}. Thank you for shopping with us!",
+             "example": {"body_text": [["Maria", "#1042", "on its way"]]}},
+            {"type": "FOOTER", "text": "Reply to this message if you have any question"},
+        ],
+    },
+    {
+        "name": "items_on_hold", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+        "parameter_format": "NAMED", "id": "900000000000003",
+        "components": [
+            {"type": "BODY", "text": "Hello {{first_name}}, we are holding your items until {{date}}. "
+                                     "Reply here to confirm your order.",
+             "example": {"body_text_named_params": [
+                 {"param_name": "first_name", "example": "Pablo"},
+                 {"param_name": "date", "example": "Friday"},
+             ]}},
+        ],
+    },
+    {
+        "name": "spring_sale", "language": "en_US", "status": "PENDING", "category": "MARKETING",
+        "parameter_format": "POSITIONAL", "id": "900000000000004",
+        "components": [{"type": "BODY", "text": "Our spring sale starts {{1}}!", "example": {"body_text": [["Monday"]]}}],
+    },
+]
+
+
+def sign(body, app_secret):
+    """The X-Hub-Signature-256 header value Meta sends: sha256=<hex HMAC-SHA256 of the raw body>."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def new_wamid():
+    return "wamid.HBgL" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def new_media_id():
+    return str(10**15 + secrets.randbelow(9 * 10**15))
+
+
+def digits(phone):
+    return "".join(ch for ch in str(phone or "") if ch.isdigit())
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict
+    authorization: str
+    json: object = None
+    form: dict = field(default_factory=dict)
+    file: object = None  # (filename, content_type, content) of an upload
+
+    @property
+    def endpoint(self):
+        """The path without the version: "/1234/messages", "/1234/media", "/<media id>"."""
+        parts = self.path.strip("/").split("/")
+        return "/" + "/".join(parts[1:]) if parts and VERSION_PATTERN.fullmatch(parts[0]) else self.path
+
+
+@dataclass
+class Failure:
+    error: str
+    retry_after: object = None
+    delay: float = 0.0
+    path: str = ""
+
+
+@dataclass
+class Media:
+    content: bytes
+    mime_type: str
+    phone_number_id: str = ""
+
+    @property
+    def sha256(self):
+        return base64.b64encode(hashlib.sha256(self.content).digest()).decode()
+
+
+class FakeGraphAPI:
+    """The fake server and its state. start() serves it on a thread; stop() ends it."""
+
+    def __init__(self, *, host="127.0.0.1", port=0, app_secret="", webhook_url=None,
+                 status_delays=(0.3, 0.8), timeout_delay=35.0):
+        self.app_secret = app_secret
+        self.webhook_url = webhook_url
+        # Seconds after a send until its `sent` and `delivered` status webhooks.
+        self.status_delays = status_delays
+        # How long a "timeout" failure keeps the caller waiting (longer than its read timeout).
+        self.timeout_delay = timeout_delay
+        self._lock = threading.RLock()
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._threads = []
+        self._outbox = []  # heap of (due, seq, url, body) webhook deliveries
+        self._outbox_ready = threading.Condition(self._lock)
+        self._sequence = itertools.count()
+        self._delivering = 0
+        self._running = False
+        self.reset()
+
+    # Lifecycle.
+
+    @property
+    def url(self):
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self):
+        self._running = True
+        for target in (self._server.serve_forever, self._deliver_webhooks):
+            thread = threading.Thread(target=target, name=f"fake-graph-{target.__name__}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self):
+        with self._lock:
+            self._running = False
+            self._outbox_ready.notify_all()
+        self._server.shutdown()
+        self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def reset(self):
+        """Forget everything: requests, media, messages, failures, pending webhooks."""
+        with self._lock:
+            self.requests = []
+            self.media = {}
+            self.messages = {}  # wamid -> the message sent to a customer, with its status
+            self.read_receipts = []
+            self.failures = []
+            self.templates = {}  # business account id -> templates; unknown accounts get DEMO_TEMPLATES
+            self.phone_numbers = {}  # phone number id -> {display_phone_number, business_account_id, webhook_url}
+            self.conversations = {}  # (phone number id, customer wa_id) -> [chat entries]
+            self.customer_names = {}
+            self.deliveries = []  # every webhook posted: {url, payload, status}
+            self._outbox.clear()
+
+    # What tests (and the control API) use to steer it.
+
+    def fail_next(self, count=1, error="500", *, retry_after=None, delay=None, path=""):
+        """Make the next `count` Graph calls (whose path contains `path`) fail with `error`."""
+        if error not in FAILURES:
+            raise ValueError(f"unknown failure {error!r}; one of {', '.join(FAILURES)}")
+        with self._lock:
+            for _ in range(count):
+                self.failures.append(Failure(error, retry_after, self.timeout_delay if delay is None else delay, path))
+
+    def add_media(self, content, mime_type, *, media_id=None, phone_number_id=""):
+        """Store media as if a customer had sent it; returns its media id."""
+        media_id = media_id or new_media_id()
+        with self._lock:
+            self.media[media_id] = Media(content, mime_type, phone_number_id)
+        return media_id
+
+    def set_templates(self, business_account_id, templates):
+        with self._lock:
+            self.templates[str(business_account_id)] = copy.deepcopy(templates)
+
+    def register_phone_number(self, phone_number_id, *, display_phone_number="", business_account_id="",
+                              webhook_url=None):
+        """Where this number's webhooks go (else the server-wide webhook_url) and how it is shown."""
+        with self._lock:
+            self.phone_numbers[str(phone_number_id)] = {
+                "display_phone_number": digits(display_phone_number),
+                "business_account_id": str(business_account_id or ""),
+                "webhook_url": webhook_url,
+            }
+
+    def sent_messages(self, phone_number_id=None):
+        """Message payloads the app sent (not read receipts), oldest first."""
+        with self._lock:
+            return [
+                copy.deepcopy(r.json) for r in self.requests
+                if r.method == "POST" and r.endpoint.endswith("/messages") and isinstance(r.json, dict)
+                and "status" not in r.json
+                and (phone_number_id is None or r.endpoint == f"/{phone_number_id}/messages")
+            ]
+
+    def calls(self, endpoint_suffix=""):
+        """Recorded Graph calls (not control calls) whose endpoint ends with `endpoint_suffix`."""
+        with self._lock:
+            return [r for r in self.requests if r.endpoint.endswith(endpoint_suffix)]
+
+    def customer_sends(self, phone_number_id, wa_id, *, name="", text=None, media_id=None, caption=None,
+                       context_wamid=None):
+        """A customer writes to the business: the signed `messages` webhook goes to the app. Returns the wamid."""
+        wa_id = digits(wa_id)
+        phone_number_id = str(phone_number_id)
+        wamid = new_wamid()
+        now = int(time.time())
+        message = {"from": wa_id, "id": wamid, "timestamp": str(now)}
+        if context_wamid:
+            message["context"] = {"from": self._display_number(phone_number_id), "id": context_wamid}
+        with self._lock:
+            if media_id is not None:
+                media = self.media.get(media_id)
+                if media is None:
+                    raise ValueError(f"unknown media id {media_id!r}")
+                kind = _message_type_for(media.mime_type)
+                body = {"mime_type": media.mime_type, "sha256": media.sha256, "id": media_id,
+                        "url": f"{self.url}{DOWNLOAD_PATH}?{urlencode({'mid': media_id})}"}
+                if caption:
+                    body["caption"] = caption
+                message.update({"type": kind, kind: body})
+            elif text:
+                message.update({"type": "text", "text": {"body": text}})
+            else:
+                raise ValueError("a customer message needs text or media")
+            if name:
+                self.customer_names[wa_id] = name
+            profile_name = self.customer_names.get(wa_id, name or wa_id)
+            self._chat(phone_number_id, wa_id).append({
+                "wamid": wamid, "from_customer": True, "type": message["type"], "text": text or caption or "",
+                "media_id": media_id, "status": "sent", "timestamp": now,
+            })
+            value = {
+                "messaging_product": "whatsapp",
+                "metadata": self._metadata(phone_number_id),
+                "contacts": [{"profile": {"name": profile_name}, "wa_id": wa_id}],
+                "messages": [message],
+            }
+            self._queue_webhook(phone_number_id, value, delay=0)
+        return wamid
+
+    def customer_reads(self, phone_number_id, wa_id):
+        """The customer opens the chat: every message delivered to them turns read (blue ticks)."""
+        phone_number_id, wa_id = str(phone_number_id), digits(wa_id)
+        with self._lock:
+            for entry in self._chat(phone_number_id, wa_id):
+                if not entry["from_customer"] and entry["status"] in ("sent", "delivered"):
+                    # Never before the delivered webhook: read comes after delivered, as on a phone.
+                    delay = max(0.0, entry.get("delivered_due", 0.0) - time.monotonic()) + 0.05
+                    self._set_status(phone_number_id, entry, "read", delay=delay)
+
+    def conversation(self, phone_number_id, wa_id):
+        """The chat as the customer's phone shows it, oldest first (copies)."""
+        with self._lock:
+            return copy.deepcopy(self._chat(str(phone_number_id), digits(wa_id)))
+
+    def wait_for_webhooks(self, timeout=10.0):
+        """Block until every queued webhook has been delivered (or the timeout passes); True if all were."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._outbox or self._delivering:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._outbox_ready.wait(min(remaining, 0.05))
+        return True
+
+    # Internals shared by the handler.
+
+    def _chat(self, phone_number_id, wa_id):
+        return self.conversations.setdefault((phone_number_id, wa_id), [])
+
+    def _display_number(self, phone_number_id):
+        return self.phone_numbers.get(phone_number_id, {}).get("display_phone_number") or phone_number_id
+
+    def _metadata(self, phone_number_id):
+        return {"display_phone_number": self._display_number(phone_number_id), "phone_number_id": phone_number_id}
+
+    def _webhook_url_for(self, phone_number_id):
+        return self.phone_numbers.get(phone_number_id, {}).get("webhook_url") or self.webhook_url
+
+    def _business_account_for(self, phone_number_id):
+        return self.phone_numbers.get(phone_number_id, {}).get("business_account_id") or "0"
+
+    def _templates_for(self, business_account_id):
+        return self.templates.get(str(business_account_id), DEMO_TEMPLATES)
+
+    def _queue_webhook(self, phone_number_id, value, *, delay):
+        url = self._webhook_url_for(phone_number_id)
+        if not url:
+            return
+        payload = {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": self._business_account_for(phone_number_id),
+                       "changes": [{"value": value, "field": "messages"}]}],
+        }
+        heapq.heappush(self._outbox, (time.monotonic() + delay, next(self._sequence), url, payload))
+        self._outbox_ready.notify_all()
+
+    def _set_status(self, phone_number_id, entry, status, *, delay, errors=None):
+        entry["status"] = status
+        state = {"id": entry["wamid"], "status": status, "timestamp": str(int(time.time())),
+                 "recipient_id": entry["to"]}
+        if status in ("sent", "delivered") and not errors:
+            state["pricing"] = {"billable": False, "pricing_model": "PMP", "type": "free_customer_service",
+                                "category": "service"}
+        if errors:
+            state["errors"] = errors
+        value = {"messaging_product": "whatsapp", "metadata": self._metadata(phone_number_id), "statuses": [state]}
+        self._queue_webhook(phone_number_id, value, delay=delay)
+
+    def _deliver_webhooks(self):
+        """Post queued webhooks in order when due, signed; a refused delivery is retried a few times."""
+        session = requests.Session()
+        while True:
+            with self._lock:
+                while self._running and (not self._outbox or self._outbox[0][0] > time.monotonic()):
+                    timeout = self._outbox[0][0] - time.monotonic() if self._outbox else None
+                    self._outbox_ready.wait(timeout)
+                if not self._running:
+                    return
+                _, _, url, payload = heapq.heappop(self._outbox)
+                self._delivering += 1
+            try:
+                self._post_webhook(session, url, payload)
+            finally:
+                with self._lock:
+                    self._delivering -= 1
+                    self._outbox_ready.notify_all()
+
+    def _post_webhook(self, session, url, payload):
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, self.app_secret)}
+        status = None
+        for attempt in range(3):
+            try:
+                status = session.post(url, data=body, headers=headers, timeout=10).status_code
+            except requests.RequestException as exc:
+                status = f"error: {exc}"
+            if status == 200:
+                break
+            time.sleep(0.2 * (attempt + 1))
+        with self._lock:
+            self.deliveries.append({"url": url, "payload": payload, "status": status})
+        if status != 200:
+            logger.warning("fake Graph API: webhook to %s answered %s", url, status)
+
+    def _take_failure(self, path):
+        with self._lock:
+            for index, failure in enumerate(self.failures):
+                if failure.path in path:
+                    return self.failures.pop(index)
+        return None
+
+    # The endpoints (called by the handler with the lock not held).
+
+    def handle_messages(self, phone_number_id, body):
+        if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
+            return 400, meta_error(100, "Invalid parameter", "The parameter messaging_product is required.")
+        if body.get("status") == "read":
+            return self._mark_read(phone_number_id, body)
+        to, kind = digits(body.get("to")), body.get("type", "text")
+        if not to:
+            return 400, meta_error(100, "Invalid parameter", "The parameter to is required.")
+        content = body.get(kind)
+        if not isinstance(content, dict):
+            return 400, meta_error(100, "Invalid parameter", f"The parameter {kind} is required.")
+        problem = self._check_content(phone_number_id, kind, content)
+        if problem:
+            return problem
+        wamid = new_wamid()
+        with self._lock:
+            entry = {
+                "wamid": wamid, "from_customer": False, "type": kind, "to": to, "status": "accepted",
+                "text": _text_of(kind, content, self._templates_for(self._business_account_for(phone_number_id))),
+                "media_id": content.get("id") if kind in MEDIA_MESSAGE_TYPES else None,
+                "timestamp": int(time.time()),
+            }
+            self.messages[wamid] = entry
+            self._chat(phone_number_id, to).append(entry)
+            sent_after, delivered_after = self.status_delays
+            entry["delivered_due"] = time.monotonic() + delivered_after
+            self._set_status(phone_number_id, entry, "sent", delay=sent_after)
+            self._set_status(phone_number_id, entry, "delivered", delay=delivered_after)
+        return 200, {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body.get("to"), "wa_id": to}],
+            "messages": [{"id": wamid}],
+        }
+
+    def _mark_read(self, phone_number_id, body):
+        wamid = body.get("message_id")
+        if not wamid:
+            return 400, meta_error(100, "Invalid parameter", "The parameter message_id is required.")
+        with self._lock:
+            self.read_receipts.append({"phone_number_id": phone_number_id, "message_id": wamid})
+            # Marking a message read marks every earlier message of that chat read too.
+            for (number, _), chat in self.conversations.items():
+                wamids = [entry["wamid"] for entry in chat]
+                if number == phone_number_id and wamid in wamids:
+                    for entry in chat[: wamids.index(wamid) + 1]:
+                        if entry["from_customer"]:
+                            entry["status"] = "read"
+        return 200, {"success": True}
+
+    def _check_content(self, phone_number_id, kind, content):
+        if kind == "text":
+            text = content.get("body")
+            if not isinstance(text, str) or not text.strip():
+                return 400, meta_error(100, "Invalid parameter", "The parameter text['body'] is required.")
+            if len(text) > 4096:
+                return 400, meta_error(100, "Invalid parameter", "Param text['body'] must be at most 4096 characters long.")
+        elif kind in MEDIA_MESSAGE_TYPES:
+            if "id" in content and content["id"] not in self.media:
+                return 400, meta_error(131009, "Parameter value is not valid", "Invalid media id.")
+            if "id" not in content and "link" not in content:
+                return 400, meta_error(131008, "Required parameter is missing", f"{kind} needs an id or a link.")
+        elif kind == "template":
+            return self._check_template(phone_number_id, content)
+        return None
+
+    def _check_template(self, phone_number_id, content):
+        name, language = content.get("name"), (content.get("language") or {}).get("code")
+        template = next(
+            (t for t in self._templates_for(self._business_account_for(phone_number_id))
+             if t["name"] == name and t["language"] == language and t["status"] == "APPROVED"),
+            None,
+        )
+        if template is None:
+            return 404, meta_error(132001, "Template name does not exist in the translation",
+                                   f"template name ({name}) does not exist in {language}")
+        expected = len(_placeholders(_component(template, "BODY").get("text", "")))
+        given = sum(
+            len(c.get("parameters", [])) for c in content.get("components", []) if c.get("type") == "body"
+        )
+        if expected != given:
+            return 400, meta_error(132000, "Number of parameters does not match the expected number of params",
+                                   f"body: number of localizable_params ({given}) does not match the expected "
+                                   f"number of params ({expected})")
+        return None
+
+    def handle_upload(self, phone_number_id, form, file):
+        if form.get("messaging_product") != "whatsapp":
+            return 400, meta_error(100, "Invalid parameter", "The parameter messaging_product is required.")
+        if file is None:
+            return 400, meta_error(100, "Invalid parameter", "The parameter file is required.")
+        filename, mime_type, content = file
+        mime_type = (form.get("type") or mime_type or "").split(";")[0].strip()
+        limit = MEDIA_LIMITS.get(mime_type)
+        if limit is None:
+            return 400, meta_error(131053, "Media upload error", f"Param file must be a file with one of the "
+                                   f"following types: {', '.join(sorted(MEDIA_LIMITS))}. Received {mime_type}.")
+        if len(content) > limit:
+            return 400, meta_error(131053, "Media upload error",
+                                   f"{mime_type} files can be at most {limit} bytes; this one is {len(content)}.")
+        return 200, {"id": self.add_media(content, mime_type, phone_number_id=phone_number_id)}
+
+    def handle_get_media(self, media_id):
+        with self._lock:
+            media = self.media.get(media_id)
+        if media is None:
+            return 400, meta_error(100, "Invalid parameter",
+                                   f"Unsupported get request. Object with ID '{media_id}' does not exist.",
+                                   error_type="GraphMethodException")
+        return 200, {
+            "messaging_product": "whatsapp",
+            "url": f"{self.url}{DOWNLOAD_PATH}?{urlencode({'mid': media_id})}",
+            "mime_type": media.mime_type,
+            "sha256": media.sha256,
+            "file_size": str(len(media.content)),
+            "id": media_id,
+        }
+
+    def handle_delete_media(self, media_id):
+        with self._lock:
+            found = self.media.pop(media_id, None)
+        if found is None:
+            return 400, meta_error(100, "Invalid parameter",
+                                   f"Unsupported delete request. Object with ID '{media_id}' does not exist.")
+        return 200, {"success": True}
+
+    def handle_templates(self, business_account_id, query, path):
+        with self._lock:
+            templates = copy.deepcopy(self._templates_for(business_account_id))
+        limit = max(1, min(int((query.get("limit") or ["25"])[0]), 100))
+        after = (query.get("after") or [None])[0]
+        start = int(base64.urlsafe_b64decode(after).decode()) if after else 0
+        page = templates[start:start + limit]
+        fields = (query.get("fields") or [""])[0]
+        if fields:
+            wanted = set(fields.split(",")) | {"id"}
+            page = [{k: v for k, v in t.items() if k in wanted} for t in page]
+        body = {"data": page}
+        if start + limit < len(templates):
+            cursor = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+            next_query = {k: v[0] for k, v in query.items() if k != "after"} | {"after": cursor}
+            body["paging"] = {"cursors": {"after": cursor}, "next": f"{self.url}{path}?{urlencode(next_query)}"}
+        return 200, body
+
+
+def _component(template, kind):
+    return next((c for c in template.get("components", []) if c.get("type", "").upper() == kind), {})
+
+
+def _placeholders(text):
+    return re.findall(r"\{\{\s*([a-z0-9_]+)\s*\}\}", text or "")
+
+
+def _text_of(kind, content, templates):
+    """What the customer's phone shows for a message the business sent."""
+    if kind == "text":
+        return content.get("body", "")
+    if kind in MEDIA_MESSAGE_TYPES:
+        return content.get("caption", "")
+    if kind != "template":
+        return f"[{kind}]"
+    template = next((t for t in templates if t["name"] == content.get("name")), None)
+    if template is None:
+        return content.get("name", "")
+    values = {}
+    for component in content.get("components", []):
+        for position, parameter in enumerate(component.get("parameters", []), start=1):
+            key = parameter.get("parameter_name") or str(position)
+            values[(component.get("type", "").upper(), key)] = parameter.get("text", "")
+    parts = []
+    for component in template.get("components", []):
+        kind_name = component.get("type", "").upper()
+        if "text" in component and kind_name in ("HEADER", "BODY", "FOOTER"):
+            parts.append(re.sub(
+                r"\{\{\s*([a-z0-9_]+)\s*\}\}",
+                lambda m, k=kind_name: values.get((k, m.group(1)), m.group(0)),
+                component["text"],
+            ))
+    return "\n".join(parts)
+
+
+def _message_type_for(mime_type):
+    if mime_type == "image/webp":
+        return "sticker"
+    family = mime_type.split("/")[0]
+    return {"image": "image", "video": "video", "audio": "audio"}.get(family, "document")
+
+
+def _parse_multipart(content_type, body):
+    """Fields and the uploaded file of a multipart/form-data body (the standard library's email parser)."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\nMIME-Version: 1.0\r\n\r\n" + body
+    )
+    form, file = {}, None
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        filename = part.get_filename()
+        payload = part.get_payload(decode=True) or b""
+        if filename is not None:
+            file = (filename, part.get_content_type(), payload)
+        elif name:
+            form[name] = payload.decode()
+    return form, file
+
+
+def _handler_for(fake):
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "FakeGraphAPI/1.0"
+
+        def log_message(self, format, *args):
+            logger.debug("fake Graph API: " + format, *args)
+
+        def do_GET(self):
+            self._dispatch("GET")
+
+        def do_POST(self):
+            self._dispatch("POST")
+
+        def do_DELETE(self):
+            self._dispatch("DELETE")
+
+        def _dispatch(self, method):
+            parts = urlsplit(self.path)
+            path, query = parts.path, parse_qs(parts.query)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if path.startswith("/_fake/"):
+                return self._control(method, path, query, body)
+            recorded = self._record(method, path, query, body)
+            failure = fake._take_failure(path)
+            if failure is not None:
+                return self._fail(failure)
+            if not self.headers.get("Authorization", "").startswith("Bearer ") or len(self.headers["Authorization"]) < 8:
+                return self._json(401, meta_error(190, "Invalid OAuth access token - Cannot parse access token"))
+            if path == DOWNLOAD_PATH and method == "GET":
+                return self._download(query)
+            segments = path.strip("/").split("/")
+            if not segments or not VERSION_PATTERN.fullmatch(segments[0]):
+                return self._json(400, meta_error(2500, "Unknown path components", path))
+            route = (method, *(["{id}"] + segments[2:] if len(segments) > 1 else []))
+            object_id = segments[1] if len(segments) > 1 else ""
+            if route == ("POST", "{id}", "messages"):
+                return self._json(*fake.handle_messages(object_id, recorded.json))
+            if route == ("POST", "{id}", "media"):
+                return self._json(*fake.handle_upload(object_id, recorded.form, recorded.file))
+            if route == ("GET", "{id}"):
+                return self._json(*fake.handle_get_media(object_id))
+            if route == ("DELETE", "{id}"):
+                return self._json(*fake.handle_delete_media(object_id))
+            if route == ("GET", "{id}", "message_templates"):
+                return self._json(*fake.handle_templates(object_id, query, path))
+            return self._json(400, meta_error(
+                100, "Unsupported request",
+                f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, cannot be "
+                "loaded due to missing permissions, or does not support this operation.",
+                error_type="GraphMethodException",
+            ))
+
+        def _record(self, method, path, query, body):
+            content_type = self.headers.get("Content-Type", "")
+            recorded = RecordedRequest(method, path, query, self.headers.get("Authorization", ""))
+            if content_type.startswith("application/json") and body:
+                try:
+                    recorded.json = json.loads(body)
+                except ValueError:
+                    recorded.json = None
+            elif content_type.startswith("multipart/form-data"):
+                recorded.form, recorded.file = _parse_multipart(content_type, body)
+            with fake._lock:
+                fake.requests.append(recorded)
+            return recorded
+
+        def _fail(self, failure):
+            if failure.error == "timeout":
+                time.sleep(failure.delay)
+                self.close_connection = True
+                return None
+            if failure.error == "connection":
+                self.close_connection = True
+                return None
+            status, (code, title, details) = FAILURES[failure.error]
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            error_type = "OAuthException" if code in (190, 130429) else "GraphMethodException"
+            return self._json(status, meta_error(code, title, details, error_type=error_type), headers)
+
+        def _download(self, query):
+            media_id = (query.get("mid") or [""])[0]
+            with fake._lock:
+                media = fake.media.get(media_id)
+            if media is None:
+                return self._send(404, b"", "text/plain")
+            return self._send(200, media.content, media.mime_type)
+
+        def _control(self, method, path, query, body):
+            try:
+                data = json.loads(body) if body and self.headers.get("Content-Type", "").startswith(
+                    "application/json") else {}
+                result = _control(fake, method, path, query, data, body, self.headers.get("Content-Type", ""))
+            except (KeyError, ValueError, TypeError) as exc:
+                return self._json(400, {"error": str(exc)})
+            if result is None:
+                return self._json(404, {"error": f"no control endpoint {method} {path}"})
+            if isinstance(result, tuple):
+                return self._send(200, *result)
+            return self._json(200, result)
+
+        def _json(self, status, body, headers=None):
+            self._send(status, json.dumps(body).encode(), "application/json", headers)
+
+        def _send(self, status, content, content_type, headers=None):
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(content)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(content)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the caller gave up waiting (a timeout it asked for)
+
+    return Handler
+
+
+def _control(fake, method, path, query, data, body, content_type):
+    """The JSON control API other processes (the sandbox page) use; None for an unknown endpoint."""
+    if (method, path) == ("POST", "/_fake/reset"):
+        fake.reset()
+        return {"success": True}
+    if (method, path) == ("POST", "/_fake/failures"):
+        fake.fail_next(int(data.get("count", 1)), str(data["error"]), retry_after=data.get("retry_after"),
+                       path=data.get("path", ""))
+        return {"pending": _pending_failures(fake)}
+    if (method, path) == ("GET", "/_fake/failures"):
+        return {"pending": _pending_failures(fake)}
+    if (method, path) == ("DELETE", "/_fake/failures"):
+        with fake._lock:
+            fake.failures.clear()
+        return {"pending": []}
+    if (method, path) == ("POST", "/_fake/phone_numbers"):
+        fake.register_phone_number(
+            data["phone_number_id"], display_phone_number=data.get("display_phone_number", ""),
+            business_account_id=data.get("business_account_id", ""), webhook_url=data.get("webhook_url"),
+        )
+        return {"success": True}
+    if (method, path) == ("POST", "/_fake/media"):
+        mime_type = content_type.split(";")[0].strip()
+        if mime_type not in MEDIA_LIMITS:
+            raise ValueError(f"unsupported media type {mime_type!r}")
+        return {"id": fake.add_media(body, mime_type)}
+    if method == "GET" and path.startswith("/_fake/media/"):
+        with fake._lock:
+            media = fake.media.get(path.removeprefix("/_fake/media/"))
+        return (media.content, media.mime_type) if media else None
+    if (method, path) == ("POST", "/_fake/customer_messages"):
+        wamid = fake.customer_sends(
+            data["phone_number_id"], data["wa_id"], name=data.get("name", ""), text=data.get("text"),
+            media_id=data.get("media_id"), caption=data.get("caption"),
+        )
+        return {"wamid": wamid}
+    if (method, path) == ("POST", "/_fake/customer_reads"):
+        fake.customer_reads(data["phone_number_id"], data["wa_id"])
+        return {"success": True}
+    if (method, path) == ("GET", "/_fake/conversation"):
+        return {"messages": fake.conversation(query["phone_number_id"][0], query["wa_id"][0])}
+    if (method, path) == ("GET", "/_fake/requests"):
+        with fake._lock:
+            return {"requests": [
+                {"method": r.method, "path": r.path, "json": r.json, "form": r.form} for r in fake.requests
+            ]}
+    return None
+
+
+def _pending_failures(fake):
+    with fake._lock:
+        return [{"error": f.error, "path": f.path} for f in fake.failures]

@@ -65,8 +65,10 @@ def safe_url(url):
 
 @dataclass
 class Media:
+    """A message's media. Pages show it through the message_media view, which checks who asks."""
+
     kind: str
-    url: str | None
+    available: bool  # downloaded (or, outbound, stored): media_url is set
     mime_type: str | None = None
     filename: str | None = None
     voice: bool = False
@@ -186,7 +188,7 @@ def _media(message, body, kind):
     caption = message.caption or text_at(body, "caption")
     media = Media(
         kind=kind,
-        url=safe_url(message.media_url),
+        available=bool(message.media_url),
         mime_type=message.media_mime_type or text_at(body, "mime_type"),
         filename=text_at(body, "filename"),
         voice=kind == "audio" and dig(body, "voice") is True,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import customers, home, inbox, orders, quick_replies
+from .views import customers, home, inbox, media, orders, quick_replies
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("conversations/<int:customer_id>/", inbox.conversation, name="conversation"),
     path("conversations/<int:customer_id>/older/", inbox.conversation_older, name="conversation_older"),
     path("conversations/<int:customer_id>/tail/", inbox.conversation_tail, name="conversation_tail"),
+    path("messages/<int:message_id>/media/", media.message_media, name="message_media"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/new/", customers.customer_add, name="customer_add"),
     path("customers/export.csv", customers.customer_export, name="customer_export"),

@@ -13,9 +13,17 @@ def victim(make_seller):
     """Agent B with a customer whose id agent A does not have (A has none)."""
     b = make_seller("Victim")
     secret = customer(b.tables, "Secret Customer", phone="+15550009999")
-    message(b.tables, secret, "secret message text", wamid="wamid.SECRET")
+    message(b.tables, secret, "secret message text", wamid="wamid.SECRET", media_url="agents/secret.jpg",
+            media_type="image")
     reply = QuickReply.objects.create(agent=b.agent, shortcut="secret", text="secret snippet")
     return b, secret, reply
+
+
+def test_agent_a_asking_for_agent_bs_message_media_gets_404(seller, victim):
+    b, secret, _ = victim
+    secret_message = b.tables.Message.objects.get(customer=secret)
+    response = seller.client.get(reverse("message_media", args=[secret_message.pk]))
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize("name, method", [

@@ -41,7 +41,7 @@ def test_any_payload_describes_and_renders_without_error(wa_type, body, extra):
 def test_rows_without_payload_fall_back_to_the_contract_columns():
     assert rendering.describe(row(message="plain")).text == "plain"
     image = rendering.describe(row(message="nice view", media_type="image", media_url="/media/x.jpg"))
-    assert (image.kind, image.text, image.media.url) == ("image", "nice view", "/media/x.jpg")
+    assert (image.kind, image.text, image.media.available) == ("image", "nice view", True)
     assert rendering.describe(row(wa_type="brand_new_type", message="[brand_new_type]")).detail == "brand_new_type"
 
 

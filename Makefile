@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm
 DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND=immediate
 
-.PHONY: run worker test test-postgres test-sqlite migrations-check key clean
+.PHONY: run worker test test-postgres test-sqlite migrations-check bench key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -68,6 +68,11 @@ test-sqlite: $(VENV)/.dev-deps
 
 migrations-check: $(VENV)/.dev-deps
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+# Benchmarks (not tests): the figures of the notes, on PostgreSQL, each in a database of its own.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_dashboard
+bench: $(VENV)/.dev-deps
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/dashboard.py
 
 # A new key for FIELD_ENCRYPTION_KEYS.
 key: $(VENV)/.run-deps

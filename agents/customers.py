@@ -5,6 +5,8 @@ Each write is one function that owns its transaction. Phones are stored in E.164
 """
 
 import csv
+import functools
+import hashlib
 import io
 import posixpath
 import re
@@ -12,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -19,12 +22,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.urls import reverse
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from whatsapp.phones import to_e164
 
 from . import paging
-from .inbox import phone_digits
 from .tables import SOLD_ORDER_STATUSES
 
 PAGE_SIZE = 50
@@ -41,6 +44,22 @@ class DuplicatePhone(ValidationError):
             f"{existing.name} already has the number {existing.phone}.", code="duplicate"
         )})
         self.existing = existing
+
+
+def phone_digits(search):
+    """The digits of a search that looks like (part of) a phone number, else None."""
+    digits = re.sub(r"[\s().+-]", "", search)
+    return digits if len(digits) >= 3 and digits.isdigit() else None
+
+
+@functools.lru_cache(maxsize=4096)
+def display_phone(phone):
+    """+14155550100 -> +1 415-555-0100 (the number's international format), else as stored."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except (phonenumbers.NumberParseException, TypeError):
+        return phone or ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def get_customer_or_404(agent_tables, customer_id):
@@ -145,6 +164,25 @@ def remove_profile_picture(agent_tables, customer):
     if old_name:
         transaction.on_commit(lambda: default_storage.delete(old_name), using=agent_tables.database)
     return customer
+
+
+AVATAR_COLOURS = 8
+
+
+@dataclass
+class Avatar:
+    picture: str | None  # the URL of the uploaded picture, or None for initials
+    initials: str
+    colour: int
+
+
+def avatar_of(customer):
+    """The uploaded picture (served by customer_avatar, versioned so browsers may cache it) or initials."""
+    picture = None
+    if customer.profile_image_url:
+        version = hashlib.blake2b(customer.profile_image_url.encode(), digest_size=6).hexdigest()
+        picture = f"{reverse('customer_avatar', args=[customer.pk])}?v={version}"
+    return Avatar(picture=picture, initials=initials(customer.name), colour=customer.pk % AVATAR_COLOURS)
 
 
 def initials(name):

@@ -8,13 +8,23 @@ they answer; both are found with one indexed query each per page, never one per 
 import hashlib
 from dataclasses import dataclass, field
 
+from django.urls import reverse
+from django.utils import timezone
+
 from . import paging
+from .dates import day_label
 from .rendering import describe
 
-PAGE_SIZE = 40
+PAGE_SIZE = 30
 # A live tail longer than this is cut to its newest messages (the page is then reloaded).
 TAIL_LIMIT = 400
-FINAL_STATUSES = ("read", "failed")
+TICKS = {
+    "queued": ("🕓", "Queued"),
+    "sent": ("✓", "Sent"),
+    "delivered": ("✓✓", "Delivered"),
+    "read": ("✓✓", "Read"),
+    "failed": ("⚠", "Failed"),
+}
 
 
 @dataclass
@@ -26,20 +36,29 @@ class Quote:
 
 @dataclass
 class Bubble:
-    """One message as the thread shows it."""
+    """One message as the thread shows it, with everything the template prints worked out here
+    (a page renders dozens of these: template lookups are the page's main cost)."""
 
     message: object
     described: object
+    author: str = ""  # "You" or the customer's name
     quote: Quote | None = None
     reactions: list = field(default_factory=list)  # [(emoji, who)]
+    day_label: str = ""  # set on the first message of each day in a batch
 
-    @property
-    def outbound(self):
-        return self.message.direction == "outbound"
-
-    @property
-    def anchor(self):
-        return f"m{self.message.pk}"
+    def __post_init__(self):
+        m = self.message
+        self.outbound = m.direction == "outbound"
+        self.anchor = f"m{m.pk}"
+        moment = m.timestamp
+        self.iso = moment.isoformat() if moment else ""
+        self.time = timezone.localtime(moment).strftime("%H:%M") if moment else ""
+        self.tick_icon, self.tick_label = TICKS.get(m.status, ("", "")) if self.outbound else ("", "")
+        self.media_src = reverse("message_media", args=[m.pk]) if self.described.media else ""
+        self.css = " ".join(filter(None, [
+            "bubble", "out" if self.outbound else "in", f"kind-{self.described.kind}",
+            "failed" if m.status == "failed" else "",
+        ]))
 
 
 @dataclass
@@ -117,11 +136,17 @@ def present(agent_tables, customer, messages):
             reactions[(reaction.context_wamid, reaction.direction)] = describe(reaction).emoji
 
     bubbles = []
+    last_day = None
     for message in messages:
         described = describe(message)
         if message.wa_type == "reaction" and message.context_wamid in shown:
             continue  # drawn on the message it reacts to
-        bubble = Bubble(message=message, described=described)
+        bubble = Bubble(
+            message=message, described=described, author="You" if message.direction == "outbound" else customer.name
+        )
+        day = timezone.localtime(message.timestamp).date()
+        if day != last_day:
+            bubble.day_label, last_day = day_label(message.timestamp), day
         if message.context_wamid:
             original = quoted.get(message.context_wamid)
             if original is not None:

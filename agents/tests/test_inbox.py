@@ -113,6 +113,25 @@ def test_search_finds_by_name_phone_or_message_text(seller):
     assert row_names(nothing) == [] and "No conversation matches “kayak”" in nothing.content.decode()
 
 
+def test_a_common_word_finds_the_same_conversations_by_walking_customers(seller, monkeypatch):
+    from agents import inbox
+
+    t = seller.tables
+    ana, bo, cy = customer(t, "Ana"), customer(t, "Bo"), customer(t, "Delivery Dan")
+    message(t, ana, "delivery on Monday?", at=NOON)
+    message(t, ana, "thanks", at=NOON + dt.timedelta(minutes=3))
+    message(t, bo, "no delivery please", at=NOON + dt.timedelta(minutes=1))
+    message(t, cy, "hi", at=NOON + dt.timedelta(minutes=2))
+    message(t, customer(t, "Eve"), "pickup", at=NOON + dt.timedelta(minutes=4))
+
+    few_matches = seller.client.get(reverse("inbox"), {"q": "delivery"})
+    monkeypatch.setattr(inbox, "MANY_MATCHES", 2)
+    many_matches = seller.client.get(reverse("inbox"), {"q": "delivery"})
+
+    assert row_names(few_matches) == row_names(many_matches) == ["Ana", "Delivery Dan", "Bo"]
+    assert "delivery on Monday?" in many_matches.content.decode()
+
+
 def test_pages_follow_each_other_without_repeating_rows_even_when_messages_arrive(seller):
     t = seller.tables
     people = [customer(t, f"Person {n:02d}") for n in range(30)]

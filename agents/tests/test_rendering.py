@@ -33,8 +33,8 @@ def test_any_payload_describes_and_renders_without_error(wa_type, body, extra):
     message = row(wa_type=wa_type, payload=payload, direction="outbound", status="failed")
     described = rendering.describe(message)
     assert isinstance(described.preview(), str)
-    render_to_string("agents/_bubble.html", {
-        "bubble": Bubble(message=message, described=described), "customer": SimpleNamespace(name="Ana", pk=1),
+    render_to_string("agents/_bubbles.html", {
+        "bubbles": [Bubble(message=message, described=described)], "customer": SimpleNamespace(name="Ana", pk=1),
     })
 
 

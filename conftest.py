@@ -119,3 +119,15 @@ def fake_graph(_fake_graph_server, settings):
     yield _fake_graph_server
     _fake_graph_server.wait_for_webhooks(timeout=5)
     _fake_graph_server.reset()
+
+
+@pytest.fixture
+def committed_db(transactional_db):
+    """The database without a wrapping transaction, for tests whose data other threads or processes read
+    (a live server, a worker process, concurrent requests). Agents created meanwhile are deleted at the end,
+    their tables with them: the flush that empties the database cannot truncate across their foreign keys."""
+    yield
+    from agents.models import Agent
+
+    for agent in Agent.objects.all():
+        agent.delete()

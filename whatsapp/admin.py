@@ -2,10 +2,18 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
+
+import audit
 
 from . import intake
-from .models import WebhookEvent, WhatsAppConfiguration
+from .configuration import audited_values, record_configuration_change
+from .graph import GraphError
+from .message_templates import TemplateError, sync_templates
+from .models import MessageTemplate, WebhookEvent, WhatsAppConfiguration
 from .phones import to_e164
 
 
@@ -49,10 +57,47 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
     search_fields = ("whatsapp_number", "phone_number_id", "user__email")
     readonly_fields = ("masked_api_key", "created_at", "updated_at")
     autocomplete_fields = ("user", "agent")
+    actions = ["sync_message_templates"]
+
+    @admin.action(description="Sync message templates from Meta now")
+    def sync_message_templates(self, request, queryset):
+        for configuration in queryset:
+            try:
+                count = sync_templates(configuration)
+            except (GraphError, TemplateError) as error:
+                self.message_user(request, f"{configuration.whatsapp_number}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{configuration.whatsapp_number}: {count} templates synced.")
 
     @admin.display(description="Access token")
     def masked_api_key(self, obj):
         return obj.masked_api_key
+
+    @method_decorator(sensitive_post_parameters("new_access_token"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        # The form holds the instance as edited; the audit compares with the row as stored.
+        with transaction.atomic():
+            stored = WhatsAppConfiguration.objects.select_for_update().get(pk=obj.pk) if change else None
+            before = audited_values(stored) if change else None
+            super().save_model(request, obj, form, change)
+            record_configuration_change(
+                obj, before=before, token_changed=change and bool(form.cleaned_data.get("new_access_token")),
+                actor=request.user, request=request,
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit.record("whatsapp.configuration_deleted", actor=request.user, target=obj, request=request)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for configuration in queryset:
+                audit.record("whatsapp.configuration_deleted", actor=request.user, target=configuration, request=request)
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(WebhookEvent)
@@ -109,3 +154,19 @@ class WebhookEventAdmin(admin.ModelAdmin):
         states, skipped = intake.replay_events(queryset.order_by("id").values_list("id", flat=True))
         failed = states.get(WebhookEvent.State.FAILED, 0) + states.get(WebhookEvent.State.UNROUTABLE, 0)
         self.message_user(request, intake.describe_replay(states, skipped), messages.WARNING if failed else messages.SUCCESS)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """Read-only: templates are written in Meta's WhatsApp Manager and synced from there."""
+
+    list_display = ("name", "language", "status", "category", "configuration", "synced_at")
+    list_filter = ("status", "category")
+    list_select_related = ("configuration",)
+    search_fields = ("name", "configuration__whatsapp_number")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
+from django.views.decorators.debug import sensitive_variables
 
 from . import encryption
 
@@ -54,13 +55,16 @@ class WhatsAppConfiguration(models.Model):
     def __str__(self):
         return f"{self.whatsapp_number} ({self.user.email})"
 
+    @sensitive_variables("token")
     def set_access_token(self, token):
         self.api_key = encryption.encrypt(token) if token else None
 
+    @sensitive_variables("token")
     def access_token(self):
         return encryption.decrypt(self.api_key) if self.api_key else None
 
     @property
+    @sensitive_variables("token")
     def masked_api_key(self):
         """The token's last four characters, the most any page shows of it."""
         if not self.api_key:
@@ -138,3 +142,42 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"Webhook event #{self.pk} ({self.state})"
+
+
+class MessageTemplateQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(status=MessageTemplate.APPROVED)
+
+
+class MessageTemplate(models.Model):
+    """A message template of a configuration's WhatsApp Business Account, as Meta last listed it.
+
+    Kept per configuration by whatsapp.message_templates.sync_templates(); only APPROVED ones can be
+    sent, and only they may be sent outside the 24-hour customer service window.
+    """
+
+    APPROVED = "APPROVED"
+
+    configuration = models.ForeignKey(WhatsAppConfiguration, on_delete=models.CASCADE, related_name="templates")
+    meta_id = models.CharField(max_length=64, help_text="Meta's id of the template.")
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16)
+    status = models.CharField(max_length=32, help_text="APPROVED, PENDING, REJECTED, PAUSED, DISABLED...")
+    category = models.CharField(max_length=32, blank=True)
+    parameter_format = models.CharField(max_length=16, default="POSITIONAL")
+    components = models.JSONField(default=list, help_text="Meta's components: HEADER, BODY, FOOTER, BUTTONS.")
+    synced_at = models.DateTimeField()
+
+    objects = MessageTemplateQuerySet.as_manager()
+
+    class Meta:
+        db_table = "whatsapp_message_templates"
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["configuration", "name", "language"], name="whatsapp_message_templates_unique_name_language"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"

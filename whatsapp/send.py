@@ -1,0 +1,488 @@
+"""Sending WhatsApp messages from an agent's inbox: text, media, templates, resends and read receipts.
+
+The public API (the dashboard calls these; the names are stable):
+
+    send_text(agent, customer, text, *, sent_by, idempotency_key, reply_to_wamid=None) -> Message
+    send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key) -> Message
+    send_template(agent, customer, template, values, *, sent_by, idempotency_key) -> Message
+    resend(agent, message, *, sent_by) -> Message
+    window(agent_tables, customer) -> Window(is_open, closes_at, last_inbound_at)
+    send_read_receipt(agent, wamid) -> None
+    read_conversation(agent, customer) -> the newest inbound wamid marked read, or None
+    approved_templates(agent) -> MessageTemplate queryset (what the composer offers)
+    template_fields(template) -> [TemplateField(key, component, name, label, example)]
+    request_template_sync(agent) -> None
+    failure_reason(message) -> "Re-engagement message: More than 24 hours have passed..." or ""
+
+`agent` is an agents.models.Agent; `customer` and `message` are rows of that agent's tables
+(agents.tables.for_agent(agent)); `sent_by` is the User sending (or None for the system);
+`upload` is a Django File (an UploadedFile from a form); `template` a whatsapp.models.MessageTemplate
+(or its id) and `values` maps each of its template_fields() keys to text.
+
+Every send function refuses bad input with SendError, whose str() is a sentence for the agent, and then
+changes nothing. Free-form messages (text, media) are refused outside the 24-hour customer service
+window (SendError.code == "window_closed"): only templates may be sent then.
+
+How a send goes: the outbound row is written first (status `queued`, the request body in `payload`),
+its send task is enqueued in the same transaction, and the call returns the row. The task (the worker,
+or at once under TASKS_BACKEND=immediate) uploads media if any, calls the Graph API, and leaves the row
+`sent` with Meta's wamid, or `failed` with Meta's error_code/error_title/error_detail; the webhook moves
+it on to delivered and read. A failed message can be resent (same row, queued again).
+
+The idempotency key (e.g. a UUID rendered into the compose form) makes a double-clicked Send or a
+retried request return the first message instead of sending twice.
+
+Rows beside the contract's meaning: `media_url` holds the storage name of the file sent (pages turn
+it into a URL with the default storage); `status_at` of a queued row is when a worker took it (NULL
+until then), which lets a send abandoned by a killed worker be taken again after SEND_LEASE.
+"""
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from agents import conversations, tables
+from agents.models import Agent
+
+from . import message_templates, tasks
+from .configuration import configuration_for_agent
+from .graph import GraphError, client_for
+from .message_templates import TemplateError, template_fields  # noqa: F401 (part of this module's API)
+from .models import MessageTemplate
+
+logger = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=24)
+# How long a worker may hold a send before another may take it (longer than any send can take).
+SEND_LEASE = timedelta(minutes=15)
+MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+
+MB = 1024 * 1024
+_OFFICE_ZIP = (b"PK\x03\x04",)
+_OFFICE_OLE = (b"\xd0\xcf\x11\xe0",)
+# The Cloud API's media (documentation/whatsapp/business-phone-numbers/media): by file extension,
+# (MIME type, media type, largest size, how the file starts when we can tell).
+MEDIA_BY_EXTENSION = {
+    ".jpg": ("image/jpeg", "image", 5 * MB, (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", "image", 5 * MB, (b"\xff\xd8\xff",)),
+    ".png": ("image/png", "image", 5 * MB, (b"\x89PNG\r\n\x1a\n",)),
+    ".mp4": ("video/mp4", "video", 16 * MB, None),
+    ".3gp": ("video/3gpp", "video", 16 * MB, None),
+    ".aac": ("audio/aac", "audio", 16 * MB, None),
+    ".amr": ("audio/amr", "audio", 16 * MB, (b"#!AMR",)),
+    ".mp3": ("audio/mpeg", "audio", 16 * MB, None),
+    ".m4a": ("audio/mp4", "audio", 16 * MB, None),
+    ".ogg": ("audio/ogg", "audio", 16 * MB, (b"OggS",)),
+    ".txt": ("text/plain", "document", 100 * MB, None),
+    ".pdf": ("application/pdf", "document", 100 * MB, (b"%PDF-",)),
+    ".xls": ("application/vnd.ms-excel", "document", 100 * MB, _OFFICE_OLE),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "document", 100 * MB, _OFFICE_ZIP),
+    ".doc": ("application/msword", "document", 100 * MB, _OFFICE_OLE),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "document", 100 * MB,
+              _OFFICE_ZIP),
+    ".ppt": ("application/vnd.ms-powerpoint", "document", 100 * MB, _OFFICE_OLE),
+    ".pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "document", 100 * MB,
+              _OFFICE_ZIP),
+}
+_ISO_MEDIA = (".mp4", ".3gp", ".m4a")  # MPEG-4 family: "ftyp" at byte 4
+
+
+class SendError(ValueError):
+    """A send refused before anything was written; str() says why, for the agent. `code` for programs."""
+
+    def __init__(self, message, code="invalid"):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Window:
+    """The 24-hour customer service window: free-form messages are allowed while it is open."""
+
+    is_open: bool
+    closes_at: object  # datetime, or None when the customer never wrote
+    last_inbound_at: object
+
+
+def window(agent_tables, customer, *, now=None):
+    """Whether the customer wrote within the last 24 hours, and when that window closes."""
+    last_inbound_at = (
+        agent_tables.Message.objects.inbound().filter(customer_id=customer.pk)
+        .order_by("-timestamp").values_list("timestamp", flat=True).first()
+    )
+    if last_inbound_at is None:
+        return Window(False, None, None)
+    closes_at = last_inbound_at + WINDOW
+    return Window((now or timezone.now()) < closes_at, closes_at, last_inbound_at)
+
+
+# Sending.
+
+
+def send_text(agent, customer, text, *, sent_by, idempotency_key, reply_to_wamid=None):
+    """Queue a text message to the customer; returns its row (status queued)."""
+    agent_tables = _tables(agent, customer)
+    text = (text or "").strip()
+    if not text:
+        raise SendError("Type a message first.", "empty")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise SendError(
+            f"A WhatsApp message can be at most {MAX_TEXT_LENGTH:,} characters; this one has {len(text):,}.",
+            "too_long",
+        )
+    _require_open_window(agent_tables, customer)
+    payload = _payload(customer, "text", {"body": text, "preview_url": "http" in text})
+    if reply_to_wamid:
+        payload["context"] = {"message_id": reply_to_wamid}
+    return _queue(
+        agent, agent_tables, customer, idempotency_key, sent_by,
+        message=text, wa_type="text", payload=payload, context_wamid=reply_to_wamid or None,
+    )
+
+
+def send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key):
+    """Queue an image, video, audio or document (a Django File) with an optional caption."""
+    agent_tables = _tables(agent, customer)
+    filename = get_valid_filename(os.path.basename(getattr(upload, "name", "") or "")) if upload else ""
+    if not filename:
+        raise SendError("Choose a file to send.", "no_file")
+    mime_type, media_type, max_size, signatures = _media_rules(filename)
+    size = upload.size
+    if not size:
+        raise SendError(f"{filename} is empty.", "empty_file")
+    if size > max_size:
+        raise SendError(
+            f"{filename} is {size / MB:.1f} MB; WhatsApp accepts {media_type} files up to {max_size // MB} MB.",
+            "too_large",
+        )
+    _require_signature(upload, filename, mime_type, signatures)
+    caption = (caption or "").strip()
+    if caption and media_type == "audio":
+        raise SendError("Audio messages cannot have a caption.", "caption_not_allowed")
+    if len(caption) > MAX_CAPTION_LENGTH:
+        raise SendError(f"A caption can be at most {MAX_CAPTION_LENGTH:,} characters.", "too_long")
+    _require_open_window(agent_tables, customer)
+    existing = _existing(agent_tables, customer, idempotency_key)
+    if existing is not None:
+        return existing  # before storing the file, so a double submit leaves no orphan behind
+    content = {}
+    if caption:
+        content["caption"] = caption
+    if media_type == "document":
+        content["filename"] = filename
+    stored_name = default_storage.save(f"whatsapp/outbound/{agent.agent_prefix}/{uuid.uuid4().hex}/{filename}", upload)
+    try:
+        message = _queue(
+            agent, agent_tables, customer, idempotency_key, sent_by,
+            message=caption or filename, wa_type=media_type, payload=_payload(customer, media_type, content),
+            media_type=media_type, media_url=stored_name, media_mime_type=mime_type, caption=caption or None,
+        )
+    except BaseException:
+        default_storage.delete(stored_name)
+        raise
+    if message.media_url != stored_name:  # a concurrent double submit won: its file is the one sent
+        default_storage.delete(stored_name)
+    return message
+
+
+def send_template(agent, customer, template, values, *, sent_by, idempotency_key):
+    """Queue an approved template with the agent's values for its variables (allowed outside the window)."""
+    agent_tables = _tables(agent, customer)
+    template = _approved_template(agent, template)
+    try:
+        cleaned = message_templates.clean_values(template, values)
+    except TemplateError as error:
+        raise SendError(str(error), "template") from None
+    content = {"name": template.name, "language": {"code": template.language}}
+    components = message_templates.template_components(template, cleaned)
+    if components:
+        content["components"] = components
+    return _queue(
+        agent, agent_tables, customer, idempotency_key, sent_by,
+        message=message_templates.render(template, cleaned), wa_type="template",
+        payload=_payload(customer, "template", content),
+    )
+
+
+def resend(agent, message, *, sent_by):
+    """Queue a failed outbound message again (same row); returns it, queued."""
+    agent_tables = tables.for_agent(agent)
+    _require_own_row(agent_tables.Message, message, "message")
+    if message.direction != "outbound" or message.status != "failed":
+        raise SendError("Only a message that failed to send can be sent again.", "not_failed")
+    if message.wa_type != "template":
+        _require_open_window(agent_tables, message.customer)
+    Message = agent_tables.Message
+    with transaction.atomic(using=agent_tables.database):
+        # Only a failed row moves back to queued: a second click finds it queued and changes nothing.
+        requeued = Message.objects.filter(pk=message.pk, status="failed").update(
+            status="queued", status_at=None, timestamp=timezone.now(), wamid=None, media_id=None,
+            error_code=None, error_title=None, error_detail=None, sent_by=_user_id(sent_by),
+        )
+        message = Message.objects.get(pk=message.pk)
+        if requeued:
+            conversations.note_new_message(agent_tables, message)
+            _enqueue_send(agent, agent_tables, message)
+    return message
+
+
+# Read receipts.
+
+
+def send_read_receipt(agent, wamid):
+    """Tell the customer (in the background, best effort) that `wamid` and everything before it was read."""
+    if wamid:
+        tasks.enqueue_on_commit(tasks.send_read_receipt, "default", agent.id, wamid)
+
+
+def read_conversation(agent, customer):
+    """The agent opened the conversation: mark its inbound messages read here and on the customer's phone."""
+    agent_tables = _tables(agent, customer)
+    wamid = conversations.mark_conversation_read(agent_tables, customer)
+    send_read_receipt(agent, wamid)
+    return wamid
+
+
+# Templates.
+
+
+def approved_templates(agent):
+    """The approved templates of the agent's WhatsApp number, by name."""
+    configuration = configuration_for_agent(agent)
+    if configuration is None:
+        return MessageTemplate.objects.none()
+    return configuration.templates.approved()
+
+
+def request_template_sync(agent):
+    """Refresh the agent's templates from Meta in the background."""
+    configuration = configuration_for_agent(agent)
+    if configuration is None:
+        raise SendError(_NO_CONFIGURATION, "no_configuration")
+    tasks.enqueue_on_commit(tasks.sync_templates, "default", configuration.pk)
+
+
+def failure_reason(message):
+    """What went wrong with a failed message, in Meta's words, for the agent."""
+    if message.status != "failed":
+        return ""
+    title, detail = message.error_title or "Not sent", message.error_detail or ""
+    return f"{title}: {detail}" if detail and detail != title else title
+
+
+# What the tasks run (whatsapp.tasks); idempotent, and given ids, never rows.
+
+
+def deliver(agent_id, message_id):
+    """Send a queued outbound message through the Graph API; returns what became of it."""
+    agent = Agent.objects.filter(pk=agent_id).first()
+    if agent is None or not agent.table_version:
+        return "agent gone"
+    agent_tables = tables.for_agent(agent)
+    Message = agent_tables.Message
+    if not _claim(Message, message_id):
+        return "not queued"  # sent already, failed, gone, or another worker holds it
+    message = Message.objects.get(pk=message_id)
+    configuration = configuration_for_agent(agent)
+    if configuration is None or not configuration.phone_number_id:
+        _record_failure(Message, message_id, None, "No WhatsApp number connected", _NO_CONFIGURATION)
+        return "failed"
+    payload = dict(message.payload)
+    try:
+        client = client_for(configuration)
+        if message.media_type != "none":
+            payload[message.wa_type] = {**payload[message.wa_type], "id": _media_id(client, configuration, message)}
+        response = client.send_message(configuration.phone_number_id, payload)
+    except GraphError as error:
+        _record_failure(Message, message_id, error.code, error.title, error.details)
+        return "failed"
+    except OSError as error:  # the stored file is gone or unreadable
+        _record_failure(Message, message_id, None, "The attached file could not be read", str(error))
+        return "failed"
+    wamid = response["messages"][0]["id"]
+    Message.objects.filter(pk=message_id, status="queued").update(
+        status="sent", status_at=timezone.now(), wamid=wamid, payload=payload,
+    )
+    return "sent"
+
+
+def deliver_read_receipt(agent_id, wamid):
+    agent = Agent.objects.filter(pk=agent_id).first()
+    configuration = configuration_for_agent(agent) if agent else None
+    if configuration is None or not configuration.phone_number_id:
+        return "no configuration"
+    try:
+        client_for(configuration).mark_read(configuration.phone_number_id, wamid)
+    except GraphError as error:
+        # Best effort: the customer misses blue ticks, nothing else is lost.
+        logger.warning("Read receipt for %s not sent: %s", wamid, error.describe())
+        return "failed"
+    return "sent"
+
+
+def requeue_abandoned_sends(now=None):
+    """Enqueue again the sends whose worker died mid-task (a task running longer than SEND_LEASE).
+
+    The message's own lease (status_at) keeps the new task from racing one that is still alive.
+    """
+    return tasks.requeue_abandoned(tasks.send_message, older_than=(now or timezone.now()) - SEND_LEASE)
+
+
+# Internals.
+
+_NO_CONFIGURATION = "This agent has no active WhatsApp number connected. An admin connects one in the admin."
+
+
+def _tables(agent, customer):
+    agent_tables = tables.for_agent(agent)
+    _require_own_row(agent_tables.Customer, customer, "customer")
+    return agent_tables
+
+
+def _require_own_row(model, row, what):
+    # Compare tables, not classes: an agent's classes are rebuilt after a cache eviction.
+    if getattr(getattr(row, "_meta", None), "db_table", None) != model._meta.db_table or row.pk is None:
+        raise SendError(f"This {what} does not belong to this agent.", "not_found")
+
+
+def _require_open_window(agent_tables, customer):
+    if not window(agent_tables, customer).is_open:
+        raise SendError(
+            "More than 24 hours have passed since this customer last wrote, so WhatsApp only allows an "
+            "approved template now. Choose a template to start the conversation again.",
+            "window_closed",
+        )
+
+
+def _payload(customer, wa_type, content):
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": customer.phone,
+            "type": wa_type, wa_type: content}
+
+
+def _user_id(user):
+    return getattr(user, "pk", None)
+
+
+def _check_idempotency_key(idempotency_key):
+    if not isinstance(idempotency_key, str) or not idempotency_key.strip():
+        raise SendError("The form is missing its idempotency key; reload the page and send again.", "no_key")
+    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise SendError("The idempotency key is too long.", "no_key")
+    return idempotency_key.strip()
+
+
+def _existing(agent_tables, customer, idempotency_key):
+    key = _check_idempotency_key(idempotency_key)
+    message = agent_tables.Message.objects.filter(idempotency_key=key).first()
+    if message is not None and message.customer_id != customer.pk:
+        raise SendError("This idempotency key was already used for another conversation.", "key_reused")
+    return message
+
+
+def _queue(agent, agent_tables, customer, idempotency_key, sent_by, **fields):
+    """Write the queued outbound row and enqueue its send, once per idempotency key."""
+    existing = _existing(agent_tables, customer, idempotency_key)
+    if existing is not None:
+        return existing
+    if configuration_for_agent(agent) is None:
+        raise SendError(_NO_CONFIGURATION, "no_configuration")
+    Message = agent_tables.Message
+    database = agent_tables.database
+    with transaction.atomic(using=database):
+        try:
+            with transaction.atomic(using=database):
+                message = Message.objects.create(
+                    customer=customer, direction="outbound", timestamp=timezone.now(), is_read=True,
+                    status="queued", status_at=None, idempotency_key=idempotency_key.strip(),
+                    sent_by=_user_id(sent_by), **fields,
+                )
+        except IntegrityError:
+            # The same key committed by a concurrent request (a double click): that one is the message.
+            existing = _existing(agent_tables, customer, idempotency_key)
+            if existing is None:
+                raise
+            return existing
+        conversations.note_new_message(agent_tables, message)
+        _enqueue_send(agent, agent_tables, message)
+    return message
+
+
+def _enqueue_send(agent, agent_tables, message):
+    tasks.enqueue_on_commit(tasks.send_message, agent_tables.database, agent.id, message.pk)
+
+
+def _claim(Message, message_id):
+    """Take a queued send for this worker: only one worker holds it until SEND_LEASE passes."""
+    now = timezone.now()
+    return Message.objects.filter(
+        Q(status_at__isnull=True) | Q(status_at__lt=now - SEND_LEASE),
+        pk=message_id, direction="outbound", status="queued",
+    ).update(status_at=now) == 1
+
+
+def _record_failure(Message, message_id, code, title, detail):
+    Message.objects.filter(pk=message_id, status="queued").update(
+        status="failed", status_at=timezone.now(), error_code=code, error_title=title or "Not sent",
+        error_detail=detail or None,
+    )
+
+
+def _media_id(client, configuration, message):
+    """Upload the message's file to Meta once; a retried task reuses the media id already stored."""
+    if message.media_id:
+        return message.media_id
+    with default_storage.open(message.media_url, "rb") as stored:
+        content = stored.read()
+    media_id = client.upload_media(
+        configuration.phone_number_id, content, message.media_mime_type, os.path.basename(message.media_url)
+    )
+    type(message).objects.filter(pk=message.pk).update(media_id=media_id)
+    return media_id
+
+
+def _media_rules(filename):
+    extension = os.path.splitext(filename)[1].lower()
+    rules = MEDIA_BY_EXTENSION.get(extension)
+    if rules is None:
+        kinds = ", ".join(sorted(MEDIA_BY_EXTENSION))
+        raise SendError(f"WhatsApp cannot send {extension or 'this kind of'} files. Send one of: {kinds}.",
+                        "unsupported_type")
+    return rules
+
+
+def _require_signature(upload, filename, mime_type, signatures):
+    """Refuse a file whose content is not what its name says (Meta would refuse it with 131053)."""
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    extension = os.path.splitext(filename)[1].lower()
+    if extension in _ISO_MEDIA:
+        matches = head[4:8] == b"ftyp"
+    else:
+        matches = signatures is None or any(head.startswith(signature) for signature in signatures)
+    if not matches:
+        raise SendError(f"{filename} is not a valid {mime_type} file.", "unsupported_type")
+
+
+def _approved_template(agent, template):
+    configuration = configuration_for_agent(agent)
+    if configuration is None:
+        raise SendError(_NO_CONFIGURATION, "no_configuration")
+    template_id = getattr(template, "pk", template)
+    found = configuration.templates.filter(pk=template_id).first() if str(template_id).isdigit() else None
+    if found is None:
+        raise SendError("This template does not belong to this WhatsApp number.", "not_found")
+    if found.status != MessageTemplate.APPROVED:
+        raise SendError(f"The template {found.name} is {found.status.lower()}; only approved templates can be sent.",
+                        "template")
+    return found

@@ -1,0 +1,429 @@
+"""Sending text and media: queued row first, the task calls the fake Graph API, sent or failed, resend."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
+from django.utils import timezone
+
+from agents import tables
+from whatsapp import send
+from whatsapp.configuration import save_configuration
+
+from .shop import PHONE_NUMBER_ID, add_inbound
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def send_text(shop, text="Hello Maria!", key="key-1", **kwargs):
+    return send.send_text(shop.agent, shop.customer, text, sent_by=shop.seller, idempotency_key=key, **kwargs)
+
+
+def test_a_text_is_queued_first_then_sent_with_metas_message_id(shop, fake_graph, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+        queued = shop.Message.objects.get(pk=message.pk)
+        assert (queued.status, queued.wamid, queued.direction) == ("queued", None, "outbound")
+        assert fake_graph.calls("/messages") == []
+
+    message.refresh_from_db()
+    [call] = fake_graph.calls(f"/{PHONE_NUMBER_ID}/messages")
+    assert call.authorization == "Bearer shop-access-token"
+    assert call.json == {
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": "+5511987654321",
+        "type": "text", "text": {"body": "Hello Maria!", "preview_url": False},
+    }
+    assert message.status == "sent" and message.wamid == fake_graph.conversation(PHONE_NUMBER_ID, "5511987654321")[0][
+        "wamid"]
+    assert message.payload == call.json and message.message == "Hello Maria!"
+    assert message.sent_by == shop.seller.pk and message.is_read
+    shop.customer.refresh_from_db()
+    assert shop.customer.last_message_at == message.timestamp
+
+
+def test_a_reply_quotes_the_message_it_answers(shop, fake_graph, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop, reply_to_wamid="wamid.from-maria")
+
+    assert fake_graph.sent_messages()[0]["context"] == {"message_id": "wamid.from-maria"}
+    assert shop.Message.objects.get(pk=message.pk).context_wamid == "wamid.from-maria"
+
+
+@pytest.mark.parametrize("ago, is_open", [
+    (dt.timedelta(hours=23, minutes=59), True),
+    (dt.timedelta(hours=24, minutes=1), False),
+])
+def test_the_window_is_open_until_24_hours_after_the_last_inbound_message(shop, ago, is_open):
+    now = timezone.now()
+    shop.Message.objects.all().delete()
+    last = add_inbound(shop.tables, shop.customer, ago=ago)
+    shop.Message.objects.create(customer=shop.customer, message="our reply", direction="outbound", timestamp=now)
+
+    state = send.window(shop.tables, shop.customer, now=now)
+
+    assert state.is_open is is_open
+    assert state.last_inbound_at == last.timestamp
+    assert state.closes_at == last.timestamp + dt.timedelta(hours=24)
+
+
+def test_free_form_is_sent_at_23h59_and_refused_at_24h01(shop, fake_graph, django_capture_on_commit_callbacks):
+    shop.Message.objects.all().delete()
+    inbound = add_inbound(shop.tables, shop.customer, ago=dt.timedelta(hours=23, minutes=59))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_text(shop, key="in-window").pk
+
+    shop.Message.objects.filter(pk=inbound.pk).update(timestamp=timezone.now() - dt.timedelta(hours=24, minutes=1))
+    with pytest.raises(send.SendError, match="More than 24 hours") as refused:
+        send_text(shop, key="out-of-window")
+
+    assert refused.value.code == "window_closed"
+    assert not shop.Message.objects.filter(idempotency_key="out-of-window").exists()
+    assert len(fake_graph.sent_messages()) == 1
+
+
+def test_a_customer_who_never_wrote_can_only_get_a_template(shop):
+    stranger = shop.tables.Customer.objects.create(name="New", phone="+14155550000")
+
+    assert send.window(shop.tables, stranger) == send.Window(False, None, None)
+    with pytest.raises(send.SendError) as refused:
+        send.send_text(shop.agent, stranger, "hi", sent_by=shop.seller, idempotency_key="k")
+    assert refused.value.code == "window_closed"
+
+
+def test_a_double_submit_sends_once(shop, fake_graph, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send_text(shop, key="double-click")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = send_text(shop, key="double-click")
+
+    assert first.pk == second.pk
+    assert shop.Message.objects.filter(idempotency_key="double-click").count() == 1
+    assert len(fake_graph.sent_messages()) == 1
+
+
+@pytest.mark.postgres
+def test_two_simultaneous_submits_of_one_form_send_once(committed_db, make_agent, fake_graph):
+    agent = make_agent()
+    save_configuration(user=agent.user, whatsapp_number="+15550100001", phone_number_id=PHONE_NUMBER_ID,
+                       access_token="token")
+    agent_tables = tables.for_agent(agent)
+    customer = agent_tables.Customer.objects.create(name="Maria", phone="+5511987654321")
+    add_inbound(agent_tables, customer)
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def submit():
+        try:
+            start.wait()
+            results.append(send.send_text(agent, customer, "once", sent_by=None, idempotency_key="same-form").pk)
+        except Exception as error:  # surfaced by the assertions below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == [] and len(set(results)) == 1
+    assert agent_tables.Message.objects.filter(idempotency_key="same-form").count() == 1
+    assert len(fake_graph.sent_messages()) == 1
+
+
+def test_an_idempotency_key_cannot_be_reused_for_another_customer(shop, django_capture_on_commit_callbacks):
+    other = shop.tables.Customer.objects.create(name="Bo", phone="+14155550000")
+    add_inbound(shop.tables, other)
+    with django_capture_on_commit_callbacks(execute=True):
+        send_text(shop, key="k")
+
+    with pytest.raises(send.SendError, match="already used"):
+        send.send_text(shop.agent, other, "hi", sent_by=None, idempotency_key="k")
+
+
+@pytest.mark.parametrize("key", [None, "", "   ", "x" * 201])
+def test_a_send_needs_an_idempotency_key(shop, key):
+    with pytest.raises(send.SendError) as refused:
+        send_text(shop, key=key)
+    assert refused.value.code == "no_key"
+
+
+@pytest.mark.parametrize("text, code", [("", "empty"), ("   \n ", "empty"), ("x" * 4097, "too_long")])
+def test_bad_text_is_refused_and_nothing_is_written(shop, fake_graph, text, code):
+    before = shop.Message.objects.count()
+
+    with pytest.raises(send.SendError) as refused:
+        send_text(shop, text=text)
+
+    assert refused.value.code == code
+    assert shop.Message.objects.count() == before and fake_graph.requests == []
+
+
+def test_an_agent_cannot_send_to_another_agents_customer(shop, make_agent):
+    other_tables = tables.for_agent(make_agent())
+    their_customer = other_tables.Customer.objects.create(name="Theirs", phone="+14155550000")
+
+    with pytest.raises(send.SendError, match="does not belong"):
+        send.send_text(shop.agent, their_customer, "hi", sent_by=None, idempotency_key="k")
+    with pytest.raises(send.SendError, match="does not belong"):
+        send.send_text(shop.agent, None, "hi", sent_by=None, idempotency_key="k")
+
+
+def test_an_agent_without_a_whatsapp_number_is_told_so(shop):
+    shop.configuration.is_active = False
+    shop.configuration.save()
+
+    with pytest.raises(send.SendError, match="no active WhatsApp number") as refused:
+        send_text(shop)
+    assert refused.value.code == "no_configuration"
+
+
+def test_a_failed_send_shows_metas_reason_and_can_be_resent(shop, fake_graph, django_capture_on_commit_callbacks):
+    fake_graph.fail_next(1, "131026")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+
+    message.refresh_from_db()
+    assert (message.status, message.error_code, message.error_title) == ("failed", 131026, "Message Undeliverable")
+    assert send.failure_reason(message).startswith("Message Undeliverable: Unable to deliver message.")
+    assert len(fake_graph.calls("/messages")) == 1  # undeliverable is not retried
+
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = send.resend(shop.agent, message, sent_by=shop.seller)
+        assert resent.status == "queued" and resent.error_code is None
+
+    resent.refresh_from_db()
+    assert resent.pk == message.pk
+    assert (resent.status, resent.error_code, resent.error_title, resent.error_detail) == ("sent", None, None, None)
+    assert resent.wamid and send.failure_reason(resent) == ""
+    assert len(fake_graph.sent_messages()) == 2
+
+
+def test_a_second_click_on_resend_sends_once(shop, fake_graph, django_capture_on_commit_callbacks):
+    fake_graph.fail_next(1, "131026")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+    message.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send.resend(shop.agent, message, sent_by=shop.seller)
+        with pytest.raises(send.SendError, match="Only a message that failed"):
+            send.resend(shop.agent, shop.Message.objects.get(pk=message.pk), sent_by=shop.seller)
+
+    assert len(fake_graph.sent_messages()) == 2
+
+
+def test_a_transient_failure_is_retried_inside_the_send(shop, fake_graph, django_capture_on_commit_callbacks):
+    fake_graph.fail_next(2, "500")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert len(fake_graph.calls("/messages")) == 3
+
+
+@pytest.mark.parametrize("error, code, calls", [("190", 190, 1), ("131047", 131047, 1), ("429", 130429, 5)])
+def test_a_send_that_cannot_get_through_fails_with_metas_error(
+    shop, fake_graph, django_capture_on_commit_callbacks, error, code, calls
+):
+    fake_graph.fail_next(5, error)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("failed", code)
+    assert message.error_detail
+    assert len(fake_graph.calls("/messages")) == calls
+
+
+def test_a_timed_out_send_fails_with_a_reason(shop, fake_graph, settings, django_capture_on_commit_callbacks):
+    settings.WHATSAPP_GRAPH_READ_TIMEOUT = 0.1
+    settings.WHATSAPP_GRAPH_MAX_ATTEMPTS = 1
+    fake_graph.fail_next(1, "timeout", delay=0.3)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+
+    message.refresh_from_db()
+    assert message.status == "failed" and message.error_code is None
+    assert send.failure_reason(message).startswith("Meta did not answer in time")
+
+
+def test_resend_refuses_what_did_not_fail_and_free_form_outside_the_window(
+    shop, fake_graph, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+    message.refresh_from_db()
+    with pytest.raises(send.SendError, match="Only a message that failed"):
+        send.resend(shop.agent, message, sent_by=None)
+
+    shop.Message.objects.filter(pk=message.pk).update(status="failed")
+    shop.Message.objects.filter(direction="inbound").update(timestamp=timezone.now() - dt.timedelta(days=2))
+    with pytest.raises(send.SendError) as refused:
+        send.resend(shop.agent, shop.Message.objects.get(pk=message.pk), sent_by=None)
+    assert refused.value.code == "window_closed"
+
+
+def test_the_send_task_is_idempotent(shop, fake_graph, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+
+    assert send.deliver(shop.agent.id, message.pk) == "not queued"
+    assert send.deliver(shop.agent.id, 999_999) == "not queued"
+    assert send.deliver(999_999, message.pk) == "agent gone"
+    assert len(fake_graph.sent_messages()) == 1
+
+
+def test_a_send_held_by_a_live_worker_is_left_alone_until_its_lease_ends(shop, fake_graph):
+    message = shop.Message.objects.create(
+        customer=shop.customer, message="queued", direction="outbound", status="queued", status_at=timezone.now(),
+        payload=send._payload(shop.customer, "text", {"body": "queued"}), wa_type="text",
+    )
+    assert send.deliver(shop.agent.id, message.pk) == "not queued"
+
+    shop.Message.objects.filter(pk=message.pk).update(status_at=timezone.now() - send.SEND_LEASE)
+    assert send.deliver(shop.agent.id, message.pk) == "sent"
+    assert len(fake_graph.sent_messages()) == 1
+
+
+def test_a_send_whose_number_was_disconnected_meanwhile_fails_with_the_reason(shop, fake_graph):
+    message = shop.Message.objects.create(
+        customer=shop.customer, message="queued", direction="outbound", status="queued",
+        payload=send._payload(shop.customer, "text", {"body": "queued"}), wa_type="text",
+    )
+    shop.configuration.delete()
+
+    assert send.deliver(shop.agent.id, message.pk) == "failed"
+    message.refresh_from_db()
+    assert message.error_title == "No WhatsApp number connected"
+
+
+# Media.
+
+
+def upload(name, content, content_type="application/octet-stream"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def test_an_image_is_uploaded_to_meta_and_sent_by_its_id(shop, fake_graph, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), caption="The blue mug",
+                                  sent_by=shop.seller, idempotency_key="img")
+        queued = shop.Message.objects.get(pk=message.pk)
+        assert (queued.status, queued.media_type, queued.caption) == ("queued", "image", "The blue mug")
+
+    message.refresh_from_db()
+    [uploaded] = fake_graph.calls(f"/{PHONE_NUMBER_ID}/media")
+    assert uploaded.file[1:] == ("image/png", PNG) and uploaded.form["type"] == "image/png"
+    [sent] = fake_graph.sent_messages()
+    assert sent["type"] == "image" and sent["image"] == {"caption": "The blue mug", "id": message.media_id}
+    assert (message.status, message.media_mime_type, message.message) == ("sent", "image/png", "The blue mug")
+    assert message.payload == sent
+    with default_storage.open(message.media_url) as stored:
+        assert stored.read() == PNG
+
+
+def test_a_document_keeps_its_file_name_on_the_customers_phone(shop, fake_graph, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send.send_media(shop.agent, shop.customer, upload("Invoice 42.pdf", b"%PDF-1.7 ..."),
+                                  sent_by=None, idempotency_key="doc")
+
+    [sent] = fake_graph.sent_messages()
+    assert sent["document"]["filename"] == "Invoice_42.pdf"
+    message.refresh_from_db()
+    assert (message.media_type, message.message, message.caption) == ("document", "Invoice_42.pdf", None)
+
+
+@pytest.mark.parametrize("name, content, caption, code", [
+    ("anim.gif", b"GIF89a", "", "unsupported_type"),
+    ("noextension", b"data", "", "unsupported_type"),
+    ("fake.jpg", PNG, "", "unsupported_type"),
+    ("clip.mp4", b"not a video at all", "", "unsupported_type"),
+    ("empty.png", b"", "", "empty_file"),
+    ("voice.ogg", b"OggS" + b"\x00" * 20, "a caption", "caption_not_allowed"),
+    ("mug.jpg", JPEG, "x" * 1025, "too_long"),
+])
+def test_media_outside_the_cloud_apis_types_is_refused(shop, fake_graph, name, content, caption, code):
+    with pytest.raises(send.SendError) as refused:
+        send.send_media(shop.agent, shop.customer, upload(name, content), caption=caption, sent_by=None,
+                        idempotency_key="m")
+    assert refused.value.code == code
+    assert not shop.Message.objects.filter(idempotency_key="m").exists()
+
+
+def test_media_above_the_cloud_apis_size_limit_is_refused(shop):
+    too_big = upload("big.png", PNG + b"\x00" * (5 * 1024 * 1024))
+
+    with pytest.raises(send.SendError, match="up to 5 MB") as refused:
+        send.send_media(shop.agent, shop.customer, too_big, sent_by=None, idempotency_key="m")
+    assert refused.value.code == "too_large"
+
+
+def test_no_file_is_refused(shop):
+    with pytest.raises(send.SendError) as refused:
+        send.send_media(shop.agent, shop.customer, None, sent_by=None, idempotency_key="m")
+    assert refused.value.code == "no_file"
+
+
+@pytest.mark.parametrize("name, content, media_type", [
+    ("clip.mp4", b"\x00\x00\x00\x18ftypmp42", "video"),
+    ("note.m4a", b"\x00\x00\x00\x18ftypM4A ", "audio"),
+    ("song.mp3", b"ID3\x03", "audio"),
+    ("sheet.xlsx", b"PK\x03\x04rest", "document"),
+])
+def test_each_media_kind_is_sent_as_its_whatsapp_type(shop, fake_graph, django_capture_on_commit_callbacks,
+                                                       name, content, media_type):
+    with django_capture_on_commit_callbacks(execute=True):
+        send.send_media(shop.agent, shop.customer, upload(name, content), sent_by=None, idempotency_key=name)
+
+    [sent] = fake_graph.sent_messages()
+    assert sent["type"] == media_type and sent[media_type]["id"]
+
+
+def test_a_double_submitted_file_is_stored_and_sent_once(shop, fake_graph, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), sent_by=None, idempotency_key="i")
+        second = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), sent_by=None, idempotency_key="i")
+
+    assert first.pk == second.pk
+    assert len(fake_graph.calls("/media")) == 1 and len(fake_graph.sent_messages()) == 1
+    _, files = default_storage.listdir(default_storage.path(first.media_url).rsplit("/", 2)[0])
+    assert files == []
+
+
+def test_a_failed_upload_shows_its_reason_and_the_resend_uploads_again(
+    shop, fake_graph, django_capture_on_commit_callbacks
+):
+    fake_graph.fail_next(5, "500", path="/media")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), sent_by=None,
+                                  idempotency_key="i")
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("failed", 131000)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send.resend(shop.agent, message, sent_by=None)
+
+    message.refresh_from_db()
+    assert message.status == "sent" and message.media_id
+    assert len(fake_graph.calls("/media")) == 6
+
+
+def test_a_stored_file_that_disappeared_fails_the_send_with_a_reason(
+    shop, fake_graph, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), sent_by=None,
+                                  idempotency_key="i")
+    default_storage.delete(message.media_url)
+    for callback in callbacks:
+        callback()
+
+    message.refresh_from_db()
+    assert (message.status, message.error_title) == ("failed", "The attached file could not be read")

@@ -1,0 +1,196 @@
+"""Background work on the database backend: tasks written with their rows, the real db_worker process
+picking sends up after a restart, and sends abandoned by a killed worker taken up again."""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.tasks import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from agents import tables
+from whatsapp import send, tasks
+from whatsapp.configuration import save_configuration
+
+from .shop import PHONE_NUMBER_ID, add_inbound
+
+DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def database_tasks(settings):
+    settings.TASKS = DATABASE_BACKEND
+
+
+def send_text(shop, key="key-1"):
+    return send.send_text(shop.agent, shop.customer, "Hello from the worker", sent_by=None, idempotency_key=key)
+
+
+def test_a_send_task_is_written_in_the_same_transaction_as_its_message(shop, fake_graph, database_tasks):
+    message = send_text(shop)
+
+    [result] = DBTaskResult.objects.all()
+    assert result.task_path == "whatsapp.tasks.send_message"
+    assert result.args_kwargs == {"args": [shop.agent.id, message.pk], "kwargs": {}}
+    assert result.status == TaskResultStatus.READY
+    assert shop.Message.objects.get(pk=message.pk).status == "queued"
+    assert fake_graph.requests == []
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        send_text(shop, key="rolled-back")
+        raise RuntimeError("the request failed after queueing")
+    assert DBTaskResult.objects.count() == 1
+    assert not shop.Message.objects.filter(idempotency_key="rolled-back").exists()
+
+
+def test_a_send_abandoned_by_a_killed_worker_is_enqueued_again_and_sent_once(shop, fake_graph, database_tasks):
+    message = send_text(shop)
+    long_ago = timezone.now() - send.SEND_LEASE - dt.timedelta(minutes=1)
+    # What a worker killed mid-send leaves: its task "running", the message held by it.
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=long_ago)
+    shop.Message.objects.filter(pk=message.pk).update(status_at=long_ago)
+
+    assert send.requeue_abandoned_sends() == 1
+    assert send.requeue_abandoned_sends() == 0
+
+    abandoned, fresh = DBTaskResult.objects.order_by("enqueued_at")
+    assert abandoned.status == TaskResultStatus.FAILED and "abandoned" in abandoned.traceback
+    assert fresh.status == TaskResultStatus.READY and fresh.args_kwargs == abandoned.args_kwargs
+    assert fresh.task.call(*fresh.args_kwargs["args"]) == "sent"
+    assert fresh.task.call(*fresh.args_kwargs["args"]) == "not queued"
+    assert len(fake_graph.sent_messages()) == 1
+
+
+def test_a_send_still_running_within_its_lease_is_left_alone(shop, database_tasks):
+    send_text(shop)
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
+
+    assert send.requeue_abandoned_sends() == 0
+
+
+def test_periodic_work_prunes_old_results_and_needs_no_worker_under_the_immediate_backend(shop, database_tasks,
+                                                                                          settings):
+    send_text(shop)
+    DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now() - dt.timedelta(days=8))
+
+    assert tasks.run_periodic_work(sync_templates_now=False) == {"requeued_sends": 0, "pruned_results": 1}
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    assert tasks.run_periodic_work(sync_templates_now=False) == {"requeued_sends": 0, "pruned_results": 0}
+
+
+# The real worker process, on the test database (PostgreSQL: SQLite's test database lives in memory).
+
+
+def database_url():
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def manage(fake_graph, *arguments, **options):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.test_settings", "DATABASE_URL": database_url(),
+           "TASKS_BACKEND": "database", "WHATSAPP_GRAPH_URL": fake_graph.url}
+    return subprocess.Popen([sys.executable, "manage.py", *arguments], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **options)
+
+
+def worker(fake_graph, *arguments):
+    return manage(fake_graph, "db_worker", "--queue-name", "*", "--no-startup-delay", "--no-reload",
+                  "--interval", "0.1", *arguments)
+
+
+def read_until(process, text, timeout=30):
+    deadline = time.monotonic() + timeout
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if text in line:
+            return lines
+        if not line and process.poll() is not None:
+            break
+    raise AssertionError(f"{text!r} never appeared in: {''.join(lines)}")
+
+
+@pytest.fixture
+def committed_shop(committed_db, make_agent, fake_graph, settings):
+    settings.TASKS = DATABASE_BACKEND
+    agent = make_agent(name="Demo Shop")
+    save_configuration(user=agent.user, whatsapp_number="+15550100001", phone_number_id=PHONE_NUMBER_ID,
+                       business_account_id="2002", access_token="shop-access-token")
+    agent_tables = tables.for_agent(agent)
+    customer = agent_tables.Customer.objects.create(name="Maria Silva", phone="+5511987654321")
+    add_inbound(agent_tables, customer)
+    shop = type("Shop", (), {})()
+    shop.agent, shop.customer, shop.Message = agent, customer, agent_tables.Message
+    return shop
+
+
+@pytest.mark.postgres
+def test_the_worker_picks_up_a_queued_send_after_a_restart(committed_shop, fake_graph):
+    shop = committed_shop
+    running = worker(fake_graph)
+    read_until(running, "Starting worker")
+    running.send_signal(signal.SIGTERM)  # the worker stops (a deploy, a crash): nothing runs the queue
+    assert running.wait(timeout=30) == 0
+
+    message = send_text(shop)
+    time.sleep(0.3)
+    assert shop.Message.objects.get(pk=message.pk).status == "queued" and fake_graph.requests == []
+
+    restarted = worker(fake_graph, "--batch")
+    output, _ = restarted.communicate(timeout=60)
+
+    assert restarted.returncode == 0, output
+    message.refresh_from_db()
+    assert message.status == "sent" and message.wamid
+    assert len(fake_graph.sent_messages()) == 1
+    assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_mid_send_loses_nothing(committed_shop, fake_graph):
+    shop = committed_shop
+    fake_graph.fail_next(5, "timeout", delay=3)  # Meta hangs: the worker is stuck inside the send
+    running = worker(fake_graph)
+    message = send_text(shop)
+    deadline = time.monotonic() + 30
+    while not fake_graph.calls("/messages") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    running.kill()  # SIGKILL: no clean-up at all
+    running.wait(timeout=10)
+    assert DBTaskResult.objects.get().status == TaskResultStatus.RUNNING
+    fake_graph.failures.clear()
+
+    # A quarter of an hour later the clock finds the abandoned send and a new worker sends it.
+    long_ago = timezone.now() - send.SEND_LEASE - dt.timedelta(minutes=1)
+    DBTaskResult.objects.update(started_at=long_ago)
+    shop.Message.objects.filter(pk=message.pk).update(status_at=long_ago)
+    clock = manage(fake_graph, "run_periodic_tasks", "--once")
+    output, _ = clock.communicate(timeout=60)
+    assert "requeued sends: 1" in output
+    restarted = worker(fake_graph, "--batch")
+    restarted.communicate(timeout=60)
+
+    message.refresh_from_db()
+    assert message.status == "sent"
+    # The hung request was never answered: the customer got the message once.
+    assert len(fake_graph.conversation(PHONE_NUMBER_ID, "5511987654321")) == 1
+
+
+@pytest.mark.postgres
+def test_the_clock_runs_rounds_until_stopped(committed_shop, fake_graph):
+    clock = manage(fake_graph, "run_periodic_tasks", "--interval", "0.1")
+    lines = read_until(clock, "requeued sends: 0")
+    read_until(clock, "requeued sends: 0")
+    clock.send_signal(signal.SIGTERM)
+
+    assert clock.wait(timeout=30) == 0
+    assert "template syncs: 1" in "".join(lines)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import customers, home, inbox, media, orders, quick_replies
+from .views import composer, customers, home, inbox, media, orders, quick_replies
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -10,7 +10,12 @@ urlpatterns = [
     path("conversations/<int:customer_id>/", inbox.conversation, name="conversation"),
     path("conversations/<int:customer_id>/older/", inbox.conversation_older, name="conversation_older"),
     path("conversations/<int:customer_id>/tail/", inbox.conversation_tail, name="conversation_tail"),
+    path("conversations/<int:customer_id>/send/", composer.send_message, name="send_message"),
+    path("conversations/<int:customer_id>/send-template/", composer.send_template_message, name="send_template"),
+    path("conversations/<int:customer_id>/template/", composer.template_form, name="template_form"),
+    path("conversations/<int:customer_id>/templates/refresh/", composer.refresh_templates, name="refresh_templates"),
     path("messages/<int:message_id>/media/", media.message_media, name="message_media"),
+    path("messages/<int:message_id>/resend/", composer.resend_message, name="resend_message"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/new/", customers.customer_add, name="customer_add"),
     path("customers/export.csv", customers.customer_export, name="customer_export"),

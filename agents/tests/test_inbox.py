@@ -44,8 +44,8 @@ def test_a_row_shows_unread_count_and_outbound_ticks(seller):
 
     body = seller.client.get(reverse("inbox")).content.decode()
 
-    assert 'aria-label="2 unread messages">2<' in body
-    assert 'class="tick tick-delivered" aria-label="Delivered"' in body
+    assert '<span class="badge">2<span class="visually-hidden"> unread</span></span>' in body
+    assert '<span class="tick tick-delivered"><span aria-hidden="true">✓✓</span><span class="visually-hidden">Delivered:' in body
 
 
 @pytest.mark.parametrize("wa_type, payload, expected", [

@@ -22,3 +22,8 @@ def choice(request, name, allowed, default):
     """GET parameter `name` if it is one of `allowed`, the default when absent, None when invalid."""
     value = request.GET.get(name, "") or default
     return value if value in allowed else None
+
+
+def is_htmx(request):
+    """Whether htmx made the request (it then swaps the answer into the page)."""
+    return request.headers.get("HX-Request") == "true"

@@ -6,13 +6,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from .. import conversations, paging
+from whatsapp import send
+
+from .. import paging
 from ..access import agent_required
 from ..customers import get_customer_or_404
 from ..inbox import SHOWS, inbox_page
 from ..quick_replies import quick_replies_of
 from ..threads import thread_page, thread_tail
 from .common import bad_request, choice, today_start
+from .composer import composer_context, tail_url
 
 NOTHING_CHANGED = 204
 FILTER_LABELS = {"all": "All", "unread": "Unread", "today": "Today"}
@@ -77,17 +80,10 @@ def inbox_rows(request):
     return render(request, "agents/_inbox_list.html", context)
 
 
-def _tail_url(customer, page):
-    query = {"v": page.token}
-    if page.tail_cursor:
-        query["since"] = page.tail_cursor
-    return reverse("conversation_tail", args=[customer.pk]) + "?" + urlencode(query)
-
-
 def _mark_read(request, customer):
-    """Opening a conversation reads it; the read receipt to WhatsApp goes with it."""
+    """Opening a conversation reads it; the read receipt to WhatsApp goes with it (in the background)."""
     if customer.unread_count:
-        conversations.mark_conversation_read(request.agent_tables, customer)
+        send.read_conversation(request.agent, customer)
         customer.unread_count = 0
 
 
@@ -97,17 +93,28 @@ def conversation(request, customer_id):
     query = _inbox_query(request) or ("all", "", "")
     _mark_read(request, customer)
     thread = thread_page(request.agent_tables, customer)
+    composer = composer_context(
+        request, customer, template=_template_asked(request)
+    )
     context = {
         "section": "inbox",
-        "customer": customer,
         "thread": thread,
-        "tail_url": _tail_url(customer, thread),
+        "tail_url": tail_url(customer, thread, composer["window"]),
         "quick_replies": [
             {"shortcut": q.shortcut, "text": q.text} for q in quick_replies_of(request.agent)
         ],
         **_inbox_context(request, query[0], query[1], "", current=customer),
+        **composer,
     }
     return render(request, "agents/conversation.html", context)
+
+
+def _template_asked(request):
+    """The template picked in the composer without JavaScript (?template=<id>), if it is one of ours."""
+    template_id = request.GET.get("template", "")
+    if not template_id.isdigit():
+        return None
+    return send.approved_templates(request.agent).filter(pk=int(template_id)).first()
 
 
 @agent_required
@@ -141,9 +148,15 @@ def conversation_tail(request, customer_id):
         response = HttpResponse(status=NOTHING_CHANGED)
         response["HX-Refresh"] = "true"
         return response
-    if tail.token == request.GET.get("v"):
+    window = send.window(request.agent_tables, customer)
+    window_changed = request.GET.get("open") != str(int(window.is_open))
+    if tail.token == request.GET.get("v") and not window_changed:
         return HttpResponse(status=NOTHING_CHANGED)
-    return render(request, "agents/_thread_tail.html", {
-        "customer": customer, "thread": tail, "tail_url": _tail_url(customer, tail),
+    context = {
+        "customer": customer, "thread": tail, "tail_url": tail_url(customer, tail, window),
         "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
-    })
+    }
+    if window_changed:
+        # The customer wrote after the window had closed (or it closed): the composer changes with it.
+        context.update(composer_context(request, customer), oob=True)
+    return render(request, "agents/_thread_tail.html", context)

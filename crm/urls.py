@@ -7,5 +7,6 @@ admin.site.site_title = "WhatsApp CRM admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("sandbox/", include("sandbox.urls")),
     path("", include("agents.urls")),
 ]

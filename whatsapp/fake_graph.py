@@ -163,6 +163,15 @@ class Failure:
     retry_after: object = None
     delay: float = 0.0
     path: str = ""
+    sends_only: bool = False
+
+    def applies_to(self, request):
+        if self.path not in request.path:
+            return False
+        return not self.sends_only or (
+            request.method == "POST" and request.path.endswith("/messages")
+            and isinstance(request.json, dict) and request.json.get("status") != "read"
+        )
 
 
 @dataclass
@@ -239,13 +248,15 @@ class FakeGraphAPI:
 
     # What tests (and the control API) use to steer it.
 
-    def fail_next(self, count=1, error="500", *, retry_after=None, delay=None, path=""):
-        """Make the next `count` Graph calls (whose path contains `path`) fail with `error`."""
+    def fail_next(self, count=1, error="500", *, retry_after=None, delay=None, path="", sends_only=False):
+        """Make the next `count` Graph calls fail with `error`: those whose path contains `path`, or
+        with sends_only the message sends alone (not read receipts, uploads or lookups)."""
         if error not in FAILURES:
             raise ValueError(f"unknown failure {error!r}; one of {', '.join(FAILURES)}")
+        delay = self.timeout_delay if delay is None else delay
         with self._lock:
             for _ in range(count):
-                self.failures.append(Failure(error, retry_after, self.timeout_delay if delay is None else delay, path))
+                self.failures.append(Failure(error, retry_after, delay, path, sends_only))
 
     def add_media(self, content, mime_type, *, media_id=None, phone_number_id=""):
         """Store media as if a customer had sent it; returns its media id."""
@@ -313,7 +324,7 @@ class FakeGraphAPI:
             profile_name = self.customer_names.get(wa_id, name or wa_id)
             self._chat(phone_number_id, wa_id).append({
                 "wamid": wamid, "from_customer": True, "type": message["type"], "text": text or caption or "",
-                "media_id": media_id, "status": "sent", "timestamp": now,
+                "media_id": media_id, "status": "delivered", "timestamp": now,
             })
             value = {
                 "messaging_product": "whatsapp",
@@ -430,10 +441,10 @@ class FakeGraphAPI:
         if status != 200:
             logger.warning("fake Graph API: webhook to %s answered %s", url, status)
 
-    def _take_failure(self, path):
+    def _take_failure(self, request):
         with self._lock:
             for index, failure in enumerate(self.failures):
-                if failure.path in path:
+                if failure.applies_to(request):
                     return self.failures.pop(index)
         return None
 
@@ -666,7 +677,7 @@ def _handler_for(fake):
             if path.startswith("/_fake/"):
                 return self._control(method, path, query, body)
             recorded = self._record(method, path, query, body)
-            failure = fake._take_failure(path)
+            failure = fake._take_failure(recorded)
             if failure is not None:
                 return self._fail(failure)
             if not self.headers.get("Authorization", "").startswith("Bearer ") or len(self.headers["Authorization"]) < 8:
@@ -768,7 +779,7 @@ def _control(fake, method, path, query, data, body, content_type):
         return {"success": True}
     if (method, path) == ("POST", "/_fake/failures"):
         fake.fail_next(int(data.get("count", 1)), str(data["error"]), retry_after=data.get("retry_after"),
-                       path=data.get("path", ""))
+                       path=data.get("path", ""), sends_only=bool(data.get("sends_only")))
         return {"pending": _pending_failures(fake)}
     if (method, path) == ("GET", "/_fake/failures"):
         return {"pending": _pending_failures(fake)}
@@ -812,4 +823,4 @@ def _control(fake, method, path, query, data, body, content_type):
 
 def _pending_failures(fake):
     with fake._lock:
-        return [{"error": f.error, "path": f.path} for f in fake.failures]
+        return [{"error": f.error, "path": f.path, "sends_only": f.sends_only} for f in fake.failures]

@@ -195,6 +195,14 @@ if WHATSAPP_SANDBOX and "graph.facebook.com" in WHATSAPP_GRAPH_URL:
 # Seconds between template syncs of every WhatsApp number (`run_periodic_tasks`, the Procfile's clock).
 WHATSAPP_TEMPLATE_SYNC_INTERVAL = env.int("WHATSAPP_TEMPLATE_SYNC_INTERVAL", default=6 * 60 * 60)
 
+# The webhook refuses bodies over this many bytes (Meta documents notifications of up to 3 MB).
+WHATSAPP_WEBHOOK_MAX_BODY_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BODY_BYTES", default=4 * 1024 * 1024)
+# Process each stored event inside the request that received it (the demo and the tests). Off in
+# production: the `intake` worker (`manage.py process_webhook_events`) processes events in batches.
+WHATSAPP_PROCESS_INLINE = env.bool("WHATSAPP_PROCESS_INLINE", default=DEBUG)
+# How many events the worker claims per transaction.
+WHATSAPP_EVENT_BATCH_SIZE = env.int("WHATSAPP_EVENT_BATCH_SIZE", default=200)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -15,6 +15,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+WHATSAPP_PROCESS_INLINE = True
 # The Graph client's retries wait milliseconds, not seconds, against the local fake Graph API.
 WHATSAPP_GRAPH_BACKOFF_BASE = 0.01
 WHATSAPP_GRAPH_BACKOFF_MAX = 0.5

@@ -7,6 +7,7 @@ admin.site.site_title = "WhatsApp CRM admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("whatsapp/", include("whatsapp.urls")),
     path("sandbox/", include("sandbox.urls")),
     path("", include("agents.urls")),
 ]

@@ -1,9 +1,13 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
+from . import intake
 from .graph import GraphError
 from .message_templates import TemplateError, sync_templates
-from .models import MessageTemplate, WhatsAppConfiguration
+from .models import MessageTemplate, WebhookEvent, WhatsAppConfiguration
 from .phones import to_e164
 
 
@@ -47,6 +51,7 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
     search_fields = ("whatsapp_number", "phone_number_id", "user__email")
     readonly_fields = ("masked_api_key", "created_at", "updated_at")
     autocomplete_fields = ("user", "agent")
+
     actions = ["sync_message_templates"]
 
     @admin.action(description="Sync message templates from Meta now")
@@ -62,6 +67,62 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
     @admin.display(description="Access token")
     def masked_api_key(self, obj):
         return obj.masked_api_key
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """Every notification Meta sent, as received: what became of it, and a replay for those that failed."""
+
+    list_display = ("id", "received_at", "state", "phone_number_id", "attempts", "short_summary", "short_error")
+    list_display_links = ("id", "received_at")
+    list_filter = ("state",)
+    search_fields = ("=id", "=phone_number_id", "body")
+    search_help_text = "An event id, a phone number id, or any text of the body (a wamid, a phone number)."
+    ordering = ("-id",)
+    list_per_page = 50
+    # Counting a large event table on every page would cost more than the page itself.
+    show_full_result_count = False
+    actions = ["replay"]
+    fields = (
+        "id", "received_at", "state", "phone_number_id", "attempts", "next_attempt_at", "processed_at",
+        "summary", "error", "pretty_body",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # An event is the record of what Meta sent: kept, never lost.
+        return False
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm("whatsapp.change_webhookevent")
+
+    @admin.display(description="Summary")
+    def short_summary(self, obj):
+        return obj.summary[:120]
+
+    @admin.display(description="Error")
+    def short_error(self, obj):
+        return obj.error.splitlines()[0][:120] if obj.error else ""
+
+    @admin.display(description="Body")
+    def pretty_body(self, obj):
+        try:
+            text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = obj.body
+        return format_html('<pre class="webhook-body">{}</pre>', text)
+
+    @admin.action(description="Replay selected events", permissions=["replay"])
+    def replay(self, request, queryset):
+        states, skipped = intake.replay_events(queryset.order_by("id").values_list("id", flat=True))
+        failed = states.get(WebhookEvent.State.FAILED, 0) + states.get(WebhookEvent.State.UNROUTABLE, 0)
+        self.message_user(request, intake.describe_replay(states, skipped), messages.WARNING if failed else messages.SUCCESS)
 
 
 @admin.register(MessageTemplate)

@@ -73,6 +73,73 @@ class WhatsAppConfiguration(models.Model):
         return "••••" + token[-4:] if len(token) >= 16 else "••••"
 
 
+class WebhookEventQuerySet(models.QuerySet):
+    def due(self, now):
+        """Events waiting to be processed whose next attempt is not in the future."""
+        return self.filter(state=WebhookEvent.State.PENDING).filter(
+            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+        )
+
+    def replayable(self):
+        return self.filter(state__in=(WebhookEvent.State.FAILED, WebhookEvent.State.UNROUTABLE))
+
+
+class WebhookEvent(models.Model):
+    """One signed notification from Meta, stored exactly as received before anything else happens.
+
+    This table is the intake's durable queue: the webhook answers 200 once a row exists, and the
+    processor (a worker, or the request itself when WHATSAPP_PROCESS_INLINE is on) turns it into
+    customers, messages and status updates. Nothing is ever deleted here by the app: a failed or
+    unroutable event stays visible in the admin and can be replayed.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+        UNROUTABLE = "unroutable", "Unroutable"
+
+    id = models.BigAutoField(primary_key=True)
+    received_at = models.DateTimeField(db_default=Now(), editable=False)
+    body = models.TextField(help_text="The request body exactly as Meta sent it (its signature was valid).")
+    phone_number_id = models.CharField(
+        max_length=64, blank=True, default="", help_text="The business number's Phone Number ID the event is for."
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0, help_text="How many times processing ran.")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="A pending event waits until then (a retry after a failure)."
+    )
+    processed_at = models.DateTimeField(null=True, blank=True, help_text="When processing last ran.")
+    summary = models.TextField(blank=True, default="", help_text="What processing did with the event's items.")
+    error = models.TextField(blank=True, default="", help_text="Why the last processing failed, item by item.")
+
+    objects = WebhookEventQuerySet.as_manager()
+
+    class Meta:
+        db_table = "whatsapp_webhook_events"
+        verbose_name = "webhook event"
+        ordering = ["-id"]
+        indexes = [
+            # The worker's queue: only pending rows, in arrival order; stays small however many are kept.
+            models.Index(fields=["id"], condition=models.Q(state="pending"), name="whatsapp_event_pending"),
+            # What an admin looks for: the few events that need attention.
+            models.Index(
+                fields=["state", "-id"], condition=models.Q(state__in=["failed", "unroutable"]),
+                name="whatsapp_event_attention",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=["pending", "processed", "failed", "unroutable"]),
+                name="whatsapp_event_state_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Webhook event #{self.pk} ({self.state})"
+
+
 class MessageTemplateQuerySet(models.QuerySet):
     def approved(self):
         return self.filter(status=MessageTemplate.APPROVED)

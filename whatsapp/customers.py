@@ -1,0 +1,192 @@
+"""Who sent an inbound message, and the agent's customer row for them (created on the first message).
+
+A customer is known by their phone number (E.164, the contract's `phone`) and, since 2026, by
+WhatsApp's business-scoped user id (BSUID, kept in `wa_user_id`). A message may carry both, or only
+the BSUID when the user has adopted a username. A customer known only by a BSUID gets the BSUID in
+`phone` (NOT NULL and unique in the contract): it is the address the Cloud API accepts in `to`, so
+replies still reach them; the real number replaces it as soon as a payload carries it.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from .inbound import MalformedMessage
+from .phones import to_e164
+
+# BSUIDs are "up to 256 alphanumeric characters" (Meta's business-scoped user id guide) plus a prefix.
+MAX_USER_ID_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Sender:
+    phone: str | None
+    wa_user_id: str | None
+    profile_name: str | None = None
+    username: str | None = None
+
+    @property
+    def address(self):
+        """What goes into `customers.phone`: the E.164 number, else the BSUID."""
+        return self.phone or self.wa_user_id
+
+    @property
+    def display_name(self):
+        return self.profile_name or self.username or self.address
+
+
+def _string(value, limit=None):
+    if isinstance(value, str) and value.strip() and (limit is None or len(value) <= limit):
+        return value.strip()
+    return None
+
+
+def phone_or_none(raw):
+    """E.164 for a WhatsApp number (`16505551234`), or None when it is empty or not a number."""
+    if not _string(raw, 64):
+        return None
+    try:
+        return to_e164(raw)
+    except ValidationError:
+        return None
+
+
+def _matching_contact(contacts, wa_id, user_id):
+    """The `contacts` entry describing the sender (matched by wa_id or BSUID), else the only one."""
+    candidates = [contact for contact in contacts if isinstance(contact, dict)] if isinstance(contacts, list) else []
+    for contact in candidates:
+        if (wa_id and contact.get("wa_id") == wa_id) or (user_id and contact.get("user_id") == user_id):
+            return contact
+    if len(candidates) == 1 and not (wa_id and _string(candidates[0].get("wa_id"))):
+        return candidates[0]
+    return {}
+
+
+def sender_of(message, contacts):
+    """The Sender of one inbound message object, from its `from`/`from_user_id` and the value's contacts.
+
+    Raises MalformedMessage when neither a phone number nor a BSUID identifies the sender.
+    """
+    wa_id = _string(message.get("from"), 64)
+    user_id = _string(message.get("from_user_id"), MAX_USER_ID_LENGTH)
+    contact = _matching_contact(contacts, wa_id, user_id)
+    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+    phone = phone_or_none(wa_id) or phone_or_none(contact.get("wa_id"))
+    user_id = user_id or _string(contact.get("user_id"), MAX_USER_ID_LENGTH)
+    if phone is None and user_id is None:
+        raise MalformedMessage("the message names no sender (no usable 'from' number nor business-scoped user id)")
+    return Sender(
+        phone=phone,
+        wa_user_id=user_id,
+        profile_name=_string(profile.get("name"), 200),
+        username=_string(profile.get("username"), 100),
+    )
+
+
+def _lookup(tables, sender):
+    Customer = tables.Customer
+    if sender.wa_user_id:
+        customer = Customer.objects.filter(wa_user_id=sender.wa_user_id).first()
+        if customer is not None:
+            return customer
+    return Customer.objects.filter(phone=sender.address).first()
+
+
+def customers_for(tables, senders):
+    """The existing customers for many senders in one query: {sender: customer} (absent when new)."""
+    user_ids = {sender.wa_user_id for sender in senders if sender.wa_user_id}
+    addresses = {sender.address for sender in senders}
+    rows = tables.Customer.objects.filter(Q(wa_user_id__in=user_ids) | Q(phone__in=addresses))
+    by_user_id, by_phone = {}, {}
+    for customer in rows:
+        by_phone[customer.phone] = customer
+        if customer.wa_user_id:
+            by_user_id[customer.wa_user_id] = customer
+    found = {}
+    for sender in senders:
+        customer = by_user_id.get(sender.wa_user_id) or by_phone.get(sender.address)
+        if customer is not None:
+            found[sender] = customer
+    return found
+
+
+def find_or_create_customer(tables, sender):
+    """The agent's customer for `sender`, created if new.
+
+    Two deliveries racing for a new number make one customer: the insert skips a row that a
+    concurrent transaction already holds (the unique phone and BSUID), and the winner's row is read.
+    """
+    customer = _lookup(tables, sender)
+    if customer is not None:
+        return customer
+    Customer = tables.Customer
+    new = Customer(name=sender.display_name, phone=sender.address, wa_user_id=sender.wa_user_id)
+    Customer.objects.bulk_create([new], ignore_conflicts=True)
+    customer = _lookup(tables, sender)
+    if customer is None:
+        # The insert met a row whose phone or BSUID matches only part of this sender's identity.
+        raise IntegrityError(f"no customer for {sender.address} and none could be created")
+    return customer
+
+
+def _is_placeholder_name(customer, sender):
+    """Whether the customer's name is only an identifier (set when no profile name was known)."""
+    name = customer.name.strip()
+    identifiers = {customer.phone, customer.wa_user_id, sender.phone, sender.wa_user_id, sender.username}
+    return name in identifiers or name.lstrip("+") == (customer.phone or "").lstrip("+") or not name
+
+
+def _update_if_free(tables, customer, **changes):
+    """Apply `changes` unless another customer holds the same phone or BSUID (then leave them)."""
+    try:
+        with transaction.atomic(using=tables.database):
+            tables.Customer.objects.filter(pk=customer.pk).update(**changes)
+    except IntegrityError:
+        return False
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    return True
+
+
+def learn_from_sender(tables, customer, sender):
+    """Complete what the customer row lacks with what a new message tells: BSUID, number, profile name.
+
+    A profile name replaces only a name that was an identifier; a real number replaces a BSUID
+    standing in for it. Nothing is ever overwritten that an agent may have typed.
+    """
+    changes = {}
+    if sender.wa_user_id and not customer.wa_user_id:
+        changes["wa_user_id"] = sender.wa_user_id
+    if sender.phone and customer.phone != sender.phone and not customer.phone.startswith("+"):
+        changes["phone"] = sender.phone
+    if sender.profile_name and customer.name != sender.profile_name and _is_placeholder_name(customer, sender):
+        changes["name"] = sender.profile_name
+    if changes:
+        _update_if_free(tables, customer, **changes)
+
+
+def apply_identity_change(tables, customer, system):
+    """A `system` message says the customer changed number (`user_changed_number`) or BSUID
+    (`user_changed_user_id`): move the customer row to the new identity, unless another customer
+    already holds it. Returns True when the row changed.
+    """
+    kind = system.get("type")
+    if kind == "user_changed_number":
+        new_phone = phone_or_none(system.get("wa_id"))
+        if new_phone is None or new_phone == customer.phone:
+            return False
+        changes = {"phone": new_phone}
+        if customer.name in (customer.phone, customer.wa_user_id):
+            changes["name"] = new_phone
+        return _update_if_free(tables, customer, **changes)
+    if kind == "user_changed_user_id":
+        new_user_id = _string(system.get("user_id"), MAX_USER_ID_LENGTH)
+        if new_user_id is None or new_user_id == customer.wa_user_id:
+            return False
+        changes = {"wa_user_id": new_user_id}
+        if customer.phone == customer.wa_user_id:
+            changes["phone"] = phone_or_none(system.get("wa_id")) or new_user_id
+        return _update_if_free(tables, customer, **changes)
+    return False

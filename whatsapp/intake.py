@@ -1,0 +1,490 @@
+"""The intake of Meta's webhook notifications: store each one durably, then turn it into rows.
+
+`parse_notification` + `store_event` are the acknowledgement path (the webhook answers 200 once the
+raw event row exists). `process_due_events` (the worker, in batches) and `process_events_now` (inline
+after storing, replays) route each change to an agent by its phone number id and store its messages
+and statuses. Messages of one agent in a batch are stored together (a few queries for many rows);
+when that fails, each message is stored alone in its own savepoint, so one bad item never loses the
+others. Processing is idempotent (messages de-duplicated by wamid, statuses forward-only): a
+re-delivery or a replay changes nothing.
+"""
+
+import datetime as dt
+import json
+import logging
+import math
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agents import tables as agent_tables
+from agents.conversations import note_new_message
+from agents.models import Agent
+
+from . import customers, inbound, statuses
+from .models import WebhookEvent, WhatsAppConfiguration
+
+log = logging.getLogger(__name__)
+
+NOTIFICATION_OBJECT = "whatsapp_business_account"
+# A processing failure that is not the payload's fault (a database error...) is retried after these
+# delays, then the event is left failed for an admin to replay.
+RETRY_DELAYS = (dt.timedelta(seconds=30), dt.timedelta(minutes=2), dt.timedelta(minutes=10), dt.timedelta(minutes=30))
+# A status can arrive before our send task has recorded the message's wamid: look again after these.
+UNKNOWN_STATUS_DELAYS = (dt.timedelta(seconds=10), dt.timedelta(minutes=1), dt.timedelta(minutes=5))
+MAX_WAMID_LENGTH = 256
+
+
+class InvalidNotification(ValueError):
+    """The body is not JSON, or not a WhatsApp Business Account notification."""
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _load(text):
+    return json.loads(text, parse_float=_finite_float, parse_constant=_reject_constant)
+
+
+def parse_notification(body):
+    """(text, payload, phone number id) of a signed request body; raises InvalidNotification.
+
+    Only the envelope is checked here (object, entry, changes, field, value): what a change holds is
+    the processor's business, so that one odd item never costs Meta a retry of the whole delivery.
+    """
+    try:
+        text = body.decode("utf-8")
+        payload = _load(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise InvalidNotification(f"the body is not JSON ({error.__class__.__name__})") from None
+    if not isinstance(payload, dict) or payload.get("object") != NOTIFICATION_OBJECT:
+        raise InvalidNotification(f"not a WhatsApp notification (object is not {NOTIFICATION_OBJECT!r})")
+    entries = payload.get("entry")
+    if not isinstance(entries, list) or not entries:
+        raise InvalidNotification("a notification needs a non-empty 'entry' list")
+    phone_number_id = ""
+    for entry in entries:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        if not isinstance(changes, list):
+            raise InvalidNotification("every entry needs a 'changes' list")
+        for change in changes:
+            if not isinstance(change, dict) or not isinstance(change.get("field"), str):
+                raise InvalidNotification("every change needs a 'field' name")
+            if not isinstance(change.get("value"), dict):
+                raise InvalidNotification("every change needs a 'value' object")
+            phone_number_id = phone_number_id or _phone_number_id(change["value"]) or ""
+    return text, payload, phone_number_id
+
+
+def _phone_number_id(value):
+    metadata = value.get("metadata")
+    number_id = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+    if isinstance(number_id, str) and 0 < len(number_id.strip()) <= 64:
+        return number_id.strip()
+    return None
+
+
+def store_event(text, phone_number_id=""):
+    """Store a signed notification as a pending event. A database error propagates (the caller answers 5xx)."""
+    return WebhookEvent.objects.create(body=text, phone_number_id=phone_number_id[:64])
+
+
+# Processing -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    """What processing did with one event's items, for its summary, error and next state."""
+
+    stored: int = 0
+    duplicates: int = 0
+    statuses: dict = field(default_factory=lambda: defaultdict(int))
+    unknown_statuses: list = field(default_factory=list)
+    unroutable: set = field(default_factory=set)
+    ignored_fields: set = field(default_factory=set)
+    notices: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    retry: bool = False
+
+    def fail(self, label, error):
+        if isinstance(error, inbound.MalformedMessage):
+            self.errors.append(f"{label}: {error}")
+        else:
+            # Not the payload's fault (a database error, a bug): worth trying again later.
+            self.retry = True
+            self.errors.append(f"{label}: {error.__class__.__name__}: {error}")
+            log.warning("webhook %s failed", label, exc_info=error)
+
+    def summary(self):
+        parts = []
+        if self.stored:
+            parts.append(f"{self.stored} message{'s' if self.stored != 1 else ''} stored")
+        if self.duplicates:
+            parts.append(f"{self.duplicates} already stored")
+        for outcome, count in sorted(self.statuses.items()):
+            parts.append(f"{count} status{'es' if count != 1 else ''} {outcome}")
+        if self.unknown_statuses:
+            parts.append(
+                f"{len(self.unknown_statuses)} status{'es' if len(self.unknown_statuses) != 1 else ''} "
+                f"for a message we do not know ({', '.join(self.unknown_statuses[:5])})"
+            )
+        for number_id in sorted(self.unroutable):
+            parts.append(f"phone number id {number_id!r} has no active WhatsApp configuration with an agent")
+        if self.ignored_fields:
+            parts.append("ignored: " + ", ".join(sorted(self.ignored_fields)))
+        parts.extend(self.notices)
+        return "; ".join(parts) or "nothing to do"
+
+
+@dataclass
+class _MessageItem:
+    tally: _Tally
+    wamid: str
+    sender: customers.Sender
+    content: inbound.InboundContent
+    timestamp: dt.datetime
+    payload: dict
+
+    @property
+    def label(self):
+        return f"message {self.wamid}"
+
+
+def _prepare_message(message, contacts):
+    """A storable item from one `messages` object; raises MalformedMessage."""
+    if not isinstance(message, dict):
+        raise inbound.MalformedMessage("a message must be an object")
+    message = inbound.clean(message)
+    wamid = message.get("id")
+    if not isinstance(wamid, str) or not wamid.strip() or len(wamid) > MAX_WAMID_LENGTH:
+        raise inbound.MalformedMessage("a message needs its WhatsApp message id")
+    return message, wamid.strip(), customers.sender_of(message, contacts), inbound.describe(message), (
+        statuses.timestamp_of(message.get("timestamp"))
+    )
+
+
+class _Router:
+    """phone_number_id -> the agent that receives it, loaded for a whole batch in two queries.
+
+    The rule: the active configuration's `agent` when set, else its user's oldest agent.
+    """
+
+    def __init__(self, phone_number_ids):
+        configurations = WhatsAppConfiguration.objects.filter(
+            is_active=True, phone_number_id__in=phone_number_ids
+        ).select_related("agent")
+        self.agents = {}
+        waiting = defaultdict(list)
+        for configuration in configurations:
+            if configuration.agent is not None:
+                self.agents[configuration.phone_number_id] = configuration.agent
+            else:
+                waiting[configuration.user_id].append(configuration.phone_number_id)
+        for agent in Agent.objects.filter(user_id__in=waiting).order_by("created_at", "id"):
+            for number_id in waiting.pop(agent.user_id, ()):
+                self.agents[number_id] = agent
+
+    def agent_for(self, phone_number_id):
+        return self.agents.get(phone_number_id)
+
+
+def _changes(payload):
+    for entry in payload.get("entry") or []:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            if isinstance(change, dict) and isinstance(change.get("value"), dict):
+                yield change.get("field"), change["value"]
+
+
+def _new_messages(tables, items):
+    """Store the items whose wamid is new, in a few statements; returns {wamid: "stored" or "duplicate"}.
+
+    Runs inside the caller's savepoint: any error undoes all of it.
+    """
+    Message = tables.Message
+    existing = set(Message.objects.filter(wamid__in=[item.wamid for item in items]).values_list("wamid", flat=True))
+    outcomes, fresh = {}, []
+    for item in items:
+        if item.wamid in existing or item.wamid in outcomes:
+            outcomes.setdefault(item.wamid, "duplicate")
+            continue
+        outcomes[item.wamid] = "stored"
+        fresh.append(item)
+    if not fresh:
+        return outcomes
+    known = customers.customers_for(tables, [item.sender for item in fresh])
+    rows = []
+    for item in fresh:
+        customer = known.get(item.sender)
+        if customer is None:
+            customer = known[item.sender] = customers.find_or_create_customer(tables, item.sender)
+        content = item.content
+        rows.append(Message(
+            customer=customer,
+            message=content.message,
+            direction="inbound",
+            timestamp=item.timestamp,
+            is_read=False,
+            media_type=content.media_type,
+            caption=content.caption,
+            wamid=item.wamid,
+            wa_type=content.wa_type,
+            payload=item.payload,
+            context_wamid=content.context_wamid,
+            media_id=content.media_id,
+            media_mime_type=content.media_mime_type,
+        ))
+    Message.objects.bulk_create(rows)
+    for item, row in zip(fresh, rows):
+        if item.content.wa_type == "system":
+            customers.apply_identity_change(tables, row.customer, item.payload.get("system") or {})
+        else:
+            customers.learn_from_sender(tables, row.customer, item.sender)
+    # A fixed order of row locks, so that two workers never wait on each other's customers.
+    for row in sorted(rows, key=lambda row: (row.customer_id, row.pk)):
+        note_new_message(tables, row)
+    return outcomes
+
+
+def _store_alone(tables, item):
+    try:
+        with transaction.atomic(using=tables.database):
+            return _new_messages(tables, [item])[item.wamid]
+    except IntegrityError:
+        # A concurrent delivery of the same message won the race for its wamid.
+        if tables.Message.objects.filter(wamid=item.wamid).exists():
+            return "duplicate"
+        raise
+
+
+def _store_messages(tables, items):
+    """Store an agent's message items: a run at a time, each item alone when its run fails."""
+    runs, run = [], []
+    for item in items:
+        # A system message changes who the customer is: the messages around it see it in order.
+        if item.content.wa_type == "system":
+            runs.extend([run, [item]])
+            run = []
+        else:
+            run.append(item)
+    runs.append(run)
+    for run in filter(None, runs):
+        try:
+            with transaction.atomic(using=tables.database):
+                outcomes = _new_messages(tables, run)
+        except Exception:
+            outcomes = {}
+            for item in run:
+                try:
+                    outcomes[item.wamid] = _store_alone(tables, item)
+                except Exception as error:
+                    item.tally.fail(item.label, error)
+        for item in run:
+            outcome = outcomes.pop(item.wamid, None)
+            if outcome == "stored":
+                item.tally.stored += 1
+            elif outcome == "duplicate":
+                item.tally.duplicates += 1
+
+
+def _apply_status(tables, tally, status):
+    label = f"status {status.get('status')!r} for {status.get('id')!r}"[:200] if isinstance(status, dict) else "status"
+    try:
+        if not isinstance(status, dict):
+            raise inbound.MalformedMessage("a status must be an object")
+        with transaction.atomic(using=tables.database):
+            outcome = statuses.apply_status_update(tables, inbound.clean(status))
+    except Exception as error:
+        tally.fail(label, error)
+        return
+    if outcome is statuses.StatusOutcome.UNKNOWN_MESSAGE:
+        tally.unknown_statuses.append(str(status.get("id")))
+    else:
+        tally.statuses[outcome.value] += 1
+
+
+def _notice_of_errors(value):
+    notices = []
+    for error in value.get("errors") or [] if isinstance(value.get("errors"), list) else []:
+        if isinstance(error, dict):
+            notices.append(f"Meta reported error {error.get('code')}: {error.get('title') or error.get('message')}")
+    return notices
+
+
+def _process(events, now):
+    """Process locked events; sets each one's state, summary and error (saved by the caller)."""
+    tallies, work = {}, []
+    for event in events:
+        tally = tallies[event.pk] = _Tally()
+        try:
+            payload = _load(event.body)
+        except (ValueError, RecursionError) as error:
+            tally.fail("body", inbound.MalformedMessage(f"the stored body is not JSON: {error}"))
+            continue
+        for field_name, value in _changes(payload) if isinstance(payload, dict) else []:
+            if field_name != "messages":
+                tally.ignored_fields.add(str(field_name))
+                continue
+            work.append((tally, value))
+    router = _Router({number_id for _, value in work if (number_id := _phone_number_id(value))})
+    messages_by_agent, statuses_by_agent, agents = defaultdict(list), defaultdict(list), {}
+    for tally, value in work:
+        number_id = _phone_number_id(value)
+        agent = router.agent_for(number_id)
+        if agent is None:
+            tally.unroutable.add(number_id or "(none)")
+            continue
+        agents[agent.pk] = agent
+        tally.notices.extend(_notice_of_errors(value))
+        contacts = value.get("contacts")
+        for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
+            try:
+                payload, wamid, sender, content, timestamp = _prepare_message(message, contacts)
+            except Exception as error:
+                tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
+                continue
+            messages_by_agent[agent.pk].append(_MessageItem(tally, wamid, sender, content, timestamp, payload))
+        for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:
+            statuses_by_agent[agent.pk].append((tally, status))
+    for agent_id in sorted(agents):
+        tables = agent_tables.for_agent(agents[agent_id])
+        try:
+            _store_messages(tables, messages_by_agent[agent_id])
+        except Exception as error:  # the agent's database itself is unusable
+            for item in messages_by_agent[agent_id]:
+                item.tally.fail(item.label, error)
+        for tally, status in statuses_by_agent[agent_id]:
+            _apply_status(tables, tally, status)
+    for event in events:
+        _finish(event, tallies[event.pk], now)
+
+
+def _finish(event, tally, now):
+    event.attempts += 1
+    event.processed_at = now
+    event.summary = tally.summary()[:10_000]
+    event.error = "\n".join(tally.errors)[:10_000]
+    event.next_attempt_at = None
+    retries = event.attempts - 1
+    if tally.errors and tally.retry and retries < len(RETRY_DELAYS):
+        event.state = WebhookEvent.State.PENDING
+        event.next_attempt_at = now + RETRY_DELAYS[retries]
+    elif tally.errors:
+        event.state = WebhookEvent.State.FAILED
+    elif tally.unroutable:
+        event.state = WebhookEvent.State.UNROUTABLE
+    elif tally.unknown_statuses and retries < len(UNKNOWN_STATUS_DELAYS):
+        event.state = WebhookEvent.State.PENDING
+        event.next_attempt_at = now + UNKNOWN_STATUS_DELAYS[retries]
+    else:
+        event.state = WebhookEvent.State.PROCESSED
+
+
+SAVED_FIELDS = ["state", "attempts", "next_attempt_at", "processed_at", "summary", "error"]
+
+
+def _process_locked(events, now):
+    """Process and save locked events. A batch that breaks in an unexpected place is redone event by
+    event, and an event that breaks alone is marked failed with its traceback: the queue never jams.
+    """
+    try:
+        with transaction.atomic():
+            _process(events, now)
+            WebhookEvent.objects.bulk_update(events, SAVED_FIELDS)
+        return
+    except Exception:
+        for event in events:
+            event.refresh_from_db(fields=SAVED_FIELDS)
+        if len(events) == 1:
+            event = events[0]
+            log.exception("webhook event %s could not be processed", event.pk)
+            event.attempts += 1
+            event.state, event.next_attempt_at, event.processed_at = WebhookEvent.State.FAILED, None, now
+            event.error = traceback.format_exc()[-10_000:]
+            WebhookEvent.objects.bulk_update([event], SAVED_FIELDS)
+            return
+    for event in events:
+        _process_locked([event], now)
+
+
+def process_due_events(batch_size=None, now=None):
+    """Process one batch of due events (the worker's step); returns how many were claimed.
+
+    Rows are claimed with FOR UPDATE SKIP LOCKED, so any number of workers (and inline processing)
+    share the queue without taking the same event twice.
+    """
+    now = now or timezone.now()
+    batch_size = batch_size or settings.WHATSAPP_EVENT_BATCH_SIZE
+    with transaction.atomic():
+        events = list(
+            WebhookEvent.objects.due(now).select_for_update(skip_locked=True).order_by("id")[:batch_size]
+        )
+        if events:
+            _process_locked(events, now)
+    return len(events)
+
+
+def process_events_now(event_ids, now=None):
+    """Process the given events at once, whatever their state (inline intake, replays).
+
+    Returns the events processed; one that another process holds right now is skipped.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        events = list(WebhookEvent.objects.filter(pk__in=event_ids).select_for_update(skip_locked=True).order_by("id"))
+        if events:
+            _process_locked(events, now)
+    return events
+
+
+def receive(text, phone_number_id):
+    """Store a parsed notification; process it at once when WHATSAPP_PROCESS_INLINE is on.
+
+    Raises DatabaseError when the event could not be stored. Once stored, processing errors are the
+    event's business (kept on it), never the sender's.
+    """
+    event = store_event(text, phone_number_id)
+    if settings.WHATSAPP_PROCESS_INLINE:
+        try:
+            process_events_now([event.pk])
+        except Exception:
+            log.exception("webhook event %s is stored but inline processing failed; the worker will retry", event.pk)
+    return event
+
+
+REPLAY_CHUNK = 100
+
+
+def replay_events(event_ids):
+    """Process the given events again, whatever their state, in chunks (admin action and command).
+
+    Returns ({state: count}, skipped) where skipped counts events another process held right then.
+    Safe on any event: processing is idempotent.
+    """
+    event_ids = list(event_ids)
+    states, processed = defaultdict(int), 0
+    for start in range(0, len(event_ids), REPLAY_CHUNK):
+        for event in process_events_now(event_ids[start:start + REPLAY_CHUNK]):
+            states[event.state] += 1
+            processed += 1
+    return dict(states), len(event_ids) - processed
+
+
+def describe_replay(states, skipped):
+    total = sum(states.values())
+    parts = [f"{count} {state}" for state, count in sorted(states.items())]
+    text = f"{total} event{'s' if total != 1 else ''} replayed" + (": " + ", ".join(parts) if parts else "")
+    if skipped:
+        text += f"; {skipped} skipped (being processed elsewhere right now)"
+    return text

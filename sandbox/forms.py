@@ -30,7 +30,7 @@ class CustomerForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    text = forms.CharField(label="Message", max_length=4096, required=False, strip=True,
+    text = forms.CharField(label="Your message", max_length=4096, required=False, strip=True,
                            widget=forms.Textarea(attrs={"rows": 2}))
     image = forms.FileField(label="Attach an image (JPEG or PNG, up to 5 MB)", required=False,
                             widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}))
@@ -59,5 +59,5 @@ class MessageForm(forms.Form):
 class FailureForm(forms.Form):
     failure = forms.ChoiceField(label="Meta answers", choices=[(key, label) for key, (label, _, _) in
                                                                FAILURE_CHOICES.items()])
-    messages = forms.IntegerField(label="For the next messages the shop sends", min_value=1, max_value=10,
+    messages = forms.IntegerField(label="How many of the shop's next sends", min_value=1, max_value=10,
                                   initial=1)

@@ -426,7 +426,10 @@ class FakeGraphAPI:
 
     def _post_webhook(self, session, url, payload):
         body = json.dumps(payload, separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, self.app_secret)}
+        # One connection per webhook, as Meta's senders do: a kept-alive connection would pin a server
+        # thread (and its database connection) of the app between deliveries.
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, self.app_secret),
+                   "Connection": "close"}
         status = None
         for attempt in range(3):
             try:

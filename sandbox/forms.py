@@ -57,7 +57,7 @@ class MessageForm(forms.Form):
 
 
 class FailureForm(forms.Form):
-    failure = forms.ChoiceField(label="Meta answers", choices=[(key, label) for key, (label, _, _) in
+    failure = forms.ChoiceField(label="Meta answers", choices=[(key, choice.label) for key, choice in
                                                                FAILURE_CHOICES.items()])
     messages = forms.IntegerField(label="How many of the shop's next sends", min_value=1, max_value=10,
                                   initial=1)

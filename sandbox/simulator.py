@@ -31,17 +31,28 @@ class ChatMessage:
     sent_at: datetime
 
 
-# The failures a person can ask for: label, fake Graph API error, whether every attempt fails.
+@dataclass(frozen=True)
+class FailureChoice:
+    label: str
+    error: str  # the fake Graph API's failure kind
+    every_attempt: bool = False  # fail each retry too, so that the message fails
+    later: bool = False  # accept the send, then report it failed by status webhook, as Meta often does
+
+
+# The failures a person can ask for.
 FAILURE_CHOICES = {
-    "500": ("Server error (HTTP 500): retried, then given up", "500", True),
-    "429": ("Rate limit hit (HTTP 429, #130429): retried, then given up", "429", True),
-    "timeout": ("No answer (timeout): retried, then given up; takes a few seconds", "timeout", True),
-    "190": ("Access token expired (#190): not retried", "190", False),
-    "131047": ("More than 24 hours since the customer wrote (#131047): not retried", "131047", False),
-    "131026": ("Message undeliverable (#131026): not retried", "131026", False),
-    "500-once": ("One server error (HTTP 500): the automatic retry gets the message through", "500", False),
+    "500": FailureChoice("Server error (HTTP 500): retried, then given up", "500", every_attempt=True),
+    "429": FailureChoice("Rate limit hit (HTTP 429, #130429): retried, then given up", "429", every_attempt=True),
+    "timeout": FailureChoice("No answer (timeout): retried, then given up; takes a few seconds", "timeout",
+                             every_attempt=True),
+    "190": FailureChoice("Access token expired (#190): not retried", "190"),
+    "131047": FailureChoice("More than 24 hours since the customer wrote (#131047): not retried", "131047"),
+    "131026": FailureChoice("Message undeliverable (#131026): not retried", "131026"),
+    "131026-later": FailureChoice("Message undeliverable, reported after it was sent (#131026 by webhook)",
+                                  "131026", later=True),
+    "500-once": FailureChoice("One server error (HTTP 500): the automatic retry gets the message through", "500"),
 }
-assert all(error in FAILURES for _, error, _ in FAILURE_CHOICES.values())
+assert all(choice.error in FAILURES for choice in FAILURE_CHOICES.values())
 
 
 def _control(method, path, **kwargs):
@@ -105,9 +116,10 @@ def mark_seen(configuration, phone):
 
 def make_sends_fail(choice, messages):
     """Make the next `messages` message sends fail as `choice` (a FAILURE_CHOICES key) describes."""
-    _, error, every_attempt = FAILURE_CHOICES[choice]
-    calls = messages * (settings.WHATSAPP_GRAPH_MAX_ATTEMPTS if every_attempt else 1)
-    _control("POST", "failures", json={"count": calls, "error": error, "sends_only": True})
+    failure = FAILURE_CHOICES[choice]
+    calls = messages * (settings.WHATSAPP_GRAPH_MAX_ATTEMPTS if failure.every_attempt else 1)
+    _control("POST", "failures", json={"count": calls, "error": failure.error, "sends_only": True,
+                                       "later": failure.later})
 
 
 def pending_failures():

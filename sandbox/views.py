@@ -158,7 +158,7 @@ def failures(request):
     except simulator.SandboxError as error:
         messages.error(request, str(error))
         return redirect(back)
-    label = simulator.FAILURE_CHOICES[choice][0]
+    label = simulator.FAILURE_CHOICES[choice].label
     noun = "message" if count == 1 else f"{count} messages"
     messages.success(request, f"The next {noun} the shop sends: {label}.")
     return redirect(back)

@@ -78,3 +78,26 @@ def test_a_sandbox_image_reaches_the_inbox(client, live_shop, fake_graph):
 
     message = tables.for_agent(agent).Message.objects.get(direction="inbound")
     assert message.media_type == "image" and message.media_id and message.caption == "This one?"
+
+
+def test_a_send_meta_reports_failed_later_shows_the_reason_and_resends(client, live_shop, fake_graph):
+    agent, configuration, host = live_shop
+    chat = {"number": configuration.pk, "phone": "+14155550123", "name": "John Carter"}
+    client.post(reverse("sandbox:send"), {**chat, "text": "Hi"}, HTTP_HOST=host)
+    assert fake_graph.wait_for_webhooks()
+    agent_tables = tables.for_agent(agent)
+    customer = agent_tables.Customer.objects.get(phone="+14155550123")
+    client.post(reverse("sandbox:failures"), {**chat, "failure": "131026-later", "messages": 1})
+
+    message = send.send_text(agent, customer, "Your order is ready", sent_by=agent.user, idempotency_key="o1")
+    assert fake_graph.wait_for_webhooks()
+
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("failed", 131026)
+    assert send.failure_reason(message).startswith("Message Undeliverable: Unable to deliver message.")
+    first_wamid = message.wamid
+
+    send.resend(agent, message, sent_by=agent.user)
+    assert fake_graph.wait_for_webhooks()
+    message.refresh_from_db()
+    assert message.status == "delivered" and message.wamid != first_wamid and message.error_code is None

@@ -187,6 +187,8 @@ def test_meta_can_be_made_to_fail_the_next_sends_and_answer_normally_again(clien
     assert len(fake_graph.failures) == 7
     client.post(reverse("sandbox:failures"), {"failure": "500-once", "messages": 1})
     assert len(fake_graph.failures) == 8
+    client.post(reverse("sandbox:failures"), {"failure": "131026-later", "messages": 1})
+    assert fake_graph.failures[-1].later and len(fake_graph.failures) == 9
 
     response = client.post(reverse("sandbox:failures"), {"clear": "1"}, follow=True)
     assert "Meta answers normally again." in response.content.decode() and fake_graph.failures == []

@@ -180,9 +180,29 @@ def test_failures_can_be_kept_for_message_sends_alone(fake_graph):
     assert len(fake_graph.calls("/messages")) == 3  # the read receipt, then the send tried twice
 
 
+def test_a_send_can_be_accepted_and_reported_failed_later_as_meta_does(fake_graph, webhook_receiver):
+    fake_graph.webhook_url = webhook_receiver.url
+    fake_graph.fail_next(1, "131026", later=True)
+    client = graph.GraphClient("t")
+    client.mark_read("1001", "wamid.x")  # not a send: untouched
+
+    wamid = client.send_message("1001", {"messaging_product": "whatsapp", "to": "1", "type": "text",
+                                         "text": {"body": "x"}})["messages"][0]["id"]
+    fake_graph.wait_for_webhooks()
+
+    [status] = payloads(webhook_receiver)[0]["entry"][0]["changes"][0]["value"]["statuses"]
+    assert (status["id"], status["status"]) == (wamid, "failed")
+    [error] = status["errors"]
+    assert (error["code"], error["title"]) == (131026, "Message Undeliverable")
+    assert error["error_data"]["details"].startswith("Unable to deliver message.")
+    assert len(payloads(webhook_receiver)) == 1  # no sent or delivered for it
+
+
 def test_an_unknown_failure_kind_is_refused(fake_graph):
     with pytest.raises(ValueError, match="unknown failure"):
         fake_graph.fail_next(1, "418")
+    with pytest.raises(ValueError, match="unknown failure"):
+        fake_graph.fail_next(1, "timeout", later=True)
 
 
 def test_the_control_api_drives_a_conversation_from_another_process(fake_graph, webhook_receiver):
@@ -198,7 +218,8 @@ def test_the_control_api_drives_a_conversation_from_another_process(fake_graph, 
     requests.post(f"{control}/failures", json={"count": 2, "error": "500"}, timeout=5)
 
     assert requests.get(f"{control}/failures", timeout=5).json()["pending"] == [
-        {"error": "500", "path": "", "sends_only": False}, {"error": "500", "path": "", "sends_only": False}]
+        {"error": "500", "path": "", "sends_only": False, "later": False},
+        {"error": "500", "path": "", "sends_only": False, "later": False}]
     assert requests.delete(f"{control}/failures", timeout=5).json() == {"pending": []}
     assert requests.get(f"{control}/media/{media_id}", timeout=5).content == b"\x89PNG..."
     assert requests.get(f"{control}/media/404", timeout=5).status_code == 404

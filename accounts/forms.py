@@ -27,3 +27,12 @@ class UserEditForm(RoleLimitedMixin, UserChangeForm):
         return User.objects.normalize_email(self.cleaned_data["email"])
 
 
+class CodeForm(forms.Form):
+    """A code from the authenticator app (six digits) or, where allowed, a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}),
+    )

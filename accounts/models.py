@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.password_validation import validate_password
 from django.db import models
 from django.db.models.functions import Now
 
@@ -38,6 +39,10 @@ class UserManager(BaseUserManager):
         return user
 
     def create_superuser(self, email, name, password=None, **extra_fields):
+        """A super admin, whose password must pass the validators (Django's createsuperuser comes here,
+        so its "bypass password validation" answer and its non-interactive mode cannot skip them)."""
+        if password is not None:
+            validate_password(password, self.model(email=self.normalize_email(email), name=name))
         return self.create_user(email, name, password, role=Role.SUPER_ADMIN, **extra_fields)
 
     @classmethod
@@ -69,7 +74,7 @@ class User(AbstractBaseUser):
     REQUIRED_FIELDS = ["name"]
 
     # Apps whose objects an admin manages; the rest of the admin is for super admins.
-    ADMIN_APPS = frozenset({"accounts", "agents", "whatsapp"})
+    ADMIN_APPS = frozenset({"accounts", "agents", "whatsapp", "audit"})
 
     class Meta:
         db_table = "users"

@@ -4,9 +4,15 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/verify/", views.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("two-factor/", views.two_factor_settings, name="two_factor"),
+    path("two-factor/start/", views.two_factor_start, name="two_factor_start"),
+    path("two-factor/confirm/", views.two_factor_confirm, name="two_factor_confirm"),
+    path("two-factor/recovery-codes/", views.two_factor_recovery_codes, name="two_factor_recovery_codes"),
+    path("two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
     path("welcome/", views.after_login, name="after_login"),
 ]

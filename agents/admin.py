@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib import admin
+from django.db import transaction
+
+import audit
 
 from . import provisioning, tables
 from .models import Agent
@@ -34,12 +37,28 @@ class AgentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            with transaction.atomic():
+                stored = Agent.objects.select_related("user").get(pk=obj.pk)
+                super().save_model(request, obj, form, change)
+                changes = {
+                    name: {"from": str(getattr(stored, name) or ""), "to": str(getattr(obj, name) or "")}
+                    for name in form.changed_data
+                }
+                if changes:
+                    audit.record("agent.changed", actor=request.user, target=obj, request=request, changes=changes)
             return
-        created = provisioning.create_agent(created_by=request.user, user=obj.user, name=obj.name)
+        created = provisioning.create_agent(created_by=request.user, user=obj.user, name=obj.name, request=request)
         # The admin goes on with this instance (messages, redirect): make it the created agent.
         obj.__dict__.update(created.__dict__)
         obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        provisioning.delete_agent(obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for agent in queryset:
+                provisioning.delete_agent(agent, actor=request.user, request=request)
 
     def delete_view(self, request, object_id, extra_context=None):
         agent = self.get_object(request, object_id)

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from django.db import connections, models, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+import audit
+
 from . import tables
 from .models import Agent
 
@@ -81,8 +83,8 @@ def provision_agent_tables(agent, version=None):
     agent.table_version = version
 
 
-def create_agent(*, created_by, user=None, name="", database="default"):
-    """Create an agent and its tables together: on any failure neither exists."""
+def create_agent(*, created_by, user=None, name="", database="default", request=None):
+    """Create an agent and its tables together: on any failure neither exists. Audited as by `created_by`."""
     with transaction.atomic():
         # The prefix embeds the id, which only the insert gives: a unique placeholder first.
         agent = Agent.objects.create(
@@ -95,6 +97,10 @@ def create_agent(*, created_by, user=None, name="", database="default"):
         agent.agent_prefix = f"agt_{agent.pk}"
         provision_agent_tables(agent)
         agent.save(update_fields=["agent_prefix", "table_version"])
+        audit.record(
+            "agent.created", actor=created_by, target=agent, request=request,
+            user=user.email if user else None, name=name,
+        )
     return agent
 
 
@@ -114,9 +120,14 @@ def drop_agent_tables(agent):
     tables.cache.discard(agent.id)
 
 
-def delete_agent(agent):
-    """Delete an agent; its tables go with it (see drop_tables_of_deleted_agent)."""
+def delete_agent(agent, *, actor=None, request=None):
+    """Delete an agent; its tables go with it (see drop_tables_of_deleted_agent). Audited with the
+    rows that were dropped."""
     with transaction.atomic():
+        audit.record(
+            "agent.deleted", actor=actor, target=agent, request=request,
+            user=agent.user.email if agent.user else None, rows_dropped=row_counts(agent),
+        )
         agent.delete()
 
 

@@ -5,10 +5,12 @@ Defaults make `make run` work on a fresh machine; with DEBUG off, a missing secr
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,6 +26,8 @@ DEVELOPMENT_SECRETS = {
 }
 
 SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRETS["SECRET_KEY"])
+# Former secret keys, still accepted for signatures (sessions, password-reset links) while they expire.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default=DEVELOPMENT_SECRETS["WHATSAPP_APP_SECRET"])
 WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default=DEVELOPMENT_SECRETS["WHATSAPP_VERIFY_TOKEN"])
 
@@ -69,6 +73,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # axes before audit: its login-failure receiver must count a failure before audit records it.
+    "axes",
+    "audit",
     "accounts",
     "agents",
     "whatsapp",
@@ -83,8 +93,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a locked-out login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -100,6 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "sandbox.context_processors.sandbox",
             ],
         },
@@ -127,7 +143,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AGENT_TABLES_CACHE_SIZE = env.int("AGENT_TABLES_CACHE_SIZE", default=1000)
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Axes first: it refuses any attempt on a locked account before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "after_login"
 LOGOUT_REDIRECT_URL = "login"
@@ -203,17 +220,83 @@ WHATSAPP_PROCESS_INLINE = env.bool("WHATSAPP_PROCESS_INLINE", default=DEBUG)
 # How many events the worker claims per transaction.
 WHATSAPP_EVENT_BATCH_SIZE = env.int("WHATSAPP_EVENT_BATCH_SIZE", default=200)
 
+# Login throttling (django-axes, counted in the database so every process sees the same count):
+# the LOGIN_FAILURE_LIMIT-th wrong password for an account within LOGIN_LOCKOUT_MINUTES locks it, and
+# every attempt on it, right password included, is refused until that long after the last failure.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=6)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=5)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.throttling.attempted_email"
+AXES_CLIENT_IP_CALLABLE = "crm.proxies.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not extend it: the lockout ends when the page says it does.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Logins are in the audit log already; and no start-up banner on every command.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# axes.W006 asks to lock by IP address too. Deliberately not: sellers behind one office or carrier
+# NAT share an address, and anyone could then lock them all out with six wrong passwords. The
+# per-account lock above cannot be dodged by changing address, browser or cookies.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Two-factor login (TOTP, django-otp) for admins and super admins who turn it on.
+OTP_TOTP_ISSUER = "WhatsApp CRM"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# How long the second step of a login may wait for its code.
+TWO_FACTOR_LOGIN_TIMEOUT = timedelta(minutes=5)
+
+# Cookies only over https in production; the session cookie never readable by scripts.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+
+# https only in production. Behind a proxy that terminates TLS, Django sees plain http: set
+# TRUST_X_FORWARDED_PROTO only when that proxy sets X-Forwarded-Proto and strips the client's own.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
+)
+# How many proxies of ours append to X-Forwarded-For (crm/proxies.py); 0 believes REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (Django's own): scripts only from our static files, never inline nor eval;
+# styles from our files, plus the admin's few inline <style> blocks, which carry the request's nonce.
+# CSP_MEDIA_SOURCES adds origins that serve media (e.g. the S3 bucket) to img-src and media-src.
+CSP_MEDIA_SOURCES = env.list("CSP_MEDIA_SOURCES", default=[])
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, *CSP_MEDIA_SOURCES],
+    "media-src": [CSP.SELF, *CSP_MEDIA_SOURCES],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every handler redacts secrets and access tokens from what it writes (crm/log_redaction.py).
+    "filters": {"redact_secrets": {"()": "crm.log_redaction.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes reports failures and lockouts as warnings; its info lines are bookkeeping.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Where this app is reached from outside (webhook URLs shown to admins and written to configurations).

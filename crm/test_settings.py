@@ -7,6 +7,8 @@ os.environ.setdefault("WHATSAPP_APP_SECRET", "test-app-secret")
 os.environ.setdefault("WHATSAPP_VERIFY_TOKEN", "test-verify-token")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
+# The test client speaks plain http; tests of the https redirect turn it back on.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 from crm.settings import *  # noqa: E402,F403
 

@@ -7,6 +7,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+import audit
 from agents import tables
 
 from .placing import OrderError
@@ -71,14 +72,14 @@ def _actor_name(actor):
     return getattr(actor, "name", "") or getattr(actor, "email", "") or str(actor)
 
 
-def change_status(agent, order, to_status, *, actor, note="", on_commit=None):
+def change_status(agent, order, to_status, *, actor, note="", on_commit=None, request=None):
     """Move `order` to `to_status` if the workflow allows it; record who, when, from and to.
 
     Raises OrderError with a message for the agent otherwise. `on_commit(order, event)` runs once the
-    change is committed (used to notify the customer).
+    change is committed (used to notify the customer). The change is also written to the audit log.
     """
     agent_tables = tables.for_agent(agent)
-    with transaction.atomic(using=agent_tables.database):
+    with transaction.atomic(), transaction.atomic(using=agent_tables.database):
         order = agent_tables.Order.objects.select_for_update().get(pk=order.pk)
         reason = refusal(order, to_status)
         if reason:
@@ -88,6 +89,10 @@ def change_status(agent, order, to_status, *, actor, note="", on_commit=None):
         order.updated_at = timezone.now()
         order.save(update_fields=["status", "updated_at"])
         event = record_event(agent_tables, order, from_status, to_status, actor=actor, note=note)
+        audit.record(
+            "order.status_changed", actor=actor, target=order, request=request,
+            agent=agent.agent_prefix, from_status=from_status, to_status=to_status,
+        )
         if on_commit is not None:
             transaction.on_commit(lambda: on_commit(order, event), using=agent_tables.database)
     return order, event

@@ -2,9 +2,15 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
+
+import audit
 
 from . import intake
+from .configuration import audited_values, record_configuration_change
 from .graph import GraphError
 from .message_templates import TemplateError, sync_templates
 from .models import MessageTemplate, WebhookEvent, WhatsAppConfiguration
@@ -67,6 +73,32 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
     @admin.display(description="Access token")
     def masked_api_key(self, obj):
         return obj.masked_api_key
+
+    @method_decorator(sensitive_post_parameters("new_access_token"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        # The form holds the instance as edited; the audit compares with the row as stored.
+        with transaction.atomic():
+            stored = WhatsAppConfiguration.objects.select_for_update().get(pk=obj.pk) if change else None
+            before = audited_values(stored) if change else None
+            super().save_model(request, obj, form, change)
+            record_configuration_change(
+                obj, before=before, token_changed=change and bool(form.cleaned_data.get("new_access_token")),
+                actor=request.user, request=request,
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit.record("whatsapp.configuration_deleted", actor=request.user, target=obj, request=request)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for configuration in queryset:
+                audit.record("whatsapp.configuration_deleted", actor=request.user, target=configuration, request=request)
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(WebhookEvent)

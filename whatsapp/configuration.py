@@ -1,8 +1,11 @@
-"""Saving a user's WhatsApp configuration: the one place that writes it, token encrypted."""
+"""Saving a user's WhatsApp configuration: the one place that writes it, token encrypted, audited."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
+
+import audit
 
 from agents.models import Agent
 
@@ -10,18 +13,58 @@ from .models import WhatsAppConfiguration
 from .phones import to_e164
 
 WEBHOOK_PATH = "/whatsapp/webhook/"
+# Configuration fields whose changes the audit log records (old and new values). The token is
+# recorded only as "changed", never its value.
+AUDITED_FIELDS = (
+    "user_id", "agent_id", "whatsapp_number", "phone_number_id", "business_account_id", "webhook_url", "is_active",
+)
 
 
 def default_webhook_url():
     return settings.PUBLIC_BASE_URL.rstrip("/") + WEBHOOK_PATH
 
 
+def audited_values(configuration):
+    return {name: getattr(configuration, name) for name in AUDITED_FIELDS}
+
+
+def record_configuration_change(configuration, *, before, token_changed, actor, request=None, source=None):
+    """Audit a configuration just saved: created, or which fields changed (and whether the token did).
+
+    `before` is audited_values() of the configuration as loaded, or None when it is new.
+    """
+    after = audited_values(configuration)
+    extra = {"source": source} if source else {}
+    if before is None:
+        audit.record(
+            "whatsapp.configuration_created", actor=actor, target=configuration, request=request,
+            values={name: str(value) if value is not None else None for name, value in after.items()}, **extra,
+        )
+        return
+    changes = {
+        name: {"from": str(before[name]) if before[name] is not None else None,
+               "to": str(after[name]) if after[name] is not None else None}
+        for name in AUDITED_FIELDS
+        if before[name] != after[name]
+    }
+    if changes:
+        audit.record(
+            "whatsapp.configuration_changed", actor=actor, target=configuration, request=request,
+            changes=changes, **extra,
+        )
+    if token_changed:
+        audit.record("whatsapp.access_token_changed", actor=actor, target=configuration, request=request, **extra)
+
+
+@sensitive_variables("access_token")
 def save_configuration(
-    *, user, whatsapp_number, phone_number_id, business_account_id=None, webhook_url=None, access_token=""
+    *, user, whatsapp_number, phone_number_id, business_account_id=None, webhook_url=None, access_token="",
+    actor=None, request=None,
 ):
     """Create or update `user`'s configuration; returns (configuration, created).
 
-    An empty access_token keeps the stored one; a new configuration needs one.
+    An empty access_token keeps the stored one; a new configuration needs one. `actor` (None for
+    the command line) and `request` go to the audit log.
     """
     if not (phone_number_id or "").strip():
         raise ValidationError("The phone number id is required.")
@@ -30,6 +73,7 @@ def save_configuration(
         created = configuration is None
         if created:
             configuration = WhatsAppConfiguration(user=user)
+        before = None if created else audited_values(configuration)
         if not access_token and not configuration.api_key:
             raise ValidationError("An access token is required (pass it on standard input).")
         configuration.whatsapp_number = to_e164(whatsapp_number)
@@ -41,6 +85,10 @@ def save_configuration(
             configuration.set_access_token(access_token)
         configuration.full_clean()
         configuration.save()
+        record_configuration_change(
+            configuration, before=before, token_changed=bool(access_token) and not created, actor=actor,
+            request=request, source=None if actor else "configure_whatsapp command",
+        )
     return configuration, created
 
 

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
+from django.views.decorators.debug import sensitive_variables
 
 from . import encryption
 
@@ -54,13 +55,16 @@ class WhatsAppConfiguration(models.Model):
     def __str__(self):
         return f"{self.whatsapp_number} ({self.user.email})"
 
+    @sensitive_variables("token")
     def set_access_token(self, token):
         self.api_key = encryption.encrypt(token) if token else None
 
+    @sensitive_variables("token")
     def access_token(self):
         return encryption.decrypt(self.api_key) if self.api_key else None
 
     @property
+    @sensitive_variables("token")
     def masked_api_key(self):
         """The token's last four characters, the most any page shows of it."""
         if not self.api_key:

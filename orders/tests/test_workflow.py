@@ -93,3 +93,14 @@ def test_a_commit_hook_runs_only_after_a_successful_change(shop, django_capture_
         workflow.change_status(agent, order_in(shop, "pending"), "delivered", actor=None,
                                on_commit=lambda order, event: seen.append("never"))
     assert seen == ["confirmed"]
+
+
+def test_a_status_change_is_written_to_the_audit_log(shop):
+    from audit.models import AuditEvent
+
+    agent, t, _ = shop
+    order = order_in(shop, "pending")
+    workflow.change_status(agent, order, "confirmed", actor=agent.user)
+    event = AuditEvent.objects.get(action="order.status_changed")
+    assert (event.actor, event.target_type, event.target_id) == (agent.user, f"{agent.agent_prefix}_orders", str(order.pk))
+    assert event.details == {"agent": agent.agent_prefix, "from_status": "pending", "to_status": "confirmed"}

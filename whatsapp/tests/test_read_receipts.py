@@ -6,7 +6,7 @@ from agents.provisioning import create_agent
 from whatsapp import send
 from whatsapp.configuration import agent_for_configuration, configuration_for_agent, save_configuration
 
-from .conftest import SHOP_PHONE_NUMBER_ID, add_inbound
+from .shop import PHONE_NUMBER_ID, add_inbound
 
 
 def test_opening_a_conversation_marks_it_read_and_tells_meta_the_newest_message(
@@ -20,7 +20,7 @@ def test_opening_a_conversation_marks_it_read_and_tells_meta_the_newest_message(
     assert not shop.Message.objects.unread().exists()
     shop.customer.refresh_from_db()
     assert shop.customer.unread_count == 0
-    assert fake_graph.read_receipts == [{"phone_number_id": SHOP_PHONE_NUMBER_ID, "message_id": "wamid.newest"}]
+    assert fake_graph.read_receipts == [{"phone_number_id": PHONE_NUMBER_ID, "message_id": "wamid.newest"}]
     assert fake_graph.calls("/messages")[0].authorization == "Bearer shop-access-token"
 
 

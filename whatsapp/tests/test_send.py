@@ -13,7 +13,7 @@ from agents import tables
 from whatsapp import send
 from whatsapp.configuration import save_configuration
 
-from .conftest import SHOP_PHONE_NUMBER_ID, add_inbound
+from .shop import PHONE_NUMBER_ID, add_inbound
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -31,13 +31,13 @@ def test_a_text_is_queued_first_then_sent_with_metas_message_id(shop, fake_graph
         assert fake_graph.calls("/messages") == []
 
     message.refresh_from_db()
-    [call] = fake_graph.calls(f"/{SHOP_PHONE_NUMBER_ID}/messages")
+    [call] = fake_graph.calls(f"/{PHONE_NUMBER_ID}/messages")
     assert call.authorization == "Bearer shop-access-token"
     assert call.json == {
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": "+5511987654321",
         "type": "text", "text": {"body": "Hello Maria!", "preview_url": False},
     }
-    [on_the_phone] = fake_graph.conversation(SHOP_PHONE_NUMBER_ID, "5511987654321")
+    [on_the_phone] = fake_graph.conversation(PHONE_NUMBER_ID, "5511987654321")
     assert message.status == "sent" and message.wamid == on_the_phone["wamid"]
     assert message.payload == call.json and message.message == "Hello Maria!"
     assert message.sent_by == shop.seller.pk and message.is_read
@@ -108,7 +108,7 @@ def test_a_double_submit_sends_once(shop, fake_graph, django_capture_on_commit_c
 @pytest.mark.postgres
 def test_two_simultaneous_submits_of_one_form_send_once(committed_db, make_agent, fake_graph):
     agent = make_agent()
-    save_configuration(user=agent.user, whatsapp_number="+15550100001", phone_number_id=SHOP_PHONE_NUMBER_ID,
+    save_configuration(user=agent.user, whatsapp_number="+15550100001", phone_number_id=PHONE_NUMBER_ID,
                        access_token="token")
     agent_tables = tables.for_agent(agent)
     customer = agent_tables.Customer.objects.create(name="Maria", phone="+5511987654321")
@@ -319,7 +319,7 @@ def test_an_image_is_uploaded_to_meta_and_sent_by_its_id(shop, fake_graph, djang
         assert (queued.status, queued.media_type, queued.caption) == ("queued", "image", "The blue mug")
 
     message.refresh_from_db()
-    [uploaded] = fake_graph.calls(f"/{SHOP_PHONE_NUMBER_ID}/media")
+    [uploaded] = fake_graph.calls(f"/{PHONE_NUMBER_ID}/media")
     assert uploaded.file[1:] == ("image/png", PNG) and uploaded.form["type"] == "image/png"
     [sent] = fake_graph.sent_messages()
     assert sent["type"] == "image" and sent["image"] == {"caption": "The blue mug", "id": message.media_id}

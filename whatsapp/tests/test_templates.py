@@ -11,7 +11,7 @@ from whatsapp.configuration import save_configuration
 from whatsapp.fake_graph import DEMO_TEMPLATES
 from whatsapp.models import MessageTemplate
 
-from .conftest import SHOP_BUSINESS_ACCOUNT_ID
+from .shop import BUSINESS_ACCOUNT_ID
 
 COUPON = {
     "id": "1304694804498707", "name": "coupon_reminder", "language": "en", "status": "APPROVED",
@@ -45,7 +45,7 @@ def send_template(shop, template, values, key="t-1", customer=None):
 def test_sync_keeps_the_business_accounts_templates_per_configuration(shop, fake_graph):
     assert sync(shop) == len(DEMO_TEMPLATES)
 
-    [call] = fake_graph.calls(f"/{SHOP_BUSINESS_ACCOUNT_ID}/message_templates")
+    [call] = fake_graph.calls(f"/{BUSINESS_ACCOUNT_ID}/message_templates")
     assert call.authorization == "Bearer shop-access-token"
     names = {t.name: t.status for t in shop.configuration.templates.all()}
     assert names == {"hello_world": "APPROVED", "order_update": "APPROVED", "items_on_hold": "APPROVED",
@@ -55,7 +55,7 @@ def test_sync_keeps_the_business_accounts_templates_per_configuration(shop, fake
 
 def test_a_second_sync_updates_changed_templates_and_drops_deleted_ones(shop, fake_graph):
     sync(shop)
-    fake_graph.set_templates(SHOP_BUSINESS_ACCOUNT_ID, [
+    fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [
         {**DEMO_TEMPLATES[3], "status": "APPROVED"}, COUPON, {"name": "", "language": "en"},
     ])
 
@@ -91,7 +91,7 @@ def test_periodic_work_syncs_every_active_number(shop, fake_graph, capsys):
 
 
 def test_template_fields_name_each_variable_with_metas_example(shop, fake_graph):
-    fake_graph.set_templates(SHOP_BUSINESS_ACCOUNT_ID, [COUPON])
+    fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [COUPON])
     sync(shop)
 
     fields = send.template_fields(shop.configuration.templates.get())
@@ -151,7 +151,7 @@ def test_a_template_without_variables_is_sent_without_components(shop, fake_grap
 
 
 def test_header_and_url_button_variables_go_where_meta_expects_them(shop, fake_graph):
-    fake_graph.set_templates(SHOP_BUSINESS_ACCOUNT_ID, [COUPON])
+    fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [COUPON])
     sync(shop)
     template = shop.configuration.templates.get()
     values = message_templates.clean_values(
@@ -205,7 +205,7 @@ def test_only_approved_templates_of_the_agents_own_number_are_sent(shop, fake_gr
     ({**IMAGE_HEADER, "components": [{"type": "BUTTONS", "buttons": [{"type": "COPY_CODE"}]}]}, "copy code button"),
 ])
 def test_templates_the_inbox_cannot_fill_are_refused_with_the_reason(shop, fake_graph, template, reason):
-    fake_graph.set_templates(SHOP_BUSINESS_ACCOUNT_ID, [template])
+    fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [template])
     sync(shop)
 
     with pytest.raises(send.SendError, match=reason):

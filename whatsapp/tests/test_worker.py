@@ -18,7 +18,7 @@ from agents import tables
 from whatsapp import send, tasks
 from whatsapp.configuration import save_configuration
 
-from .conftest import SHOP_PHONE_NUMBER_ID, add_inbound
+from .shop import PHONE_NUMBER_ID, add_inbound
 
 DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -123,7 +123,7 @@ def read_until(process, text, timeout=30):
 def committed_shop(committed_db, make_agent, fake_graph, settings):
     settings.TASKS = DATABASE_BACKEND
     agent = make_agent(name="Demo Shop")
-    save_configuration(user=agent.user, whatsapp_number="+15550100001", phone_number_id=SHOP_PHONE_NUMBER_ID,
+    save_configuration(user=agent.user, whatsapp_number="+15550100001", phone_number_id=PHONE_NUMBER_ID,
                        business_account_id="2002", access_token="shop-access-token")
     agent_tables = tables.for_agent(agent)
     customer = agent_tables.Customer.objects.create(name="Maria Silva", phone="+5511987654321")
@@ -182,7 +182,7 @@ def test_a_worker_killed_mid_send_loses_nothing(committed_shop, fake_graph):
     message.refresh_from_db()
     assert message.status == "sent"
     # The hung request was never answered: the customer got the message once.
-    assert len(fake_graph.conversation(SHOP_PHONE_NUMBER_ID, "5511987654321")) == 1
+    assert len(fake_graph.conversation(PHONE_NUMBER_ID, "5511987654321")) == 1
 
 
 @pytest.mark.postgres

@@ -2,11 +2,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+import audit
 from accounts.models import Role, User
 
 
 class Command(BaseCommand):
-    help = "Create a user who logs in with an email and a password."
+    help = "Create a user who logs in with an email and a password (which must pass the password validators)."
 
     def add_arguments(self, parser):
         parser.add_argument("--email", required=True)
@@ -18,13 +19,14 @@ class Command(BaseCommand):
         if not name.strip():
             raise CommandError("--name must not be empty.")
         try:
+            validate_password(password, User(email=User.objects.normalize_email(email), name=name.strip(), role=role))
+        except ValidationError as error:
+            raise CommandError("--password: " + " ".join(error.messages))
+        try:
             user = User.objects.create_user(email=email, name=name.strip(), password=password, role=role)
         except ValidationError as error:
             raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items()))
         except ValueError as error:
             raise CommandError(str(error))
-        try:
-            validate_password(password, user)
-        except ValidationError as error:
-            self.stderr.write(f"warning: weak password for {user.email}: {' '.join(error.messages)}")
+        audit.record("user.created", actor=None, target=user, role=user.role, source="create_user command")
         self.stdout.write(f"created {user.role} {user.email} ({user.pk})")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('whatsapp', '0002_webhook_events'),
+        ('whatsapp', '0001_initial'),
     ]
 
     operations = [

@@ -1,0 +1,106 @@
+"""Keeping the customer informed: a WhatsApp message for each order status change, and order summaries.
+
+Inside the 24-hour window the customer gets a text; outside it, the approved template the agent chose
+for that status (orders.models.StatusTemplate), its variables filled from the order. The message is
+linked to the order's history event, so the order page shows it with its delivery ticks.
+"""
+
+import logging
+
+from agents import tables
+from whatsapp import send
+from whatsapp.message_templates import template_fields
+
+from .models import StatusTemplate
+from .workflow import STATUS_LABELS
+
+logger = logging.getLogger(__name__)
+
+STATUS_TEXTS = {
+    "pending": "we received your order #{number} ({total}). We will confirm it shortly.",
+    "confirmed": "your order #{number} is confirmed. Total: {total}.",
+    "processing": "we are preparing your order #{number}.",
+    "shipped": "your order #{number} is on its way.",
+    "delivered": "your order #{number} was delivered. Thank you for shopping with us!",
+    "cancelled": "your order #{number} was cancelled. Write to us if you have any questions.",
+    "refunded": "your order #{number} was refunded ({total}).",
+}
+# What a template variable may be filled with, by the names a seller is likely to give it.
+NAMED_VALUES = {
+    "name": "customer_name", "customer": "customer_name", "customer_name": "customer_name", "first_name": "first_name",
+    "order": "order_number", "order_id": "order_number", "order_number": "order_number", "number": "order_number",
+    "status": "order_status", "order_status": "order_status",
+    "total": "order_total", "amount": "order_total", "order_total": "order_total",
+}
+# Positional variables {{1}}, {{2}}... are filled in this order.
+POSITIONAL_VALUES = ("customer_name", "order_number", "order_status", "order_total")
+
+
+def money(order):
+    amount = f"{order.total_amount:,.2f}"
+    return f"{order.currency} {amount}" if order.currency else amount
+
+
+def order_values(order, customer):
+    return {
+        "customer_name": customer.name,
+        "first_name": customer.name.split(" ", 1)[0],
+        "order_number": str(order.pk),
+        "order_status": STATUS_LABELS[order.status].lower(),
+        "order_total": money(order),
+    }
+
+
+def status_text(order, customer):
+    greeting = f"Hi {customer.name.split(' ', 1)[0]}, " if customer.name and customer.name != customer.phone else "Hi, "
+    body = STATUS_TEXTS[order.status].format(number=order.pk, total=money(order))
+    return greeting + body
+
+
+def template_values(template, order, customer):
+    """Values for every variable of `template`, or None when one cannot be filled from the order."""
+    available = order_values(order, customer)
+    values, positional = {}, iter(POSITIONAL_VALUES)
+    for field in template_fields(template):
+        if field.component == "button":
+            key = "order_number"
+        elif field.name.isdigit():
+            key = next(positional, None)
+        else:
+            key = NAMED_VALUES.get(field.name.lower())
+        if key is None:
+            return None
+        values[field.key] = available[key]
+    return values
+
+
+def notify_status_change(agent, order, event, *, sent_by):
+    """Tell the customer about the status change `event`; returns a sentence saying what happened."""
+    agent_tables = tables.for_agent(agent)
+    customer = order.customer
+    key = f"order-{order.pk}-event-{event.pk}"
+    try:
+        if send.window(agent_tables, customer).is_open:
+            message = send.send_text(agent, customer, status_text(order, customer), sent_by=sent_by, idempotency_key=key)
+        else:
+            choice = StatusTemplate.objects.filter(agent=agent, status=order.status).select_related("template").first()
+            if choice is None:
+                return _note(event, f"Customer not told: the 24-hour window is closed and no template is chosen for "
+                                    f"{STATUS_LABELS[order.status].lower()} orders (Orders → Settings).")
+            values = template_values(choice.template, order, customer)
+            if values is None:
+                return _note(event, f"Customer not told: the template {choice.template.name} has variables the order "
+                                    "cannot fill.")
+            message = send.send_template(agent, customer, choice.template, values, sent_by=sent_by, idempotency_key=key)
+    except send.SendError as error:
+        return _note(event, f"Customer not told: {error}")
+    event.message_id = message.pk
+    event.save(update_fields=["message_id"])
+    return "The customer is being told on WhatsApp."
+
+
+def _note(event, text):
+    event.note = f"{event.note} {text}".strip()
+    event.save(update_fields=["note"])
+    logger.info("order event %s: %s", event.pk, text)
+    return text

@@ -1,0 +1,119 @@
+"""Each status change tells the customer on WhatsApp: text inside the 24-hour window, template outside."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from orders import notify, placing, workflow
+from orders.models import StatusTemplate
+from orders.placing import LineItem
+from whatsapp.models import MessageTemplate
+from whatsapp.tests.shop import BUSINESS_ACCOUNT_ID, PHONE_NUMBER_ID, add_inbound
+
+SHIPPING_TEMPLATE = {
+    "name": "order_update", "language": "en", "status": "APPROVED", "category": "UTILITY",
+    "parameter_format": "POSITIONAL",
+    "components": [{"type": "BODY", "text": "Hello {{1}}, order {{2}} is now {{3}}. Total {{4}}.",
+                    "example": {"body_text": [["Ana", "12", "shipped", "10.00"]]}}],
+}
+
+
+def order_for(shop, status="processing"):
+    order = placing.create_order(shop.agent, shop.customer, [LineItem("Blue mug", 2, Decimal("8.00"))], actor=None)
+    shop.tables.Order.objects.filter(pk=order.pk).update(status=status)
+    return shop.tables.Order.objects.get(pk=order.pk)
+
+
+@pytest.fixture
+def ship(shop, django_capture_on_commit_callbacks):
+    """Move an order to shipped and tell the customer, running the send task as a commit would."""
+
+    def move(shop, order):
+        with django_capture_on_commit_callbacks(execute=True):
+            order, event = workflow.change_status(shop.agent, order, "shipped", actor=shop.seller)
+            outcome = notify.notify_status_change(shop.agent, order, event, sent_by=shop.seller)
+        return order, event, outcome
+
+    return move
+
+
+def close_window(shop):
+    shop.tables.Message.objects.filter(customer=shop.customer).update(timestamp=timezone.now() - dt.timedelta(hours=25))
+
+
+def choose_template(shop, status="shipped", definition=SHIPPING_TEMPLATE):
+    template = MessageTemplate.objects.create(
+        configuration=shop.configuration, meta_id="77", synced_at=timezone.now(), **definition
+    )
+    StatusTemplate.objects.create(agent=shop.agent, status=status, template=template)
+    return template
+
+
+def test_inside_the_window_the_customer_gets_a_text_linked_to_the_history(shop, fake_graph, ship):
+    order, event, outcome = ship(shop, order_for(shop))
+    event.refresh_from_db()
+    message = shop.Message.objects.get(pk=event.message_id)
+    assert message.status == "sent" and message.wa_type == "text"
+    assert message.message == f"Hi Maria, your order #{order.pk} is on its way."
+    [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
+    assert sent["text"]["body"] == message.message and sent["to"].lstrip("+") == "5511987654321"
+    assert "being told" in outcome
+
+
+def test_outside_the_window_the_chosen_template_is_sent_with_the_order_filled_in(shop, fake_graph, ship):
+    close_window(shop)
+    choose_template(shop)
+    fake_graph.register_phone_number(PHONE_NUMBER_ID, business_account_id=BUSINESS_ACCOUNT_ID)
+    fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [{"id": "77", **SHIPPING_TEMPLATE}])
+    order, event, _ = ship(shop, order_for(shop))
+    event.refresh_from_db()
+    message = shop.Message.objects.get(pk=event.message_id)
+    assert message.wa_type == "template" and message.status == "sent"
+    [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
+    parameters = [p["text"] for p in sent["template"]["components"][0]["parameters"]]
+    assert parameters == ["Maria Silva", str(order.pk), "shipped", "16.00"]
+
+
+def test_outside_the_window_without_a_template_the_history_says_the_customer_was_not_told(shop, fake_graph, ship):
+    close_window(shop)
+    _, event, outcome = ship(shop, order_for(shop))
+    event.refresh_from_db()
+    assert event.message_id is None and "no template is chosen for shipped orders" in event.note
+    assert "not told" in outcome and fake_graph.sent_messages(PHONE_NUMBER_ID) == []
+
+
+def test_a_template_whose_variables_the_order_cannot_fill_is_not_sent(shop, fake_graph, ship):
+    close_window(shop)
+    odd = {**SHIPPING_TEMPLATE, "name": "odd", "parameter_format": "NAMED",
+           "components": [{"type": "BODY", "text": "Hi {{favourite_colour}}"}]}
+    choose_template(shop, definition=odd)
+    _, event, _ = ship(shop, order_for(shop))
+    event.refresh_from_db()
+    assert "variables the order cannot fill" in event.note and fake_graph.sent_messages(PHONE_NUMBER_ID) == []
+
+
+def test_named_variables_are_filled_by_their_names(shop):
+    named = MessageTemplate(
+        name="n", language="en", status="APPROVED", parameter_format="NAMED",
+        components=[{"type": "BODY", "text": "Hi {{first_name}}, #{{order_number}} is {{status}} ({{total}})"}],
+    )
+    order = order_for(shop, "shipped")
+    assert notify.template_values(named, order, shop.customer) == {
+        "body.first_name": "Maria", "body.order_number": str(order.pk), "body.status": "shipped", "body.total": "16.00",
+    }
+
+
+@pytest.mark.parametrize("status", list(notify.STATUS_TEXTS))
+def test_every_status_has_words_for_the_customer(shop, status):
+    order = order_for(shop, status)
+    assert f"#{order.pk}" in notify.status_text(order, shop.customer)
+
+
+def test_a_fresh_inbound_message_reopens_the_window(shop, fake_graph, ship):
+    close_window(shop)
+    add_inbound(shop.tables, shop.customer, ago=dt.timedelta(minutes=1))
+    _, event, _ = ship(shop, order_for(shop))
+    event.refresh_from_db()
+    assert shop.Message.objects.get(pk=event.message_id).wa_type == "text"

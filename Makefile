@@ -8,7 +8,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # PostgreSQL for the test suite; the suite creates and drops test_<name> beside it.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm
-DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND=immediate
+# The demo's fake of Meta's Graph API (manage.py run_fake_graph), beside the app.
+FAKE_GRAPH_PORT ?= $(shell echo $$(($(PORT) + 10)))
+# The demo runs tasks in the web process, points the app at the fake Graph API, turns the customer sandbox on,
+# and gives up on a failing Graph call within seconds (3 attempts, 3 s timeouts) so that failures show quickly.
+DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND=immediate \
+	WHATSAPP_SANDBOX=true WHATSAPP_GRAPH_URL=http://127.0.0.1:$(FAKE_GRAPH_PORT) PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
+	WHATSAPP_GRAPH_MAX_ATTEMPTS=3 WHATSAPP_GRAPH_READ_TIMEOUT=3 WHATSAPP_GRAPH_BACKOFF_MAX=2
 
 .PHONY: run worker test test-postgres test-sqlite migrations-check bench key clean
 
@@ -31,11 +37,18 @@ run: $(VENV)/.run-deps
 	$(DEMO_ENV) $(PY) manage.py migrate --verbosity 0
 	$(DEMO_ENV) $(PY) manage.py upgrade_agent_tables --verbosity 0
 	$(DEMO_ENV) $(PY) manage.py load_demo
-	@echo ""
-	@echo "  WhatsApp CRM is starting on http://$(HOST):$(PORT)/"
-	@echo "  Log in as the seller: agent@example.com / agent-demo-password"
-	@echo "  Log in as the admin:  admin@example.com / admin-demo-password  (http://$(HOST):$(PORT)/admin/)"
-	@echo ""
+	@$(DEMO_ENV) $(PY) manage.py run_fake_graph --port $(FAKE_GRAPH_PORT) \
+		--webhook-url http://$(HOST):$(PORT)/whatsapp/webhook/ & fake=$$!; \
+	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
+	scripts/wait-for-port $(FAKE_GRAPH_PORT) || exit 1; \
+	$(DEMO_ENV) $(PY) manage.py run_periodic_tasks --once > /dev/null 2>&1; \
+	echo ""; \
+	echo "  WhatsApp CRM is starting on http://$(HOST):$(PORT)/"; \
+	echo "  Log in as the seller: agent@example.com / agent-demo-password"; \
+	echo "  Log in as the admin:  admin@example.com / admin-demo-password  (http://$(HOST):$(PORT)/admin/)"; \
+	echo "  Play a customer:      http://$(HOST):$(PORT)/sandbox/  (logged in; no Meta account needed:"; \
+	echo "                        the fake Graph API on port $(FAKE_GRAPH_PORT) stands in for Meta)"; \
+	echo ""; \
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The background worker (sending, read receipts, template sync) for an app run with

@@ -68,7 +68,7 @@ def test_sending_text_reaches_the_graph_api_and_shows_in_the_thread(shop, fake_g
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="thread-tail"' in body and "Yes! 12 left." in body
-    assert 'id="composer" class="composer" hx-swap-oob="true"' in body and key not in body  # a fresh form
+    assert 'id="composer" class="composer-panel" hx-swap-oob="true"' in body and key not in body  # a fresh form
     assert [m["text"]["body"] for m in fake_graph.sent_messages()] == ["Yes! 12 left."]
     sent = t.Message.objects.get(direction="outbound")
     assert (sent.status, sent.sent_by, sent.idempotency_key) == ("sent", shop.user.pk, key)

@@ -254,3 +254,18 @@ def test_another_agents_customer_or_message_cannot_be_sent_to(shop, make_seller)
                 reverse("resend_message", args=[failed.pk]), reverse("refresh_templates", args=[theirs.pk])):
         assert shop.client.post(url, {"text": "hi", "idempotency_key": "k"}).status_code == 404
     assert shop.client.get(reverse("template_form", args=[theirs.pk])).status_code == 404
+
+
+def test_without_javascript_a_template_is_chosen_by_reloading_the_page(shop):
+    from whatsapp.models import MessageTemplate
+
+    ana = customer(shop.tables, "Ana")
+    wrote(shop.tables, ana, dt.timedelta(minutes=5))
+    items_on_hold = MessageTemplate.objects.get(name="items_on_hold")
+
+    chosen = shop.client.get(reverse("template_form", args=[ana.pk]), {"template": items_on_hold.pk})
+    assert chosen.status_code == 302
+    body = shop.client.get(chosen["Location"]).content.decode()
+    assert "<details class=\"template-picker\" open>" in body
+    assert "Body variable {{first_name}}" in body and "placeholder=\"e.g. Pablo\"" in body
+    assert "Choose a template…" not in open_page(shop, ana, template="not-a-number").split("template-picker")[0]

@@ -316,3 +316,20 @@ def test_a_conversation_issues_a_fixed_number_of_queries_however_many_messages(s
         seller.client.get(url)
     with django_assert_max_num_queries(few_tail):
         tail(seller, ana)
+
+
+def test_a_tail_that_grew_too_long_asks_the_browser_to_reload(seller, monkeypatch):
+    from agents import threads
+
+    t = seller.tables
+    ana = customer(t, "Ana")
+    message(t, ana, "first", at=NOON)
+    params = tail_params(open_thread(seller, ana))
+    monkeypatch.setattr(threads, "TAIL_LIMIT", 2)
+    for n in range(3):
+        message(t, ana, f"burst {n}", at=NOON + dt.timedelta(seconds=n + 1))
+
+    response = tail(seller, ana, since=params["since"].replace("%3D", "="), v="old")
+
+    assert response.status_code == 204 and response["HX-Refresh"] == "true"
+    assert tail(seller, ana, since="broken!").status_code == 400

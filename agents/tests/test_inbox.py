@@ -259,3 +259,7 @@ def test_the_inbox_queries_use_their_indexes(seller):
     assert f"{p}_cust_unread" in plans[0]
     assert f"{p}_msg_thread" in plans[0]  # the preview subquery walks the thread index
     assert f"{p}_msg_text" in plans[2]  # message search uses the trigram index
+
+
+def test_polling_with_an_unknown_filter_is_refused(seller):
+    assert poll(seller, show="starred").status_code == 400

@@ -240,7 +240,8 @@ RECENT_MESSAGES = 5
 
 def customer_summary(agent_tables, customer):
     Message, Order = agent_tables.Message, agent_tables.Order
-    first = Message.objects.filter(customer=customer).order_by("timestamp", "id").values_list("timestamp", flat=True)
+    thread = Message.objects.filter(customer=customer)
+    first = thread.order_by("timestamp", "id").values_list("timestamp", flat=True)
     orders = Order.objects.filter(customer=customer)
     totals = orders.aggregate(
         count=Count("id"),
@@ -252,7 +253,7 @@ def customer_summary(agent_tables, customer):
         order_count=totals["count"],
         lifetime_value=totals["value"],
         recent_orders=list(orders.order_by("-created_at", "-id")[:RECENT_ORDERS]),
-        recent_messages=list(Message.objects.filter(customer=customer).order_by("-timestamp", "-id")[:RECENT_MESSAGES])[::-1],
+        recent_messages=list(thread.order_by("-timestamp", "-id")[:RECENT_MESSAGES])[::-1],
     )
 
 

@@ -56,7 +56,9 @@ class QuickReply(models.Model):
         max_length=40,
         help_text='Typed after "/" in the composer: letters, digits, - and _ (e.g. "hours").',
     )
-    text = models.TextField(max_length=4096, help_text="The message inserted. {name} becomes the customer's first name.")
+    text = models.TextField(
+        max_length=4096, help_text="The message inserted. {name} becomes the customer's first name."
+    )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True, db_default=Now(), editable=False)
 

@@ -154,7 +154,8 @@ class Described:
         elif self.kind == "text":
             text = self.text
         elif self.kind == "location":
-            text = " · ".join(filter(None, [self.label, self.location and (self.location.name or self.location.address)]))
+            place = self.location and (self.location.name or self.location.address)
+            text = " · ".join(filter(None, [self.label, place]))
         elif self.kind == "document" and self.media and self.media.filename and not self.text:
             text = f"{self.icon} {self.media.filename}"
         elif self.kind == "contacts" and self.contacts:

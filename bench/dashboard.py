@@ -114,9 +114,10 @@ def load(agent):
     with connection.cursor() as cursor:
         raw = cursor.cursor
         started = time.perf_counter()
+        customer_since = (now - dt.timedelta(days=400)).replace(tzinfo=None)
         with raw.copy(f"COPY {customers} (name, phone, created_at) FROM STDIN") as copy:
             for n in range(1, CUSTOMERS + 1):
-                copy.write_row((f"Customer {n:05d}", f"+1555{n:07d}", (now - dt.timedelta(days=400)).replace(tzinfo=None)))
+                copy.write_row((f"Customer {n:05d}", f"+1555{n:07d}", customer_since))
         cursor.execute(f"SELECT id FROM {customers} ORDER BY id")
         customer_ids = [row[0] for row in cursor.fetchall()]
         cursor.execute(

@@ -45,7 +45,8 @@ def test_a_row_shows_unread_count_and_outbound_ticks(seller):
     body = seller.client.get(reverse("inbox")).content.decode()
 
     assert '<span class="badge">2<span class="visually-hidden"> unread</span></span>' in body
-    assert '<span class="tick tick-delivered"><span aria-hidden="true">✓✓</span><span class="visually-hidden">Delivered:' in body
+    assert ('<span class="tick tick-delivered"><span aria-hidden="true">✓✓</span>'
+            '<span class="visually-hidden">Delivered:') in body
 
 
 @pytest.mark.parametrize("wa_type, payload, expected", [

@@ -2,9 +2,9 @@
 
 from types import SimpleNamespace
 
+from django.template.loader import render_to_string
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from django.template.loader import render_to_string
 
 from agents import rendering
 from agents.threads import Bubble

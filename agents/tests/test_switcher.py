@@ -11,7 +11,8 @@ from .factories import customer, message
 
 def test_a_user_with_several_agents_switches_between_them(make_user, make_agent):
     user = make_user()
-    shop, bakery = make_agent(user=user, name="Shop"), make_agent(user=user, name="Bakery")
+    make_agent(user=user, name="Shop")
+    bakery = make_agent(user=user, name="Bakery")
     message(tables.for_agent(bakery), customer(tables.for_agent(bakery), "Bread Lover"), "hi")
     client = Client()
     client.force_login(user)

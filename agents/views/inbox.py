@@ -46,7 +46,9 @@ def _inbox_context(request, show, search, cursor, current=None):
         "current": current,
         "filter_query": urlencode(keep),
         "poll_url": reverse("inbox_rows") + "?" + urlencode({**poll, "v": page.token}),
-        "next_url": reverse("inbox") + "?" + urlencode({**keep, "after": page.next_cursor}) if page.next_cursor else None,
+        "next_url": (
+            reverse("inbox") + "?" + urlencode({**keep, "after": page.next_cursor}) if page.next_cursor else None
+        ),
         "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
     }
 

@@ -8,9 +8,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # PostgreSQL for the test suite; the suite creates and drops test_<name> beside it.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm
-DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND=immediate
+# The demo's fake of Meta's Graph API (manage.py run_fake_graph), beside the app.
+FAKE_GRAPH_PORT ?= $(shell echo $$(($(PORT) + 10)))
+# The demo runs tasks in the web process, points the app at the fake Graph API, turns the customer sandbox on,
+# and gives up on a failing Graph call within seconds (3 attempts, 3 s timeouts) so that failures show quickly.
+DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND=immediate \
+	WHATSAPP_SANDBOX=true WHATSAPP_GRAPH_URL=http://127.0.0.1:$(FAKE_GRAPH_PORT) PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
+	WHATSAPP_GRAPH_MAX_ATTEMPTS=3 WHATSAPP_GRAPH_READ_TIMEOUT=3 WHATSAPP_GRAPH_BACKOFF_MAX=2
 
-.PHONY: run worker test test-postgres test-sqlite migrations-check key clean bench
+.PHONY: run worker test test-postgres test-sqlite migrations-check bench bench-webhook bench-dashboard key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -31,11 +37,18 @@ run: $(VENV)/.run-deps
 	$(DEMO_ENV) $(PY) manage.py migrate --verbosity 0
 	$(DEMO_ENV) $(PY) manage.py upgrade_agent_tables --verbosity 0
 	$(DEMO_ENV) $(PY) manage.py load_demo
-	@echo ""
-	@echo "  WhatsApp CRM is starting on http://$(HOST):$(PORT)/"
-	@echo "  Log in as the seller: agent@example.com / agent-demo-password"
-	@echo "  Log in as the admin:  admin@example.com / admin-demo-password  (http://$(HOST):$(PORT)/admin/)"
-	@echo ""
+	@$(DEMO_ENV) $(PY) manage.py run_fake_graph --port $(FAKE_GRAPH_PORT) \
+		--webhook-url http://$(HOST):$(PORT)/whatsapp/webhook/ & fake=$$!; \
+	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
+	scripts/wait-for-port $(FAKE_GRAPH_PORT) || exit 1; \
+	$(DEMO_ENV) $(PY) manage.py run_periodic_tasks --once > /dev/null 2>&1; \
+	echo ""; \
+	echo "  WhatsApp CRM is starting on http://$(HOST):$(PORT)/"; \
+	echo "  Log in as the seller: agent@example.com / agent-demo-password"; \
+	echo "  Log in as the admin:  admin@example.com / admin-demo-password  (http://$(HOST):$(PORT)/admin/)"; \
+	echo "  Play a customer:      http://$(HOST):$(PORT)/sandbox/  (logged in; no Meta account needed:"; \
+	echo "                        the fake Graph API on port $(FAKE_GRAPH_PORT) stands in for Meta)"; \
+	echo ""; \
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The background worker (sending, read receipts, template sync) for an app run with
@@ -69,12 +82,18 @@ test-sqlite: $(VENV)/.dev-deps
 migrations-check: $(VENV)/.dev-deps
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
-# Benchmarks of the webhook under gunicorn on PostgreSQL (bench/README.md). The database is dropped
-# and recreated: never point BENCH_DATABASE_URL at data you keep.
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
+# Benchmarks (not tests): the figures of the notes, on PostgreSQL, each in a database of its own that is
+# dropped and recreated (never point these at data you keep). bench/README.md says how to read them.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_dashboard
+BENCH_WEBHOOK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_webhook
 BENCH_PORT ?= 8111
-bench: $(VENV)/.run-deps
-	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/webhook.py $(BENCH_ARGS)
+bench: bench-webhook bench-dashboard
+
+bench-webhook: $(VENV)/.dev-deps
+	BENCH_DATABASE_URL=$(BENCH_WEBHOOK_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/webhook.py $(BENCH_ARGS)
+
+bench-dashboard: $(VENV)/.dev-deps
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/dashboard.py
 
 # A new key for FIELD_ENCRYPTION_KEYS.
 key: $(VENV)/.run-deps

@@ -131,3 +131,33 @@ def committed_db(transactional_db):
 
     for agent in Agent.objects.all():
         agent.delete()
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A bare HTTP endpoint that keeps what is posted to it, (headers, body) in .received: stands in for
+    the app's webhook where a test watches what the fake Graph API posts. Any path; .url is its webhook URL."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    server.received = received
+    server.host = f"127.0.0.1:{server.server_address[1]}"
+    server.url = f"http://{server.host}/whatsapp/webhook/"
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -8,6 +8,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from . import tables
 from .models import Agent
 
 SESSION_KEY = "current_agent_id"
@@ -37,7 +38,11 @@ def choose_agent(request, agent_id):
 
 
 def agent_required(view):
-    """Log-in required, and `request.agent` set to the user's current agent (or a help page)."""
+    """Log-in required, and `request.agent` set to the user's current agent (or a help page).
+
+    Also sets `request.agent_tables`, that agent's model classes: every object a view reaches
+    through them belongs to the session's agent, so another agent's id in a URL finds nothing.
+    """
 
     @login_required
     @wraps(view)
@@ -45,6 +50,7 @@ def agent_required(view):
         request.agent = current_agent(request)
         if request.agent is None:
             return render(request, "agents/no_agent.html", status=403)
+        request.agent_tables = tables.for_agent(request.agent)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -29,9 +29,11 @@ class UTCNow(models.Func):
     output_field = models.DateTimeField()
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        # Django stores datetimes on SQLite as ISO text in UTC; keep the microseconds it writes.
+        # Django stores datetimes on SQLite as ISO text in UTC with six fractional digits, and
+        # compares them as text: pad SQLite's milliseconds to microseconds so that a default time
+        # sorts and compares like one Python wrote (keyset pages depend on it).
         # Doubled percent signs: Django %-formats SQL before SQLite sees it.
-        return "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now')", []
+        return "(strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now') || '000')", []
 
 
 class UTCDateTimeField(models.DateTimeField):

@@ -41,3 +41,37 @@ class Agent(models.Model):
 
     def __str__(self):
         return self.name or self.agent_prefix
+
+
+class QuickReply(models.Model):
+    """A snippet an agent saves once and inserts into the composer by typing "/" and its shortcut.
+
+    A core table beside `agents` (not one of the agent's own tables): it is the agent's setting, read
+    with every conversation, and small. `{name}` in the text becomes the customer's first name.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="quick_replies")
+    shortcut = models.SlugField(
+        max_length=40,
+        help_text='Typed after "/" in the composer: letters, digits, - and _ (e.g. "hours").',
+    )
+    text = models.TextField(
+        max_length=4096, help_text="The message inserted. {name} becomes the customer's first name."
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "agent_quick_replies"
+        ordering = ["shortcut"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "shortcut"],
+                name="agent_quick_replies_unique_shortcut",
+                violation_error_message="You already have a quick reply with this shortcut.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"/{self.shortcut}"

@@ -69,6 +69,21 @@ def _agent_foreign_key_sql(connection, agent):
     ]
 
 
+def _ensure_extensions(connection):
+    """PostgreSQL extensions the agent tables' indexes use (pg_trgm, for message search).
+
+    A core migration installs them on the default database at deploy time; this covers any other
+    database that holds agent tables. Checked first: CREATE EXTENSION needs a privilege the
+    application's role may lack once the extension is there.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        if cursor.fetchone() is None:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
 def provision_agent_tables(agent, version=None):
     """Create the agent's four tables (at the current version unless told otherwise)."""
     tables.validate_prefix(agent.agent_prefix)
@@ -76,6 +91,7 @@ def provision_agent_tables(agent, version=None):
     connection = connections[agent.database]
     twin = tables.build(agent.id, agent.agent_prefix, database=agent.database, version=version, managed=True)
     with transaction.atomic(using=agent.database), _schema_editor(connection) as editor:
+        _ensure_extensions(connection)
         for model in twin.models:
             editor.create_model(model)
         editor.deferred_sql.extend(_agent_foreign_key_sql(connection, agent))
@@ -161,8 +177,10 @@ def upgrade_agent_tables(agent):
                 break
             version = current + 1
             twin = tables.build(agent.id, prefix, database=agent.database, version=version, managed=True)
+            _ensure_extensions(connection)
             with _schema_editor(connection) as editor:
-                for spec, change, field_names, extras in tables.version_changes(prefix, version):
+                changes = tables.version_changes(prefix, version, connection.vendor)
+                for spec, change, field_names, extras in changes:
                     model = twin.classes[spec.model_name]
                     if change == "create":
                         editor.create_model(model)

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from django.apps import AppConfig
 from django.apps.registry import Apps
 from django.conf import settings
-from django.db import models
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import connections, models
+from django.db.models.functions import Upper
 
 from .fields import SerialAutoField, UTCDateTimeField, UTCNow
 
@@ -25,6 +27,9 @@ DIRECTIONS = ("inbound", "outbound")
 MEDIA_TYPES = ("none", "image", "video", "audio", "document", "sticker")
 ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded")
 DELIVERY_STATUSES = ("queued", "sent", "delivered", "read", "failed")
+CLOSED_ORDER_STATUSES = ("delivered", "cancelled", "refunded")
+# Orders that count as revenue and lifetime value: confirmed and not undone (as orders.reports counts).
+SOLD_ORDER_STATUSES = ("confirmed", "processing", "shipped", "delivered")
 
 
 class InvalidAgentPrefix(ValueError):
@@ -41,12 +46,29 @@ def validate_prefix(prefix):
     return prefix
 
 
+class PostgreSQLOnlyIndex(GinIndex):
+    """A GIN index that only PostgreSQL gets; SQLite (the demo database) does without it.
+
+    build() and version_changes() leave it out of the classes for any other database.
+    """
+
+    vendor = "postgresql"
+
+
+def for_vendor(extras, vendor):
+    """`extras` without the indexes the database `vendor` cannot have."""
+    return [extra for extra in extras if getattr(extra, "vendor", vendor) == vendor]
+
+
 # Behaviour shared by every agent's classes. Fields are declared per version below.
 
 
 class CustomerQuerySet(models.QuerySet):
     def with_messages(self):
         return self.filter(last_message_at__isnull=False)
+
+    def with_unread(self):
+        return self.filter(unread_count__gt=0)
 
 
 class MessageQuerySet(models.QuerySet):
@@ -62,7 +84,10 @@ class MessageQuerySet(models.QuerySet):
 
 class OrderQuerySet(models.QuerySet):
     def open(self):
-        return self.exclude(status__in=("delivered", "cancelled", "refunded"))
+        return self.exclude(status__in=CLOSED_ORDER_STATUSES)
+
+    def revenue(self):
+        return self.filter(status__in=SOLD_ORDER_STATUSES)
 
 
 class CustomerBase(models.Model):
@@ -140,6 +165,11 @@ def _customer_extras(prefix):
             fields=["wa_user_id"], condition=models.Q(wa_user_id__isnull=False), name=f"{prefix}_cust_wa_user_id"
         )),
         (2, models.Index(fields=["-last_message_at", "-id"], name=f"{prefix}_cust_activity")),
+        # Version 4: the dashboard's unread filter and count, and the customer list in name order.
+        (4, models.Index(
+            fields=["-last_message_at", "-id"], condition=models.Q(unread_count__gt=0), name=f"{prefix}_cust_unread"
+        )),
+        (4, models.Index(fields=["name", "id"], name=f"{prefix}_cust_name")),
     ]
 
 
@@ -198,6 +228,13 @@ def _message_extras(prefix):
             fields=["customer"], condition=models.Q(direction="inbound", is_read=False),
             name=f"{prefix}_msg_unread",
         )),
+        # Version 4: messages of a day (home page), reactions found by the message they react to,
+        # and message search: a trigram index answers `UPPER(message) LIKE UPPER('%text%')`.
+        (4, models.Index(fields=["timestamp"], name=f"{prefix}_msg_time")),
+        (4, models.Index(
+            fields=["context_wamid"], condition=models.Q(context_wamid__isnull=False), name=f"{prefix}_msg_context"
+        )),
+        (4, PostgreSQLOnlyIndex(OpClass(Upper("message"), name="gin_trgm_ops"), name=f"{prefix}_msg_text")),
     ]
 
 
@@ -346,6 +383,7 @@ def build(agent_id, prefix, *, database="default", version=None, managed=False):
     """
     validate_prefix(prefix)
     version = CURRENT_VERSION if version is None else version
+    vendor = connections[database].vendor
     registry = _registry()
     classes = {}
     for spec in TABLES:
@@ -356,7 +394,7 @@ def build(agent_id, prefix, *, database="default", version=None, managed=False):
             for since, name, field in spec.columns(agent_id, prefix)
             if since <= version
         }
-        extras = [extra for since, extra in spec.extras(prefix) if since <= version]
+        extras = for_vendor([extra for since, extra in spec.extras(prefix) if since <= version], vendor)
         meta = type("Meta", (), {
             "apps": registry,
             "app_label": APP_LABEL,
@@ -375,15 +413,18 @@ def build(agent_id, prefix, *, database="default", version=None, managed=False):
     return AgentTables(agent_id, prefix, database, classes)
 
 
-def version_changes(prefix, version):
-    """What `version` changes: [(spec, "create", None, None) or (spec, "alter", [field names], [extras])]."""
+def version_changes(prefix, version, vendor):
+    """What `version` changes on a `vendor` database.
+
+    [(spec, "create", None, None) or (spec, "alter", [field names], [extras])].
+    """
     changes = []
     for spec in TABLES:
         if spec.since == version:
             changes.append((spec, "create", None, None))
         elif spec.since < version:
             fields = [name for since, name, _ in spec.columns(0, prefix) if since == version]
-            extras = [extra for since, extra in spec.extras(prefix) if since == version]
+            extras = for_vendor([extra for since, extra in spec.extras(prefix) if since == version], vendor)
             if fields or extras:
                 changes.append((spec, "alter", fields, extras))
     return changes

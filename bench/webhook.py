@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark of the WhatsApp webhook under gunicorn on PostgreSQL (`make bench`; bench/README.md explains).
+"""Benchmark of the WhatsApp webhook under gunicorn on PostgreSQL (`make bench-webhook`; bench/README.md explains).
 
 It builds a throwaway database (100 agents, their WhatsApp numbers, 1,000 customers), serves the app
 with gunicorn, and measures from a load generator on the same machine:
@@ -490,7 +490,7 @@ def report(setup, ack, end_to_end, drain, large):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench"),
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_webhook"),
                         help="PostgreSQL database to (re)create for the run; everything in it is dropped.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8111")))
     parser.add_argument("--web-workers", type=int, default=4)

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Index expressions with operator classes (the trigram index of message search) need its ready().
+    "django.contrib.postgres",
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
     "agents",
     "whatsapp",
     "orders",
+    "sandbox",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    "crm.timezones.BrowserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -115,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "sandbox.context_processors.sandbox",
             ],
         },
     },
@@ -177,6 +182,9 @@ STORAGES = {
     },
 }
 
+# How often the dashboard's live parts (inbox, open conversation) ask for news, in seconds.
+DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=4)
+
 # The WhatsApp Cloud API (Meta's Graph API); the demo and the tests point it at the local fake one.
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")
 WHATSAPP_GRAPH_VERSION = env.str("WHATSAPP_GRAPH_VERSION", default="v24.0")
@@ -198,6 +206,15 @@ TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 if TASKS_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {TASKS_BACKEND!r}.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# The customer sandbox (/sandbox/): a page where a person plays a customer against the fake Graph API
+# (`run_fake_graph`). Only for demos and development: `make run` turns it on; elsewhere it answers 404.
+WHATSAPP_SANDBOX = env.bool("WHATSAPP_SANDBOX", default=False)
+if WHATSAPP_SANDBOX and "graph.facebook.com" in WHATSAPP_GRAPH_URL:
+    raise ImproperlyConfigured(
+        "WHATSAPP_SANDBOX needs WHATSAPP_GRAPH_URL pointed at the fake Graph API (manage.py run_fake_graph), "
+        "never at Meta's."
+    )
+
 # Seconds between template syncs of every WhatsApp number (`run_periodic_tasks`, the Procfile's clock).
 WHATSAPP_TEMPLATE_SYNC_INTERVAL = env.int("WHATSAPP_TEMPLATE_SYNC_INTERVAL", default=6 * 60 * 60)
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("whatsapp/", include("whatsapp.urls")),
+    path("sandbox/", include("sandbox.urls")),
     path("", include("agents.urls")),
 ]

@@ -57,6 +57,7 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
     search_fields = ("whatsapp_number", "phone_number_id", "user__email")
     readonly_fields = ("masked_api_key", "created_at", "updated_at")
     autocomplete_fields = ("user", "agent")
+
     actions = ["sync_message_templates"]
 
     @admin.action(description="Sync message templates from Meta now")

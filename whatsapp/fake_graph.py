@@ -118,7 +118,9 @@ DEMO_TEMPLATES = [
     {
         "name": "spring_sale", "language": "en_US", "status": "PENDING", "category": "MARKETING",
         "parameter_format": "POSITIONAL", "id": "900000000000004",
-        "components": [{"type": "BODY", "text": "Our spring sale starts {{1}}!", "example": {"body_text": [["Monday"]]}}],
+        "components": [
+            {"type": "BODY", "text": "Our spring sale starts {{1}}!", "example": {"body_text": [["Monday"]]}},
+        ],
     },
 ]
 
@@ -163,6 +165,17 @@ class Failure:
     retry_after: object = None
     delay: float = 0.0
     path: str = ""
+    sends_only: bool = False
+    # Accept the send, then report the failure in a `failed` status webhook (as Meta does for 131026).
+    later: bool = False
+
+    def applies_to(self, request):
+        if self.path not in request.path:
+            return False
+        return not (self.sends_only or self.later) or (
+            request.method == "POST" and request.path.endswith("/messages")
+            and isinstance(request.json, dict) and request.json.get("status") != "read"
+        )
 
 
 @dataclass
@@ -239,13 +252,17 @@ class FakeGraphAPI:
 
     # What tests (and the control API) use to steer it.
 
-    def fail_next(self, count=1, error="500", *, retry_after=None, delay=None, path=""):
-        """Make the next `count` Graph calls (whose path contains `path`) fail with `error`."""
-        if error not in FAILURES:
+    def fail_next(self, count=1, error="500", *, retry_after=None, delay=None, path="", sends_only=False,
+                  later=False):
+        """Make the next `count` Graph calls fail with `error`: those whose path contains `path`, or
+        with sends_only the message sends alone (not read receipts, uploads or lookups). With `later`,
+        the next sends are accepted and then reported `failed` with that error by status webhook."""
+        if error not in FAILURES or (later and FAILURES[error] is None):
             raise ValueError(f"unknown failure {error!r}; one of {', '.join(FAILURES)}")
+        delay = self.timeout_delay if delay is None else delay
         with self._lock:
             for _ in range(count):
-                self.failures.append(Failure(error, retry_after, self.timeout_delay if delay is None else delay, path))
+                self.failures.append(Failure(error, retry_after, delay, path, sends_only, later))
 
     def add_media(self, content, mime_type, *, media_id=None, phone_number_id=""):
         """Store media as if a customer had sent it; returns its media id."""
@@ -313,7 +330,7 @@ class FakeGraphAPI:
             profile_name = self.customer_names.get(wa_id, name or wa_id)
             self._chat(phone_number_id, wa_id).append({
                 "wamid": wamid, "from_customer": True, "type": message["type"], "text": text or caption or "",
-                "media_id": media_id, "status": "sent", "timestamp": now,
+                "media_id": media_id, "status": "delivered", "timestamp": now,
             })
             value = {
                 "messaging_product": "whatsapp",
@@ -415,7 +432,10 @@ class FakeGraphAPI:
 
     def _post_webhook(self, session, url, payload):
         body = json.dumps(payload, separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, self.app_secret)}
+        # One connection per webhook, as Meta's senders do: a kept-alive connection would pin a server
+        # thread (and its database connection) of the app between deliveries.
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, self.app_secret),
+                   "Connection": "close"}
         status = None
         for attempt in range(3):
             try:
@@ -430,16 +450,16 @@ class FakeGraphAPI:
         if status != 200:
             logger.warning("fake Graph API: webhook to %s answered %s", url, status)
 
-    def _take_failure(self, path):
+    def _take_failure(self, request):
         with self._lock:
             for index, failure in enumerate(self.failures):
-                if failure.path in path:
+                if failure.applies_to(request):
                     return self.failures.pop(index)
         return None
 
     # The endpoints (called by the handler with the lock not held).
 
-    def handle_messages(self, phone_number_id, body):
+    def handle_messages(self, phone_number_id, body, fail_later=None):
         if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
             return 400, meta_error(100, "Invalid parameter", "The parameter messaging_product is required.")
         if body.get("status") == "read":
@@ -465,8 +485,14 @@ class FakeGraphAPI:
             self._chat(phone_number_id, to).append(entry)
             sent_after, delivered_after = self.status_delays
             entry["delivered_due"] = time.monotonic() + delivered_after
-            self._set_status(phone_number_id, entry, "sent", delay=sent_after)
-            self._set_status(phone_number_id, entry, "delivered", delay=delivered_after)
+            if fail_later is not None:
+                _, (code, title, details) = FAILURES[fail_later.error]
+                error = {"code": code, "title": title, "message": title, "error_data": {"details": details},
+                         "href": "/documentation/business-messaging/whatsapp/support/error-codes"}
+                self._set_status(phone_number_id, entry, "failed", delay=sent_after, errors=[error])
+            else:
+                self._set_status(phone_number_id, entry, "sent", delay=sent_after)
+                self._set_status(phone_number_id, entry, "delivered", delay=delivered_after)
         return 200, {
             "messaging_product": "whatsapp",
             "contacts": [{"input": body.get("to"), "wa_id": to}],
@@ -494,7 +520,8 @@ class FakeGraphAPI:
             if not isinstance(text, str) or not text.strip():
                 return 400, meta_error(100, "Invalid parameter", "The parameter text['body'] is required.")
             if len(text) > 4096:
-                return 400, meta_error(100, "Invalid parameter", "Param text['body'] must be at most 4096 characters long.")
+                return 400, meta_error(100, "Invalid parameter",
+                                       "Param text['body'] must be at most 4096 characters long.")
         elif kind in MEDIA_MESSAGE_TYPES:
             if "id" in content and content["id"] not in self.media:
                 return 400, meta_error(131009, "Parameter value is not valid", "Invalid media id.")
@@ -666,10 +693,11 @@ def _handler_for(fake):
             if path.startswith("/_fake/"):
                 return self._control(method, path, query, body)
             recorded = self._record(method, path, query, body)
-            failure = fake._take_failure(path)
-            if failure is not None:
+            failure = fake._take_failure(recorded)
+            if failure is not None and not failure.later:
                 return self._fail(failure)
-            if not self.headers.get("Authorization", "").startswith("Bearer ") or len(self.headers["Authorization"]) < 8:
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            if token == self.headers.get("Authorization", "") or not token.strip():
                 return self._json(401, meta_error(190, "Invalid OAuth access token - Cannot parse access token"))
             if path == DOWNLOAD_PATH and method == "GET":
                 return self._download(query)
@@ -679,7 +707,7 @@ def _handler_for(fake):
             route = (method, *(["{id}"] + segments[2:] if len(segments) > 1 else []))
             object_id = segments[1] if len(segments) > 1 else ""
             if route == ("POST", "{id}", "messages"):
-                return self._json(*fake.handle_messages(object_id, recorded.json))
+                return self._json(*fake.handle_messages(object_id, recorded.json, fail_later=failure))
             if route == ("POST", "{id}", "media"):
                 return self._json(*fake.handle_upload(object_id, recorded.form, recorded.file))
             if route == ("GET", "{id}"):
@@ -768,7 +796,8 @@ def _control(fake, method, path, query, data, body, content_type):
         return {"success": True}
     if (method, path) == ("POST", "/_fake/failures"):
         fake.fail_next(int(data.get("count", 1)), str(data["error"]), retry_after=data.get("retry_after"),
-                       path=data.get("path", ""))
+                       path=data.get("path", ""), sends_only=bool(data.get("sends_only")),
+                       later=bool(data.get("later")))
         return {"pending": _pending_failures(fake)}
     if (method, path) == ("GET", "/_fake/failures"):
         return {"pending": _pending_failures(fake)}
@@ -812,4 +841,5 @@ def _control(fake, method, path, query, data, body, content_type):
 
 def _pending_failures(fake):
     with fake._lock:
-        return [{"error": f.error, "path": f.path} for f in fake.failures]
+        return [{"error": f.error, "path": f.path, "sends_only": f.sends_only, "later": f.later}
+                for f in fake.failures]

@@ -282,9 +282,16 @@ class GraphClient:
             try:
                 response = _session().request(method, url, headers=headers, timeout=self.timeout, **kwargs)
             except requests.Timeout as exc:
-                error = GraphConnectionError("Meta did not answer in time", details=str(exc))
+                logger.info("Graph API %s %s: %s", method, urlsplit(url).path, exc)
+                error = GraphConnectionError(
+                    "Meta did not answer in time",
+                    details=f"No answer within {self.timeout[1]:g} seconds; try again in a moment.",
+                )
             except requests.ConnectionError as exc:
-                error = GraphConnectionError("Could not connect to Meta", details=str(exc))
+                logger.info("Graph API %s %s: %s", method, urlsplit(url).path, exc)
+                error = GraphConnectionError(
+                    "Could not connect to Meta", details="Meta's servers could not be reached; try again in a moment."
+                )
             else:
                 if response.ok:
                     return response

@@ -47,6 +47,13 @@ def test_an_unknown_task_backend_is_refused_at_start_up():
     assert result.returncode != 0 and "TASKS_BACKEND must be one of database, immediate" in result.stderr
 
 
+def test_the_sandbox_refuses_to_start_pointed_at_metas_graph_api():
+    result = start({"DEBUG": "true", "WHATSAPP_SANDBOX": "true"})
+    assert result.returncode != 0 and "WHATSAPP_SANDBOX needs WHATSAPP_GRAPH_URL pointed at the fake" in result.stderr
+    assert start({"DEBUG": "true", "WHATSAPP_SANDBOX": "true", "WHATSAPP_GRAPH_URL": "http://127.0.0.1:8010"}
+                 ).returncode == 0
+
+
 def test_development_starts_with_no_secrets():
     assert start({"DEBUG": "true"}).returncode == 0
 

@@ -8,8 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -18,43 +16,18 @@ from whatsapp import graph
 from whatsapp.fake_graph import FakeGraphAPI
 
 
-@pytest.fixture
-def receiver():
-    """A bare HTTP endpoint that keeps what is posted to it: stands in for the app's webhook."""
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((dict(self.headers), body))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.received = received
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/whatsapp/webhook/"
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def payloads(receiver):
     return [json.loads(body) for _, body in receiver.received]
 
 
-def test_a_customer_message_is_posted_signed_in_metas_shape(fake_graph, receiver, settings):
+def test_a_customer_message_is_posted_signed_in_metas_shape(fake_graph, webhook_receiver, settings):
     fake_graph.register_phone_number("1001", display_phone_number="+1 555 010 0001", business_account_id="2002",
-                                     webhook_url=receiver.url)
+                                     webhook_url=webhook_receiver.url)
 
     wamid = fake_graph.customer_sends("1001", "+14155550123", name="John Carter", text="Open on Sunday?")
     assert fake_graph.wait_for_webhooks()
 
-    [(headers, body)] = receiver.received
+    [(headers, body)] = webhook_receiver.received
     expected = "sha256=" + hmac.new(settings.WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-Hub-Signature-256"] == expected
     payload = json.loads(body)
@@ -72,14 +45,14 @@ def test_a_customer_message_is_posted_signed_in_metas_shape(fake_graph, receiver
     assert message["timestamp"].isdigit()
 
 
-def test_a_customer_image_carries_a_media_id_the_app_can_download(fake_graph, receiver):
-    fake_graph.webhook_url = receiver.url
+def test_a_customer_image_carries_a_media_id_the_app_can_download(fake_graph, webhook_receiver):
+    fake_graph.webhook_url = webhook_receiver.url
     media_id = fake_graph.add_media(b"\xff\xd8\xff jpeg", "image/jpeg")
 
     fake_graph.customer_sends("1001", "14155550123", media_id=media_id, caption="This one")
     fake_graph.wait_for_webhooks()
 
-    [message] = payloads(receiver)[0]["entry"][0]["changes"][0]["value"]["messages"]
+    [message] = payloads(webhook_receiver)[0]["entry"][0]["changes"][0]["value"]["messages"]
     assert message["type"] == "image"
     assert message["image"]["id"] == media_id and message["image"]["caption"] == "This one"
     assert message["image"]["mime_type"] == "image/jpeg"
@@ -87,8 +60,8 @@ def test_a_customer_image_carries_a_media_id_the_app_can_download(fake_graph, re
     assert client.download_media(client.get_media(media_id).url).content == b"\xff\xd8\xff jpeg"
 
 
-def test_a_sent_message_moves_sent_delivered_then_read_when_the_customer_looks(fake_graph, receiver):
-    fake_graph.webhook_url = receiver.url
+def test_a_sent_message_moves_sent_delivered_then_read_when_the_customer_looks(fake_graph, webhook_receiver):
+    fake_graph.webhook_url = webhook_receiver.url
     client = graph.GraphClient("t")
     wamid = client.send_message("1001", {"messaging_product": "whatsapp", "to": "14155550123", "type": "text",
                                          "text": {"body": "Yes, 10-16"}})["messages"][0]["id"]
@@ -97,7 +70,7 @@ def test_a_sent_message_moves_sent_delivered_then_read_when_the_customer_looks(f
     fake_graph.customer_reads("1001", "+14155550123")
     fake_graph.wait_for_webhooks()
 
-    statuses = [p["entry"][0]["changes"][0]["value"]["statuses"][0] for p in payloads(receiver)]
+    statuses = [p["entry"][0]["changes"][0]["value"]["statuses"][0] for p in payloads(webhook_receiver)]
     assert [(s["id"], s["status"]) for s in statuses] == [(wamid, "sent"), (wamid, "delivered"), (wamid, "read")]
     assert all(s["recipient_id"] == "14155550123" for s in statuses)
     [shown] = fake_graph.conversation("1001", "14155550123")
@@ -113,7 +86,7 @@ def test_marking_a_customer_message_read_gives_it_blue_ticks_on_their_phone(fake
 
     statuses = {m["wamid"]: m["status"] for m in fake_graph.conversation("1001", "14155550123")}
     assert statuses[first] == statuses[second] == "read"
-    assert list(statuses.values())[-1] == "sent"
+    assert list(statuses.values())[-1] == "delivered"
 
 
 def test_an_unapproved_or_unknown_template_is_refused_like_meta(fake_graph):
@@ -195,15 +168,47 @@ def test_failures_can_be_limited_to_one_endpoint(fake_graph):
         client.mark_read("1001", "wamid.x")
 
 
+def test_failures_can_be_kept_for_message_sends_alone(fake_graph):
+    fake_graph.fail_next(1, "500", sends_only=True)
+    client = graph.GraphClient("t")
+    client.mark_read("1001", "wamid.x")
+    client.upload_media("1001", b"hello", "text/plain", "a.txt")
+
+    assert fake_graph.failures and client.send_message("1001", {
+        "messaging_product": "whatsapp", "to": "1", "type": "text", "text": {"body": "x"}})
+    assert not fake_graph.failures
+    assert len(fake_graph.calls("/messages")) == 3  # the read receipt, then the send tried twice
+
+
+def test_a_send_can_be_accepted_and_reported_failed_later_as_meta_does(fake_graph, webhook_receiver):
+    fake_graph.webhook_url = webhook_receiver.url
+    fake_graph.fail_next(1, "131026", later=True)
+    client = graph.GraphClient("t")
+    client.mark_read("1001", "wamid.x")  # not a send: untouched
+
+    wamid = client.send_message("1001", {"messaging_product": "whatsapp", "to": "1", "type": "text",
+                                         "text": {"body": "x"}})["messages"][0]["id"]
+    fake_graph.wait_for_webhooks()
+
+    [status] = payloads(webhook_receiver)[0]["entry"][0]["changes"][0]["value"]["statuses"]
+    assert (status["id"], status["status"]) == (wamid, "failed")
+    [error] = status["errors"]
+    assert (error["code"], error["title"]) == (131026, "Message Undeliverable")
+    assert error["error_data"]["details"].startswith("Unable to deliver message.")
+    assert len(payloads(webhook_receiver)) == 1  # no sent or delivered for it
+
+
 def test_an_unknown_failure_kind_is_refused(fake_graph):
     with pytest.raises(ValueError, match="unknown failure"):
         fake_graph.fail_next(1, "418")
+    with pytest.raises(ValueError, match="unknown failure"):
+        fake_graph.fail_next(1, "timeout", later=True)
 
 
-def test_the_control_api_drives_a_conversation_from_another_process(fake_graph, receiver):
+def test_the_control_api_drives_a_conversation_from_another_process(fake_graph, webhook_receiver):
     control = fake_graph.url + "/_fake"
     assert requests.post(f"{control}/phone_numbers", json={
-        "phone_number_id": "1001", "display_phone_number": "15550100001", "webhook_url": receiver.url,
+        "phone_number_id": "1001", "display_phone_number": "15550100001", "webhook_url": webhook_receiver.url,
     }, timeout=5).ok
     media_id = requests.post(f"{control}/media", data=b"\x89PNG...", headers={"Content-Type": "image/png"},
                              timeout=5).json()["id"]
@@ -213,7 +218,8 @@ def test_the_control_api_drives_a_conversation_from_another_process(fake_graph, 
     requests.post(f"{control}/failures", json={"count": 2, "error": "500"}, timeout=5)
 
     assert requests.get(f"{control}/failures", timeout=5).json()["pending"] == [
-        {"error": "500", "path": ""}, {"error": "500", "path": ""}]
+        {"error": "500", "path": "", "sends_only": False, "later": False},
+        {"error": "500", "path": "", "sends_only": False, "later": False}]
     assert requests.delete(f"{control}/failures", timeout=5).json() == {"pending": []}
     assert requests.get(f"{control}/media/{media_id}", timeout=5).content == b"\x89PNG..."
     assert requests.get(f"{control}/media/404", timeout=5).status_code == 404
@@ -260,10 +266,13 @@ def test_the_run_fake_graph_command_serves_until_stopped():
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_fake_graph", "--port", str(port)],
         env={**os.environ, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "crm.settings"},
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        assert f"Fake Graph API on http://127.0.0.1:{port}" in process.stdout.readline()
+        output = [process.stdout.readline() for _ in range(1)]
+        while output[-1] and "Fake Graph API on" not in output[-1]:
+            output.append(process.stdout.readline())
+        assert f"Fake Graph API on http://127.0.0.1:{port}" in output[-1], "".join(output)
         assert requests.post(f"http://127.0.0.1:{port}/_fake/reset", timeout=5).json() == {"success": True}
     finally:
         process.send_signal(signal.SIGTERM)

@@ -37,8 +37,8 @@ def test_a_text_is_queued_first_then_sent_with_metas_message_id(shop, fake_graph
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": "+5511987654321",
         "type": "text", "text": {"body": "Hello Maria!", "preview_url": False},
     }
-    assert message.status == "sent" and message.wamid == fake_graph.conversation(PHONE_NUMBER_ID, "5511987654321")[0][
-        "wamid"]
+    [on_the_phone] = fake_graph.conversation(PHONE_NUMBER_ID, "5511987654321")
+    assert message.status == "sent" and message.wamid == on_the_phone["wamid"]
     assert message.payload == call.json and message.message == "Hello Maria!"
     assert message.sent_by == shop.seller.pk and message.is_read
     shop.customer.refresh_from_db()

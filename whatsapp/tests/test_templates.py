@@ -117,7 +117,8 @@ def test_an_approved_template_is_sent_outside_the_window_with_its_values(
     assert sent["type"] == "template"
     assert sent["template"] == {"name": "order_update", "language": {"code": "en_US"}, "components": [
         {"type": "body", "parameters": [
-            {"type": "text", "text": "Maria"}, {"type": "text", "text": "#1042"}, {"type": "text", "text": "on its way"},
+            {"type": "text", "text": "Maria"}, {"type": "text", "text": "#1042"},
+            {"type": "text", "text": "on its way"},
         ]},
     ]}
     assert message.status == "sent" and message.wa_type == "template"
@@ -162,7 +163,8 @@ def test_header_and_url_button_variables_go_where_meta_expects_them(shop, fake_g
         {"type": "body", "parameters": [{"type": "text", "text": "SPRING"}, {"type": "text", "text": "3"}]},
         {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "spring-sale"}]},
     ]
-    assert message_templates.render(template, values) == "Act fast, Ana!\n\nYour code SPRING expires in 3 days.\n\nLucky Shrub"
+    assert message_templates.render(template, values) == (
+        "Act fast, Ana!\n\nYour code SPRING expires in 3 days.\n\nLucky Shrub")
 
 
 @pytest.mark.parametrize("values, message", [

@@ -22,11 +22,16 @@ class Command(BaseCommand):
             "--webhook-url", default=None,
             help="Where customer messages and status updates are posted (default: this app's webhook).",
         )
+        parser.add_argument(
+            "--timeout-delay", type=float, default=None,
+            help="Seconds a simulated timeout keeps the caller waiting (default: just over its read timeout).",
+        )
 
-    def handle(self, *args, host, port, webhook_url, **options):
+    def handle(self, *args, host, port, webhook_url, timeout_delay, **options):
         fake = FakeGraphAPI(
             host=host, port=port, app_secret=settings.WHATSAPP_APP_SECRET,
             webhook_url=webhook_url or default_webhook_url(),
+            timeout_delay=timeout_delay if timeout_delay is not None else settings.WHATSAPP_GRAPH_READ_TIMEOUT + 1,
         ).start()
         self.stdout.write(f"Fake Graph API on {fake.url}, posting webhooks to {fake.webhook_url}")
         stopped = threading.Event()

@@ -1,0 +1,294 @@
+"""An agent's customers: the list, adding one, renaming, the profile picture, the summary, the export.
+
+Each write is one function that owns its transaction. Phones are stored in E.164
+(whatsapp.phones.to_e164), unique per agent.
+"""
+
+import csv
+import functools
+import hashlib
+import io
+import posixpath
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.urls import reverse
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from whatsapp.phones import to_e164
+
+from . import paging
+from .tables import SOLD_ORDER_STATUSES
+
+PAGE_SIZE = 50
+NAME_MAX_LENGTH = 200
+PICTURE_MAX_BYTES = 5 * 1024 * 1024
+PICTURE_SIZE = 256  # pixels, square
+PICTURE_NAME = re.compile(r"avatar-[0-9a-f]{16}\.jpg")
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+class DuplicatePhone(ValidationError):
+    def __init__(self, existing):
+        super().__init__({"phone": ValidationError(
+            f"{existing.name} already has the number {existing.phone}.", code="duplicate"
+        )})
+        self.existing = existing
+
+
+def phone_digits(search):
+    """The digits of a search that looks like (part of) a phone number, else None."""
+    digits = re.sub(r"[\s().+-]", "", search)
+    return digits if len(digits) >= 3 and digits.isdigit() else None
+
+
+@functools.lru_cache(maxsize=4096)
+def display_phone(phone):
+    """+14155550100 -> +1 415-555-0100 (the number's international format), else as stored."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except (phonenumbers.NumberParseException, TypeError):
+        return phone or ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def get_customer_or_404(agent_tables, customer_id):
+    """The agent's customer with this id; another agent's id is simply not found here."""
+    customer = agent_tables.Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404("No such customer.")
+    return customer
+
+
+def clean_name(name):
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("Enter the customer's name.", code="required")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(f"Keep the name under {NAME_MAX_LENGTH} characters.", code="max_length")
+    return name
+
+
+def add_customer(agent_tables, *, name, phone):
+    """Create a customer.
+
+    Raises ValidationError keyed by field for a bad name or phone, DuplicatePhone when another
+    customer has the number.
+    """
+    errors = {}
+    try:
+        name = clean_name(name)
+    except ValidationError as error:
+        errors["name"] = error
+    try:
+        phone = to_e164(phone)
+    except ValidationError as error:
+        errors["phone"] = error
+    if errors:
+        raise ValidationError(errors)
+    Customer = agent_tables.Customer
+    try:
+        with transaction.atomic(using=agent_tables.database):
+            return Customer.objects.create(name=name, phone=phone)
+    except IntegrityError:
+        existing = Customer.objects.filter(phone=phone).first()
+        if existing is None:
+            raise
+        raise DuplicatePhone(existing) from None
+
+
+def rename_customer(agent_tables, customer, name):
+    customer.name = clean_name(name)
+    agent_tables.Customer.objects.filter(pk=customer.pk).update(name=customer.name)
+    return customer
+
+
+def _picture_folder(agent_tables, customer):
+    return f"agents/{agent_tables.agent_id}/customers/{customer.pk}"
+
+
+def picture_storage_name(agent_tables, customer):
+    """The storage name of the customer's uploaded picture, or None when it has none of ours."""
+    if not customer.profile_image_url:
+        return None
+    filename = posixpath.basename(urlsplit(customer.profile_image_url).path)
+    if not PICTURE_NAME.fullmatch(filename):
+        return None
+    return f"{_picture_folder(agent_tables, customer)}/{filename}"
+
+
+def set_profile_picture(agent_tables, customer, upload):
+    """Store an uploaded image as the customer's picture: checked, cropped square, re-encoded as JPEG.
+
+    Re-encoding keeps only pixels: nothing else in the uploaded file reaches other browsers.
+    """
+    if upload.size > PICTURE_MAX_BYTES:
+        raise ValidationError("The picture is too large: up to 5 MB, please.", code="too_large")
+    try:
+        with Image.open(upload) as image:
+            image.load()
+            if image.width * image.height > 40_000_000:
+                raise ValidationError("The picture has too many pixels.", code="too_large")
+            square = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), (PICTURE_SIZE, PICTURE_SIZE))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        raise ValidationError("That file is not a picture we can read (use JPEG, PNG, GIF or WebP).",
+                              code="invalid") from error
+    encoded = io.BytesIO()
+    square.save(encoded, format="JPEG", quality=85)
+
+    old_name = picture_storage_name(agent_tables, customer)
+    name = default_storage.save(
+        f"{_picture_folder(agent_tables, customer)}/avatar-{secrets.token_hex(8)}.jpg", ContentFile(encoded.getvalue())
+    )
+    customer.profile_image_url = default_storage.url(name)
+    agent_tables.Customer.objects.filter(pk=customer.pk).update(profile_image_url=customer.profile_image_url)
+    if old_name:
+        transaction.on_commit(lambda: default_storage.delete(old_name), using=agent_tables.database)
+    return customer
+
+
+def remove_profile_picture(agent_tables, customer):
+    old_name = picture_storage_name(agent_tables, customer)
+    customer.profile_image_url = None
+    agent_tables.Customer.objects.filter(pk=customer.pk).update(profile_image_url=None)
+    if old_name:
+        transaction.on_commit(lambda: default_storage.delete(old_name), using=agent_tables.database)
+    return customer
+
+
+AVATAR_COLOURS = 8
+
+
+@dataclass
+class Avatar:
+    picture: str | None  # the URL of the uploaded picture, or None for initials
+    initials: str
+    colour: int
+
+
+def avatar_of(customer):
+    """The uploaded picture (served by customer_avatar, versioned so browsers may cache it) or initials."""
+    picture = None
+    if customer.profile_image_url:
+        version = hashlib.blake2b(customer.profile_image_url.encode(), digest_size=6).hexdigest()
+        picture = f"{reverse('customer_avatar', args=[customer.pk])}?v={version}"
+    return Avatar(picture=picture, initials=initials(customer.name), colour=customer.pk % AVATAR_COLOURS)
+
+
+def initials(name):
+    """Up to two letters for an avatar: "Maria Silva" -> "MS", "+14155550100" -> "#"."""
+    words = [w for w in re.split(r"\s+", name or "") if w and w[0].isalpha()]
+    if not words:
+        return "#"
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return letters.upper()
+
+
+def search_customers(agent_tables, search):
+    customers = agent_tables.Customer.objects.all()
+    search = " ".join((search or "").split())
+    if search:
+        match = Q(name__icontains=search)
+        digits = phone_digits(search)
+        if digits:
+            match |= Q(phone__contains=digits)
+        customers = customers.filter(match)
+    return customers
+
+
+@dataclass
+class CustomerPage:
+    customers: list
+    next_cursor: str | None
+
+
+def customers_page(agent_tables, *, search="", cursor=None, size=PAGE_SIZE):
+    """Customers in name order, a page at a time (keyset on name, id)."""
+    customers = search_customers(agent_tables, search)
+    if cursor:
+        name, pk = paging.decode(cursor, str, int)
+        customers = customers.filter(paging.after("name", name, pk, descending=False))
+    found = list(customers.order_by("name", "id")[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+    return CustomerPage(found, paging.encode(found[-1].name, found[-1].pk) if more else None)
+
+
+@dataclass
+class CustomerSummary:
+    first_contact: object
+    last_contact: object
+    order_count: int
+    lifetime_value: object
+    recent_orders: list
+    recent_messages: list
+
+
+RECENT_ORDERS = 10
+RECENT_MESSAGES = 5
+
+
+def customer_summary(agent_tables, customer):
+    Message, Order = agent_tables.Message, agent_tables.Order
+    thread = Message.objects.filter(customer=customer)
+    first = thread.order_by("timestamp", "id").values_list("timestamp", flat=True)
+    orders = Order.objects.filter(customer=customer)
+    totals = orders.aggregate(
+        count=Count("id"),
+        value=Coalesce(Sum("total_amount", filter=Q(status__in=SOLD_ORDER_STATUSES)), Value(0), output_field=MONEY),
+    )
+    return CustomerSummary(
+        first_contact=first.first(),
+        last_contact=customer.last_message_at,
+        order_count=totals["count"],
+        lifetime_value=totals["value"],
+        recent_orders=list(orders.order_by("-created_at", "-id")[:RECENT_ORDERS]),
+        recent_messages=list(thread.order_by("-timestamp", "-id")[:RECENT_MESSAGES])[::-1],
+    )
+
+
+EXPORT_HEADER = ["id", "name", "phone", "customer_since", "last_message_at", "unread_messages", "orders",
+                 "lifetime_value"]
+
+
+def _csv_safe(value):
+    """A text cell a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_rows(agent_tables, search=""):
+    """CSV lines (header first) for every customer matching `search`, streamed in id order."""
+    customers = search_customers(agent_tables, search).annotate(
+        order_count=Count("orders", distinct=True),
+        lifetime_value=Coalesce(
+            Sum("orders__total_amount", filter=Q(orders__status__in=SOLD_ORDER_STATUSES)), Value(0), output_field=MONEY
+        ),
+    ).order_by("id")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values):
+        writer.writerow(values)
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield line(EXPORT_HEADER)
+    for c in customers.iterator(chunk_size=2000):
+        yield line([
+            c.pk, _csv_safe(c.name), c.phone, c.created_at.isoformat() if c.created_at else "",
+            c.last_message_at.isoformat() if c.last_message_at else "", c.unread_count or 0, c.order_count,
+            f"{c.lifetime_value:.2f}",
+        ])

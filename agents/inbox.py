@@ -1,0 +1,106 @@
+"""The inbox: one row per customer who has messages, newest activity first, a page at a time.
+
+Every page costs two indexed queries whatever the agent holds: the customers (ordered by
+customers.last_message_at, with the id of each one's preview message found by a correlated
+subquery over the thread index) and those preview messages. A page also has a token, a digest of
+everything it shows, so that polling answers "nothing changed" without rendering anything.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.db.models import Case, F, OuterRef, Q, Subquery, When
+
+from . import paging
+from .customers import avatar_of, display_phone, phone_digits
+from .dates import short_time
+from .rendering import describe
+from .threads import TICKS
+
+PAGE_SIZE = 25
+# Above this many matching messages, a search walks customers instead of listing the matches.
+MANY_MATCHES = 2000
+SHOWS = ("all", "unread", "today")
+
+
+@dataclass
+class InboxRow:
+    """One conversation in the list, with what the template prints worked out here."""
+
+    customer: object
+    last_message: object  # the message previewed (the newest, or the newest that matched the search)
+
+    def __post_init__(self):
+        c, m = self.customer, self.last_message
+        self.preview = describe(m).preview() if m is not None else ""
+        self.avatar = avatar_of(c)
+        self.phone = display_phone(c.phone)
+        self.time = short_time(c.last_message_at)
+        self.iso = c.last_message_at.isoformat() if c.last_message_at else ""
+        outbound = m is not None and m.direction == "outbound"
+        self.tick_icon, self.tick_label = TICKS.get(m.status, ("", "")) if outbound else ("", "")
+        self.tick_status = m.status if outbound else ""
+
+
+@dataclass
+class InboxPage:
+    rows: list
+    next_cursor: str | None
+    token: str
+
+
+def inbox_page(agent_tables, *, show="all", search="", cursor=None, today_start=None, size=PAGE_SIZE):
+    """A page of the inbox. `cursor` comes from a previous page's next_cursor (InvalidCursor if damaged)."""
+    Customer, Message = agent_tables.Customer, agent_tables.Message
+    customers = Customer.objects.with_messages()
+    if show == "unread":
+        customers = customers.with_unread()
+    elif show == "today":
+        customers = customers.filter(last_message_at__gte=today_start)
+
+    thread = Message.objects.filter(customer=OuterRef("pk")).order_by("-timestamp", "-id").values("id")
+    search = " ".join(search.split())
+    if search:
+        by_person = Q(name__icontains=search)
+        digits = phone_digits(search)
+        if digits:
+            by_person |= Q(phone__contains=digits)
+        matching = Message.objects.filter(message__icontains=search)
+        newest_match = Subquery(thread.filter(message__icontains=search)[:1])
+        if matching[:MANY_MATCHES].count() < MANY_MATCHES:
+            # Few messages match: the trigram index lists them and their customers make a small set.
+            customers = customers.filter(by_person | Q(pk__in=matching.values("customer_id")))
+        else:
+            # Many match (a common word): listing them all would cost more than walking customers in
+            # activity order, where each one's thread index meets a match within a few rows.
+            customers = customers.annotate(match_id=newest_match).filter(by_person | Q(match_id__isnull=False))
+            newest_match = F("match_id")
+        # A row found by its messages previews the newest message that matched.
+        preview = Case(When(by_person, then=Subquery(thread[:1])), default=newest_match)
+    else:
+        preview = Subquery(thread[:1])
+
+    if cursor:
+        last_at, last_id = paging.decode(cursor, paging.dt.datetime, int)
+        customers = customers.filter(paging.after("last_message_at", last_at, last_id))
+    found = list(customers.annotate(preview_id=preview).order_by("-last_message_at", "-id")[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+
+    messages = Message.objects.in_bulk([c.preview_id for c in found if c.preview_id])
+    rows = [InboxRow(customer, messages.get(customer.preview_id)) for customer in found]
+    next_cursor = paging.encode(found[-1].last_message_at, found[-1].id) if more else None
+    return InboxPage(rows=rows, next_cursor=next_cursor, token=page_token(rows, next_cursor))
+
+
+def page_token(rows, next_cursor):
+    """A digest of what a page shows: equal tokens, equal pages."""
+    digest = hashlib.blake2b(digest_size=12)
+    for row in rows:
+        c, m = row.customer, row.last_message
+        digest.update(repr((
+            c.id, c.name, c.phone, c.profile_image_url, c.unread_count, c.last_message_at,
+            m and (m.id, m.status, m.media_url, m.message, m.caption),
+        )).encode())
+    digest.update(repr(next_cursor).encode())
+    return digest.hexdigest()

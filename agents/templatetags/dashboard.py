@@ -1,0 +1,28 @@
+"""Template helpers of the dashboard: avatars, short times, money, phone numbers."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+from agents import dates
+from agents.customers import avatar_of, display_phone
+
+register = template.Library()
+register.filter("short_time", dates.short_time)
+
+
+@register.inclusion_tag("agents/_avatar.html")
+def avatar(customer, size="md"):
+    return {"avatar": avatar_of(customer), "size": size}
+
+
+@register.filter
+def money(value):
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    return f"{number:,.2f}"
+
+
+register.filter("phone_display", display_phone)

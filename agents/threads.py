@@ -1,0 +1,163 @@
+"""A conversation's thread: pages of messages, oldest at the top, with quotes and reactions attached.
+
+Pages are read newest-first through the thread index (customer_id, timestamp DESC, id DESC) and
+shown oldest-first. Reactions are drawn on the message they react to, replies quote the message
+they answer; both are found with one indexed query each per page, never one per message.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils import timezone
+
+from . import paging
+from .dates import day_label
+from .rendering import describe
+
+PAGE_SIZE = 30
+# A live tail longer than this is cut to its newest messages (the page is then reloaded).
+TAIL_LIMIT = 400
+TICKS = {
+    "queued": ("🕓", "Queued"),
+    "sent": ("✓", "Sent"),
+    "delivered": ("✓✓", "Delivered"),
+    "read": ("✓✓", "Read"),
+    "failed": ("⚠", "Failed"),
+}
+
+
+@dataclass
+class Quote:
+    author: str
+    preview: str
+    found: bool = True
+
+
+@dataclass
+class Bubble:
+    """One message as the thread shows it, with everything the template prints worked out here
+    (a page renders dozens of these: template lookups are the page's main cost)."""
+
+    message: object
+    described: object
+    author: str = ""  # "You" or the customer's name
+    quote: Quote | None = None
+    reactions: list = field(default_factory=list)  # [(emoji, who)]
+    day_label: str = ""  # set on the first message of each day in a batch
+
+    def __post_init__(self):
+        m = self.message
+        self.outbound = m.direction == "outbound"
+        self.anchor = f"m{m.pk}"
+        moment = m.timestamp
+        self.iso = moment.isoformat() if moment else ""
+        self.time = timezone.localtime(moment).strftime("%H:%M") if moment else ""
+        self.tick_icon, self.tick_label = TICKS.get(m.status, ("", "")) if self.outbound else ("", "")
+        self.media_src = reverse("message_media", args=[m.pk]) if self.described.media else ""
+        self.css = " ".join(filter(None, [
+            "bubble", "out" if self.outbound else "in", f"kind-{self.described.kind}",
+            "failed" if m.status == "failed" else "",
+        ]))
+
+
+@dataclass
+class ThreadPage:
+    bubbles: list
+    older_cursor: str | None  # where "Load older" continues, None at the first message
+    tail_cursor: str | None  # where the live tail starts (the oldest message on this page)
+    token: str
+
+
+def cursor_of(message):
+    return paging.encode(message.timestamp, message.pk)
+
+
+def thread_page(agent_tables, customer, *, before=None, size=PAGE_SIZE):
+    """The newest `size` messages, or those before the `before` cursor (InvalidCursor if damaged)."""
+    messages = agent_tables.Message.objects.filter(customer=customer)
+    if before:
+        at, pk = paging.decode(before, paging.dt.datetime, int)
+        messages = messages.filter(paging.after("timestamp", at, pk))
+    newest_first = list(messages.order_by("-timestamp", "-id")[: size + 1])
+    more = len(newest_first) > size
+    page = newest_first[:size][::-1]
+    bubbles = present(agent_tables, customer, page)
+    return ThreadPage(
+        bubbles=bubbles,
+        older_cursor=cursor_of(page[0]) if more else None,
+        tail_cursor=cursor_of(page[0]) if page else None,
+        token=thread_token(page),
+    )
+
+
+def thread_tail(agent_tables, customer, since):
+    """Every message from the `since` cursor on (oldest first), for the live part of an open thread.
+
+    Returns (page, complete): complete is False when more than TAIL_LIMIT messages arrived.
+    """
+    messages = agent_tables.Message.objects.filter(customer=customer)
+    if since:
+        at, pk = paging.decode(since, paging.dt.datetime, int)
+        messages = messages.filter(paging.after("timestamp", at, pk, descending=False, inclusive=True))
+    newest_first = list(messages.order_by("-timestamp", "-id")[: TAIL_LIMIT + 1])
+    complete = len(newest_first) <= TAIL_LIMIT
+    page = newest_first[:TAIL_LIMIT][::-1]
+    return ThreadPage(
+        bubbles=present(agent_tables, customer, page),
+        older_cursor=None,
+        tail_cursor=cursor_of(page[0]) if page else since,
+        token=thread_token(page),
+    ), complete
+
+
+def thread_token(messages):
+    """A digest of what the messages show (new messages, ticks, downloaded media...)."""
+    digest = hashlib.blake2b(digest_size=12)
+    for m in messages:
+        digest.update(repr((m.pk, m.status, m.error_code, m.media_url, m.message, m.caption)).encode())
+    return digest.hexdigest()
+
+
+def present(agent_tables, customer, messages):
+    """Bubbles for `messages` (oldest first): reactions drawn on their targets, replies quoting."""
+    Message = agent_tables.Message
+    shown = {m.wamid: m for m in messages if m.wamid}
+    quoted_ids = {m.context_wamid for m in messages if m.context_wamid}
+    quoted = {m.wamid: m for m in Message.objects.filter(wamid__in=quoted_ids - shown.keys())} if quoted_ids else {}
+    quoted.update(shown)
+
+    # The newest reaction of each side on each shown message wins; an empty emoji removes it.
+    reactions = {}
+    if shown:
+        for reaction in Message.objects.filter(
+            customer=customer, wa_type="reaction", context_wamid__in=list(shown)
+        ).order_by("timestamp", "id"):
+            reactions[(reaction.context_wamid, reaction.direction)] = describe(reaction).emoji
+
+    bubbles = []
+    last_day = None
+    for message in messages:
+        described = describe(message)
+        if message.wa_type == "reaction" and message.context_wamid in shown:
+            continue  # drawn on the message it reacts to
+        bubble = Bubble(
+            message=message, described=described, author="You" if message.direction == "outbound" else customer.name
+        )
+        day = timezone.localtime(message.timestamp).date()
+        if day != last_day:
+            bubble.day_label, last_day = day_label(message.timestamp), day
+        if message.context_wamid:
+            original = quoted.get(message.context_wamid)
+            if original is not None:
+                author = "You" if original.direction == "outbound" else customer.name
+                bubble.quote = Quote(author=author, preview=describe(original).preview(120))
+            else:
+                bubble.quote = Quote(author="", preview="A message that is not in this inbox", found=False)
+        if message.wamid:
+            for direction, who in (("inbound", customer.name), ("outbound", "You")):
+                emoji = reactions.get((message.wamid, direction))
+                if emoji:
+                    bubble.reactions.append((emoji, who))
+        bubbles.append(bubble)
+    return bubbles

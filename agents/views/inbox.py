@@ -1,0 +1,164 @@
+"""The inbox and the conversation, with their live parts (polled by htmx, answered 204 when unchanged)."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from whatsapp import send
+
+from .. import paging
+from ..access import agent_required
+from ..customers import get_customer_or_404
+from ..inbox import SHOWS, inbox_page
+from ..quick_replies import quick_replies_of
+from ..threads import thread_page, thread_tail
+from .common import bad_request, choice, today_start
+from .composer import composer_context, tail_url
+
+NOTHING_CHANGED = 204
+FILTER_LABELS = {"all": "All", "unread": "Unread", "today": "Today"}
+
+
+def _inbox_query(request):
+    """(show, search, cursor) from the query string, or None when `show` is not a filter we have."""
+    show = choice(request, "show", SHOWS, "all")
+    if show is None:
+        return None
+    return show, request.GET.get("q", "")[:200], request.GET.get("after", "")
+
+
+def _inbox_context(request, show, search, cursor, current=None):
+    page = inbox_page(request.agent_tables, show=show, search=search, cursor=cursor, today_start=today_start())
+    keep = {key: value for key, value in (("show", show if show != "all" else ""), ("q", search)) if value}
+    poll = {**keep, **({"after": cursor} if cursor else {}), **({"current": current.pk} if current else {})}
+    filters = [
+        (value, label, reverse("inbox") + "?" + urlencode({"show": value, **({"q": search} if search else {})}))
+        for value, label in FILTER_LABELS.items()
+    ]
+    return {
+        "page": page,
+        "filters": filters,
+        "show": show,
+        "search": search,
+        "cursor": cursor,
+        "current": current,
+        "filter_query": urlencode(keep),
+        "poll_url": reverse("inbox_rows") + "?" + urlencode({**poll, "v": page.token}),
+        "next_url": (
+            reverse("inbox") + "?" + urlencode({**keep, "after": page.next_cursor}) if page.next_cursor else None
+        ),
+        "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
+    }
+
+
+@agent_required
+def inbox(request):
+    query = _inbox_query(request)
+    if query is None:
+        return bad_request(request, "There is no such inbox filter.")
+    try:
+        context = _inbox_context(request, *query)
+    except paging.InvalidCursor as error:
+        return bad_request(request, str(error))
+    return render(request, "agents/inbox.html", {"section": "inbox", **context})
+
+
+@agent_required
+def inbox_rows(request):
+    """The inbox list alone, for polling: 204 while the page's token is the one the browser has."""
+    query = _inbox_query(request)
+    if query is None:
+        return bad_request(request, "There is no such inbox filter.")
+    current = request.GET.get("current", "")
+    current = request.agent_tables.Customer.objects.filter(pk=int(current)).first() if current.isdigit() else None
+    try:
+        context = _inbox_context(request, *query, current=current)
+    except paging.InvalidCursor as error:
+        return bad_request(request, str(error))
+    if context["page"].token == request.GET.get("v"):
+        return HttpResponse(status=NOTHING_CHANGED)
+    return render(request, "agents/_inbox_list.html", context)
+
+
+def _mark_read(request, customer):
+    """Opening a conversation reads it; the read receipt to WhatsApp goes with it (in the background)."""
+    if customer.unread_count:
+        send.read_conversation(request.agent, customer)
+        customer.unread_count = 0
+
+
+@agent_required
+def conversation(request, customer_id):
+    customer = get_customer_or_404(request.agent_tables, customer_id)
+    query = _inbox_query(request) or ("all", "", "")
+    _mark_read(request, customer)
+    thread = thread_page(request.agent_tables, customer)
+    composer = composer_context(
+        request, customer, template=_template_asked(request)
+    )
+    context = {
+        "section": "inbox",
+        "thread": thread,
+        "tail_url": tail_url(customer, thread, composer["window"]),
+        "quick_replies": [
+            {"shortcut": q.shortcut, "text": q.text} for q in quick_replies_of(request.agent)
+        ],
+        **_inbox_context(request, query[0], query[1], "", current=customer),
+        **composer,
+    }
+    return render(request, "agents/conversation.html", context)
+
+
+def _template_asked(request):
+    """The template picked in the composer without JavaScript (?template=<id>), if it is one of ours."""
+    template_id = request.GET.get("template", "")
+    if not template_id.isdigit():
+        return None
+    return send.approved_templates(request.agent).filter(pk=int(template_id)).first()
+
+
+@agent_required
+def conversation_older(request, customer_id):
+    """The page of messages before the `before` cursor, and the next "Load older" button."""
+    customer = get_customer_or_404(request.agent_tables, customer_id)
+    if not request.GET.get("before"):
+        return bad_request(request, "Say which messages to load: this link has no position.")
+    try:
+        thread = thread_page(request.agent_tables, customer, before=request.GET["before"])
+    except paging.InvalidCursor as error:
+        return bad_request(request, str(error))
+    return render(request, "agents/_older.html", {"customer": customer, "thread": thread})
+
+
+@agent_required
+def conversation_tail(request, customer_id):
+    """The live end of an open thread: 204 while nothing in it changed, else the tail anew.
+
+    The browser says whether the agent is looking (`seen=1`, sent by app.js while the tab is
+    visible): only then do new inbound messages count as read.
+    """
+    customer = get_customer_or_404(request.agent_tables, customer_id)
+    if request.GET.get("seen") == "1":
+        _mark_read(request, customer)
+    try:
+        tail, complete = thread_tail(request.agent_tables, customer, request.GET.get("since", ""))
+    except paging.InvalidCursor as error:
+        return bad_request(request, str(error))
+    if not complete:
+        response = HttpResponse(status=NOTHING_CHANGED)
+        response["HX-Refresh"] = "true"
+        return response
+    window = send.window(request.agent_tables, customer)
+    window_changed = request.GET.get("open") != str(int(window.is_open))
+    if tail.token == request.GET.get("v") and not window_changed:
+        return HttpResponse(status=NOTHING_CHANGED)
+    context = {
+        "customer": customer, "thread": tail, "tail_url": tail_url(customer, tail, window),
+        "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
+    }
+    if window_changed:
+        # The customer wrote after the window had closed (or it closed): the composer changes with it.
+        context.update(composer_context(request, customer), oob=True)
+    return render(request, "agents/_thread_tail.html", context)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "sandbox"
+urlpatterns = [
+    path("", views.page, name="page"),
+    path("chat/", views.chat, name="chat"),
+    path("send/", views.send, name="send"),
+    path("failures/", views.failures, name="failures"),
+    path("media/<int:media_id>/", views.media, name="media"),
+]

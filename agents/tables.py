@@ -16,9 +16,12 @@ from django.apps.registry import Apps
 from django.conf import settings
 from django.db import models
 
+from crm import routers
+
+from . import connections
 from .fields import SerialAutoField, UTCDateTimeField, UTCNow
 
-APP_LABEL = "agent_tables"
+APP_LABEL = routers.AGENT_TABLES_APP_LABEL
 PREFIX_PATTERN = re.compile(r"agt_[0-9]+")
 
 DIRECTIONS = ("inbound", "outbound")
@@ -350,30 +353,29 @@ def version_changes(prefix, version):
 
 
 class _TableCache:
-    """A thread-safe LRU of AgentTables keyed by (agent id, prefix, database)."""
+    """A thread-safe LRU of AgentTables keyed by agent id (at most AGENT_TABLES_CACHE_SIZE of them)."""
 
     def __init__(self):
         self._entries = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, agent_id):
         with self._lock:
-            tables = self._entries.get(key)
+            tables = self._entries.get(agent_id)
             if tables is not None:
-                self._entries.move_to_end(key)
+                self._entries.move_to_end(agent_id)
             return tables
 
-    def put(self, key, tables):
+    def put(self, agent_id, tables):
         with self._lock:
-            self._entries[key] = tables
-            self._entries.move_to_end(key)
+            self._entries[agent_id] = tables
+            self._entries.move_to_end(agent_id)
             while len(self._entries) > settings.AGENT_TABLES_CACHE_SIZE:
                 self._entries.popitem(last=False)
 
     def discard(self, agent_id):
         with self._lock:
-            for key in [key for key in self._entries if key[0] == agent_id]:
-                del self._entries[key]
+            self._entries.pop(agent_id, None)
 
     def clear(self):
         with self._lock:
@@ -388,9 +390,9 @@ cache = _TableCache()
 
 def for_agent(agent):
     """The agent's model classes (built on first use, then reused), routed to the agent's database."""
-    key = (agent.id, agent.agent_prefix, agent.database)
-    tables = cache.get(key)
-    if tables is None:
-        tables = build(agent.id, agent.agent_prefix, database=agent.database)
-        cache.put(key, tables)
+    tables = cache.get(agent.id)
+    if tables is None or tables.prefix != agent.agent_prefix or tables.database != agent.database:
+        tables = build(agent.id, agent.agent_prefix, database=routers.check_agent_database(agent.database))
+        cache.put(agent.id, tables)
+    connections.note_agent_touched(agent.database, agent.id)
     return tables

@@ -5,6 +5,8 @@ Defaults make `make run` work on a fresh machine; with DEBUG off, a missing secr
 
 import base64
 import hashlib
+import os
+import re
 from pathlib import Path
 
 import environ
@@ -104,17 +106,49 @@ TEMPLATES = [
 
 # SQLite by default so that `make run` needs nothing installed; PostgreSQL in production and CI.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
-        }
-    )
-else:
-    # Minutes, not forever: a PostgreSQL backend's catalog cache grows with every agent it touches.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# The shard map: every database that holds agents' tables. The core tables (users, agents,
+# configurations, sessions, tasks) live on `default` only; each other alias takes its URL from
+# DATABASE_URL_<ALIAS>. New agents go to the least-loaded of NEW_AGENT_DATABASES (crm/routers.py).
+AGENT_DATABASES = env.list("AGENT_DATABASES", default=["default"])
+NEW_AGENT_DATABASES = env.list("NEW_AGENT_DATABASES", default=list(AGENT_DATABASES))
+
+
+def _configure_agent_databases():
+    for alias in AGENT_DATABASES + NEW_AGENT_DATABASES:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", alias):
+            raise ImproperlyConfigured(
+                f"AGENT_DATABASES: {alias!r} is not a database alias (lower-case letters, digits, _)."
+            )
+        if alias not in AGENT_DATABASES:
+            raise ImproperlyConfigured(f"NEW_AGENT_DATABASES names {alias!r}, which AGENT_DATABASES does not list.")
+        if alias != "default" and alias not in DATABASES:
+            variable = f"DATABASE_URL_{alias.upper()}"
+            if variable not in os.environ:
+                raise ImproperlyConfigured(f"AGENT_DATABASES lists {alias!r}: set {variable} to its URL.")
+            DATABASES[alias] = env.db(variable)
+    if "default" not in AGENT_DATABASES:
+        AGENT_DATABASES.insert(0, "default")  # agents created before a change of map may still live there
+
+
+_configure_agent_databases()
+
+# Minutes, not forever: a PostgreSQL backend's catalog cache grows with every agent it touches.
+# A connection is also closed at the end of the request or task in which it has touched
+# AGENT_CONNECTION_MAX_AGENTS distinct agents since it opened (agents/connections.py).
+CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=300)
+AGENT_CONNECTION_MAX_AGENTS = env.int("AGENT_CONNECTION_MAX_AGENTS", default=2000)
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _database.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+            }
+        )
+    else:
+        _database["CONN_MAX_AGE"] = CONN_MAX_AGE
+        _database["CONN_HEALTH_CHECKS"] = True
 
 DATABASE_ROUTERS = ["crm.routers.AgentTablesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -44,6 +44,17 @@ def validate_prefix(prefix):
     return prefix
 
 
+class CheckConstraint(models.CheckConstraint):
+    # A plain message instead of Django's translatable one: comparing against the lazy default when
+    # each class is built (Options clones every constraint) costs a translation lookup per
+    # constraint, a tenth of building an agent's classes.
+    default_violation_error_message = "Constraint “%(name)s” is violated."
+
+
+class UniqueConstraint(models.UniqueConstraint):
+    default_violation_error_message = CheckConstraint.default_violation_error_message
+
+
 # Behaviour shared by every agent's classes. Fields are declared per version below.
 
 
@@ -139,7 +150,7 @@ def _customer_columns(agent_id, prefix):
 def _customer_extras(prefix):
     return [
         (1, models.Index(fields=["-created_at"], name=f"{prefix}_cust_created")),
-        (2, models.UniqueConstraint(
+        (2, UniqueConstraint(
             fields=["wa_user_id"], condition=models.Q(wa_user_id__isnull=False), name=f"{prefix}_cust_wa_user_id"
         )),
         (2, models.Index(fields=["-last_message_at", "-id"], name=f"{prefix}_cust_activity")),
@@ -183,17 +194,17 @@ def _message_columns(agent_id, prefix):
 
 def _message_extras(prefix):
     return [
-        (1, models.CheckConstraint(
+        (1, CheckConstraint(
             condition=models.Q(direction__in=DIRECTIONS), name=f"{prefix}_msg_direction"
         )),
-        (1, models.CheckConstraint(
+        (1, CheckConstraint(
             condition=models.Q(media_type__in=MEDIA_TYPES), name=f"{prefix}_msg_media_type"
         )),
         (1, models.Index(fields=["customer", "-timestamp", "-id"], name=f"{prefix}_msg_thread")),
-        (2, models.UniqueConstraint(
+        (2, UniqueConstraint(
             fields=["wamid"], condition=models.Q(wamid__isnull=False), name=f"{prefix}_msg_wamid"
         )),
-        (2, models.UniqueConstraint(
+        (2, UniqueConstraint(
             fields=["idempotency_key"], condition=models.Q(idempotency_key__isnull=False),
             name=f"{prefix}_msg_idempotency",
         )),
@@ -224,7 +235,7 @@ def _order_columns(agent_id, prefix):
 
 def _order_extras(prefix):
     return [
-        (1, models.CheckConstraint(
+        (1, CheckConstraint(
             condition=models.Q(status__in=ORDER_STATUSES), name=f"{prefix}_order_status"
         )),
         (1, models.Index(fields=["-created_at"], name=f"{prefix}_order_created")),
@@ -248,8 +259,8 @@ def _item_columns(agent_id, prefix):
 
 def _item_extras(prefix):
     return [
-        (1, models.CheckConstraint(condition=models.Q(quantity__gt=0), name=f"{prefix}_item_quantity")),
-        (1, models.CheckConstraint(condition=models.Q(price__gte=0), name=f"{prefix}_item_price")),
+        (1, CheckConstraint(condition=models.Q(quantity__gt=0), name=f"{prefix}_item_quantity")),
+        (1, CheckConstraint(condition=models.Q(price__gte=0), name=f"{prefix}_item_price")),
     ]
 
 
@@ -276,24 +287,73 @@ def table_names(prefix, version=None):
 
 
 class AgentTables:
-    """An agent's model classes (`tables.Customer`, `tables.Message`...), and where they live."""
+    """An agent's model classes (`tables.Customer`, `tables.Message`...), and where they live.
 
-    def __init__(self, agent_id, prefix, database, classes):
+    Each class is built on first use (with the classes it references): a request that reads
+    customers and messages never pays for the order classes, in time or in memory.
+    """
+
+    def __init__(self, agent_id, prefix, database, version, managed):
         self.agent_id = agent_id
         self.prefix = prefix
         self.database = database
-        self.classes = classes
+        self.version = version
+        self.managed = managed
+        self._registry = _registry()
+        self._built = {}
+        self._lock = threading.RLock()
 
     def __getattr__(self, name):
-        try:
-            return self.__dict__["classes"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+        if name.startswith("_") or _spec(name) is None:
+            raise AttributeError(name)
+        return self._model(name)
+
+    @property
+    def classes(self):
+        """{model name: class} for every table, in dependency order."""
+        return {spec.model_name: self._model(spec.model_name) for spec in TABLES if spec.since <= self.version}
 
     @property
     def models(self):
         """The classes in dependency order (a table after the tables it references)."""
         return tuple(self.classes.values())
+
+    def _model(self, name):
+        model = self._built.get(name)
+        if model is None:
+            with self._lock:
+                model = self._built.get(name) or self._build(_spec(name))
+        return model
+
+    def _build(self, spec):
+        if spec.since > self.version:
+            raise AttributeError(f"{spec.model_name} comes with version {spec.since}, after {self.version}")
+        attrs = {name: field for since, name, field in spec.columns(self.agent_id, self.prefix) if since <= self.version}
+        for field in attrs.values():
+            if field.is_relation:
+                self._model(field.remote_field.model)  # the referenced class first, in the same registry
+        extras = [extra for since, extra in spec.extras(self.prefix) if since <= self.version]
+        meta = type("Meta", (), {
+            "apps": self._registry,
+            "app_label": APP_LABEL,
+            "db_table": f"{self.prefix}_{spec.suffix}",
+            "managed": self.managed,
+            "indexes": [e for e in extras if isinstance(e, models.Index)],
+            "constraints": [e for e in extras if not isinstance(e, models.Index)],
+        })
+        attrs.update({
+            "__module__": __name__,
+            "Meta": meta,
+            "agent_id_value": self.agent_id,
+            "agent_database": self.database,
+        })
+        model = type(spec.model_name, (spec.base,), attrs)
+        self._built[spec.model_name] = model
+        return model
+
+
+def _spec(model_name):
+    return next((spec for spec in TABLES if spec.model_name == model_name), None)
 
 
 def _registry():
@@ -303,39 +363,12 @@ def _registry():
 
 
 def build(agent_id, prefix, *, database="default", version=None, managed=False):
-    """Build an agent's classes as of `version` (current by default) in a new private registry.
+    """An agent's classes as of `version` (current by default), in a new private registry.
 
     `managed=True` gives the twin that provisioning hands to the schema editor.
     """
     validate_prefix(prefix)
-    version = CURRENT_VERSION if version is None else version
-    registry = _registry()
-    classes = {}
-    for spec in TABLES:
-        if spec.since > version:
-            continue
-        attrs = {
-            name: field
-            for since, name, field in spec.columns(agent_id, prefix)
-            if since <= version
-        }
-        extras = [extra for since, extra in spec.extras(prefix) if since <= version]
-        meta = type("Meta", (), {
-            "apps": registry,
-            "app_label": APP_LABEL,
-            "db_table": f"{prefix}_{spec.suffix}",
-            "managed": managed,
-            "indexes": [e for e in extras if isinstance(e, models.Index)],
-            "constraints": [e for e in extras if not isinstance(e, models.Index)],
-        })
-        attrs.update({
-            "__module__": __name__,
-            "Meta": meta,
-            "agent_id_value": agent_id,
-            "agent_database": database,
-        })
-        classes[spec.model_name] = type(spec.model_name, (spec.base,), attrs)
-    return AgentTables(agent_id, prefix, database, classes)
+    return AgentTables(agent_id, prefix, database, CURRENT_VERSION if version is None else version, managed)
 
 
 def version_changes(prefix, version):

@@ -159,7 +159,7 @@ DATABASE_ROUTERS = ["crm.routers.AgentTablesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # How many agents' generated model classes one process keeps (least recently used are dropped).
-AGENT_TABLES_CACHE_SIZE = env.int("AGENT_TABLES_CACHE_SIZE", default=1000)
+AGENT_TABLES_CACHE_SIZE = env.int("AGENT_TABLES_CACHE_SIZE", default=500)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

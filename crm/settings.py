@@ -186,8 +186,32 @@ WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Media files (attachments) live on the file system under MEDIA_ROOT unless AWS_STORAGE_BUCKET_NAME
+# names an S3 bucket (django-storages + boto3; credentials from boto3's usual sources, e.g.
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an instance role). Objects are written without an ACL,
+# so they stay as private as the bucket; pages reach them through presigned URLs that expire after
+# MEDIA_URL_EXPIRY seconds (crm/media.py).
+MEDIA_URL_EXPIRY = env.int("MEDIA_URL_EXPIRY", default=300)
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "location": env.str("AWS_LOCATION", default="media"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "signature_version": "s3v4",
+            "querystring_expire": MEDIA_URL_EXPIRY,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

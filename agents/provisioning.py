@@ -47,7 +47,7 @@ def _schema_editor(connection):
     editor.deferred_sql = []
 
 
-def _item_total_default_sql(connection, prefix):
+def item_total_default_sql(connection, prefix):
     """SQL that gives orders_items.total the contract's default, quantity x price.
 
     A column default cannot refer to other columns, and a generated column would refuse the
@@ -56,9 +56,9 @@ def _item_total_default_sql(connection, prefix):
     items = f"{prefix}_orders_items"
     if connection.vendor == "postgresql":
         return [
-            f"""CREATE FUNCTION {items}_total() RETURNS trigger LANGUAGE plpgsql AS $$
+            f"""CREATE OR REPLACE FUNCTION {items}_total() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN NEW.total := NEW.quantity * NEW.price; RETURN NEW; END $$""",
-            f"""CREATE TRIGGER {items}_total BEFORE INSERT OR UPDATE ON {items}
+            f"""CREATE OR REPLACE TRIGGER {items}_total BEFORE INSERT OR UPDATE ON {items}
                 FOR EACH ROW WHEN (NEW.total IS NULL) EXECUTE FUNCTION {items}_total()""",
         ]
     return [
@@ -104,7 +104,7 @@ def create_tables_sql(agent, version=None):
     statements = [sql.rstrip().removesuffix(";") for sql in editor.collected_sql]
     statements += [str(sql) for sql in editor.deferred_sql]
     statements += _agent_integrity_sql(connection, agent)
-    statements += _item_total_default_sql(connection, agent.agent_prefix)
+    statements += item_total_default_sql(connection, agent.agent_prefix)
     return statements
 
 

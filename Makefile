@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm
 DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3
 
-.PHONY: run test test-postgres test-sqlite migrations-check key clean
+.PHONY: run test test-postgres test-sqlite migrations-check key clean bench bench-stop
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -63,6 +63,15 @@ test-sqlite: $(VENV)/.dev-deps
 
 migrations-check: $(VENV)/.dev-deps
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+# The scale benchmarks (bench/README.md) on a private PostgreSQL server configured as
+# docs/operations.md prescribes (started here, left running for the next run; `make bench-stop`).
+# The 10,000-agent database is built on the first run and reused. BENCH_ARGS="--agents 1000" for less.
+bench: $(VENV)/.dev-deps
+	@server=$$(bench/postgres start) && $(PY) bench/run.py --server "$$server" $(BENCH_ARGS)
+
+bench-stop:
+	bench/postgres stop
 
 # A new key for FIELD_ENCRYPTION_KEYS.
 key: $(VENV)/.run-deps

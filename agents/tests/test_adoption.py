@@ -2,7 +2,6 @@
 over by one command, then used through the ORM and the dashboard."""
 
 import json
-import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -11,6 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.db import connection
+
+from crm.tests.processes import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = Path(__file__).resolve().parent / "contract"
@@ -73,7 +74,7 @@ def contract_database():
 
 
 def manage(url, *arguments):
-    env = {"PATH": os.environ["PATH"], "DEBUG": "true", "DATABASE_URL": url, "ALLOWED_HOSTS": "testserver"}
+    env = child_env(DEBUG="true", DATABASE_URL=url, ALLOWED_HOSTS="testserver")
     return subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, capture_output=True, text=True)
 
 

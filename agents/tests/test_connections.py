@@ -45,3 +45,25 @@ def test_the_same_agents_again_do_not_count_twice(make_agent, client, settings):
         assert client.get("/").status_code == 200
 
     assert connection.connection is not None and backend_pid() == pid
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_many_agents_recycles_the_connection_and_finishes(make_agent, settings, capsys):
+    from django.core.management import call_command
+
+    from agents import provisioning
+    from agents.models import Agent
+
+    settings.AGENT_CONNECTION_MAX_AGENTS = 2
+    agents = [make_agent() for _ in range(3)]
+    for agent in agents:
+        provisioning.drop_agent_tables(agent)
+        provisioning.provision_agent_tables(agent, version=1)
+    Agent.objects.update(table_version=1)
+    pid = backend_pid()
+
+    call_command("upgrade_agent_tables")
+
+    assert "3 agent(s) upgraded" in capsys.readouterr().out
+    assert backend_pid() != pid

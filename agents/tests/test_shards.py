@@ -93,7 +93,7 @@ def test_upgrading_visits_agents_on_every_database(make_agent, capsys):
     call_command("upgrade_agent_tables")
 
     out = capsys.readouterr().out
-    assert f"{on_default.agent_prefix}: applied" in out and f"{on_shard.agent_prefix}: applied" in out
+    assert f"{on_default.agent_prefix} (default): applied" in out and f"{on_shard.agent_prefix} ({SHARD}): applied" in out
     on_shard.refresh_from_db()
     assert on_shard.table_version == tables.CURRENT_VERSION
     assert shape(SHARD, on_shard) == shape(SHARD, fresh_on_shard)

@@ -2,7 +2,6 @@
 
 import json
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import requests
 from django.conf import settings
 
 from crm.jsonlog import JSONFormatter
+from crm.tests.processes import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -72,9 +72,8 @@ def production_server(tmp_path):
     """gunicorn with the shipped config, DEBUG off, JSON logs, on a free local port."""
     port = free_port()
     log = open(tmp_path / "server.log", "w+")
-    env = {
+    env = child_env(**{
         **PRODUCTION_ENV,
-        "PATH": os.environ["PATH"],
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "STATIC_ROOT": str(tmp_path / "static"),
         "HOST": "127.0.0.1",
@@ -86,7 +85,7 @@ def production_server(tmp_path):
         "AGENT_DATABASES": "default,offline",
         "NEW_AGENT_DATABASES": "default",
         "DATABASE_URL_OFFLINE": f"postgres://postgres@127.0.0.1:{free_port()}/crm",
-    }
+    })
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "crm/gunicorn.py", "crm.wsgi"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

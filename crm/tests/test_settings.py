@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from crm.tests.processes import child_env
+
 PRODUCTION_SECRETS = {
     "SECRET_KEY": "x" * 60,
     "WHATSAPP_APP_SECRET": "app-secret-from-meta",
@@ -17,7 +19,7 @@ PRODUCTION_SECRETS = {
 def start(env):
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
-        env={"DJANGO_SETTINGS_MODULE": "crm.settings", "PATH": "/usr/bin:/bin", **env},
+        env=child_env(DJANGO_SETTINGS_MODULE="crm.settings", **env),
         capture_output=True,
         text=True,
     )
@@ -54,7 +56,7 @@ def test_tests_cannot_reach_the_internet():
 def settings_of(env, expression):
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; print(repr(({expression})))"],
-        env={"DJANGO_SETTINGS_MODULE": "crm.settings", "PATH": "/usr/bin:/bin", "DEBUG": "true", **env},
+        env=child_env(DJANGO_SETTINGS_MODULE="crm.settings", DEBUG="true", **env),
         capture_output=True,
         text=True,
     )

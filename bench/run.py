@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
 
-BENCHMARKS = ["provisioning", "web", "domain_write", "catalog_cache", "connections", "pg_dump"]
+BENCHMARKS = ["provisioning", "web", "cold_path", "domain_write", "catalog_cache", "connections", "pg_dump"]
 
 
 def main():

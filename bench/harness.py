@@ -45,11 +45,18 @@ def configure(server_url, name):
     """Point this process at the bench database (created if missing) and set Django up."""
     import psycopg
 
+    shard = f"{name}_shard2"  # a second agent database, where agents' tables have no foreign key to `agents`
     with psycopg.connect(database_url(server_url, "postgres"), autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
+        for database in (name, shard):
+            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+                admin.execute(f'CREATE DATABASE "{database}"')
     os.environ.update(BENCH_ENV)
     os.environ["DATABASE_URL"] = database_url(server_url, name)
+    os.environ.update({
+        "AGENT_DATABASES": "default,shard2",
+        "NEW_AGENT_DATABASES": "default",
+        "DATABASE_URL_SHARD2": database_url(server_url, shard),
+    })
     os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="crm-bench-static-"))
     sys.path.insert(0, str(ROOT))
     import django

@@ -27,7 +27,7 @@ def main():
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "crm_scale_bench"))
     parser.add_argument("--agents", type=int, default=int(os.environ.get("BENCH_AGENTS", "10000")))
     parser.add_argument("--requests", type=int, default=1000, help="requests (or writes) per latency sample")
-    parser.add_argument("--provisioned", type=int, default=100, help="agents created for the provisioning median")
+    parser.add_argument("--provisioned", type=int, default=50, help="agents created (on each database) for the provisioning median")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8152")))
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
     options = parser.parse_args()

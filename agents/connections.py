@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connections
 
 _TOUCHED = "agents_touched"
+_EVERY_AGENT = "every agent"
 
 
 def note_agent_touched(database, agent_id):
@@ -20,6 +21,15 @@ def note_agent_touched(database, agent_id):
     if touched is None:
         touched = wrapper.__dict__[_TOUCHED] = set()
     touched.add(agent_id)
+
+
+def note_every_agent_touched(database):
+    """Record that the current thread's connection to `database` has touched every agent's tables.
+
+    Deleting a row of `agents` makes PostgreSQL run the foreign-key check of every agent's customers
+    table on that database: its backend now caches them all, so it is recycled when the request ends.
+    """
+    note_agent_touched(database, _EVERY_AGENT)
 
 
 def agents_touched(database):
@@ -37,7 +47,7 @@ def recycle_connections_that_served_many_agents(**kwargs):
     limit = settings.AGENT_CONNECTION_MAX_AGENTS
     for wrapper in connections.all(initialized_only=True):
         touched = wrapper.__dict__.get(_TOUCHED)
-        if touched is None or len(touched) < limit or wrapper.in_atomic_block:
+        if touched is None or (len(touched) < limit and _EVERY_AGENT not in touched) or wrapper.in_atomic_block:
             continue
         wrapper.close()
         touched.clear()

@@ -156,10 +156,14 @@ def create_agent(*, created_by, user=None, name="", database=None):
                 database=database,
             )
             agent.agent_prefix = f"agt_{agent.pk}"
-            _lock_agent_id(agent.pk)
+            agent.table_version = tables.CURRENT_VERSION
+            # Written before the DDL: on `default` the new foreign key makes PostgreSQL reload the
+            # description of `agents` (with a trigger pair per agent) before its next use.
+            agent.save(update_fields=["agent_prefix", "table_version"])
+            if separate_commit:
+                _lock_agent_id(agent.pk)
             provision_agent_tables(agent)
             tables_committed = separate_commit
-            agent.save(update_fields=["agent_prefix", "table_version"])
     except BaseException:
         if tables_committed:
             _drop_tables_after_failure(agent)
@@ -203,6 +207,7 @@ def drop_tables_of_deleted_agent(sender, instance, using, **kwargs):
     Beside the row, in the same transaction. On a shard, once the row's deletion has committed: a
     drop that fails then leaves orphan tables for the sweep, never a row without tables.
     """
+    agent_connections.note_every_agent_touched(using)
     if instance.database == using:
         drop_agent_tables(instance)
     else:

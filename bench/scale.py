@@ -18,17 +18,22 @@ PAGES = ["/"]
 
 def provisioning(context):
     """create_agent (row + four tables + commit), then delete_agent, beside the full database and on a shard."""
+    from django.db import connections
+
     from accounts.models import User
     from agents.provisioning import create_agent, delete_agent
 
     admin = User.objects.get(email="admin@bench.example")
     rows = []
-    for database, where in (("default", f"beside {context.agents} agents"), ("shard2", "on a second database")):
+    for database, where in (("shard2", "on a second database"), ("default", f"beside {context.agents} agents")):
         creating, deleting, created = Timings(), Timings(), []
         for n in range(context.provisioned):
             created.append(creating.time(lambda: create_agent(created_by=admin, name=f"Bench {n}", database=database)))
         for agent in created:
             deleting.time(delete_agent, agent)
+        # A deletion has made this backend check (and cache) every agent's foreign key: start afresh,
+        # as a web process does at the end of such a request.
+        connections.close_all()
         rows += [
             Row(f"provisioning: create_agent {where}, median of {len(created)}", f"{creating.p50:.1f} ms",
                 "< 50 ms", verdict(creating.p50 < 50), f"p95 {creating.percentile(95):.1f} ms"),

@@ -67,3 +67,18 @@ def test_upgrading_many_agents_recycles_the_connection_and_finishes(make_agent, 
 
     assert "3 agent(s) upgraded" in capsys.readouterr().out
     assert backend_pid() != pid
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_deleting_an_agent_recycles_the_connection_that_checked_every_agents_foreign_key(
+    make_agent, admin_user, client
+):
+    agent = make_agent()
+    client.force_login(admin_user)
+    pid = backend_pid()
+
+    response = client.post(f"/admin/agents/agent/{agent.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert connection.connection is None and backend_pid() != pid

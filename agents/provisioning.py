@@ -147,19 +147,9 @@ def create_agent(*, created_by, user=None, name="", database=None):
     agent, tables_committed = None, False
     try:
         with transaction.atomic(using=routers.CORE_DATABASE):
-            # The prefix embeds the id, which only the insert gives: a unique placeholder first.
-            agent = Agent.objects.create(
-                agent_prefix=f"pending_{uuid.uuid4().hex[:20]}",
-                user=user,
-                created_by=created_by,
-                name=name,
-                database=database,
+            agent = _insert_agent_row(
+                user=user, created_by=created_by, name=name, database=database, table_version=tables.CURRENT_VERSION
             )
-            agent.agent_prefix = f"agt_{agent.pk}"
-            agent.table_version = tables.CURRENT_VERSION
-            # Written before the DDL: on `default` the new foreign key makes PostgreSQL reload the
-            # description of `agents` (with a trigger pair per agent) before its next use.
-            agent.save(update_fields=["agent_prefix", "table_version"])
             if separate_commit:
                 _lock_agent_id(agent.pk)
             provision_agent_tables(agent)
@@ -168,6 +158,28 @@ def create_agent(*, created_by, user=None, name="", database=None):
         if tables_committed:
             _drop_tables_after_failure(agent)
         raise
+    return agent
+
+
+def _insert_agent_row(**fields):
+    """Insert the agent row, with its final prefix, before any DDL.
+
+    The prefix embeds the id: on PostgreSQL the id is drawn from the sequence first, so the row is
+    written once (each write to `agents` walks the trigger pair every agent's foreign key adds to it,
+    and the DDL that follows invalidates its cached description). Elsewhere, or when the sequence
+    cannot be found, a unique placeholder is replaced once the insert has given the id.
+    """
+    connection = connections[routers.CORE_DATABASE]
+    agent_id = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('agents', 'id'))")
+            agent_id = cursor.fetchone()[0]
+    if agent_id is not None:
+        return Agent.objects.create(id=agent_id, agent_prefix=f"agt_{agent_id}", **fields)
+    agent = Agent.objects.create(agent_prefix=f"pending_{uuid.uuid4().hex[:20]}", **fields)
+    agent.agent_prefix = f"agt_{agent.pk}"
+    agent.save(update_fields=["agent_prefix"])
     return agent
 
 

@@ -15,6 +15,20 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 from crm.settings import *  # noqa: E402,F403
 
+# A second agent database (a shard) beside the test database, on the same server: shard tests
+# (marked `postgres`) put agents there; the others keep theirs on `default`.
+DATABASES["shard2"] = {  # noqa: F405
+    **DATABASES["default"],  # noqa: F405
+    "NAME": (
+        f"{DATABASES['default']['NAME']}_shard2"  # noqa: F405
+        if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"  # noqa: F405
+        else str(BASE_DIR / ".test-db-shard2.sqlite3")  # noqa: F405
+    ),
+    "TEST": {},
+}
+AGENT_DATABASES = ["default", "shard2"]
+NEW_AGENT_DATABASES = ["default"]
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405

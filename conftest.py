@@ -42,6 +42,61 @@ def pytest_configure(config):
     socket.socket.connect_ex = _guarded_connect_ex
 
 
+# The suite's PostgreSQL role: an ordinary one (not a superuser, which Row Level Security lets through),
+# so that every test runs with the policies as production has them.
+APP_ROLE = "crm_app"
+
+
+def _use_an_ordinary_postgresql_role():
+    """Create APP_ROLE if the login role may, and make every PostgreSQL connection SET ROLE to it."""
+    import psycopg
+    from django.conf import settings
+
+    databases = [d for d in settings.DATABASES.values() if "postgresql" in d["ENGINE"]]
+    if not databases:
+        return
+    default = settings.DATABASES["default"]
+    server = {
+        "host": default["HOST"] or None, "port": default["PORT"] or None, "user": default["USER"] or None,
+        "password": default["PASSWORD"] or None, "dbname": "postgres", "autocommit": True,
+    }
+    with psycopg.connect(**{k: v for k, v in server.items() if v is not None}) as admin:
+        if not admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+            return  # already an ordinary role: the policies hold as they are
+        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone():
+            admin.execute(f"CREATE ROLE {APP_ROLE} NOLOGIN CREATEDB")
+        for database in databases:
+            name = database.get("TEST", {}).get("NAME") or f"test_{database['NAME']}"
+            # A test database left by a run as another role could not be dropped by this one.
+            owner = admin.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if owner and owner[0] != APP_ROLE:
+                admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    for database in databases:
+        database["ROLE"] = APP_ROLE
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    _use_an_ordinary_postgresql_role()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test databases, with message search's functions marked leakproof (docs/security.md)."""
+    from django.db import connections
+
+    from crm import rls
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            # Only the databases this run created (their names now carry the test prefix).
+            if connection.vendor == "postgresql" and connection.settings_dict["NAME"].startswith("test_"):
+                with connection.cursor() as cursor:
+                    rls.mark_search_functions_leakproof(cursor)
+
+
 def pytest_collection_modifyitems(config, items):
     from django.db import connection
 

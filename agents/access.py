@@ -8,6 +8,8 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from crm import rls
+
 from . import tables
 from .models import Agent
 
@@ -31,7 +33,10 @@ def current_agent(request):
 
 def choose_agent(request, agent_id):
     """Make `agent_id` the session's agent if it is one of the user's; return whether it was."""
-    if agents_of(request.user).filter(id=agent_id).exists():
+    # Asked about the user, not as the current agent (whose row scope shows only itself).
+    with rls.scope(rls.NOBODY):
+        mine = agents_of(request.user).filter(id=agent_id).exists()
+    if mine:
         request.session[SESSION_KEY] = agent_id
         return True
     return False
@@ -51,6 +56,7 @@ def agent_required(view):
         if request.agent is None:
             return render(request, "agents/no_agent.html", status=403)
         request.agent_tables = tables.for_agent(request.agent)
+        rls.work_as(request.agent)
         return view(request, *args, **kwargs)
 
     return wrapper

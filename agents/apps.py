@@ -12,6 +12,8 @@ class AgentsConfig(AppConfig):
         from django.db.models.signals import pre_delete
         from django.tasks.signals import task_finished
 
+        import crm.rls  # noqa: F401  (connects the row-scope wrapper to every new PostgreSQL connection)
+
         from . import connections
         from .models import Agent
         from .provisioning import drop_tables_of_deleted_agent

@@ -19,7 +19,7 @@ from django.db import connections, models, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 import audit
-from crm import routers
+from crm import rls, routers
 
 from . import connections as agent_connections
 from . import tables
@@ -104,6 +104,13 @@ def _ensure_extensions(connection):
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
 
 
+def row_security_sql(connection, agent, table_names):
+    """The policies that keep `table_names` (agent tables) to their agent's scope (crm/rls.py)."""
+    if connection.vendor != "postgresql":
+        return []
+    return [sql for table in table_names for sql in rls.agent_table_policy_sql(table, agent.id)]
+
+
 def create_tables_sql(agent, version=None):
     """The statements that create the agent's tables (current version unless told) on its database.
 
@@ -121,6 +128,8 @@ def create_tables_sql(agent, version=None):
     statements += [str(sql) for sql in editor.deferred_sql]
     statements += _agent_integrity_sql(connection, agent)
     statements += item_total_default_sql(connection, agent.agent_prefix)
+    if version >= tables.ROW_SECURITY_VERSION:
+        statements += row_security_sql(connection, agent, tables.table_names(agent.agent_prefix, version))
     return statements
 
 
@@ -267,6 +276,8 @@ def _version_already_applied(connection, prefix, version):
     It happens when a shard committed a step whose record on `default` then failed: the step is
     recorded again, not re-applied.
     """
+    if version == tables.ROW_SECURITY_VERSION and connection.vendor == "postgresql":
+        return _row_security_in_place(connection, tables.table_names(prefix, version))
     introspection = connection.introspection
     with connection.cursor() as cursor:
         for spec, change, field_names, extras in tables.version_changes(prefix, version, connection.vendor):
@@ -280,6 +291,15 @@ def _version_already_applied(connection, prefix, version):
             if not set(field_names) <= columns or not {extra.name for extra in extras} <= names:
                 return False
     return True
+
+
+def _row_security_in_place(connection, table_names):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_class WHERE relname = ANY(%s) AND relrowsecurity AND relforcerowsecurity",
+            [table_names],
+        )
+        return cursor.fetchone()[0] == len(table_names)
 
 
 def _table_exists(connection, table):
@@ -320,10 +340,16 @@ def _apply_version(connection, agent, version):
     twin = tables.build(agent.id, agent.agent_prefix, database=agent.database, version=version, managed=True)
     _ensure_extensions(connection)
     with _schema_editor(connection) as editor:
+        if version == tables.ROW_SECURITY_VERSION:
+            editor.deferred_sql.extend(
+                row_security_sql(connection, agent, tables.table_names(agent.agent_prefix, version))
+            )
         for spec, change, field_names, extras in tables.version_changes(agent.agent_prefix, version, connection.vendor):
             model = twin.classes[spec.model_name]
             if change == "create":
                 editor.create_model(model)
+                if version > tables.ROW_SECURITY_VERSION:
+                    editor.deferred_sql.extend(row_security_sql(connection, agent, [model._meta.db_table]))
                 continue
             for name in field_names:
                 _add_column(editor, model, model._meta.get_field(name))

@@ -352,10 +352,19 @@ TABLES = (
     TableSpec("OrderEvent", "order_events", OrderEventBase, _order_event_columns, _order_event_extras, since=3),
 )
 
+# Versions that change no column, index or table, only what SQL alone says (provisioning runs it).
+SQL_STEPS = {
+    5: "row level security: each table readable and writable only in its agent's scope (crm/rls.py)",
+}
+ROW_SECURITY_VERSION = 5
+
 CURRENT_VERSION = max(
-    since
-    for spec in TABLES
-    for since, *_ in spec.columns(0, "agt_0") + spec.extras("agt_0") + [(spec.since,)]
+    *SQL_STEPS,
+    *(
+        since
+        for spec in TABLES
+        for since, *_ in spec.columns(0, "agt_0") + spec.extras("agt_0") + [(spec.since,)]
+    ),
 )
 
 

@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    # Each request works on no agent's rows until a view says whose (PostgreSQL Row Level Security).
+    "crm.rls.RowScopeMiddleware",
     "crm.timezones.BrowserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -158,6 +160,14 @@ def _configure_agent_databases():
 
 
 _configure_agent_databases()
+
+# The PostgreSQL role the app works as, when the login role is a superuser (which Row Level Security
+# does not hold back): each connection starts with SET ROLE to it. Best is to log in as an ordinary
+# role that owns the tables, and leave this empty (docs/security.md).
+DATABASE_ROLE = env.str("DATABASE_ROLE", default="")
+for _database in DATABASES.values():
+    if DATABASE_ROLE and "postgresql" in _database["ENGINE"]:
+        _database["ROLE"] = DATABASE_ROLE
 
 # Minutes, not forever: a PostgreSQL backend's catalog cache grows with every agent it touches.
 # A connection is also closed at the end of the request or task in which it has touched

@@ -24,6 +24,7 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
+from crm import rls
 from orders.carts import draft_order_from_cart
 
 from . import customers, inbound, media, statuses
@@ -383,12 +384,14 @@ def _store_messages(work):
                 results = []
                 for tables, items in groups:
                     outcomes = {}
-                    for run in _runs(items):
-                        outcomes.update(_new_messages(tables, run))
+                    with rls.agent_scope(tables.agent_id):
+                        for run in _runs(items):
+                            outcomes.update(_new_messages(tables, run))
                     results.append((items, outcomes))
         except Exception:
             for tables, items in groups:
-                _store_carefully(tables, items)
+                with rls.agent_scope(tables.agent_id):
+                    _store_carefully(tables, items)
         else:
             for items, outcomes in results:
                 _count(items, outcomes)
@@ -455,8 +458,9 @@ def _process(events, now):
     by_agent = {agent_id: agent_tables.for_agent(agents[agent_id]) for agent_id in sorted(agents)}
     _store_messages([(by_agent[agent_id], messages_by_agent[agent_id]) for agent_id in by_agent if messages_by_agent[agent_id]])
     for agent_id, tables in by_agent.items():
-        for tally, status in statuses_by_agent[agent_id]:
-            _apply_status(tables, tally, status)
+        with rls.agent_scope(agent_id):
+            for tally, status in statuses_by_agent[agent_id]:
+                _apply_status(tables, tally, status)
     for event in events:
         _finish(event, tallies[event.pk], now)
 

@@ -22,6 +22,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from agents import tables as agent_tables
+from crm import rls
 
 from . import graph
 from .models import MediaDownload, WhatsAppConfiguration
@@ -127,6 +128,11 @@ def attempt_download(download_id, now=None):
     if not claimed:
         return None  # done, failed, or another task has it right now
     download = MediaDownload.objects.select_related("agent").get(pk=download_id)
+    with rls.agent_scope(download.agent_id):
+        return _attempt(download, now)
+
+
+def _attempt(download, now):
     try:
         tables, message, name, mime_type = _fetch(download)
     except Exception as error:

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from crm import rls
+
 from . import message_templates, send
 from .graph import GraphError
 from .models import WhatsAppConfiguration
@@ -23,12 +25,14 @@ logger = logging.getLogger(__name__)
 
 @task()
 def send_message(agent_id, message_id):
-    return send.deliver(agent_id, message_id)
+    with rls.agent_scope(agent_id):
+        return send.deliver(agent_id, message_id)
 
 
 @task()
 def send_read_receipt(agent_id, wamid):
-    return send.deliver_read_receipt(agent_id, wamid)
+    with rls.agent_scope(agent_id):
+        return send.deliver_read_receipt(agent_id, wamid)
 
 
 @task()

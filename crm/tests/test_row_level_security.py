@@ -144,7 +144,8 @@ def test_the_suite_really_runs_as_an_ordinary_role(db):
     assert rows("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user") == [(False, False)]
 
 
-def test_prepare_row_security_marks_the_search_functions_leakproof(db, capsys):
+@pytest.mark.django_db(databases=["default", "shard2"])
+def test_prepare_row_security_marks_the_search_functions_leakproof(capsys):
     from django.core.management import call_command
 
     call_command("prepare_row_security")

@@ -3,11 +3,13 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+from crm.admin import ReadOnlyModelAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     """The audit log, read-only for everyone: events are added by the app, never typed or edited."""
 
     list_display = ("at", "action", "actor_label", "target_type", "target_label", "ip_address")
@@ -22,12 +24,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="details")
     def details_json(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.details, indent=2, sort_keys=True, default=str))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

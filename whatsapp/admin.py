@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
 import audit
+from crm.admin import ReadOnlyModelAdmin
 
 from . import intake, media
 from .configuration import audited_values, record_configuration_change
@@ -102,7 +103,7 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyModelAdmin):
     """Every notification Meta sent, as received: what became of it, and a replay for those that failed."""
 
     list_display = ("id", "received_at", "state", "phone_number_id", "attempts", "short_summary", "short_error")
@@ -120,16 +121,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "summary", "error", "pretty_body",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # An event is the record of what Meta sent: kept, never lost.
-        return False
 
     def has_replay_permission(self, request):
         return request.user.has_perm("whatsapp.change_webhookevent")
@@ -158,7 +149,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(ReadOnlyModelAdmin):
     """Read-only: templates are written in Meta's WhatsApp Manager and synced from there."""
 
     list_display = ("name", "language", "status", "category", "configuration", "synced_at")
@@ -166,15 +157,9 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     list_select_related = ("configuration",)
     search_fields = ("name", "configuration__whatsapp_number")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(MediaDownload)
-class MediaDownloadAdmin(admin.ModelAdmin):
+class MediaDownloadAdmin(ReadOnlyModelAdmin):
     """Inbound media copied from Meta: failures show here, with Meta's error, and can be retried."""
 
     list_display = ("id", "agent", "message_id", "media_id", "state", "attempts", "next_attempt_at", "short_error")
@@ -189,15 +174,6 @@ class MediaDownloadAdmin(admin.ModelAdmin):
         "created_at", "updated_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         return request.user.has_perm("whatsapp.change_mediadownload")

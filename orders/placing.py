@@ -106,7 +106,7 @@ def create_order(
         )
         order.total_amount = _write_items(agent_tables, order, items)
         order.save(update_fields=["total_amount"])
-        record_event(agent_tables, order, None, "pending", actor=actor, note="Order created")
+        record_event(agent_tables, order, None, "pending", actor=actor, note="Order created", kind="created")
     return order
 
 
@@ -126,7 +126,7 @@ def update_order(agent, order, items, *, actor, notes="", shipping_address=""):
         order.shipping_address = (shipping_address or "").strip() or None
         order.updated_at = timezone.now()
         order.save(update_fields=["total_amount", "notes", "shipping_address", "updated_at"])
-        record_event(agent_tables, order, order.status, order.status, actor=actor, note="Items edited")
+        record_event(agent_tables, order, order.status, order.status, actor=actor, note="Items edited", kind="edited")
     return order
 
 

@@ -3,7 +3,8 @@
 `parse_notification` + `store_event` are the acknowledgement path (the webhook answers 200 once the
 raw event row exists). `process_due_events` (the worker, in batches) and `process_events_now` (inline
 after storing, replays) route each change to an agent by its phone number id and store its messages
-and statuses. Messages of one agent in a batch are stored together (a few queries for many rows);
+and statuses (a cart or a tap on an order summary's buttons then acts on orders: orders.inbound).
+Messages of one agent in a batch are stored together (a few queries for many rows);
 when that fails, each message is stored alone in its own savepoint, so one bad item never loses the
 others. Processing is idempotent (messages de-duplicated by wamid, statuses forward-only): a
 re-delivery or a replay changes nothing.
@@ -24,6 +25,7 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from agents.conversations import note_new_message
 from agents.models import Agent
+from orders import inbound as orders_inbound
 
 from . import customers, inbound, statuses
 from .models import WebhookEvent, WhatsAppConfiguration
@@ -156,6 +158,7 @@ class _MessageItem:
     content: inbound.InboundContent
     timestamp: dt.datetime
     payload: dict
+    outcome: str = ""  # "stored" or "duplicate" once stored
 
     @property
     def label(self):
@@ -291,11 +294,26 @@ def _store_messages(tables, items):
                 except Exception as error:
                     item.tally.fail(item.label, error)
         for item in run:
-            outcome = outcomes.pop(item.wamid, None)
+            outcome = item.outcome = outcomes.pop(item.wamid, None) or ""
             if outcome == "stored":
                 item.tally.stored += 1
             elif outcome == "duplicate":
                 item.tally.duplicates += 1
+
+
+def _apply_to_orders(agent, tables, items):
+    """Carts become draft orders; taps on an order summary's buttons confirm it or ask for a change.
+
+    Also for re-delivered messages: orders.inbound is idempotent, so a delivery whose order step failed
+    (and is retried) finishes it, and one whose step was done changes nothing.
+    """
+    for item in items:
+        if item.outcome and item.content.wa_type in orders_inbound.ORDER_MESSAGE_TYPES:
+            try:
+                with transaction.atomic(using=tables.database):
+                    orders_inbound.apply_inbound_messages(agent, [item.wamid])
+            except Exception as error:
+                item.tally.fail(f"{item.label} (order)", error)
 
 
 def _apply_status(tables, tally, status):
@@ -364,6 +382,7 @@ def _process(events, now):
         except Exception as error:  # the agent's database itself is unusable
             for item in messages_by_agent[agent_id]:
                 item.tally.fail(item.label, error)
+        _apply_to_orders(agents[agent_id], tables, messages_by_agent[agent_id])
         for tally, status in statuses_by_agent[agent_id]:
             _apply_status(tables, tally, status)
     for event in events:

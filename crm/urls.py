@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("whatsapp/", include("whatsapp.urls")),
     path("sandbox/", include("sandbox.urls")),
+    path("", include("orders.urls")),
     path("", include("agents.urls")),
 ]

@@ -32,11 +32,12 @@ class ItemRow:
 
     @property
     def total(self):
-        """quantity × price for the browser to show while the agent types; never what is stored."""
+        """quantity × price to show beside a line typed right, else None; never what is stored."""
         try:
-            return int(self.quantity) * Decimal(self.price)
-        except (ValueError, ArithmeticError):
+            item = clean_line_item(self.name or "item", self.quantity, self.price)
+        except OrderError:
             return None
+        return item.total
 
 
 class OrderForm:

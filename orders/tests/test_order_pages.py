@@ -258,7 +258,7 @@ def test_the_history_shows_who_when_from_and_to(seller):
         move(seller, order, status)
 
     page = text(seller.client.get(reverse("order_detail", args=[order.pk])))
-    rows = re.findall(r"<tr>\s*<td><time datetime=\"([^\"]+)\">[^<]+</time></td>\s*<td>([^<]+)</td>\s*<td>(.*?)</td>",
+    rows = re.findall(r"<tr>\s*<td><time datetime=\"([^\"]+)\"[^>]*>[^<]+</time></td>\s*<td>([^<]+)</td>\s*<td>(.*?)</td>",
                       page, re.S)
     assert [row[1] for row in rows] == [seller.seller.name] * 4
     moves = [re.findall(r'class="status status-([a-z]+)"', row[2]) for row in rows]

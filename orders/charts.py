@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 64, 8, 12, 30
+LEFT, RIGHT, TOP, BOTTOM = 84, 8, 14, 34
 MAX_X_LABELS = 10
 
 
@@ -44,7 +44,7 @@ class BarChart:
     left: int = LEFT
     right_edge: int = WIDTH - RIGHT
     baseline: float = HEIGHT - BOTTOM
-    x_label_y: float = HEIGHT - BOTTOM + 18
+    x_label_y: float = HEIGHT - BOTTOM + 22
     tick_label_x: float = LEFT - 6
 
 

@@ -58,7 +58,8 @@ def apply_button_reply(agent, message):
     entry it left, or None when the message is no such tap (or is about someone else's order).
 
     Confirm moves a pending order to confirmed (by the customer, on WhatsApp) and tells them it is;
-    on an order that is no longer pending it is only noted. Change is noted for the agent.
+    on an order that is no longer pending, or whose items changed after the summary tapped, it is only
+    noted. Change is noted for the agent.
     """
     choice = button_choice(message)
     if choice is None:
@@ -75,9 +76,14 @@ def apply_button_reply(agent, message):
     who = f"{message.customer.name} (customer, on WhatsApp)"
     try:
         with transaction.atomic(using=agent_tables.database):
-            if answer == "confirm" and order.status == "pending":
+            outdated = answer == "confirm" and _edited_since_summary(agent_tables, order, message)
+            if answer == "confirm" and order.status == "pending" and not outdated:
                 return _confirm(agent, order, message, who)
-            if answer == "confirm":
+            if outdated:
+                note = ("The customer tapped Confirm under an earlier summary, but the items changed since: "
+                        "send them the new summary.")
+                kind = "customer_reply"
+            elif answer == "confirm":
                 note = f"The customer tapped Confirm, but the order is already {order.status}."
                 kind = "customer_reply"
             else:
@@ -90,6 +96,17 @@ def apply_button_reply(agent, message):
     except IntegrityError:
         # The same reply, delivered twice at once: the other delivery recorded it.
         return agent_tables.OrderEvent.objects.filter(source_wamid=message.wamid).first()
+
+
+def _edited_since_summary(agent_tables, order, message):
+    """Whether the order's items were edited after the summary whose button the customer tapped."""
+    tapped = agent_tables.Message.objects.filter(wamid=message.context_wamid, direction="outbound").first() \
+        if message.context_wamid else None
+    sent = agent_tables.OrderEvent.objects.filter(order=order, kind="summary_sent", message_id=tapped.pk).first() \
+        if tapped else None
+    if sent is None:
+        return False  # which summary was tapped is unknown: the order as it stands is what they saw last
+    return agent_tables.OrderEvent.objects.filter(order=order, kind="edited", pk__gt=sent.pk).exists()
 
 
 def _confirm(agent, order, message, who):

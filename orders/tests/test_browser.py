@@ -74,6 +74,10 @@ def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
         page.get_by_role("link", name="New order").click()
         panel = page.get_by_role("complementary", name="New order for Maria Silva")
         expect(panel).to_be_visible()
+        panel.get_by_role("link", name="Close the order panel").click()
+        expect(panel).to_have_count(0)
+        page.get_by_role("link", name="New order").click()
+        expect(panel).to_be_visible()
         first = panel.get_by_role("group", name="Item 1")
         first.get_by_label("Name").fill("Blue mug")
         expect(first.get_by_label("Unit price")).to_have_value("8.50")  # the last price it sold at

@@ -199,3 +199,23 @@ def test_a_reply_whose_order_step_fails_is_kept_and_finished_when_the_event_is_r
     event.refresh_from_db()
     order.refresh_from_db()
     assert event.state == WebhookEvent.State.PROCESSED and order.status == "confirmed"
+
+
+def test_confirm_under_a_summary_older_than_the_last_edit_is_only_noted(shop, fake_graph, deliver,
+                                                                       django_capture_on_commit_callbacks):
+    order = pending_order(shop)
+    old_summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
+    placing.update_order(shop.agent, order, [LineItem("Blue mug", 5, Decimal("8.00"))], actor=shop.seller)
+
+    deliver(tap(old_summary, f"order-{order.pk}-confirm", "Confirm"))
+
+    order.refresh_from_db()
+    assert order.status == "pending"
+    assert "under an earlier summary, but the items changed since" in order.events.get(kind="customer_reply").note
+
+    with django_capture_on_commit_callbacks(execute=True):
+        new_summary = notify.send_order_summary(shop.agent, order, sent_by=shop.seller, idempotency_key="new")
+    new_summary.refresh_from_db()
+    deliver(tap(new_summary, f"order-{order.pk}-confirm", "Confirm", wamid="wamid.REPLY2"))
+    order.refresh_from_db()
+    assert order.status == "confirmed"

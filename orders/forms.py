@@ -144,17 +144,12 @@ class OrderFilterForm(forms.Form):
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(label="Sort by", choices=SORT_CHOICES, required=False)
-    # The home page's "revenue this month" link: ?period=month (orders created since the 1st).
-    period = forms.ChoiceField(choices=[("", ""), ("all", "all"), ("month", "month")], required=False,
-                               widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()
         cleaned["status"] = cleaned.get("status") or "all"
         cleaned["sort"] = cleaned.get("sort") or "newest"
         cleaned["customer"] = (cleaned.get("customer") or "").strip()
-        if cleaned.get("period") == "month" and not cleaned.get("date_from"):
-            cleaned["date_from"] = timezone.localdate().replace(day=1)
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")

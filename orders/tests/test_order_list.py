@@ -86,7 +86,10 @@ def test_the_home_pages_month_link_still_shows_this_months_orders(seller):
     ana = customer(t, "Ana")
     this_month = add_order(t, ana, "10.00", "confirmed")
     add_order(t, ana, created=timezone.now() - dt.timedelta(days=70))
-    assert order_ids(get(seller, period="month")) == [this_month.pk]
+    response = get(seller, period="month", status="all")
+    month = timezone.localdate().replace(day=1).isoformat()
+    assert response.status_code == 302 and response.url == f"/orders/?status=all&date_from={month}"
+    assert order_ids(seller.client.get(response.url)) == [this_month.pk]
 
 
 @pytest.mark.parametrize("params, message", [

@@ -134,3 +134,14 @@ def test_a_chart_of_counts_has_whole_numbers_on_its_grid_and_labels_the_newest_b
     assert chart.x_labels[-1].text == "Day 29" and len(chart.x_labels) <= 10
     assert chart.bars[0].height == 0 and chart.bars[2].height > chart.bars[1].height
     assert bar_chart("Nothing", []).description == "Nothing in this period."
+
+
+def test_the_home_page_points_to_carts_waiting_as_drafts(seller):
+    t = seller.tables
+    ana = customer(t, "Ana")
+    assert "waiting as draft" not in seller.client.get(reverse("home")).content.decode()
+    t.Order.objects.create(customer=ana, total_amount=Decimal("9.00"), source="cart")
+    t.Order.objects.create(customer=ana, total_amount=Decimal("9.00"), source="cart", status="confirmed")
+    body = seller.client.get(reverse("home")).content.decode()
+    assert "<strong>1 WhatsApp cart</strong> is waiting as draft order." in body
+    assert 'href="/orders/?status=drafts">Review it</a>' in body

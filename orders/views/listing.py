@@ -1,7 +1,7 @@
 """The orders list: filters, sort, keyset pages, the totals of the filtered set, and its CSV exports."""
 
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -34,6 +34,12 @@ def _customer_named(request, customer_id):
 
 @agent_required
 def order_list(request):
+    if request.GET.get("period") == "month":
+        # The home page's "revenue this month" link: this month's orders, with the date shown in the form.
+        query = request.GET.copy()
+        del query["period"]
+        query["date_from"] = timezone.localdate().replace(day=1).isoformat()
+        return redirect(reverse("order_list") + "?" + query.urlencode())
     form, filters = _filters(request)
     cursor = request.GET.get("after", "")
     context = {"section": "orders", "form": form, "cursor": cursor, "page": None}

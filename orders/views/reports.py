@@ -4,6 +4,7 @@ orders by status and the best-selling items; every table also as CSV."""
 from django.shortcuts import render
 from django.urls import reverse
 
+from agents import tables
 from agents.access import agent_required
 from agents.views.common import bad_request, choice
 
@@ -90,11 +91,13 @@ def report(agent, period):
 
 
 def sales_this_month(agent, month_start):
-    """The home page's sales figures: this month's, and revenue per day over the last 30 days."""
+    """The home page's sales figures: this month's, revenue per day over the last 30 days, and the
+    WhatsApp carts waiting as draft orders."""
     summary = reports.summary(agent, since=month_start)
     rows = reports.by_period(agent, "day")
     return {
         "sales": summary,
+        "cart_drafts": tables.for_agent(agent).Order.objects.filter(source="cart", status="pending").count(),
         "sales_aov": "—" if summary.average_order_value is None else f"{summary.average_order_value:,.2f}",
         "sales_conversion": percent(summary.conversion),
         "sales_time_to_first_order": duration(summary.median_hours_to_first_order),

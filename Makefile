@@ -16,7 +16,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND
 	WHATSAPP_SANDBOX=true WHATSAPP_GRAPH_URL=http://127.0.0.1:$(FAKE_GRAPH_PORT) PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	WHATSAPP_GRAPH_MAX_ATTEMPTS=3 WHATSAPP_GRAPH_READ_TIMEOUT=3 WHATSAPP_GRAPH_BACKOFF_MAX=2
 
-.PHONY: run worker test test-postgres test-sqlite migrations-check bench key clean
+.PHONY: run worker test test-postgres test-sqlite migrations-check bench bench-webhook bench-dashboard bench-scale bench-stop key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -82,10 +82,27 @@ test-sqlite: $(VENV)/.dev-deps
 migrations-check: $(VENV)/.dev-deps
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
-# Benchmarks (not tests): the figures of the notes, on PostgreSQL, each in a database of its own.
+# Benchmarks (not tests): the figures of the notes, on PostgreSQL, each in a database of its own that is
+# dropped and recreated (never point these at data you keep). bench/README.md says how to read them.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_dashboard
-bench: $(VENV)/.dev-deps
+BENCH_WEBHOOK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_webhook
+BENCH_PORT ?= 8111
+bench: bench-webhook bench-dashboard bench-scale
+
+bench-webhook: $(VENV)/.dev-deps
+	BENCH_DATABASE_URL=$(BENCH_WEBHOOK_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/webhook.py $(BENCH_ARGS)
+
+bench-dashboard: $(VENV)/.dev-deps
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/dashboard.py
+
+# The scale benchmarks on a private PostgreSQL server configured as docs/operations.md prescribes
+# (started here, left running for the next run; `make bench-stop`). The 10,000-agent database is built
+# on the first run and reused. SCALE_ARGS="--agents 1000" for less.
+bench-scale: $(VENV)/.dev-deps
+	@server=$$(bench/postgres start) && $(PY) bench/run.py --server "$$server" $(SCALE_ARGS)
+
+bench-stop:
+	bench/postgres stop
 
 # A new key for FIELD_ENCRYPTION_KEYS.
 key: $(VENV)/.run-deps

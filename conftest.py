@@ -68,15 +68,29 @@ def make_user(db):
 
 
 @pytest.fixture
-def make_agent(make_user):
+def make_agent(make_user, request):
     from accounts.models import Role
+    from agents.models import Agent
     from agents.provisioning import create_agent
 
-    def make(user=None, name="", created_by=None):
-        user = user or make_user()
-        return create_agent(created_by=created_by or make_user(role=Role.ADMIN), user=user, name=name)
+    created = []
 
-    return make
+    def make(user=None, name="", created_by=None, database="default"):
+        """An agent with its tables; `database="shard2"` puts them on the test shard (PostgreSQL only)."""
+        user = user or make_user()
+        agent = create_agent(
+            created_by=created_by or make_user(role=Role.ADMIN), user=user, name=name, database=database
+        )
+        created.append(agent.pk)
+        return agent
+
+    yield make
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        # A transactional test commits: its agents' tables would outlive the flush (and their foreign
+        # keys stop it from truncating `agents`), so delete the agents, which drops their tables.
+        for agent in Agent.objects.filter(pk__in=created):
+            agent.delete()
 
 
 @pytest.fixture

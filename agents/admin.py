@@ -4,19 +4,37 @@ from django.db import transaction
 
 import audit
 
+from crm import routers
+
 from . import provisioning, tables
 from .models import Agent
 
 
 class AgentCreationForm(forms.ModelForm):
+    placement = forms.ChoiceField(
+        label="Database",
+        required=False,
+        help_text="Where the agent's tables live. Automatic picks the least-loaded open database.",
+    )
+
     class Meta:
         model = Agent
-        fields = ("name", "user")
+        fields = ("name", "user", "placement")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        counts = routers.agent_counts()
+        self.fields["placement"].choices = [("", "Automatic")] + [
+            (alias, f"{alias} ({counts[alias]} agents)") for alias in routers.agent_databases()
+        ]
 
 
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ("agent_prefix", "name", "user", "created_by", "created_at", "table_status", "row_counts")
+    list_display = (
+        "agent_prefix", "name", "user", "created_by", "created_at", "database", "table_status", "row_counts"
+    )
+    list_filter = ("database",)
     list_select_related = ("user", "created_by")
     search_fields = ("agent_prefix", "name", "user__email")
     readonly_fields = ("agent_prefix", "created_by", "created_at", "table_version", "database", "table_status", "row_counts")
@@ -47,7 +65,10 @@ class AgentAdmin(admin.ModelAdmin):
                 if changes:
                     audit.record("agent.changed", actor=request.user, target=obj, request=request, changes=changes)
             return
-        created = provisioning.create_agent(created_by=request.user, user=obj.user, name=obj.name, request=request)
+        created = provisioning.create_agent(
+            created_by=request.user, user=obj.user, name=obj.name, database=form.cleaned_data["placement"] or None,
+            request=request,
+        )
         # The admin goes on with this instance (messages, redirect): make it the created agent.
         obj.__dict__.update(created.__dict__)
         obj._state.adding = False

@@ -7,9 +7,18 @@ class AgentsConfig(AppConfig):
 
     def ready(self):
         # Only the global registry runs this: the per-agent registries use a plain AppConfig.
+        from django.core.signals import request_finished
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import pre_delete
+        from django.tasks.signals import task_finished
 
+        from . import connections
         from .models import Agent
         from .provisioning import drop_tables_of_deleted_agent
 
         pre_delete.connect(drop_tables_of_deleted_agent, sender=Agent, dispatch_uid="drop_agent_tables")
+        connection_created.connect(connections.forget_agents_touched, dispatch_uid="forget_agents_touched")
+        for teardown in (request_finished, task_finished):
+            teardown.connect(
+                connections.recycle_connections_that_served_many_agents, dispatch_uid="recycle_connections"
+            )

@@ -5,7 +5,7 @@ conversation calls mark_conversation_read(). Both take the customer row's lock, 
 arrives while the agent reads is never counted as read nor lost from the count.
 """
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models.functions import Coalesce, Greatest
 
 
@@ -16,6 +16,39 @@ def note_new_message(agent_tables, message):
         last_message_at=Greatest(Coalesce("last_message_at", message.timestamp), message.timestamp),
         unread_count=Coalesce("unread_count", 0) + unread,
     )
+
+
+def note_new_messages(agent_tables, messages):
+    """note_new_message() for many messages stored in one transaction, at a fraction of the cost.
+
+    One UPDATE per customer, all sent in one round trip (the intake stores messages in batches and
+    Django's expression compiler would cost more than the database). Customers are updated in id
+    order, so two writers never wait on each other's rows.
+    """
+    per_customer = {}
+    for message in messages:
+        newest, unread = per_customer.get(message.customer_id, (message.timestamp, 0))
+        unread += 1 if message.direction == "inbound" and not message.is_read else 0
+        per_customer[message.customer_id] = (max(newest, message.timestamp), unread)
+    if not per_customer:
+        return
+    Customer = agent_tables.Customer
+    connection = connections[agent_tables.database]
+    column = Customer._meta.get_field("last_message_at")
+    sql = (
+        f"UPDATE {connection.ops.quote_name(Customer._meta.db_table)} SET "
+        "last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < %s THEN %s ELSE last_message_at END, "
+        "unread_count = COALESCE(unread_count, 0) + %s WHERE id = %s"
+    )
+    rows = []
+    for customer_id, (newest, unread) in sorted(per_customer.items()):
+        at = column.get_db_prep_value(newest, connection)
+        rows.append((at, at, unread, customer_id))
+    with connection.cursor() as cursor:
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])  # cheaper than a pipeline of one
+        else:
+            cursor.executemany(sql, rows)
 
 
 def mark_conversation_read(agent_tables, customer):

@@ -1,9 +1,17 @@
 """Creating an agent with its four tables, upgrading those tables, and dropping them.
 
-An agent row never exists without its tables, nor tables without a row: both are written in one
-transaction. Table names come only from a validated `agt_<id>` prefix.
+An agent row never exists without its tables, nor tables without a row. When the tables live on
+`default` beside the row, one transaction writes both. When they live on another database (a
+shard) no transaction spans the two: the tables are created and committed first, from inside the
+still-open transaction that inserts the row, and dropped again if that transaction then fails; only
+a crash in the instant between the two commits can leave tables without a row, and no later agent
+can take their name (ids come from a sequence): `check_agent_tables --drop-orphans` removes them.
+Deleting works the other way round: the row goes first, the shard's tables right after its commit.
+Table names come only from a validated `agt_<id>` prefix.
 """
 
+import logging
+import re
 import uuid
 from contextlib import contextmanager
 
@@ -11,9 +19,17 @@ from django.db import connections, models, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 import audit
+from crm import routers
 
+from . import connections as agent_connections
 from . import tables
 from .models import Agent
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock(PROVISIONING_LOCK, agent id) is held while an agent row is being created
+# and while an orphan table set is judged, so that the sweep never takes an agent being born.
+PROVISIONING_LOCK = 0x61677400  # "agt\0"
 
 
 @contextmanager
@@ -32,7 +48,7 @@ def _schema_editor(connection):
     editor.deferred_sql = []
 
 
-def _item_total_default_sql(connection, prefix):
+def item_total_default_sql(connection, prefix):
     """SQL that gives orders_items.total the contract's default, quantity x price.
 
     A column default cannot refer to other columns, and a generated column would refuse the
@@ -41,9 +57,9 @@ def _item_total_default_sql(connection, prefix):
     items = f"{prefix}_orders_items"
     if connection.vendor == "postgresql":
         return [
-            f"""CREATE FUNCTION {items}_total() RETURNS trigger LANGUAGE plpgsql AS $$
+            f"""CREATE OR REPLACE FUNCTION {items}_total() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN NEW.total := NEW.quantity * NEW.price; RETURN NEW; END $$""",
-            f"""CREATE TRIGGER {items}_total BEFORE INSERT OR UPDATE ON {items}
+            f"""CREATE OR REPLACE TRIGGER {items}_total BEFORE INSERT OR UPDATE ON {items}
                 FOR EACH ROW WHEN (NEW.total IS NULL) EXECUTE FUNCTION {items}_total()""",
         ]
     return [
@@ -54,19 +70,23 @@ def _item_total_default_sql(connection, prefix):
     ]
 
 
-def _agent_foreign_key_sql(connection, agent):
-    """customers.agent_id REFERENCES agents(id), where the database can say so.
+def _agent_integrity_sql(connection, agent):
+    """Tie customers.agent_id to the agent.
 
-    Only PostgreSQL can add a constraint to an existing table, and only when the agent's tables
-    share a database with the `agents` table.
+    On the database that holds `agents`, the contract's FOREIGN KEY (PostgreSQL only: SQLite cannot
+    add one to an existing table). A foreign key cannot cross databases, so on a shard a CHECK pins
+    every row to this agent instead, and the agent row and the tables are created and dropped
+    together (this module's docstring says how).
     """
-    if connection.vendor != "postgresql" or agent.database != "default":
+    if connection.vendor != "postgresql":
         return []
     customers = f"{agent.agent_prefix}_customers"
-    return [
-        f"ALTER TABLE {customers} ADD CONSTRAINT {customers}_agent_id_fk "
-        f"FOREIGN KEY (agent_id) REFERENCES agents (id)"
-    ]
+    if routers.holds_core_tables(agent.database):
+        return [
+            f"ALTER TABLE {customers} ADD CONSTRAINT {customers}_agent_id_fk "
+            f"FOREIGN KEY (agent_id) REFERENCES agents (id)"
+        ]
+    return [f"ALTER TABLE {customers} ADD CONSTRAINT {customers}_agent_id_check CHECK (agent_id = {int(agent.id)})"]
 
 
 def _ensure_extensions(connection):
@@ -84,44 +104,116 @@ def _ensure_extensions(connection):
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
 
 
-def provision_agent_tables(agent, version=None):
-    """Create the agent's four tables (at the current version unless told otherwise)."""
+def create_tables_sql(agent, version=None):
+    """The statements that create the agent's tables (current version unless told) on its database.
+
+    Provisioning runs them in one transaction; a bulk loader (bench/) may run many agents' at once.
+    """
     tables.validate_prefix(agent.agent_prefix)
     version = tables.CURRENT_VERSION if version is None else version
     connection = connections[agent.database]
     twin = tables.build(agent.id, agent.agent_prefix, database=agent.database, version=version, managed=True)
-    with transaction.atomic(using=agent.database), _schema_editor(connection) as editor:
-        _ensure_extensions(connection)
-        for model in twin.models:
-            editor.create_model(model)
-        editor.deferred_sql.extend(_agent_foreign_key_sql(connection, agent))
-        editor.deferred_sql.extend(_item_total_default_sql(connection, agent.agent_prefix))
-    agent.table_version = version
+    editor = connection.schema_editor(collect_sql=True, atomic=False)
+    editor.deferred_sql = []
+    for model in twin.models:
+        editor.create_model(model)
+    statements = [sql.rstrip().removesuffix(";") for sql in editor.collected_sql]
+    statements += [str(sql) for sql in editor.deferred_sql]
+    statements += _agent_integrity_sql(connection, agent)
+    statements += item_total_default_sql(connection, agent.agent_prefix)
+    return statements
 
 
-def create_agent(*, created_by, user=None, name="", database="default", request=None):
-    """Create an agent and its tables together: on any failure neither exists. Audited as by `created_by`."""
-    with transaction.atomic():
-        # The prefix embeds the id, which only the insert gives: a unique placeholder first.
-        agent = Agent.objects.create(
-            agent_prefix=f"pending_{uuid.uuid4().hex[:20]}",
-            user=user,
-            created_by=created_by,
-            name=name,
-            database=database,
-        )
-        agent.agent_prefix = f"agt_{agent.pk}"
-        provision_agent_tables(agent)
-        agent.save(update_fields=["agent_prefix", "table_version"])
-        audit.record(
-            "agent.created", actor=created_by, target=agent, request=request,
-            user=user.email if user else None, name=name,
-        )
+def run_statements(connection, statements):
+    """Run DDL statements on `connection`: in one round trip on PostgreSQL, one by one on SQLite."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(";\n".join(statements))
+        else:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+def provision_agent_tables(agent, version=None):
+    """Create the agent's four tables on its database (at the current version unless told otherwise)."""
+    statements = create_tables_sql(agent, version)
+    with transaction.atomic(using=agent.database):
+        _ensure_extensions(connections[agent.database])
+        run_statements(connections[agent.database], statements)
+    agent_connections.note_agent_touched(agent.database, agent.id)
+    agent.table_version = tables.CURRENT_VERSION if version is None else version
+
+
+def _lock_agent_id(agent_id):
+    """Hold the provisioning lock of `agent_id` until the core database's transaction ends."""
+    connection = connections[routers.CORE_DATABASE]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PROVISIONING_LOCK, agent_id % 2**31])
+
+
+def create_agent(*, created_by, user=None, name="", database=None, request=None):
+    """Create an agent and its tables together: on any failure neither exists. Audited as by `created_by`.
+
+    `database` chooses where its tables live; by default the least-loaded of NEW_AGENT_DATABASES.
+    """
+    database = routers.database_for_new_agent(database)
+    # Tables on another database commit on their own, before the row does (unless the caller holds
+    # a transaction there): then a failure of the row's transaction must drop them again.
+    separate_commit = database != routers.CORE_DATABASE and not connections[database].in_atomic_block
+    agent, tables_committed = None, False
+    try:
+        with transaction.atomic(using=routers.CORE_DATABASE):
+            agent = _insert_agent_row(
+                user=user, created_by=created_by, name=name, database=database, table_version=tables.CURRENT_VERSION
+            )
+            if separate_commit:
+                _lock_agent_id(agent.pk)
+            provision_agent_tables(agent)
+            tables_committed = separate_commit
+            audit.record(
+                "agent.created", actor=created_by, target=agent, request=request,
+                user=user.email if user else None, name=name,
+            )
+    except BaseException:
+        if tables_committed:
+            _drop_tables_after_failure(agent)
+        raise
     return agent
 
 
+def _insert_agent_row(**fields):
+    """Insert the agent row, with its final prefix, before any DDL.
+
+    The prefix embeds the id: on PostgreSQL the id is drawn from the sequence first, so the row is
+    written once (each write to `agents` walks the trigger pair every agent's foreign key adds to it,
+    and the DDL that follows invalidates its cached description). Elsewhere, or when the sequence
+    cannot be found, a unique placeholder is replaced once the insert has given the id.
+    """
+    connection = connections[routers.CORE_DATABASE]
+    agent_id = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('agents', 'id'))")
+            agent_id = cursor.fetchone()[0]
+    if agent_id is not None:
+        return Agent.objects.create(id=agent_id, agent_prefix=f"agt_{agent_id}", **fields)
+    agent = Agent.objects.create(agent_prefix=f"pending_{uuid.uuid4().hex[:20]}", **fields)
+    agent.agent_prefix = f"agt_{agent.pk}"
+    agent.save(update_fields=["agent_prefix"])
+    return agent
+
+
+def _drop_tables_after_failure(agent):
+    try:
+        drop_agent_tables(agent)
+    except Exception:
+        # The sweep (check_agent_tables --drop-orphans) finds them: no row will ever claim this id.
+        logger.exception("could not drop the tables of %s after its creation failed", agent.agent_prefix)
+
+
 def drop_agent_tables(agent):
-    """Drop the agent's tables (and their trigger function); the caller owns the transaction."""
+    """Drop the agent's tables (and their trigger function) from its database."""
     prefix = tables.validate_prefix(agent.agent_prefix)
     connection = connections[agent.database]
     quote = connection.ops.quote_name
@@ -139,7 +231,7 @@ def drop_agent_tables(agent):
 def delete_agent(agent, *, actor=None, request=None):
     """Delete an agent; its tables go with it (see drop_tables_of_deleted_agent). Audited with the
     rows that were dropped."""
-    with transaction.atomic():
+    with transaction.atomic(using=routers.CORE_DATABASE):
         audit.record(
             "agent.deleted", actor=actor, target=agent, request=request,
             user=agent.user.email if agent.user else None, rows_dropped=row_counts(agent),
@@ -147,9 +239,17 @@ def delete_agent(agent, *, actor=None, request=None):
         agent.delete()
 
 
-def drop_tables_of_deleted_agent(sender, instance, **kwargs):
-    """pre_delete receiver: however an agent row is deleted, its tables go first, in the same transaction."""
-    drop_agent_tables(instance)
+def drop_tables_of_deleted_agent(sender, instance, using, **kwargs):
+    """pre_delete receiver: however an agent row is deleted, its tables go too.
+
+    Beside the row, in the same transaction. On a shard, once the row's deletion has committed: a
+    drop that fails then leaves orphan tables for the sweep, never a row without tables.
+    """
+    agent_connections.note_every_agent_touched(using)
+    if instance.database == using:
+        drop_agent_tables(instance)
+    else:
+        transaction.on_commit(lambda: drop_agent_tables(instance), using=using, robust=True)
 
 
 def _add_column(editor, model, field):
@@ -161,6 +261,36 @@ def _add_column(editor, model, field):
         editor.add_field(model, field)
 
 
+def _version_already_applied(connection, prefix, version):
+    """Whether the tables already have everything `version` adds.
+
+    It happens when a shard committed a step whose record on `default` then failed: the step is
+    recorded again, not re-applied.
+    """
+    introspection = connection.introspection
+    with connection.cursor() as cursor:
+        for spec, change, field_names, extras in tables.version_changes(prefix, version, connection.vendor):
+            table = f"{prefix}_{spec.suffix}"
+            if not _table_exists(connection, table):
+                return False
+            if change == "create":
+                continue
+            columns = {column.name for column in introspection.get_table_description(cursor, table)}
+            names = set(introspection.get_constraints(cursor, table))
+            if not set(field_names) <= columns or not {extra.name for extra in extras} <= names:
+                return False
+    return True
+
+
+def _table_exists(connection, table):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+        else:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+        return bool(cursor.fetchone()[0])
+
+
 def upgrade_agent_tables(agent):
     """Bring the agent's tables to the current version, one version per transaction.
 
@@ -169,34 +299,39 @@ def upgrade_agent_tables(agent):
     """
     applied = []
     prefix = tables.validate_prefix(agent.agent_prefix)
-    connection = connections[agent.database]
+    connection = connections[routers.check_agent_database(agent.database)]
     while True:
-        with transaction.atomic(), transaction.atomic(using=agent.database):
+        with transaction.atomic(using=routers.CORE_DATABASE), transaction.atomic(using=agent.database):
             current = Agent.objects.select_for_update().get(pk=agent.pk).table_version
             if current >= tables.CURRENT_VERSION:
                 break
             version = current + 1
-            twin = tables.build(agent.id, prefix, database=agent.database, version=version, managed=True)
-            _ensure_extensions(connection)
-            with _schema_editor(connection) as editor:
-                changes = tables.version_changes(prefix, version, connection.vendor)
-                for spec, change, field_names, extras in changes:
-                    model = twin.classes[spec.model_name]
-                    if change == "create":
-                        editor.create_model(model)
-                        continue
-                    for name in field_names:
-                        _add_column(editor, model, model._meta.get_field(name))
-                    for extra in extras:
-                        if isinstance(extra, models.Index):
-                            editor.add_index(model, extra)
-                        else:
-                            editor.add_constraint(model, extra)
+            if not _version_already_applied(connection, prefix, version):
+                _apply_version(connection, agent, version)
             Agent.objects.filter(pk=agent.pk).update(table_version=version)
             applied.append(version)
+    agent_connections.note_agent_touched(agent.database, agent.id)
     agent.table_version = tables.CURRENT_VERSION
     tables.cache.discard(agent.id)
     return applied
+
+
+def _apply_version(connection, agent, version):
+    twin = tables.build(agent.id, agent.agent_prefix, database=agent.database, version=version, managed=True)
+    _ensure_extensions(connection)
+    with _schema_editor(connection) as editor:
+        for spec, change, field_names, extras in tables.version_changes(agent.agent_prefix, version, connection.vendor):
+            model = twin.classes[spec.model_name]
+            if change == "create":
+                editor.create_model(model)
+                continue
+            for name in field_names:
+                _add_column(editor, model, model._meta.get_field(name))
+            for extra in extras:
+                if isinstance(extra, models.Index):
+                    editor.add_index(model, extra)
+                else:
+                    editor.add_constraint(model, extra)
 
 
 def existing_tables(agents):
@@ -231,3 +366,40 @@ def row_counts(agent):
         return {}
     agent_tables = tables.for_agent(agent)
     return {spec.suffix: agent_tables.classes[spec.model_name].objects.count() for spec in tables.TABLES}
+
+
+AGENT_TABLE_NAME = re.compile(r"(agt_[0-9]+)_")
+
+
+def orphan_prefixes(database):
+    """Prefixes of agent tables on `database` that no agent living there claims, oldest first.
+
+    Left by a crash between a shard's commit and the core database's (see the module docstring).
+    Lists every table of the database: an operator's tool, not for a request.
+    """
+    connection = connections[database]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace "
+                "AND relname ~ '^agt_[0-9]+_'"
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'agt_[0-9]*_*'")
+        prefixes = {match.group(1) for (name,) in cursor.fetchall() if (match := AGENT_TABLE_NAME.match(name))}
+    claimed = set(
+        Agent.objects.filter(database=database, agent_prefix__in=prefixes).values_list("agent_prefix", flat=True)
+    )
+    return sorted(prefixes - claimed, key=lambda prefix: int(prefix[4:]))
+
+
+def drop_orphan_tables(database, prefix):
+    """Drop an orphan's tables from `database`; return False (and drop nothing) if an agent claims them."""
+    agent_id = int(tables.validate_prefix(prefix)[4:])
+    with transaction.atomic(using=routers.CORE_DATABASE):
+        # Waits for a creation of this very agent still in flight, then judges what it left.
+        _lock_agent_id(agent_id)
+        if Agent.objects.filter(agent_prefix=prefix, database=database).exists():
+            return False
+        drop_agent_tables(Agent(id=agent_id, agent_prefix=prefix, database=database))
+    return True

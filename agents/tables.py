@@ -15,12 +15,18 @@ from django.apps import AppConfig
 from django.apps.registry import Apps
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.db import connections, models
+from django.db import connections as db_connections
+from django.db import models
+from django.db.models import CheckConstraint as DjangoCheckConstraint
+from django.db.models import UniqueConstraint as DjangoUniqueConstraint
 from django.db.models.functions import Upper
 
+from crm import routers
+
+from . import connections
 from .fields import SerialAutoField, UTCDateTimeField, UTCNow
 
-APP_LABEL = "agent_tables"
+APP_LABEL = routers.AGENT_TABLES_APP_LABEL
 PREFIX_PATTERN = re.compile(r"agt_[0-9]+")
 
 DIRECTIONS = ("inbound", "outbound")
@@ -58,6 +64,17 @@ class PostgreSQLOnlyIndex(GinIndex):
 def for_vendor(extras, vendor):
     """`extras` without the indexes the database `vendor` cannot have."""
     return [extra for extra in extras if getattr(extra, "vendor", vendor) == vendor]
+
+
+class CheckConstraint(DjangoCheckConstraint):
+    # A plain message instead of Django's translatable one: comparing against the lazy default when
+    # each class is built (Options clones every constraint) costs a translation lookup per
+    # constraint, a tenth of building an agent's classes.
+    default_violation_error_message = "Constraint “%(name)s” is violated."
+
+
+class UniqueConstraint(DjangoUniqueConstraint):
+    default_violation_error_message = CheckConstraint.default_violation_error_message
 
 
 # Behaviour shared by every agent's classes. Fields are declared per version below.
@@ -161,7 +178,7 @@ def _customer_columns(agent_id, prefix):
 def _customer_extras(prefix):
     return [
         (1, models.Index(fields=["-created_at"], name=f"{prefix}_cust_created")),
-        (2, models.UniqueConstraint(
+        (2, UniqueConstraint(
             fields=["wa_user_id"], condition=models.Q(wa_user_id__isnull=False), name=f"{prefix}_cust_wa_user_id"
         )),
         (2, models.Index(fields=["-last_message_at", "-id"], name=f"{prefix}_cust_activity")),
@@ -210,17 +227,17 @@ def _message_columns(agent_id, prefix):
 
 def _message_extras(prefix):
     return [
-        (1, models.CheckConstraint(
+        (1, CheckConstraint(
             condition=models.Q(direction__in=DIRECTIONS), name=f"{prefix}_msg_direction"
         )),
-        (1, models.CheckConstraint(
+        (1, CheckConstraint(
             condition=models.Q(media_type__in=MEDIA_TYPES), name=f"{prefix}_msg_media_type"
         )),
         (1, models.Index(fields=["customer", "-timestamp", "-id"], name=f"{prefix}_msg_thread")),
-        (2, models.UniqueConstraint(
+        (2, UniqueConstraint(
             fields=["wamid"], condition=models.Q(wamid__isnull=False), name=f"{prefix}_msg_wamid"
         )),
-        (2, models.UniqueConstraint(
+        (2, UniqueConstraint(
             fields=["idempotency_key"], condition=models.Q(idempotency_key__isnull=False),
             name=f"{prefix}_msg_idempotency",
         )),
@@ -263,11 +280,11 @@ def _order_columns(agent_id, prefix):
 
 def _order_extras(prefix):
     return [
-        (1, models.CheckConstraint(
+        (1, CheckConstraint(
             condition=models.Q(status__in=ORDER_STATUSES), name=f"{prefix}_order_status"
         )),
         (1, models.Index(fields=["-created_at"], name=f"{prefix}_order_created")),
-        (3, models.UniqueConstraint(
+        (3, UniqueConstraint(
             fields=["source_wamid"], condition=models.Q(source_wamid__isnull=False), name=f"{prefix}_order_source"
         )),
         (3, models.Index(fields=["status", "-created_at"], name=f"{prefix}_order_status_created")),
@@ -293,8 +310,8 @@ def _item_columns(agent_id, prefix):
 
 def _item_extras(prefix):
     return [
-        (1, models.CheckConstraint(condition=models.Q(quantity__gt=0), name=f"{prefix}_item_quantity")),
-        (1, models.CheckConstraint(condition=models.Q(price__gte=0), name=f"{prefix}_item_price")),
+        (1, CheckConstraint(condition=models.Q(quantity__gt=0), name=f"{prefix}_item_quantity")),
+        (1, CheckConstraint(condition=models.Q(price__gte=0), name=f"{prefix}_item_price")),
         # Version 5: item names suggested newest first (orders.placing.known_items) and the items of the
         # orders an export reads, without sorting the whole table.
         (5, models.Index(fields=["-created_at", "-id"], name=f"{prefix}_item_created")),
@@ -362,24 +379,76 @@ def table_names(prefix, version=None):
 
 
 class AgentTables:
-    """An agent's model classes (`tables.Customer`, `tables.Message`...), and where they live."""
+    """An agent's model classes (`tables.Customer`, `tables.Message`...), and where they live.
 
-    def __init__(self, agent_id, prefix, database, classes):
+    Each class is built on first use (with the classes it references): a request that reads
+    customers and messages never pays for the order classes, in time or in memory.
+    """
+
+    def __init__(self, agent_id, prefix, database, version, managed):
         self.agent_id = agent_id
         self.prefix = prefix
         self.database = database
-        self.classes = classes
+        self.version = version
+        self.managed = managed
+        self._registry = _registry()
+        self._built = {}
+        self._lock = threading.RLock()
 
     def __getattr__(self, name):
-        try:
-            return self.__dict__["classes"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+        if name.startswith("_") or _spec(name) is None:
+            raise AttributeError(name)
+        return self._model(name)
+
+    @property
+    def classes(self):
+        """{model name: class} for every table, in dependency order."""
+        return {spec.model_name: self._model(spec.model_name) for spec in TABLES if spec.since <= self.version}
 
     @property
     def models(self):
         """The classes in dependency order (a table after the tables it references)."""
         return tuple(self.classes.values())
+
+    def _model(self, name):
+        model = self._built.get(name)
+        if model is None:
+            with self._lock:
+                model = self._built.get(name) or self._build(_spec(name))
+        return model
+
+    def _build(self, spec):
+        if spec.since > self.version:
+            raise AttributeError(f"{spec.model_name} comes with version {spec.since}, after {self.version}")
+        attrs = {name: field for since, name, field in spec.columns(self.agent_id, self.prefix) if since <= self.version}
+        for field in attrs.values():
+            if field.is_relation:
+                self._model(field.remote_field.model)  # the referenced class first, in the same registry
+        extras = for_vendor(
+            [extra for since, extra in spec.extras(self.prefix) if since <= self.version],
+            db_connections[self.database].vendor,
+        )
+        meta = type("Meta", (), {
+            "apps": self._registry,
+            "app_label": APP_LABEL,
+            "db_table": f"{self.prefix}_{spec.suffix}",
+            "managed": self.managed,
+            "indexes": [e for e in extras if isinstance(e, models.Index)],
+            "constraints": [e for e in extras if not isinstance(e, models.Index)],
+        })
+        attrs.update({
+            "__module__": __name__,
+            "Meta": meta,
+            "agent_id_value": self.agent_id,
+            "agent_database": self.database,
+        })
+        model = type(spec.model_name, (spec.base,), attrs)
+        self._built[spec.model_name] = model
+        return model
+
+
+def _spec(model_name):
+    return next((spec for spec in TABLES if spec.model_name == model_name), None)
 
 
 def _registry():
@@ -389,40 +458,12 @@ def _registry():
 
 
 def build(agent_id, prefix, *, database="default", version=None, managed=False):
-    """Build an agent's classes as of `version` (current by default) in a new private registry.
+    """An agent's classes as of `version` (current by default), in a new private registry.
 
     `managed=True` gives the twin that provisioning hands to the schema editor.
     """
     validate_prefix(prefix)
-    version = CURRENT_VERSION if version is None else version
-    vendor = connections[database].vendor
-    registry = _registry()
-    classes = {}
-    for spec in TABLES:
-        if spec.since > version:
-            continue
-        attrs = {
-            name: field
-            for since, name, field in spec.columns(agent_id, prefix)
-            if since <= version
-        }
-        extras = for_vendor([extra for since, extra in spec.extras(prefix) if since <= version], vendor)
-        meta = type("Meta", (), {
-            "apps": registry,
-            "app_label": APP_LABEL,
-            "db_table": f"{prefix}_{spec.suffix}",
-            "managed": managed,
-            "indexes": [e for e in extras if isinstance(e, models.Index)],
-            "constraints": [e for e in extras if not isinstance(e, models.Index)],
-        })
-        attrs.update({
-            "__module__": __name__,
-            "Meta": meta,
-            "agent_id_value": agent_id,
-            "agent_database": database,
-        })
-        classes[spec.model_name] = type(spec.model_name, (spec.base,), attrs)
-    return AgentTables(agent_id, prefix, database, classes)
+    return AgentTables(agent_id, prefix, database, CURRENT_VERSION if version is None else version, managed)
 
 
 def version_changes(prefix, version, vendor):
@@ -443,30 +484,29 @@ def version_changes(prefix, version, vendor):
 
 
 class _TableCache:
-    """A thread-safe LRU of AgentTables keyed by (agent id, prefix, database)."""
+    """A thread-safe LRU of AgentTables keyed by agent id (at most AGENT_TABLES_CACHE_SIZE of them)."""
 
     def __init__(self):
         self._entries = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, agent_id):
         with self._lock:
-            tables = self._entries.get(key)
+            tables = self._entries.get(agent_id)
             if tables is not None:
-                self._entries.move_to_end(key)
+                self._entries.move_to_end(agent_id)
             return tables
 
-    def put(self, key, tables):
+    def put(self, agent_id, tables):
         with self._lock:
-            self._entries[key] = tables
-            self._entries.move_to_end(key)
+            self._entries[agent_id] = tables
+            self._entries.move_to_end(agent_id)
             while len(self._entries) > settings.AGENT_TABLES_CACHE_SIZE:
                 self._entries.popitem(last=False)
 
     def discard(self, agent_id):
         with self._lock:
-            for key in [key for key in self._entries if key[0] == agent_id]:
-                del self._entries[key]
+            self._entries.pop(agent_id, None)
 
     def clear(self):
         with self._lock:
@@ -481,9 +521,9 @@ cache = _TableCache()
 
 def for_agent(agent):
     """The agent's model classes (built on first use, then reused), routed to the agent's database."""
-    key = (agent.id, agent.agent_prefix, agent.database)
-    tables = cache.get(key)
-    if tables is None:
-        tables = build(agent.id, agent.agent_prefix, database=agent.database)
-        cache.put(key, tables)
+    tables = cache.get(agent.id)
+    if tables is None or tables.prefix != agent.agent_prefix or tables.database != agent.database:
+        tables = build(agent.id, agent.agent_prefix, database=routers.check_agent_database(agent.database))
+        cache.put(agent.id, tables)
+    connections.note_agent_touched(agent.database, agent.id)
     return tables

@@ -49,6 +49,9 @@ def remember_secret(value):
 
 
 def _configured_secrets():
+    if not settings.configured:
+        # gunicorn's own log lines come before Django is set up: nothing of the app's to hide yet.
+        return []
     values = [
         settings.SECRET_KEY,
         *settings.SECRET_KEY_FALLBACKS,

@@ -5,12 +5,16 @@ Defaults make `make run` work on a fresh machine; with DEBUG off, a missing secr
 
 import base64
 import hashlib
+import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from crm.jsonlog import django_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -89,6 +93,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "crm.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -127,23 +132,57 @@ TEMPLATES = [
 
 # SQLite by default so that `make run` needs nothing installed; PostgreSQL in production and CI.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
-        }
-    )
-else:
-    # Minutes, not forever: a PostgreSQL backend's catalog cache grows with every agent it touches.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# The shard map: every database that holds agents' tables. The core tables (users, agents,
+# configurations, sessions, tasks) live on `default` only; each other alias takes its URL from
+# DATABASE_URL_<ALIAS>. New agents go to the least-loaded of NEW_AGENT_DATABASES (crm/routers.py).
+AGENT_DATABASES = env.list("AGENT_DATABASES", default=["default"])
+NEW_AGENT_DATABASES = env.list("NEW_AGENT_DATABASES", default=list(AGENT_DATABASES))
+
+
+def _configure_agent_databases():
+    for alias in AGENT_DATABASES + NEW_AGENT_DATABASES:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", alias):
+            raise ImproperlyConfigured(
+                f"AGENT_DATABASES: {alias!r} is not a database alias (lower-case letters, digits, _)."
+            )
+        if alias not in AGENT_DATABASES:
+            raise ImproperlyConfigured(f"NEW_AGENT_DATABASES names {alias!r}, which AGENT_DATABASES does not list.")
+        if alias != "default" and alias not in DATABASES:
+            variable = f"DATABASE_URL_{alias.upper()}"
+            if variable not in os.environ:
+                raise ImproperlyConfigured(f"AGENT_DATABASES lists {alias!r}: set {variable} to its URL.")
+            DATABASES[alias] = env.db(variable)
+    if "default" not in AGENT_DATABASES:
+        AGENT_DATABASES.insert(0, "default")  # agents created before a change of map may still live there
+
+
+_configure_agent_databases()
+
+# Minutes, not forever: a PostgreSQL backend's catalog cache grows with every agent it touches.
+# A connection is also closed at the end of the request or task in which it has touched
+# AGENT_CONNECTION_MAX_AGENTS distinct agents since it opened (agents/connections.py).
+CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=300)
+AGENT_CONNECTION_MAX_AGENTS = env.int("AGENT_CONNECTION_MAX_AGENTS", default=1000)
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _database.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+            }
+        )
+    else:
+        _database["CONN_MAX_AGE"] = CONN_MAX_AGE
+        _database["CONN_HEALTH_CHECKS"] = True
+        # An unreachable server fails a request (and /readyz) in seconds, not after TCP's minutes.
+        _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 DATABASE_ROUTERS = ["crm.routers.AgentTablesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # How many agents' generated model classes one process keeps (least recently used are dropped).
-AGENT_TABLES_CACHE_SIZE = env.int("AGENT_TABLES_CACHE_SIZE", default=1000)
+AGENT_TABLES_CACHE_SIZE = env.int("AGENT_TABLES_CACHE_SIZE", default=500)
 
 AUTH_USER_MODEL = "accounts.User"
 # Axes first: it refuses any attempt on a locked account before the password is even checked.
@@ -165,14 +204,38 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # In development whitenoise serves straight from the app folders, without collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Media files (attachments) live on the file system under MEDIA_ROOT unless AWS_STORAGE_BUCKET_NAME
+# names an S3 bucket (django-storages + boto3; credentials from boto3's usual sources, e.g.
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an instance role). Objects are written without an ACL,
+# so they stay as private as the bucket; pages reach them through presigned URLs that expire after
+# MEDIA_URL_EXPIRY seconds (crm/media.py).
+MEDIA_URL_EXPIRY = env.int("MEDIA_URL_EXPIRY", default=300)
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "location": env.str("AWS_LOCATION", default="media"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "signature_version": "s3v4",
+            "querystring_expire": MEDIA_URL_EXPIRY,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -225,6 +288,8 @@ WHATSAPP_WEBHOOK_MAX_BODY_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BODY_BYTES", def
 WHATSAPP_PROCESS_INLINE = env.bool("WHATSAPP_PROCESS_INLINE", default=DEBUG)
 # How many events the worker claims per transaction.
 WHATSAPP_EVENT_BATCH_SIZE = env.int("WHATSAPP_EVENT_BATCH_SIZE", default=200)
+# Processed webhook events are deleted after this many days (failed and unroutable ones are kept).
+WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS = env.int("WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 
 # Login throttling (django-axes, counted in the database so every process sees the same count):
 # the LOGIN_FAILURE_LIMIT-th wrong password for an account within LOGIN_LOCKOUT_MINUTES locks it, and
@@ -294,16 +359,11 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    # Every handler redacts secrets and access tokens from what it writes (crm/log_redaction.py).
-    "filters": {"redact_secrets": {"()": "crm.log_redaction.RedactSecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # axes reports failures and lockouts as warnings; its info lines are bookkeeping.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
-}
+# LOG_FORMAT=json: one JSON object per line (crm/jsonlog.py), for a log collector.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+LOGGING = django_logging(LOG_FORMAT, env.str("LOG_LEVEL", default="INFO").upper())
 
 # Where this app is reached from outside (webhook URLs shown to admins and written to configurations).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

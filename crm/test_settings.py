@@ -7,10 +7,27 @@ os.environ.setdefault("WHATSAPP_APP_SECRET", "test-app-secret")
 os.environ.setdefault("WHATSAPP_VERIFY_TOKEN", "test-verify-token")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
+# A live server answers each request on a new thread: its connection must close with the request,
+# or it outlives the test and keeps the test database from being dropped.
+os.environ.setdefault("CONN_MAX_AGE", "0")
 # The test client speaks plain http; tests of the https redirect turn it back on.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 from crm.settings import *  # noqa: E402,F403
+
+# A second agent database (a shard) beside the test database, on the same server: shard tests
+# (marked `postgres`) put agents there; the others keep theirs on `default`.
+DATABASES["shard2"] = {  # noqa: F405
+    **DATABASES["default"],  # noqa: F405
+    "NAME": (
+        f"{DATABASES['default']['NAME']}_shard2"  # noqa: F405
+        if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"  # noqa: F405
+        else str(BASE_DIR / ".test-db-shard2.sqlite3")  # noqa: F405
+    ),
+    "TEST": {},
+}
+AGENT_DATABASES = ["default", "shard2"]
+NEW_AGENT_DATABASES = ["default"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

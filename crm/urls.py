@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -17,3 +19,5 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("agents.urls")),
 ]
+# Media files from the file system in development (`make run`); nothing is added with DEBUG off.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

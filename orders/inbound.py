@@ -1,8 +1,8 @@
 """What a customer's WhatsApp message does to orders: a cart becomes a draft order, and a tap on the
 "Confirm" or "Change" button of an order summary confirms the order or asks the agent for a change.
 
-whatsapp.intake calls `apply_inbound_messages` for every message it stores (and for a re-delivered one:
-everything here is idempotent, keyed by the message's wamid, so a second delivery changes nothing).
+whatsapp.intake calls `apply_inbound_message` for each order or interactive message it newly stores.
+Everything here is idempotent, keyed by the message's wamid, so a second delivery changes nothing.
 """
 
 import logging
@@ -28,19 +28,14 @@ def summary_button_id(order, choice):
     return f"order-{order.pk}-{choice}"
 
 
-def apply_inbound_messages(agent, wamids):
-    """Let the agent's stored messages with these wamids act on orders; returns how many did."""
-    agent_tables = tables.for_agent(agent)
-    acted = 0
-    messages = agent_tables.Message.objects.filter(
-        wamid__in=list(wamids), direction="inbound", wa_type__in=ORDER_MESSAGE_TYPES
-    ).select_related("customer").order_by("timestamp", "id")
-    for message in messages:
-        if message.wa_type == "order":
-            acted += draft_order_from_cart(agent, message) is not None
-        else:
-            acted += apply_button_reply(agent, message) is not None
-    return acted
+def apply_inbound_message(agent, message):
+    """Let a stored inbound message act on orders: the draft order of a cart, or the history entry a
+    summary's button left; None when the message does nothing to orders (or cannot: an unusable cart)."""
+    if message.direction != "inbound" or message.wa_type not in ORDER_MESSAGE_TYPES:
+        return None
+    if message.wa_type == "order":
+        return draft_order_from_cart(agent, message)
+    return apply_button_reply(agent, message)
 
 
 def button_choice(message):

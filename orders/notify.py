@@ -149,7 +149,7 @@ def send_order_summary(agent, order, *, sent_by, idempotency_key):
     if order.status != "pending":
         raise OrderError(f"This order is {order.status}: a summary asks the customer to confirm a pending order.")
     customer = order.customer
-    items = list(order.items.order_by("id"))
+    items = list(agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     buttons = [(summary_button_id(order, "confirm"), "Confirm"), (summary_button_id(order, "change"), "Change")]
     with transaction.atomic(using=agent_tables.database):
         message = send.send_buttons(

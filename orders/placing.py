@@ -123,7 +123,7 @@ def update_order(agent, order, items, *, actor, notes="", shipping_address=""):
         order = agent_tables.Order.objects.select_for_update().get(pk=order.pk)
         if order.status not in EDITABLE_STATUSES:
             raise OrderError(f"A {order.status} order can no longer be edited.")
-        order.items.all().delete()
+        agent_tables.OrderItem.objects.filter(order=order).delete()
         order.total_amount = _write_items(agent_tables, order, items)
         order.notes = (notes or "").strip() or None
         order.shipping_address = (shipping_address or "").strip() or None

@@ -9,11 +9,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 import audit
 
-from . import intake
+from . import intake, media
 from .configuration import audited_values, record_configuration_change
 from .graph import GraphError
 from .message_templates import TemplateError, sync_templates
-from .models import MessageTemplate, WebhookEvent, WhatsAppConfiguration
+from .models import MediaDownload, MessageTemplate, WebhookEvent, WhatsAppConfiguration
 from .phones import to_e164
 
 
@@ -171,3 +171,42 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(MediaDownload)
+class MediaDownloadAdmin(admin.ModelAdmin):
+    """Inbound media copied from Meta: failures show here, with Meta's error, and can be retried."""
+
+    list_display = ("id", "agent", "message_id", "media_id", "state", "attempts", "next_attempt_at", "short_error")
+    list_filter = ("state",)
+    list_select_related = ("agent",)
+    search_fields = ("=media_id", "=message_id", "agent__agent_prefix")
+    ordering = ("-id",)
+    show_full_result_count = False
+    actions = ["retry"]
+    fields = (
+        "id", "agent", "message_id", "media_id", "state", "attempts", "next_attempt_at", "error", "file_name",
+        "created_at", "updated_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("whatsapp.change_mediadownload")
+
+    @admin.display(description="Error")
+    def short_error(self, obj):
+        return obj.error[:120]
+
+    @admin.action(description="Retry selected downloads", permissions=["retry"])
+    def retry(self, request, queryset):
+        count = media.retry_downloads(queryset.values_list("id", flat=True))
+        self.message_user(request, f"{count} download{'s' if count != 1 else ''} queued again.", messages.SUCCESS)

@@ -52,13 +52,11 @@ def _text(value):
     return None
 
 
-def _object(message, key, required=True):
+def _object(message, key):
     value = message.get(key)
-    if isinstance(value, dict):
-        return value
-    if required:
+    if not isinstance(value, dict):
         raise MalformedMessage(f"a {message.get('type')!r} message needs a {key!r} object")
-    return {}
+    return value
 
 
 def _context_wamid(message):

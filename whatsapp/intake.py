@@ -3,11 +3,11 @@
 `parse_notification` + `store_event` are the acknowledgement path (the webhook answers 200 once the
 raw event row exists). `process_due_events` (the worker, in batches) and `process_events_now` (inline
 after storing, replays) route each change to an agent by its phone number id and store its messages
-and statuses (a cart or a tap on an order summary's buttons then acts on orders: orders.inbound).
-Messages of one agent in a batch are stored together (a few queries for many rows);
-when that fails, each message is stored alone in its own savepoint, so one bad item never loses the
-others. Processing is idempotent (messages de-duplicated by wamid, statuses forward-only): a
-re-delivery or a replay changes nothing.
+and statuses (a cart, or a tap on an order summary's buttons, then acts on orders: orders.inbound).
+A batch's messages are stored together, a few statements per agent (one savepoint);
+only when that fails are they stored agent by agent, then each alone in its own savepoint, so one bad
+item never loses the others. Each status is applied in its own savepoint. Processing is idempotent
+(messages de-duplicated by wamid, statuses forward-only): a re-delivery or a replay changes nothing.
 """
 
 import datetime as dt
@@ -19,15 +19,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from agents import tables as agent_tables
-from agents.conversations import note_new_message
+from agents.conversations import note_new_messages
 from agents.models import Agent
 from orders import inbound as orders_inbound
 
-from . import customers, inbound, statuses
+from . import customers, inbound, media, statuses
 from .models import WebhookEvent, WhatsAppConfiguration
 
 log = logging.getLogger(__name__)
@@ -94,13 +94,26 @@ def _phone_number_id(value):
     metadata = value.get("metadata")
     number_id = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
     if isinstance(number_id, str) and 0 < len(number_id.strip()) <= 64:
-        return number_id.strip()
+        return inbound.clean(number_id.strip())
     return None
 
 
 def store_event(text, phone_number_id=""):
-    """Store a signed notification as a pending event. A database error propagates (the caller answers 5xx)."""
-    return WebhookEvent.objects.create(body=text, phone_number_id=phone_number_id[:64])
+    """Store a signed notification as a pending event; returns its id. A database error propagates
+    (the caller answers 5xx).
+
+    One plain INSERT: this is the acknowledgement path, where the ORM's model and SQL building cost
+    more CPU than the database (bench/README.md).
+    """
+    database = router.db_for_write(WebhookEvent)
+    connection = connections[database]
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(WebhookEvent._meta.db_table)} "
+        "(body, phone_number_id, state, attempts, summary, error) VALUES (%s, %s, %s, 0, '', '') RETURNING id"
+    )
+    with transaction.mark_for_rollback_on_error(using=database), connection.cursor() as cursor:
+        cursor.execute(sql, [text, phone_number_id[:64], WebhookEvent.State.PENDING])
+        return cursor.fetchone()[0]
 
 
 # Processing -------------------------------------------------------------------------------------
@@ -158,23 +171,27 @@ class _MessageItem:
     content: inbound.InboundContent
     timestamp: dt.datetime
     payload: dict
-    outcome: str = ""  # "stored" or "duplicate" once stored
 
     @property
     def label(self):
         return f"message {self.wamid}"
 
 
-def _prepare_message(message, contacts):
-    """A storable item from one `messages` object; raises MalformedMessage."""
+def _prepare_message(tally, message, contacts):
+    """A storable item from one `messages` object (checked and described before any query); raises MalformedMessage."""
     if not isinstance(message, dict):
         raise inbound.MalformedMessage("a message must be an object")
     message = inbound.clean(message)
     wamid = message.get("id")
     if not isinstance(wamid, str) or not wamid.strip() or len(wamid) > MAX_WAMID_LENGTH:
         raise inbound.MalformedMessage("a message needs its WhatsApp message id")
-    return message, wamid.strip(), customers.sender_of(message, contacts), inbound.describe(message), (
-        statuses.timestamp_of(message.get("timestamp"))
+    return _MessageItem(
+        tally=tally,
+        wamid=wamid.strip(),
+        sender=customers.sender_of(message, contacts),
+        content=inbound.describe(message),
+        timestamp=statuses.timestamp_of(message.get("timestamp")),
+        payload=message,
     )
 
 
@@ -210,22 +227,53 @@ def _changes(payload):
                 yield change.get("field"), change["value"]
 
 
+# The message columns the intake writes, in the order of its INSERT.
+INSERTED_COLUMNS = (
+    "customer", "message", "direction", "timestamp", "is_read", "media_type", "caption", "wamid", "wa_type",
+    "payload", "context_wamid", "media_id", "media_mime_type",
+)
+
+
+def _insert_new(tables, rows):
+    """INSERT the rows, skipping any whose wamid is already stored (a re-delivery, or a concurrent
+    transaction storing it right now); sets `pk` on the rows inserted and returns them.
+
+    One statement whatever the number of rows: the batch path's main saving.
+    """
+    Message = tables.Message
+    connection = connections[tables.database]
+    fields = [Message._meta.get_field(name) for name in INSERTED_COLUMNS]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(Message._meta.db_table)} ({columns}) VALUES {placeholders} "
+        "ON CONFLICT DO NOTHING RETURNING id, wamid"
+    )
+    params = [field.get_db_prep_save(getattr(row, field.attname), connection) for row in rows for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = dict((wamid, pk) for pk, wamid in cursor.fetchall())
+    inserted = []
+    for row in rows:
+        if row.wamid in ids:
+            row.pk = ids[row.wamid]
+            row._state.adding, row._state.db = False, tables.database
+            inserted.append(row)
+    return inserted
+
+
 def _new_messages(tables, items):
     """Store the items whose wamid is new, in a few statements; returns {wamid: "stored" or "duplicate"}.
 
     Runs inside the caller's savepoint: any error undoes all of it.
     """
-    Message = tables.Message
-    existing = set(Message.objects.filter(wamid__in=[item.wamid for item in items]).values_list("wamid", flat=True))
     outcomes, fresh = {}, []
     for item in items:
-        if item.wamid in existing or item.wamid in outcomes:
-            outcomes.setdefault(item.wamid, "duplicate")
-            continue
-        outcomes[item.wamid] = "stored"
-        fresh.append(item)
-    if not fresh:
-        return outcomes
+        if item.wamid in outcomes:
+            outcomes[item.wamid] = "duplicate"
+        else:
+            outcomes[item.wamid] = None
+            fresh.append(item)
     known = customers.customers_for(tables, [item.sender for item in fresh])
     rows = []
     for item in fresh:
@@ -233,7 +281,7 @@ def _new_messages(tables, items):
         if customer is None:
             customer = known[item.sender] = customers.find_or_create_customer(tables, item.sender)
         content = item.content
-        rows.append(Message(
+        rows.append(tables.Message(
             customer=customer,
             message=content.message,
             direction="inbound",
@@ -248,41 +296,71 @@ def _new_messages(tables, items):
             media_id=content.media_id,
             media_mime_type=content.media_mime_type,
         ))
-    Message.objects.bulk_create(rows)
-    for item, row in zip(fresh, rows):
+    inserted = _insert_new(tables, rows) if rows else []
+    by_wamid = {item.wamid: item for item in fresh}
+    for row in inserted:
+        item = by_wamid[row.wamid]
+        outcomes[row.wamid] = "stored"
         if item.content.wa_type == "system":
             customers.apply_identity_change(tables, row.customer, item.payload.get("system") or {})
         else:
             customers.learn_from_sender(tables, row.customer, item.sender)
-    # A fixed order of row locks, so that two workers never wait on each other's customers.
-    for row in sorted(rows, key=lambda row: (row.customer_id, row.pk)):
-        note_new_message(tables, row)
-    return outcomes
+    note_new_messages(tables, inserted)
+    media.schedule_downloads(tables.agent_id, inserted)
+    for row in inserted:
+        if row.wa_type in orders_inbound.ORDER_MESSAGE_TYPES:
+            _act_on_orders(tables, by_wamid[row.wamid], row)
+    return {wamid: outcome or "duplicate" for wamid, outcome in outcomes.items()}
 
 
-def _store_alone(tables, item):
-    try:
-        with transaction.atomic(using=tables.database):
-            return _new_messages(tables, [item])[item.wamid]
-    except IntegrityError:
-        # A concurrent delivery of the same message won the race for its wamid.
-        if tables.Message.objects.filter(wamid=item.wamid).exists():
-            return "duplicate"
-        raise
-
-
-def _store_messages(tables, items):
-    """Store an agent's message items: a run at a time, each item alone when its run fails."""
+def _runs(items):
+    """The items cut around system messages, which change who a customer is: each run sees the change in order."""
     runs, run = [], []
     for item in items:
-        # A system message changes who the customer is: the messages around it see it in order.
         if item.content.wa_type == "system":
             runs.extend([run, [item]])
             run = []
         else:
             run.append(item)
     runs.append(run)
-    for run in filter(None, runs):
+    return [run for run in runs if run]
+
+
+def _count(items, outcomes):
+    for item in items:
+        outcome = outcomes.get(item.wamid)
+        if outcome == "stored":
+            item.tally.stored += 1
+            outcomes[item.wamid] = "counted"
+        elif outcome is not None:
+            item.tally.duplicates += 1
+
+
+def _act_on_orders(tables, item, message):
+    """With the message: a customer's cart becomes a draft order for the agent to review, and a tap on an
+    order summary's Confirm or Change confirms the order or asks for a change (orders.inbound).
+
+    A cart that cannot become an order, or an orders failure, leaves the message stored and says so.
+    Only a newly stored message acts: Meta delivering it again changes nothing twice.
+    """
+    agent = Agent.objects.get(pk=tables.agent_id)
+    try:
+        with transaction.atomic(using=tables.database):
+            done = orders_inbound.apply_inbound_message(agent, message)
+    except Exception as error:
+        log.warning("message %s could not act on orders", item.wamid, exc_info=error)
+        done, reason = None, f"{error.__class__.__name__}: {error}"
+    else:
+        reason = "the cart is not usable" if message.wa_type == "order" else ""
+    if done is None and message.wa_type == "order":
+        item.tally.notices.append(f"cart {item.wamid} did not become a draft order ({reason})")
+    elif done is None and reason:
+        item.tally.notices.append(f"reply {item.wamid} did not reach its order ({reason})")
+
+
+def _store_carefully(tables, items):
+    """Store an agent's items a run at a time, each item alone in its own savepoint when its run fails."""
+    for run in _runs(items):
         try:
             with transaction.atomic(using=tables.database):
                 outcomes = _new_messages(tables, run)
@@ -290,30 +368,35 @@ def _store_messages(tables, items):
             outcomes = {}
             for item in run:
                 try:
-                    outcomes[item.wamid] = _store_alone(tables, item)
+                    with transaction.atomic(using=tables.database):
+                        outcomes.update(_new_messages(tables, [item]))
                 except Exception as error:
                     item.tally.fail(item.label, error)
-        for item in run:
-            outcome = item.outcome = outcomes.pop(item.wamid, None) or ""
-            if outcome == "stored":
-                item.tally.stored += 1
-            elif outcome == "duplicate":
-                item.tally.duplicates += 1
+        _count(run, outcomes)
 
 
-def _apply_to_orders(agent, tables, items):
-    """Carts become draft orders; taps on an order summary's buttons confirm it or ask for a change.
-
-    Also for re-delivered messages: orders.inbound is idempotent, so a delivery whose order step failed
-    (and is retried) finishes it, and one whose step was done changes nothing.
+def _store_messages(work):
+    """Store every agent's message items of a batch: first all together (one savepoint per database),
+    and only when that fails agent by agent, run by run, item by item.
     """
-    for item in items:
-        if item.outcome and item.content.wa_type in orders_inbound.ORDER_MESSAGE_TYPES:
-            try:
-                with transaction.atomic(using=tables.database):
-                    orders_inbound.apply_inbound_messages(agent, [item.wamid])
-            except Exception as error:
-                item.tally.fail(f"{item.label} (order)", error)
+    by_database = defaultdict(list)
+    for tables, items in work:
+        by_database[tables.database].append((tables, items))
+    for database, groups in by_database.items():
+        try:
+            with transaction.atomic(using=database):
+                results = []
+                for tables, items in groups:
+                    outcomes = {}
+                    for run in _runs(items):
+                        outcomes.update(_new_messages(tables, run))
+                    results.append((items, outcomes))
+        except Exception:
+            for tables, items in groups:
+                _store_carefully(tables, items)
+        else:
+            for items, outcomes in results:
+                _count(items, outcomes)
 
 
 def _apply_status(tables, tally, status):
@@ -368,21 +451,15 @@ def _process(events, now):
         contacts = value.get("contacts")
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
-                payload, wamid, sender, content, timestamp = _prepare_message(message, contacts)
+                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts))
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
-                continue
-            messages_by_agent[agent.pk].append(_MessageItem(tally, wamid, sender, content, timestamp, payload))
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:
             statuses_by_agent[agent.pk].append((tally, status))
-    for agent_id in sorted(agents):
-        tables = agent_tables.for_agent(agents[agent_id])
-        try:
-            _store_messages(tables, messages_by_agent[agent_id])
-        except Exception as error:  # the agent's database itself is unusable
-            for item in messages_by_agent[agent_id]:
-                item.tally.fail(item.label, error)
-        _apply_to_orders(agents[agent_id], tables, messages_by_agent[agent_id])
+    # In agent order: two workers storing for the same customers take their row locks in one order.
+    by_agent = {agent_id: agent_tables.for_agent(agents[agent_id]) for agent_id in sorted(agents)}
+    _store_messages([(by_agent[agent_id], messages_by_agent[agent_id]) for agent_id in by_agent if messages_by_agent[agent_id]])
+    for agent_id, tables in by_agent.items():
         for tally, status in statuses_by_agent[agent_id]:
             _apply_status(tables, tally, status)
     for event in events:
@@ -392,8 +469,9 @@ def _process(events, now):
 def _finish(event, tally, now):
     event.attempts += 1
     event.processed_at = now
-    event.summary = tally.summary()[:10_000]
-    event.error = "\n".join(tally.errors)[:10_000]
+    # Both quote the payload (ids, names): made storable like everything else taken from it.
+    event.summary = inbound.clean(tally.summary()[:10_000])
+    event.error = inbound.clean("\n".join(tally.errors)[:10_000])
     event.next_attempt_at = None
     retries = event.attempts - 1
     if tally.errors and tally.retry and retries < len(RETRY_DELAYS):
@@ -413,6 +491,15 @@ def _finish(event, tally, now):
 SAVED_FIELDS = ["state", "attempts", "next_attempt_at", "processed_at", "summary", "error"]
 
 
+def _save_outcomes(events):
+    """Save what processing did: one UPDATE per distinct outcome (most of a batch shares one)."""
+    groups = defaultdict(list)
+    for event in events:
+        groups[tuple(getattr(event, name) for name in SAVED_FIELDS)].append(event.pk)
+    for values, ids in groups.items():
+        WebhookEvent.objects.filter(pk__in=ids).update(**dict(zip(SAVED_FIELDS, values)))
+
+
 def _process_locked(events, now):
     """Process and save locked events. A batch that breaks in an unexpected place is redone event by
     event, and an event that breaks alone is marked failed with its traceback: the queue never jams.
@@ -420,7 +507,7 @@ def _process_locked(events, now):
     try:
         with transaction.atomic():
             _process(events, now)
-            WebhookEvent.objects.bulk_update(events, SAVED_FIELDS)
+            _save_outcomes(events)
         return
     except Exception:
         for event in events:
@@ -430,8 +517,8 @@ def _process_locked(events, now):
             log.exception("webhook event %s could not be processed", event.pk)
             event.attempts += 1
             event.state, event.next_attempt_at, event.processed_at = WebhookEvent.State.FAILED, None, now
-            event.error = traceback.format_exc()[-10_000:]
-            WebhookEvent.objects.bulk_update([event], SAVED_FIELDS)
+            event.error = inbound.clean(traceback.format_exc()[-10_000:])
+            _save_outcomes([event])
             return
     for event in events:
         _process_locked([event], now)
@@ -473,13 +560,13 @@ def receive(text, phone_number_id):
     Raises DatabaseError when the event could not be stored. Once stored, processing errors are the
     event's business (kept on it), never the sender's.
     """
-    event = store_event(text, phone_number_id)
+    event_id = store_event(text, phone_number_id)
     if settings.WHATSAPP_PROCESS_INLINE:
         try:
-            process_events_now([event.pk])
+            process_events_now([event_id])
         except Exception:
-            log.exception("webhook event %s is stored but inline processing failed; the worker will retry", event.pk)
-    return event
+            log.exception("webhook event %s is stored but inline processing failed; the worker will retry", event_id)
+    return event_id
 
 
 REPLAY_CHUNK = 100
@@ -507,3 +594,24 @@ def describe_replay(states, skipped):
     if skipped:
         text += f"; {skipped} skipped (being processed elsewhere right now)"
     return text
+
+
+PRUNE_CHUNK = 10_000
+
+
+def prune_processed_events(older_than):
+    """Delete processed events received before `older_than`, a chunk per transaction; returns how many.
+
+    Failed and unroutable events are kept until someone deals with them. Ids grow with time, so the
+    cut-off is found from the oldest rows, which pruning keeps few.
+    """
+    boundary = (
+        WebhookEvent.objects.filter(received_at__gte=older_than).order_by("id").values_list("id", flat=True).first()
+    )
+    old = WebhookEvent.objects.filter(state=WebhookEvent.State.PROCESSED)
+    if boundary is not None:
+        old = old.filter(id__lt=boundary)
+    total = 0
+    while ids := list(old.order_by("id").values_list("id", flat=True)[:PRUNE_CHUNK]):
+        total += WebhookEvent.objects.filter(id__in=ids).delete()[0]
+    return total

@@ -181,3 +181,51 @@ class MessageTemplate(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.language})"
+
+
+class MediaDownload(models.Model):
+    """The download of one inbound media file (image, video, audio, document, sticker) into our storage.
+
+    Created with the message, in the same transaction; a background task fetches the file from the
+    Graph API and sets the message's `media_url`. `next_attempt_at` is the row's deadline in every
+    unfinished state: when a retry is due, or when a queued or running task is presumed lost. A
+    failed download never touches the message itself; it is shown here and can be retried.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DOWNLOADING = "downloading", "Downloading"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="+")
+    message_id = models.IntegerField(help_text="The message's id in the agent's messages table.")
+    media_id = models.CharField(max_length=128, help_text="Meta's media id.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="", help_text="Why the last attempt failed.")
+    file_name = models.TextField(blank=True, default="", help_text="The file's name in the media storage.")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "whatsapp_media_downloads"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "message_id"], name="whatsapp_media_download_message"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["pending", "downloading", "done", "failed"]),
+                name="whatsapp_media_download_state_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(state__in=["pending", "downloading"]),
+                name="whatsapp_media_download_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Media {self.media_id} of message {self.message_id} ({self.state})"

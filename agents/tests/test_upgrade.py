@@ -69,7 +69,7 @@ def test_the_upgrade_command_visits_every_stale_agent(make_agent, capsys):
 
     call_command("upgrade_agent_tables")
     out = capsys.readouterr().out
-    assert f"{old.agent_prefix}: applied version(s)" in out
+    assert f"{old.agent_prefix} (default): applied version(s)" in out
     assert current.agent_prefix not in out
     assert "1 agent(s) upgraded" in out
 

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from crm.tests.processes import child_env
+
 PRODUCTION_SECRETS = {
     "SECRET_KEY": "x" * 60,
     "WHATSAPP_APP_SECRET": "app-secret-from-meta",
@@ -17,7 +19,7 @@ PRODUCTION_SECRETS = {
 def start(env):
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
-        env={"DJANGO_SETTINGS_MODULE": "crm.settings", "PATH": "/usr/bin:/bin", **env},
+        env=child_env(DJANGO_SETTINGS_MODULE="crm.settings", **env),
         capture_output=True,
         text=True,
     )
@@ -61,3 +63,41 @@ def test_development_starts_with_no_secrets():
 def test_tests_cannot_reach_the_internet():
     with pytest.raises(OSError, match="tests may not reach"):
         socket.create_connection(("192.0.2.1", 80), timeout=1)
+
+
+def settings_of(env, expression):
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; print(repr(({expression})))"],
+        env=child_env(DJANGO_SETTINGS_MODULE="crm.settings", DEBUG="true", **env),
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_shard_map_reads_each_database_url_from_the_environment():
+    result = settings_of(
+        {
+            "AGENT_DATABASES": "eu,us",
+            "DATABASE_URL_EU": "postgres://crm@db-eu:5432/crm",
+            "DATABASE_URL_US": "postgres://crm@db-us:5432/crm",
+        },
+        "settings.AGENT_DATABASES, settings.NEW_AGENT_DATABASES, settings.DATABASES['eu']['HOST'], "
+        "settings.DATABASES['us']['CONN_MAX_AGE']",
+    )
+    assert result.returncode == 0, result.stderr
+    # `default` always stays in the map (agents created there before keep working); new ones go to eu/us.
+    assert result.stdout.strip() == "(['default', 'eu', 'us'], ['eu', 'us'], 'db-eu', 300)"
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"AGENT_DATABASES": "default,eu"}, "set DATABASE_URL_EU"),
+        ({"AGENT_DATABASES": "default,EU-1"}, "'EU-1' is not a database alias"),
+        ({"NEW_AGENT_DATABASES": "eu"}, "NEW_AGENT_DATABASES names 'eu', which AGENT_DATABASES does not list"),
+    ],
+)
+def test_a_broken_shard_map_stops_start_up_with_a_clear_message(env, message):
+    result = settings_of(env, "'started',")
+    assert result.returncode != 0
+    assert message in result.stderr

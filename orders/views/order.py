@@ -189,7 +189,7 @@ def _change_requested(events):
 
 
 def _detail(request, order, *, error="", status=200):
-    events = list(order.events.order_by("created_at", "id"))
+    events = list(request.agent_tables.OrderEvent.objects.filter(order=order).order_by("created_at", "id"))
     window = send.window(request.agent_tables, order.customer)
     context = _messages_context(request, order, events)
     message_by_id = context.pop("message_by_id")
@@ -197,7 +197,7 @@ def _detail(request, order, *, error="", status=200):
         "section": "orders",
         "order": order,
         "customer": order.customer,
-        "items": list(order.items.order_by("id")),
+        "items": list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id")),
         "events": [(event, message_by_id.get(event.message_id)) for event in events],
         "moves": _moves(order),
         "editable": order.status in EDITABLE_STATUSES,
@@ -221,7 +221,7 @@ def order_detail(request, order_id):
 def order_messages(request, order_id):
     """The messages about the order alone, for polling: 204 while nothing changed (ticks included)."""
     order = get_order_or_404(request.agent_tables, order_id)
-    context = _messages_context(request, order, list(order.events.all()))
+    context = _messages_context(request, order, list(request.agent_tables.OrderEvent.objects.filter(order=order)))
     if context["messages_token"] == request.GET.get("v"):
         return HttpResponse(status=NOTHING_CHANGED)
     return render(request, "orders/_order_messages.html", context)
@@ -284,7 +284,7 @@ def order_edit(request, order_id):
         messages.error(request, f"A {order.status} order can no longer be edited.")
         return redirect("order_detail", order.pk)
     form = OrderForm(request.POST) if request.method == "POST" else OrderForm(
-        order=order, items=order.items.order_by("id"))
+        order=order, items=request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     status = 200
     if request.method == "POST":
         if "add" in request.POST:

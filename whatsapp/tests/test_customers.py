@@ -170,3 +170,26 @@ def test_racing_deliveries_for_a_new_number_make_one_customer(committed_agent):
     assert customer.phone == PHONE
     assert customer.messages.count() == 8
     assert customer.unread_count == 8
+
+
+def test_a_sender_with_a_garbled_number_but_a_bsuid_is_known_by_the_bsuid(client, t):
+    deliver(client, text(from_="not a number", from_user_id=BSUID), contacts=[payloads.contact(wa_id="call me", user_id=BSUID)])
+    customer = t.Customer.objects.get()
+    assert (customer.phone, customer.wa_user_id, customer.name) == (BSUID, BSUID, NAME)
+
+
+@pytest.mark.parametrize(
+    "system",
+    [
+        {"body": "Sheena Nelson's security code changed", "type": "customer_identity_changed", "identity": "DF2lS5v2W6x="},
+        {"body": "User Sheena Nelson changed from 16505551234 to 16505551234", "wa_id": WA_ID, "type": "user_changed_number"},
+        {"body": "User Sheena Nelson changed number", "wa_id": "", "type": "user_changed_number"},
+        {"body": "User Sheena Nelson changed id", "type": "user_changed_user_id"},
+    ],
+)
+def test_a_system_message_that_changes_no_identity_is_stored_and_changes_nothing(client, t, system):
+    deliver(client, text(from_user_id=BSUID), contacts=[payloads.contact(user_id=BSUID)])
+    deliver(client, message("system", system, wamid="wamid.sys"), contacts=[])
+    customer = t.Customer.objects.get()
+    assert (customer.phone, customer.wa_user_id) == (PHONE, BSUID)
+    assert customer.messages.get(wa_type="system").message == system["body"]

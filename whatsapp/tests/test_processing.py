@@ -207,9 +207,9 @@ def test_a_message_another_transaction_is_storing_right_now_is_stored_once(commi
     thread.start()
     inserted.wait(5)
     with override_settings(WHATSAPP_PROCESS_INLINE=False):
-        event = intake.store_event(payloads.encode(notification(value([
+        event = WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([
             text("racing", wamid="wamid.racing"), text("other", wamid="wamid.other")
-        ]))).decode())
+        ]))).decode()))
     intake.process_events_now([event.pk])
     thread.join()
 
@@ -220,12 +220,117 @@ def test_a_message_another_transaction_is_storing_right_now_is_stored_once(commi
     assert (event.state, event.summary) == (WebhookEvent.State.PROCESSED, "1 message stored; 1 already stored")
 
 
-def test_a_batch_that_breaks_outside_any_item_is_redone_event_by_event(client, agent, caplog):
+def test_an_event_whose_stored_body_is_not_json_fails_alone(client, agent):
     with override_settings(WHATSAPP_PROCESS_INLINE=False):
-        good = intake.store_event(payloads.encode(notification(value([text()]))).decode())
-        broken = intake.store_event("this is not JSON")
+        good = WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([text()]))).decode()))
+        broken = WebhookEvent.objects.get(pk=intake.store_event("this is not JSON"))
     assert intake.process_due_events(now=timezone.now()) == 2
     good.refresh_from_db()
     broken.refresh_from_db()
     assert good.state == WebhookEvent.State.PROCESSED
     assert broken.state == WebhookEvent.State.FAILED and "not JSON" in broken.error
+
+
+def test_a_batch_that_breaks_outside_any_item_leaves_each_event_failed_with_the_cause(agent, caplog):
+    with override_settings(WHATSAPP_PROCESS_INLINE=False):
+        events = [
+            WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([text(wamid=f"wamid.{n}")]))).decode()))
+            for n in range(2)
+        ]
+    # Routing itself cannot work: the configuration table is gone.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE whatsapp_configuration RENAME TO whatsapp_configuration_away")
+    try:
+        assert intake.process_due_events(now=timezone.now()) == 2
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE whatsapp_configuration_away RENAME TO whatsapp_configuration")
+
+    for event in events:
+        event.refresh_from_db()
+        assert event.state == WebhookEvent.State.FAILED and event.attempts == 1
+        assert "whatsapp_configuration" in event.error
+    assert "could not be processed" in caplog.text
+    call_command("replay_webhook_events", "--state", "failed", stdout=io.StringIO())
+    assert tables.for_agent(agent).Message.objects.count() == 2
+
+
+def test_a_cart_becomes_a_draft_order_once(client, t):
+    from .test_message_types import ORDER
+
+    cart = payloads.message("order", ORDER)
+    post(client, notification(value([cart])))
+    post(client, notification(value([cart])))
+
+    order = t.Order.objects.get()
+    assert (order.status, order.source, order.source_wamid, order.currency) == ("pending", "cart", payloads.WAMID, "USD")
+    assert [(i.product_retailer_id, i.quantity) for i in order.items.order_by("id")] == [("di9ozbzfi4", 2), ("nqryix03ez", 1)]
+    assert order.customer == t.Message.objects.get().customer
+
+
+def test_a_cart_that_cannot_become_an_order_is_still_stored_and_said_so(client, t):
+    cart = payloads.message("order", {"product_items": [{"product_retailer_id": "x", "quantity": 1, "item_price": 1.234}]})
+    post(client, notification(value([cart])))
+    assert t.Message.objects.get().wa_type == "order"
+    assert not t.Order.objects.exists()
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookEvent.State.PROCESSED
+    assert f"cart {payloads.WAMID} did not become a draft order (the cart is not usable)" in event.summary
+
+
+def test_a_cart_whose_draft_order_fails_keeps_the_message(client, t):
+    from .test_message_types import ORDER
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {t.OrderEvent._meta.db_table}")
+    post(client, notification(value([payloads.message("order", ORDER)])))
+    assert t.Message.objects.get().wa_type == "order"
+    assert not t.Order.objects.exists()
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookEvent.State.PROCESSED and "did not become a draft order" in event.summary
+
+
+@pytest.mark.postgres
+def test_the_worker_runs_until_told_to_stop(committed_agent):
+    """The worker as the Procfile runs it: a real process, on the database, stopped with SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    database = connection.settings_dict
+    url = f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    with override_settings(WHATSAPP_PROCESS_INLINE=False):
+        event = WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([text()]))).decode()))
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "process_webhook_events", "--idle-sleep", "0.05"],
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "crm.test_settings",
+             "WHATSAPP_APP_SECRET": django_settings.WHATSAPP_APP_SECRET},
+        cwd=django_settings.BASE_DIR, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert "Processing webhook events" in worker.stdout.readline()
+        deadline = time.monotonic() + 20
+        while WebhookEvent.objects.get(pk=event.pk).state == WebhookEvent.State.PENDING and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+    assert "1 event processed" in worker.stdout.read()
+    assert tables.for_agent(committed_agent).Message.objects.get().wamid == payloads.WAMID
+
+
+def test_processed_events_past_the_retention_are_pruned_and_the_others_kept(client, agent):
+    post(client, notification(value([text(wamid="wamid.old")])))
+    post(client, notification(value([text(wamid="wamid.lost")], phone_number_id="999999")))
+    post(client, notification(value([text(wamid="wamid.new")])))
+    old, lost, new = WebhookEvent.objects.order_by("id")
+    WebhookEvent.objects.filter(pk__in=[old.pk, lost.pk]).update(received_at=timezone.now() - dt.timedelta(days=40))
+
+    assert intake.prune_processed_events(timezone.now() - dt.timedelta(days=30)) == 1
+    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {lost.pk, new.pk}
+    assert tables.for_agent(agent).Message.objects.count() == 2  # the messages stay, of course
+    assert intake.prune_processed_events(timezone.now() + dt.timedelta(days=1)) == 1
+    assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [lost.pk]

@@ -192,3 +192,10 @@ def test_unsigned_or_oversized_requests_are_refused_without_reading_the_body(rf,
     )
     assert webhook(request).status_code == status
     assert not WebhookEvent.objects.exists()
+
+
+@override_settings(WHATSAPP_APP_SECRET="")
+def test_without_an_app_secret_nothing_is_accepted(client, agent):
+    body = payloads.encode(payloads.notification(payloads.value([payloads.text()])))
+    assert post(client, body, signature=signatures.sign(body, "")).status_code == 403
+    assert not WebhookEvent.objects.exists()

@@ -1,17 +1,24 @@
+import datetime as dt
 import signal
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils import timezone
 
-from whatsapp import intake
+from whatsapp import intake, media
+
+# How often an idle worker deletes processed events past WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS.
+PRUNE_EVERY = 600
 
 
 class Command(BaseCommand):
     help = (
         "The intake worker: process stored webhook events in batches until stopped (SIGTERM or "
-        "Ctrl-C finish the current batch first). Run as many as you like: they share the queue."
+        "Ctrl-C finish the current batch first), queue again media downloads whose retry is due, and delete "
+        "processed events older than WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS. "
+        "Run as many as you like: they share the queue."
     )
 
     def add_arguments(self, parser):
@@ -20,7 +27,8 @@ class Command(BaseCommand):
             "--batch-size", type=int, default=settings.WHATSAPP_EVENT_BATCH_SIZE, help="Events per transaction."
         )
         parser.add_argument(
-            "--idle-sleep", type=float, default=0.2, help="Seconds to wait when nothing is due."
+            "--idle-sleep", type=float, default=0.1,
+            help="Seconds to wait after a batch that was not full (the longest a message waits in the queue).",
         )
 
     def handle(self, *args, once, batch_size, idle_sleep, **options):
@@ -28,13 +36,24 @@ class Command(BaseCommand):
         if not once:
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
-        total = 0
+        total, next_prune = 0, time.monotonic()
+        if not once:
+            self.stdout.write("Processing webhook events; SIGTERM or Ctrl-C stops after the current batch.")
+            self.stdout.flush()
         while not self.stopping:
             claimed = intake.process_due_events(batch_size=batch_size)
             total += claimed
-            if claimed:
-                continue
+            if claimed >= batch_size:
+                continue  # a backlog: on at once
+            # Not a full batch: queue again the media downloads whose retry is due, then wait a little,
+            # so that the next batch holds more events (fewer statements per message under load).
+            media.retry_due_downloads()
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_EVERY
+                intake.prune_processed_events(timezone.now() - dt.timedelta(days=settings.WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS))
             if once:
+                if claimed:
+                    continue
                 break
             # Between idle polls, drop a connection that went stale (CONN_MAX_AGE, a restarted server).
             close_old_connections()

@@ -1,0 +1,49 @@
+"""/healthz (the process answers) and /readyz (every configured database answers), for probes.
+
+Answered first in the middleware chain, before host validation, sessions and authentication: a
+load balancer's probe sends whatever Host header it likes and carries no cookie.
+"""
+
+import logging
+
+from django.db import connections
+from django.http import JsonResponse
+
+logger = logging.getLogger(__name__)
+
+
+def database_status(alias):
+    """"ok", or why the database `alias` cannot be used right now (without host names or secrets)."""
+    connection = connections[alias]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:
+        logger.warning("readiness: database %s is unreachable: %s", alias, error)
+        connection.close()  # a broken connection is not reused by the next request
+        return f"unreachable ({type(error).__name__})"
+    return "ok"
+
+
+def readiness():
+    databases = {alias: database_status(alias) for alias in connections.settings}
+    ready = all(status == "ok" for status in databases.values())
+    return JsonResponse(
+        {"status": "ready" if ready else "unavailable", "databases": databases}, status=200 if ready else 503
+    )
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz":
+            response = JsonResponse({"status": "ok"})
+        elif request.path == "/readyz":
+            response = readiness()
+        else:
+            return self.get_response(request)
+        response["Cache-Control"] = "no-store"
+        return response

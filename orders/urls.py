@@ -17,5 +17,5 @@ urlpatterns = [
     path("orders/<int:order_id>/messages/", order.order_messages, name="order_messages"),
     path("customers/<int:customer_id>/orders/new/", order.order_create, name="order_create"),
     path("reports/", reports.reports_page, name="reports"),
-    path("reports/<slug:table>.csv", reports.report_export, name="report_export"),
+    path("reports/export.csv", reports.report_export, name="report_export"),
 ]

@@ -115,13 +115,15 @@ def reports_page(request):
     context.update({
         "section": "reports",
         "periods": [(value, name, reverse("reports") + f"?period={value}") for value, name in PERIOD_NAMES.items()],
-        "csv_urls": {table: reverse("report_export", args=[table]) + f"?period={period}" for table in TABLES},
+        "csv_urls": {table: reverse("report_export") + f"?table={table}&period={period}" for table in TABLES},
     })
     return render(request, "orders/reports.html", context)
 
 
 @agent_required
-def report_export(request, table):
+def report_export(request):
+    """One table of the reports page as CSV: ?table=periods|summary|statuses|items&period=day|week|month."""
+    table = request.GET.get("table", "")
     period = choice(request, "period", reports.PERIODS, "day")
     if period is None or table not in TABLES:
         return bad_request(request, "There is no such report.")

@@ -212,3 +212,22 @@ def test_confirm_under_a_summary_older_than_the_last_edit_is_only_noted(shop, fa
     deliver(tap(new_summary, f"order-{order.pk}-confirm", "Confirm", wamid="wamid.REPLY2"))
     order.refresh_from_db()
     assert order.status == "confirmed"
+
+
+def test_only_inbound_carts_and_replies_act_on_orders(shop):
+    from orders.inbound import apply_inbound_message
+
+    sent = shop.Message.objects.create(customer=shop.customer, message="[Confirm]", direction="outbound",
+                                       wa_type="interactive", payload={"type": "interactive"})
+    text = shop.Message.objects.get(wamid="wamid.from-maria")
+    assert apply_inbound_message(shop.agent, sent) is None and apply_inbound_message(shop.agent, text) is None
+
+
+def test_a_tap_without_its_context_confirms_the_order_as_it_stands(shop, fake_graph, deliver):
+    order = pending_order(shop)
+    reply = message("interactive", {"type": "button_reply", "button_reply": {"id": f"order-{order.pk}-confirm",
+                                                                             "title": "Confirm"}},
+                    wamid="wamid.REPLY9", from_=MARIA)
+    deliver(reply)
+    order.refresh_from_db()
+    assert order.status == "confirmed"

@@ -30,6 +30,7 @@ class Tick:
 class XLabel:
     x: float
     text: str
+    anchor: str = "middle"
 
 
 @dataclass
@@ -86,7 +87,9 @@ def bar_chart(title, points, *, money=False):
         chart.ticks.append(Tick(y=round(HEIGHT - BOTTOM - plot_height * step / 4, 2), label=_amount(value, money)))
     every = max(1, math.ceil(len(points) / MAX_X_LABELS))
     for n, (label, _) in enumerate(points):
-        if (len(points) - 1 - n) % every == 0:  # keep the newest period labelled
+        if n == len(points) - 1:  # the newest period, always labelled, ends at the edge rather than past it
+            chart.x_labels.append(XLabel(x=WIDTH - RIGHT, text=label, anchor="end"))
+        elif (len(points) - 1 - n) % every == 0:
             chart.x_labels.append(XLabel(x=round(LEFT + n * slot + slot / 2, 2), text=label))
     return chart
 

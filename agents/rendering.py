@@ -25,6 +25,7 @@ KIND_LABELS = {
     "order": ("🛒", "Order"),
     "reaction": ("❤", "Reaction"),
     "interactive": ("↩", "Reply"),
+    "buttons": ("🔘", "Message with reply buttons"),
     "button": ("↩", "Button reply"),
     "template": ("📋", "Template"),
     "system": ("ℹ", "Notice"),
@@ -120,6 +121,7 @@ class Described:
     order_lines: list = field(default_factory=list)
     emoji: str | None = None  # reactions; "" means the reaction was removed
     detail: str | None = None  # a second line: list-reply description, template name, unsupported type
+    buttons: list = field(default_factory=list)  # the reply buttons' labels of an interactive message we sent
 
     @property
     def icon(self):
@@ -279,6 +281,10 @@ def _reaction(message, body, kind):
 
 def _interactive(message, body, kind):
     reply_type = text_at(body, "type") or ""
+    if reply_type == "button":  # one we sent: its text and the buttons the customer can tap
+        buttons = [text_at(button, "reply", "title") for button in dig(body, "action", "buttons") or []]
+        return Described(kind="buttons", text=text_at(body, "body", "text") or message.message or "",
+                         buttons=[title for title in buttons if title], detail=text_at(body, "footer", "text"))
     reply = dig(body, reply_type) if reply_type else None
     title = text_at(reply, "title") or text_at(body, "nfm_reply", "body") or message.message or ""
     return Described(kind="interactive", text=title, detail=text_at(reply, "description"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import composer, customers, home, inbox, media, orders, quick_replies
+from .views import composer, customers, home, inbox, media, quick_replies
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -23,7 +23,6 @@ urlpatterns = [
     path("customers/<int:customer_id>/name/", customers.customer_rename, name="customer_rename"),
     path("customers/<int:customer_id>/picture/", customers.customer_picture, name="customer_picture"),
     path("customers/<int:customer_id>/avatar.jpg", customers.customer_avatar, name="customer_avatar"),
-    path("orders/", orders.order_list, name="order_list"),
     path("quick-replies/", quick_replies.quick_reply_list, name="quick_replies"),
     path("quick-replies/<int:quick_reply_id>/", quick_replies.quick_reply_edit, name="quick_reply_edit"),
     path("quick-replies/<int:quick_reply_id>/delete/", quick_replies.quick_reply_delete, name="quick_reply_delete"),

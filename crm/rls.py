@@ -56,6 +56,17 @@ def unrestricted():
     return scope(ALL)
 
 
+def bound(function):
+    """`function`, to run later (on commit, say) in the row scope in force now."""
+    value = _wanted.get()
+
+    def run(*args, **kwargs):
+        with scope(value):
+            return function(*args, **kwargs)
+
+    return run
+
+
 def work_as(agent):
     """Make the rest of the current request work as `agent` (the middleware ends it with the request)."""
     _wanted.set(str(getattr(agent, "pk", agent)))
@@ -86,8 +97,11 @@ def _still_applied(connection, marker):
     return tuple(connection.savepoint_ids[: len(savepoints)]) == savepoints
 
 
-def _apply(connection, raw_cursor, value):
-    raw_cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
+def _apply(connection, value):
+    # A cursor of its own: the query's cursor may be a server-side one (QuerySet.iterator()), which
+    # would only DECLARE the statement, not run it.
+    with connection.connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
     connection.crm_row_scope = (value, _marker(connection))
 
 
@@ -102,7 +116,7 @@ def _apply_scope(execute, sql, params, many, context):
     if (applied[0] != wanted or not _still_applied(connection, applied[1])) and not sql.startswith(
         _TRANSACTION_CONTROL
     ):
-        _apply(connection, context["cursor"].cursor, wanted)
+        _apply(connection, wanted)
     return execute(sql, params, many, context)
 
 
@@ -129,8 +143,7 @@ def reset_connections(**kwargs):
             connection.crm_row_scope = _UNKNOWN
             continue
         try:
-            with connection.connection.cursor() as cursor:
-                _apply(connection, cursor, "")
+            _apply(connection, "")
         except Exception:
             # Not applied: the next query on this connection applies its own scope first.
             connection.crm_row_scope = _UNKNOWN

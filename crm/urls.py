@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("whatsapp/", include("whatsapp.urls")),
     path("sandbox/", include("sandbox.urls")),
+    path("", include("orders.urls")),
     path("", include("agents.urls")),
 ]
 # Media files from the file system in development (`make run`); nothing is added with DEBUG off.

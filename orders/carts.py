@@ -45,6 +45,7 @@ def draft_order_from_cart(agent, message):
                 message.customer,
                 items,
                 actor=None,
+                actor_name=f"{message.customer.name} (WhatsApp cart)",
                 notes=f"From the customer's WhatsApp cart. {text}".strip(),
                 source="cart",
                 source_wamid=message.wamid,

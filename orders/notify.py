@@ -3,16 +3,22 @@
 Inside the 24-hour window the customer gets a text; outside it, the approved template the agent chose
 for that status (orders.models.StatusTemplate), its variables filled from the order. The message is
 linked to the order's history event, so the order page shows it with its delivery ticks.
+
+An order summary goes with two reply buttons, "Confirm" and "Change"; the customer's tap comes back
+through the webhook to orders.inbound.
 """
 
 import logging
+
+from django.db import transaction
 
 from agents import tables
 from whatsapp import send
 from whatsapp.message_templates import template_fields
 
 from .models import StatusTemplate
-from .workflow import STATUS_LABELS
+from .placing import OrderError
+from .workflow import STATUS_LABELS, record_event
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +110,53 @@ def _note(event, text):
     event.save(update_fields=["note"])
     logger.info("order event %s: %s", event.pk, text)
     return text
+
+
+SUMMARY_LINES = 12  # items listed in a summary; more are counted ("and 3 more items")
+
+
+def summary_text(order, customer, items):
+    """The summary the customer reads above the Confirm / Change buttons (at most 1024 characters)."""
+    lines = [f"Order #{order.pk}" + (f" for {customer.name}" if customer.name != customer.phone else "")]
+    for item in items[:SUMMARY_LINES]:
+        name = item.name if len(item.name) <= 60 else item.name[:59] + "…"
+        lines.append(f"{item.quantity} × {name}: {money_of(order, item.total)}")
+    if len(items) > SUMMARY_LINES:
+        more = len(items) - SUMMARY_LINES
+        lines.append(f"…and {more} more item{'s' if more != 1 else ''}")
+    lines.append(f"Total: {money(order)}")
+    if order.shipping_address:
+        address = " ".join(order.shipping_address.split())
+        lines.append(f"Deliver to: {address if len(address) <= 200 else address[:199] + '…'}")
+    lines.append("Tap Confirm if it is right, or Change to tell us what to change.")
+    return "\n".join(lines)
+
+
+def money_of(order, amount):
+    amount = f"{amount:,.2f}"
+    return f"{order.currency} {amount}" if order.currency else amount
+
+
+def send_order_summary(agent, order, *, sent_by, idempotency_key):
+    """Send the customer the pending order's summary with "Confirm" and "Change" buttons.
+
+    Raises OrderError (the order is not pending) or send.SendError (the 24-hour window is closed, no
+    number is connected...) with a sentence for the agent; nothing is sent then.
+    """
+    from .inbound import summary_button_id
+
+    agent_tables = tables.for_agent(agent)
+    if order.status != "pending":
+        raise OrderError(f"This order is {order.status}: a summary asks the customer to confirm a pending order.")
+    customer = order.customer
+    items = list(agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
+    buttons = [(summary_button_id(order, "confirm"), "Confirm"), (summary_button_id(order, "change"), "Change")]
+    with transaction.atomic(using=agent_tables.database):
+        message = send.send_buttons(
+            agent, customer, summary_text(order, customer, items), buttons, sent_by=sent_by,
+            idempotency_key=idempotency_key,
+        )
+        if not agent_tables.OrderEvent.objects.filter(order=order, message_id=message.pk).exists():
+            record_event(agent_tables, order, order.status, order.status, actor=sent_by, kind="summary_sent",
+                         note="Summary sent to the customer to confirm.", message_id=message.pk)
+    return message

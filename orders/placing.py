@@ -84,11 +84,13 @@ def _write_items(agent_tables, order, items):
 
 
 def create_order(
-    agent, customer, items, *, actor, notes="", shipping_address="", source="agent", source_wamid=None, currency=None
+    agent, customer, items, *, actor, notes="", shipping_address="", source="agent", source_wamid=None, currency=None,
+    actor_name=None,
 ):
     """Create a pending order for `customer` with `items` (LineItems); returns the order.
 
-    The history starts with the creation, by `actor` (a user, or None for the system).
+    The history starts with the creation, by `actor` (a user, or None for WhatsApp: `actor_name` then
+    says who, e.g. the customer who sent a cart).
     """
     from .workflow import record_event
 
@@ -106,7 +108,8 @@ def create_order(
         )
         order.total_amount = _write_items(agent_tables, order, items)
         order.save(update_fields=["total_amount"])
-        record_event(agent_tables, order, None, "pending", actor=actor, note="Order created")
+        record_event(agent_tables, order, None, "pending", actor=actor, note="Order created", kind="created",
+                     actor_name=actor_name)
     return order
 
 
@@ -120,13 +123,13 @@ def update_order(agent, order, items, *, actor, notes="", shipping_address=""):
         order = agent_tables.Order.objects.select_for_update().get(pk=order.pk)
         if order.status not in EDITABLE_STATUSES:
             raise OrderError(f"A {order.status} order can no longer be edited.")
-        order.items.all().delete()
+        agent_tables.OrderItem.objects.filter(order=order).delete()
         order.total_amount = _write_items(agent_tables, order, items)
         order.notes = (notes or "").strip() or None
         order.shipping_address = (shipping_address or "").strip() or None
         order.updated_at = timezone.now()
         order.save(update_fields=["total_amount", "notes", "shipping_address", "updated_at"])
-        record_event(agent_tables, order, order.status, order.status, actor=actor, note="Items edited")
+        record_event(agent_tables, order, order.status, order.status, actor=actor, note="Items edited", kind="edited")
     return order
 
 

@@ -1,8 +1,9 @@
 """Sales figures for an agent: orders and revenue per period, average order value, conversion,
-and how long customers take from their first message to their first order.
+how long customers take from their first message to their first order, orders by status, top items.
 
 Revenue counts orders that were confirmed and not cancelled or refunded (pending orders are promises,
-not sales); every figure is computed by the database over the agent's own tables.
+not sales); every figure is computed by the database over the agent's own tables. Days, weeks and
+months are the viewer's (the current time zone).
 """
 
 import datetime as dt
@@ -11,17 +12,13 @@ from decimal import Decimal
 from statistics import median
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from agents import tables
 
 SOLD_STATUSES = ("confirmed", "processing", "shipped", "delivered")
-PERIODS = {
-    "day": (TruncDay, 30),
-    "week": (TruncWeek, 12),
-    "month": (TruncMonth, 12),
-}
+# How many of each period the reports show, the newest last.
+PERIODS = {"day": 30, "week": 12, "month": 12}
 
 
 @dataclass(frozen=True)
@@ -43,6 +40,20 @@ class Summary:
     median_hours_to_first_order: float | None
 
 
+@dataclass(frozen=True)
+class StatusRow:
+    status: str
+    orders: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    name: str
+    quantity: int
+    revenue: Decimal
+
+
 def _period_starts(period, count, today):
     if period == "day":
         return [today - dt.timedelta(days=n) for n in reversed(range(count))]
@@ -56,24 +67,76 @@ def _period_starts(period, count, today):
     return list(reversed(starts))
 
 
+def _next_start(period, start):
+    if period == "day":
+        return start + dt.timedelta(days=1)
+    if period == "week":
+        return start + dt.timedelta(weeks=1)
+    return (start + dt.timedelta(days=32)).replace(day=1)
+
+
+def period_window(period, *, now=None):
+    """(period starts, edges) of the last PERIODS[period] days, weeks or months up to `now`.
+
+    Periods begin at midnight in the current time zone (the viewer's: crm.timezones), so "today" is
+    the seller's today. edges[n] is the aware start of period n and edges[-1] the end of the last one:
+    the whole window is [edges[0], edges[-1]).
+    """
+    starts = _period_starts(period, PERIODS[period], timezone.localdate(now or timezone.now()))
+    zone = timezone.get_current_timezone()
+    edges = [dt.datetime.combine(day, dt.time.min, tzinfo=zone) for day in [*starts, _next_start(period, starts[-1])]]
+    return starts, edges
+
+
 def by_period(agent, period="day", *, now=None):
-    """One PeriodRow per day (last 30), week (last 12) or month (last 12), oldest first, gaps as zeros."""
-    trunc, count = PERIODS[period]
-    now = now or timezone.now()
-    starts = _period_starts(period, count, now.date())
-    since = dt.datetime.combine(starts[0], dt.time.min, tzinfo=dt.UTC)
-    rows = (
-        tables.for_agent(agent)
-        .Order.objects.filter(created_at__gte=since)
-        .annotate(period=trunc("created_at"))
-        .values("period")
-        .annotate(orders=Count("id"), revenue=Sum("total_amount", filter=Q(status__in=SOLD_STATUSES)))
+    """One PeriodRow per day (last 30), week (last 12) or month (last 12), oldest first, gaps as zeros.
+
+    One query: a count and a revenue sum per period, each over [its midnight, the next period's).
+    """
+    starts, edges = period_window(period, now=now)
+    aggregates = {}
+    for n in range(len(starts)):
+        window = Q(created_at__gte=edges[n], created_at__lt=edges[n + 1])
+        aggregates[f"orders_{n}"] = Count("id", filter=window)
+        aggregates[f"revenue_{n}"] = Sum("total_amount", filter=window & Q(status__in=SOLD_STATUSES))
+    found = (
+        tables.for_agent(agent).Order.objects.filter(created_at__gte=edges[0], created_at__lt=edges[-1])
+        .aggregate(**aggregates)
     )
-    found = {row["period"].date(): row for row in rows}
     return [
-        PeriodRow(start, found.get(start, {}).get("orders", 0), found.get(start, {}).get("revenue") or Decimal("0"))
-        for start in starts
+        PeriodRow(start, found[f"orders_{n}"] or 0, found[f"revenue_{n}"] or Decimal("0"))
+        for n, start in enumerate(starts)
     ]
+
+
+def by_status(agent, *, since=None, until=None):
+    """How many orders created in [since, until) are in each status, and their value, in workflow order."""
+    orders = _created_between(tables.for_agent(agent).Order.objects.all(), since, until)
+    found = {row["status"]: row for row in orders.values("status").annotate(orders=Count("id"),
+                                                                              value=Sum("total_amount"))}
+    return [
+        StatusRow(status, found.get(status, {}).get("orders", 0), found.get(status, {}).get("value") or Decimal("0"))
+        for status in ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded")
+    ]
+
+
+def top_items(agent, *, since=None, until=None, limit=10):
+    """The items that brought the most revenue in orders sold in [since, until), by name."""
+    orders = _created_between(tables.for_agent(agent).Order.objects.filter(status__in=SOLD_STATUSES), since, until)
+    rows = (
+        tables.for_agent(agent).OrderItem.objects.filter(order__in=orders.values("pk"))
+        .values("name").annotate(quantity=Sum("quantity"), revenue=Sum("total"))
+        .order_by("-revenue", "name")[:limit]
+    )
+    return [ItemRow(row["name"], row["quantity"] or 0, row["revenue"] or Decimal("0")) for row in rows]
+
+
+def _created_between(queryset, since, until, field="created_at"):
+    if since is not None:
+        queryset = queryset.filter(**{f"{field}__gte": since})
+    if until is not None:
+        queryset = queryset.filter(**{f"{field}__lt": until})
+    return queryset
 
 
 def summary(agent, *, since=None, until=None):
@@ -103,21 +166,22 @@ def summary(agent, *, since=None, until=None):
         customers_who_wrote=counts["wrote"],
         customers_who_ordered=counts["ordered"],
         conversion=counts["ordered"] / counts["wrote"] if counts["wrote"] else None,
-        median_hours_to_first_order=_median_hours_to_first_order(agent_tables),
+        median_hours_to_first_order=_median_hours_to_first_order(agent_tables, since, until),
     )
 
 
-def _median_hours_to_first_order(agent_tables):
+def _median_hours_to_first_order(agent_tables, since=None, until=None):
+    """Over the customers whose first (not cancelled) order was placed in [since, until)."""
     first_message = agent_tables.Message.objects.inbound().filter(customer=OuterRef("pk")).order_by("timestamp")
     first_order = agent_tables.Order.objects.filter(customer=OuterRef("pk")).exclude(status="cancelled")
-    rows = (
-        agent_tables.Customer.objects.annotate(
+    ordered_in_window = _created_between(agent_tables.Order.objects.exclude(status="cancelled"), since, until)
+    rows = _created_between(
+        agent_tables.Customer.objects.filter(pk__in=ordered_in_window.values("customer_id")).annotate(
             first_message=Subquery(first_message.values("timestamp")[:1]),
             first_order=Subquery(first_order.order_by("created_at").values("created_at")[:1]),
-        )
-        .filter(first_message__isnull=False, first_order__isnull=False)
-        .values_list("first_message", "first_order")
-    )
+        ),
+        since, until, field="first_order",
+    ).filter(first_message__isnull=False, first_order__isnull=False).values_list("first_message", "first_order")
     hours = [max((order - message).total_seconds(), 0) / 3600 for message, order in rows]
     return round(median(hours), 1) if hours else None
 

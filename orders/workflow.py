@@ -9,6 +9,7 @@ from django.utils import timezone
 
 import audit
 from agents import tables
+from crm import rls
 
 from .placing import OrderError
 
@@ -23,6 +24,26 @@ STATUS_LABELS = {
 }
 FORWARD = {"pending": "confirmed", "confirmed": "processing", "processing": "shipped", "shipped": "delivered"}
 OPEN_STATUSES = ("pending", "confirmed", "processing", "shipped")
+# What the order page's buttons say for a move to each status.
+MOVE_LABELS = {
+    "confirmed": "Confirm",
+    "processing": "Start processing",
+    "shipped": "Mark shipped",
+    "delivered": "Mark delivered",
+    "cancelled": "Cancel",
+    "refunded": "Refund",
+}
+# The kinds of history entries (order_events.kind): a status move, or something noted on the order.
+EVENT_KINDS = {
+    "created": "Created",
+    "status": "Status changed",
+    "edited": "Items edited",
+    "paid": "Marked as paid",
+    "summary_sent": "Summary sent",
+    "customer_confirmed": "Confirmed by the customer",
+    "change_requested": "Customer asked for a change",
+    "customer_reply": "Customer replied",
+}
 
 
 def allowed_next(order):
@@ -54,15 +75,22 @@ def refusal(order, to_status):
     return f"A {order.status} order cannot move to {to_status}: next is {', '.join(allowed_next(order)) or 'nothing'}."
 
 
-def record_event(agent_tables, order, from_status, to_status, *, actor, note="", message_id=None):
+def record_event(agent_tables, order, from_status, to_status, *, actor, note="", message_id=None, kind="status",
+                 actor_name=None, source_wamid=None):
+    """One history entry of `order`: a move from `from_status` to `to_status`, or (equal statuses) a note.
+
+    `actor` is the user who acted, or None for WhatsApp (then `actor_name` may say who: the customer).
+    """
     return agent_tables.OrderEvent.objects.create(
         order=order,
         from_status=from_status,
         to_status=to_status,
         changed_by=getattr(actor, "pk", None),
-        changed_by_name=_actor_name(actor),
+        changed_by_name=actor_name or _actor_name(actor),
         note=note,
         message_id=message_id,
+        kind=kind,
+        source_wamid=source_wamid,
     )
 
 
@@ -72,11 +100,14 @@ def _actor_name(actor):
     return getattr(actor, "name", "") or getattr(actor, "email", "") or str(actor)
 
 
-def change_status(agent, order, to_status, *, actor, note="", on_commit=None, request=None):
+def change_status(agent, order, to_status, *, actor, note="", on_commit=None, request=None, actor_name=None,
+                  source_wamid=None, kind="status"):
     """Move `order` to `to_status` if the workflow allows it; record who, when, from and to.
 
     Raises OrderError with a message for the agent otherwise. `on_commit(order, event)` runs once the
     change is committed (used to notify the customer). The change is also written to the audit log.
+    `actor` None with an `actor_name` is someone outside the app (the customer, replying on WhatsApp);
+    `source_wamid` is then their message, which can move the order only once.
     """
     agent_tables = tables.for_agent(agent)
     with transaction.atomic(), transaction.atomic(using=agent_tables.database):
@@ -88,13 +119,16 @@ def change_status(agent, order, to_status, *, actor, note="", on_commit=None, re
         order.status = to_status
         order.updated_at = timezone.now()
         order.save(update_fields=["status", "updated_at"])
-        event = record_event(agent_tables, order, from_status, to_status, actor=actor, note=note)
+        event = record_event(agent_tables, order, from_status, to_status, actor=actor, note=note,
+                             actor_name=actor_name, source_wamid=source_wamid, kind=kind)
+        details = {} if actor is not None else {"by": event.changed_by_name}
         audit.record(
             "order.status_changed", actor=actor, target=order, request=request,
-            agent=agent.agent_prefix, from_status=from_status, to_status=to_status,
+            agent=agent.agent_prefix, from_status=from_status, to_status=to_status, **details,
         )
         if on_commit is not None:
-            transaction.on_commit(lambda: on_commit(order, event), using=agent_tables.database)
+            # Run in this scope: the commit may come after the block that set it (the intake's) has ended.
+            transaction.on_commit(rls.bound(lambda: on_commit(order, event)), using=agent_tables.database)
     return order, event
 
 
@@ -107,5 +141,6 @@ def mark_paid(agent, order, *, actor):
             order.paid_at = timezone.now()
             order.updated_at = order.paid_at
             order.save(update_fields=["paid_at", "updated_at"])
-            record_event(agent_tables, order, order.status, order.status, actor=actor, note="Marked as paid")
+            record_event(agent_tables, order, order.status, order.status, actor=actor, note="Marked as paid",
+                         kind="paid")
     return order

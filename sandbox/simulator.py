@@ -29,6 +29,7 @@ class ChatMessage:
     media_id: str
     status: str
     sent_at: datetime
+    buttons: tuple = ()  # (id, title) of the reply buttons under a message from the shop
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,18 @@ def conversation(configuration, phone):
             wamid=m["wamid"], from_customer=m["from_customer"], type=m["type"], text=m.get("text") or "",
             media_id=m.get("media_id") or "", status=m["status"],
             sent_at=datetime.fromtimestamp(m["timestamp"], UTC),
+            buttons=tuple((b["id"], b["title"]) for b in m.get("buttons") or []),
         )
         for m in _control("GET", "conversation", params=params).json()["messages"]
     ]
+
+
+def tap_button(configuration, phone, wamid, button_id):
+    """The customer taps a reply button under the shop's message `wamid`; returns the reply's wamid."""
+    return _control("POST", "customer_replies", json={
+        "phone_number_id": configuration.phone_number_id, "wa_id": wa_id(phone), "wamid": wamid,
+        "button_id": button_id,
+    }).json()["wamid"]
 
 
 def mark_seen(configuration, phone):

@@ -3,6 +3,7 @@
 Only where settings.WHATSAPP_SANDBOX is on (the `make run` demo); elsewhere every page is a 404.
 """
 
+import hashlib
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -75,7 +76,11 @@ def _chat_context(request, configuration, phone, name):
     simulator.connect_number(configuration, request.build_absolute_uri(WEBHOOK_PATH))
     chat = simulator.conversation(configuration, phone)
     simulator.mark_seen(configuration, phone)
-    return {"chat": chat, "chat_query": _chat_query(configuration, phone, name)}
+    token = hashlib.blake2b(repr([(m.wamid, m.status) for m in chat]).encode(), digest_size=10).hexdigest()
+    return {
+        "chat": chat, "chat_token": token, "chat_query": _chat_query(configuration, phone, name),
+        "who": {"number": configuration.pk, "phone": phone, "name": name},
+    }
 
 
 @sandbox_view
@@ -119,6 +124,8 @@ def chat(request):
         context = _chat_context(request, *chosen)
     except simulator.SandboxError as error:
         return HttpResponse(str(error), status=502, content_type="text/plain; charset=utf-8")
+    if context["chat_token"] == request.GET.get("v"):
+        return HttpResponse(status=204)  # nothing new: the page keeps what it shows (and a button being tapped)
     return render(request, "sandbox/_chat.html", context)
 
 
@@ -137,6 +144,24 @@ def send(request):
         simulator.connect_number(configuration, request.build_absolute_uri(WEBHOOK_PATH))
         simulator.send_as_customer(configuration, phone, name, text=message_form.cleaned_data["text"],
                                    image=message_form.cleaned_data["image"])
+    except simulator.SandboxError as error:
+        messages.error(request, str(error))
+    return redirect(reverse("sandbox:page") + "?" + _chat_query(configuration, phone, name))
+
+
+@sandbox_view
+@require_POST
+def tap(request):
+    """The customer taps one of the reply buttons under a message from the shop."""
+    _, chosen = _chosen(request, request.POST)
+    wamid, button_id = request.POST.get("wamid", ""), request.POST.get("button", "")
+    if chosen is None or not wamid or not button_id:
+        messages.error(request, "Choose a business number, your phone number and a button first.")
+        return redirect("sandbox:page")
+    configuration, phone, name = chosen
+    try:
+        simulator.connect_number(configuration, request.build_absolute_uri(WEBHOOK_PATH))
+        simulator.tap_button(configuration, phone, wamid, button_id)
     except simulator.SandboxError as error:
         messages.error(request, str(error))
     return redirect(reverse("sandbox:page") + "?" + _chat_query(configuration, phone, name))

@@ -3,9 +3,10 @@
 It speaks Meta's JSON on the endpoints the app uses (send messages and read receipts, upload,
 look up and download media, list message templates), records every request, can be told to
 fail the next calls the way Meta fails (429 with Retry-After, 500, a timeout, a dropped
-connection, 190, 131047, 131026...), and plays the customers' side: a customer's message is
-posted to the app's webhook signed with the app secret, exactly as Meta posts it, and each
-message the app sends moves sent -> delivered -> read through status webhooks.
+connection, 190, 131047, 131026...), and plays the customers' side: a customer's message (or tap
+on a reply button of the app's interactive message) is posted to the app's webhook signed with the
+app secret, exactly as Meta posts it, and each message the app sends moves sent -> delivered -> read
+through status webhooks.
 
 Run it with `manage.py run_fake_graph` (the demo does); tests get one from the `fake_graph`
 fixture. Tests drive it through its methods; other processes (the sandbox page) through the
@@ -341,6 +342,38 @@ class FakeGraphAPI:
             self._queue_webhook(phone_number_id, value, delay=0)
         return wamid
 
+    def customer_taps(self, phone_number_id, wa_id, wamid, button_id):
+        """The customer taps a reply button of the business's message `wamid`: the `button_reply` webhook
+        goes to the app, as Meta sends it. Returns the reply's wamid."""
+        phone_number_id, wa_id = str(phone_number_id), digits(wa_id)
+        with self._lock:
+            chat = self._chat(phone_number_id, wa_id)
+            message = next((entry for entry in chat if entry["wamid"] == wamid and not entry["from_customer"]), None)
+            if message is None:
+                raise ValueError(f"no message {wamid!r} was sent to {wa_id}")
+            button = next((b for b in message.get("buttons") or [] if b["id"] == button_id), None)
+            if button is None:
+                raise ValueError(f"message {wamid!r} has no button {button_id!r}")
+            reply_wamid = new_wamid()
+            now = int(time.time())
+            chat.append({
+                "wamid": reply_wamid, "from_customer": True, "type": "interactive", "text": button["title"],
+                "media_id": None, "buttons": [], "status": "delivered", "timestamp": now, "context": wamid,
+            })
+            reply = {
+                "context": {"from": self._display_number(phone_number_id), "id": wamid},
+                "from": wa_id, "id": reply_wamid, "timestamp": str(now), "type": "interactive",
+                "interactive": {"type": "button_reply", "button_reply": {"id": button["id"], "title": button["title"]}},
+            }
+            value = {
+                "messaging_product": "whatsapp",
+                "metadata": self._metadata(phone_number_id),
+                "contacts": [{"profile": {"name": self.customer_names.get(wa_id, wa_id)}, "wa_id": wa_id}],
+                "messages": [reply],
+            }
+            self._queue_webhook(phone_number_id, value, delay=0)
+        return reply_wamid
+
     def customer_reads(self, phone_number_id, wa_id):
         """The customer opens the chat: every message delivered to them turns read (blue ticks)."""
         phone_number_id, wa_id = str(phone_number_id), digits(wa_id)
@@ -479,6 +512,8 @@ class FakeGraphAPI:
                 "wamid": wamid, "from_customer": False, "type": kind, "to": to, "status": "accepted",
                 "text": _text_of(kind, content, self._templates_for(self._business_account_for(phone_number_id))),
                 "media_id": content.get("id") if kind in MEDIA_MESSAGE_TYPES else None,
+                "buttons": [button["reply"] for button in content["action"]["buttons"]] if kind == "interactive"
+                else [],
                 "timestamp": int(time.time()),
             }
             self.messages[wamid] = entry
@@ -529,6 +564,8 @@ class FakeGraphAPI:
                 return 400, meta_error(131008, "Required parameter is missing", f"{kind} needs an id or a link.")
         elif kind == "template":
             return self._check_template(phone_number_id, content)
+        elif kind == "interactive":
+            return _check_interactive(content)
         return None
 
     def _check_template(self, phone_number_id, content):
@@ -618,10 +655,46 @@ def _placeholders(text):
     return re.findall(r"\{\{\s*([a-z0-9_]+)\s*\}\}", text or "")
 
 
+def _check_interactive(content):
+    """Meta's checks of a reply-buttons message (the only interactive kind the app sends)."""
+    if content.get("type") != "button":
+        return 400, meta_error(131009, "Parameter value is not valid",
+                               f"interactive type {content.get('type')!r} is not supported here; use 'button'.")
+    body = (content.get("body") or {}).get("text") if isinstance(content.get("body"), dict) else None
+    if not isinstance(body, str) or not body.strip():
+        return 400, meta_error(131008, "Required parameter is missing", "interactive['body']['text'] is required.")
+    if len(body) > 1024:
+        return 400, meta_error(131009, "Parameter value is not valid", "Body text can be at most 1024 characters.")
+    footer = content.get("footer")
+    if footer is not None and (not isinstance(footer, dict) or len(str(footer.get("text", ""))) > 60):
+        return 400, meta_error(131009, "Parameter value is not valid", "Footer text can be at most 60 characters.")
+    buttons = (content.get("action") or {}).get("buttons") if isinstance(content.get("action"), dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        return 400, meta_error(131009, "Parameter value is not valid", "A message can have 1 to 3 reply buttons.")
+    titles, ids = set(), set()
+    for button in buttons:
+        reply = button.get("reply") if isinstance(button, dict) and button.get("type") == "reply" else None
+        title, button_id = (reply.get("title"), reply.get("id")) if isinstance(reply, dict) else (None, None)
+        if not isinstance(title, str) or not 0 < len(title) <= 20 or title in titles:
+            return 400, meta_error(131009, "Parameter value is not valid",
+                                   "Each button needs a unique title of at most 20 characters.")
+        if not isinstance(button_id, str) or not 0 < len(button_id) <= 256 or button_id != button_id.strip() \
+                or button_id in ids:
+            return 400, meta_error(131009, "Parameter value is not valid",
+                                   "Each button needs a unique id of at most 256 characters.")
+        titles.add(title)
+        ids.add(button_id)
+    return None
+
+
 def _text_of(kind, content, templates):
     """What the customer's phone shows for a message the business sent."""
     if kind == "text":
         return content.get("body", "")
+    if kind == "interactive":
+        parts = [(content.get("header") or {}).get("text"), content["body"]["text"],
+                 (content.get("footer") or {}).get("text")]
+        return "\n".join(part for part in parts if part)
     if kind in MEDIA_MESSAGE_TYPES:
         return content.get("caption", "")
     if kind != "template":
@@ -825,6 +898,9 @@ def _control(fake, method, path, query, data, body, content_type):
             data["phone_number_id"], data["wa_id"], name=data.get("name", ""), text=data.get("text"),
             media_id=data.get("media_id"), caption=data.get("caption"),
         )
+        return {"wamid": wamid}
+    if (method, path) == ("POST", "/_fake/customer_replies"):
+        wamid = fake.customer_taps(data["phone_number_id"], data["wa_id"], data["wamid"], data["button_id"])
         return {"wamid": wamid}
     if (method, path) == ("POST", "/_fake/customer_reads"):
         fake.customer_reads(data["phone_number_id"], data["wa_id"])

@@ -3,7 +3,8 @@
 `parse_notification` + `store_event` are the acknowledgement path (the webhook answers 200 once the
 raw event row exists). `process_due_events` (the worker, in batches) and `process_events_now` (inline
 after storing, replays) route each change to an agent by its phone number id and store its messages
-and statuses. A batch's messages are stored together, a few statements per agent (one savepoint);
+and statuses (a cart, or a tap on an order summary's buttons, then acts on orders: orders.inbound).
+A batch's messages are stored together, a few statements per agent (one savepoint);
 only when that fails are they stored agent by agent, then each alone in its own savepoint, so one bad
 item never loses the others. Each status is applied in its own savepoint. Processing is idempotent
 (messages de-duplicated by wamid, statuses forward-only): a re-delivery or a replay changes nothing.
@@ -25,7 +26,7 @@ from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
 from crm import rls
-from orders.carts import draft_order_from_cart
+from orders import inbound as orders_inbound
 
 from . import customers, inbound, media, statuses
 from .models import WebhookEvent, WhatsAppConfiguration
@@ -308,8 +309,8 @@ def _new_messages(tables, items):
     note_new_messages(tables, inserted)
     media.schedule_downloads(tables.agent_id, inserted)
     for row in inserted:
-        if row.wa_type == "order":
-            _draft_order(tables, by_wamid[row.wamid], row)
+        if row.wa_type in orders_inbound.ORDER_MESSAGE_TYPES:
+            _act_on_orders(tables, by_wamid[row.wamid], row)
     return {wamid: outcome or "duplicate" for wamid, outcome in outcomes.items()}
 
 
@@ -336,22 +337,26 @@ def _count(items, outcomes):
             item.tally.duplicates += 1
 
 
-def _draft_order(tables, item, message):
-    """A customer's cart becomes a draft order for the agent to review (orders.carts), with the message.
+def _act_on_orders(tables, item, message):
+    """With the message: a customer's cart becomes a draft order for the agent to review, and a tap on an
+    order summary's Confirm or Change confirms the order or asks for a change (orders.inbound).
 
-    A cart that cannot become an order (or an orders failure) leaves the message stored and says so.
+    A cart that cannot become an order, or an orders failure, leaves the message stored and says so.
+    Only a newly stored message acts: Meta delivering it again changes nothing twice.
     """
     agent = Agent.objects.get(pk=tables.agent_id)
     try:
         with transaction.atomic(using=tables.database):
-            order = draft_order_from_cart(agent, message)
+            done = orders_inbound.apply_inbound_message(agent, message)
     except Exception as error:
-        log.warning("cart %s could not become a draft order", item.wamid, exc_info=error)
-        order, reason = None, f"{error.__class__.__name__}: {error}"
+        log.warning("message %s could not act on orders", item.wamid, exc_info=error)
+        done, reason = None, f"{error.__class__.__name__}: {error}"
     else:
-        reason = "the cart is not usable"
-    if order is None:
+        reason = "the cart is not usable" if message.wa_type == "order" else ""
+    if done is None and message.wa_type == "order":
         item.tally.notices.append(f"cart {item.wamid} did not become a draft order ({reason})")
+    elif done is None and reason:
+        item.tally.notices.append(f"reply {item.wamid} did not reach its order ({reason})")
 
 
 def _store_carefully(tables, items):

@@ -5,6 +5,7 @@ The public API (the dashboard calls these; the names are stable):
     send_text(agent, customer, text, *, sent_by, idempotency_key, reply_to_wamid=None) -> Message
     send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key) -> Message
     send_template(agent, customer, template, values, *, sent_by, idempotency_key) -> Message
+    send_buttons(agent, customer, body, buttons, *, header="", footer="", sent_by, idempotency_key) -> Message
     resend(agent, message, *, sent_by) -> Message
     window(agent_tables, customer) -> Window(is_open, closes_at, last_inbound_at)
     send_read_receipt(agent, wamid) -> None
@@ -17,11 +18,13 @@ The public API (the dashboard calls these; the names are stable):
 `agent` is an agents.models.Agent; `customer` and `message` are rows of that agent's tables
 (agents.tables.for_agent(agent)); `sent_by` is the User sending (or None for the system);
 `upload` is a Django File (an UploadedFile from a form); `template` a whatsapp.models.MessageTemplate
-(or its id) and `values` maps each of its template_fields() keys to text.
+(or its id) and `values` maps each of its template_fields() keys to text; `buttons` is a list of up to
+three (id, title) pairs: the reply buttons of an interactive message, whose id comes back in the
+customer's `button_reply` when they tap one.
 
 Every send function refuses bad input with SendError, whose str() is a sentence for the agent, and then
-changes nothing. Free-form messages (text, media) are refused outside the 24-hour customer service
-window (SendError.code == "window_closed"): only templates may be sent then.
+changes nothing. Free-form messages (text, media, reply buttons) are refused outside the 24-hour
+customer service window (SendError.code == "window_closed"): only templates may be sent then.
 
 How a send goes: the outbound row is written first (status `queued`, the request body in `payload`),
 its send task is enqueued in the same transaction, and the call returns the row. The task (the worker,
@@ -65,6 +68,13 @@ WINDOW = timedelta(hours=24)
 SEND_LEASE = timedelta(minutes=15)
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
+# Interactive reply-button messages (documentation/whatsapp/messages/interactive-reply-buttons-messages).
+MAX_BUTTONS = 3
+MAX_BUTTON_TITLE_LENGTH = 20
+MAX_BUTTON_ID_LENGTH = 256
+MAX_INTERACTIVE_BODY_LENGTH = 1024
+MAX_INTERACTIVE_HEADER_LENGTH = 60
+MAX_INTERACTIVE_FOOTER_LENGTH = 60
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 
 MB = 1024 * 1024
@@ -212,6 +222,57 @@ def send_template(agent, customer, template, values, *, sent_by, idempotency_key
         message=message_templates.render(template, cleaned), wa_type="template",
         payload=_payload(customer, "template", content),
     )
+
+
+def send_buttons(agent, customer, body, buttons, *, header="", footer="", sent_by, idempotency_key):
+    """Queue an interactive message with up to three reply buttons, [(id, title)], under `body`.
+
+    The customer's tap comes back through the webhook as an `interactive` `button_reply` carrying the
+    button's id, with this message's wamid as its context.
+    """
+    agent_tables = _tables(agent, customer)
+    body, header, footer = (body or "").strip(), (header or "").strip(), (footer or "").strip()
+    if not body:
+        raise SendError("A message with buttons needs a text above its buttons.", "empty")
+    for text, limit, what in ((body, MAX_INTERACTIVE_BODY_LENGTH, "The text above the buttons"),
+                              (header, MAX_INTERACTIVE_HEADER_LENGTH, "The header"),
+                              (footer, MAX_INTERACTIVE_FOOTER_LENGTH, "The footer")):
+        if len(text) > limit:
+            raise SendError(f"{what} can be at most {limit:,} characters; this one has {len(text):,}.", "too_long")
+    reply_buttons = _reply_buttons(buttons)
+    _require_open_window(agent_tables, customer)
+    content = {"type": "button", "body": {"text": body}, "action": {"buttons": reply_buttons}}
+    if header:
+        content["header"] = {"type": "text", "text": header}
+    if footer:
+        content["footer"] = {"text": footer}
+    titles = " · ".join(button["reply"]["title"] for button in reply_buttons)
+    text = "\n".join(filter(None, [header, body, footer])) + f"\n[{titles}]"
+    return _queue(
+        agent, agent_tables, customer, idempotency_key, sent_by,
+        message=text, wa_type="interactive", payload=_payload(customer, "interactive", content),
+    )
+
+
+def _reply_buttons(buttons):
+    """Meta's `action.buttons` for [(id, title)], or SendError saying what is wrong with them."""
+    buttons = list(buttons or [])
+    if not 1 <= len(buttons) <= MAX_BUTTONS:
+        raise SendError(f"A message can have 1 to {MAX_BUTTONS} reply buttons.", "buttons")
+    reply_buttons, titles, ids = [], set(), set()
+    for button_id, title in buttons:
+        button_id, title = str(button_id or ""), str(title or "").strip()
+        if not button_id or button_id != button_id.strip() or len(button_id) > MAX_BUTTON_ID_LENGTH:
+            raise SendError(f"Each button needs an id of 1 to {MAX_BUTTON_ID_LENGTH} characters without spaces "
+                            "around it.", "buttons")
+        if not title or len(title) > MAX_BUTTON_TITLE_LENGTH:
+            raise SendError(f"A button's label must have 1 to {MAX_BUTTON_TITLE_LENGTH} characters.", "buttons")
+        if title.lower() in titles or button_id in ids:
+            raise SendError("Each button needs a label and an id of its own.", "buttons")
+        titles.add(title.lower())
+        ids.add(button_id)
+        reply_buttons.append({"type": "reply", "reply": {"id": button_id, "title": title}})
+    return reply_buttons
 
 
 def resend(agent, message, *, sent_by):

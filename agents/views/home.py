@@ -1,6 +1,8 @@
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from orders.views.reports import sales_this_month
+
 from ..access import agent_required, choose_agent
 from ..figures import home_figures
 from ..inbox import inbox_page
@@ -8,7 +10,7 @@ from .common import month_start, today_start
 
 HOME_INBOX_ROWS = 5
 # Where the switcher lands for each section: its list, since ids on the page belonged to the other agent.
-SECTION_LISTS = {"inbox": "inbox", "customers": "customer_list", "orders": "order_list",
+SECTION_LISTS = {"inbox": "inbox", "customers": "customer_list", "orders": "order_list", "reports": "reports",
                  "quick_replies": "quick_replies"}
 
 
@@ -16,7 +18,9 @@ SECTION_LISTS = {"inbox": "inbox", "customers": "customer_list", "orders": "orde
 def home(request):
     figures = home_figures(request.agent_tables, today_start=today_start(), month_start=month_start())
     waiting = inbox_page(request.agent_tables, show="unread", size=HOME_INBOX_ROWS)
-    return render(request, "agents/home.html", {"section": "home", "figures": figures, "waiting": waiting})
+    return render(request, "agents/home.html", {
+        "section": "home", "figures": figures, "waiting": waiting, **sales_this_month(request.agent, month_start()),
+    })
 
 
 @require_POST

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from orders.views.order import panel_context as order_panel_context
 from whatsapp import send
 
 from .. import paging
@@ -108,6 +109,9 @@ def conversation(request, customer_id):
         **_inbox_context(request, query[0], query[1], "", current=customer),
         **composer,
     }
+    if request.GET.get("order") == "new":
+        # The new-order panel beside the thread, for a browser without JavaScript (htmx loads it otherwise).
+        context.update(order_panel_context(request, customer), order_panel=True)
     return render(request, "agents/conversation.html", context)
 
 

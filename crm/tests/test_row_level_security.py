@@ -152,3 +152,23 @@ def test_prepare_row_security_marks_the_search_functions_leakproof(capsys):
     assert "default: upper(text), textlike(text, text) marked LEAKPROOF" in capsys.readouterr().out
     assert rows("SELECT bool_and(proleakproof) FROM pg_proc WHERE oid IN ('upper(text)'::regprocedure, "
                 "'textlike(text, text)'::regprocedure)") == [(True,)]
+
+
+def test_the_scope_holds_for_a_server_side_cursor_too(two_shops):
+    alice, bea = two_shops
+    with rls.agent_scope(bea), transaction.atomic():
+        # QuerySet.iterator() reads through a named (server-side) cursor on PostgreSQL.
+        assert [c.name for c in tables.for_agent(bea).Customer.objects.iterator(chunk_size=10)] == ["Bea"]
+        assert list(tables.for_agent(alice).Customer.objects.iterator(chunk_size=10)) == []
+
+
+def test_work_left_for_the_commit_runs_in_the_scope_it_was_left_in(two_shops, django_capture_on_commit_callbacks):
+    alice, bea = two_shops
+    seen = []
+    # As in a web request: the commit comes after the block that worked as Bea has ended.
+    with rls.scope(rls.NOBODY), django_capture_on_commit_callbacks(execute=True):
+        with rls.agent_scope(bea):
+            read_beas = lambda: seen.append(rows(f"SELECT name FROM {bea.agent_prefix}_customers"))  # noqa: E731
+            transaction.on_commit(rls.bound(read_beas))
+            transaction.on_commit(read_beas)
+    assert seen == [[("Bea",)], []]

@@ -215,3 +215,50 @@ def test_the_sandbox_says_how_to_start_the_fake_graph_api_when_it_is_not_running
 def test_the_chat_alone_needs_a_customer_and_unknown_media_is_a_404(client, shop, fake_graph):
     assert client.get(reverse("sandbox:chat")).status_code == 404
     assert client.get(reverse("sandbox:media", args=[404])).status_code == 404
+
+
+def test_the_shops_reply_buttons_show_and_a_tap_reaches_the_webhook_as_a_button_reply(
+    client, shop, fake_graph, webhook_receiver, django_capture_on_commit_callbacks
+):
+    agent, configuration = shop
+    params = chat_params(configuration)
+    agent_tables = tables.for_agent(agent)
+    customer = agent_tables.Customer.objects.create(name="John Carter", phone="+14155550123")
+    agent_tables.Message.objects.create(customer=customer, message="Hi!", direction="inbound")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = send.send_buttons(agent, customer, "Order #3: 2 mugs", [("order-3-confirm", "Confirm"),
+                                                                      ("order-3-change", "Change")],
+                                 sent_by=agent.user, idempotency_key="summary")
+    sent.refresh_from_db()
+
+    chat = client.get(reverse("sandbox:chat"), params, HTTP_HOST=webhook_receiver.host).content.decode()
+    assert "Order #3: 2 mugs" in chat
+    assert '<button type="submit" name="button" value="order-3-confirm">Confirm</button>' in chat
+    fake_graph.wait_for_webhooks()
+    webhook_receiver.received.clear()
+
+    response = client.post(reverse("sandbox:tap"), {**params, "wamid": sent.wamid, "button": "order-3-confirm"},
+                           HTTP_HOST=webhook_receiver.host)
+    assert response.status_code == 302 and "phone=%2B14155550123" in response.url
+    assert fake_graph.wait_for_webhooks()
+    [tapped] = [m for payload in webhooks(webhook_receiver)
+                for m in payload["entry"][0]["changes"][0]["value"].get("messages", [])]
+    assert tapped["interactive"]["button_reply"] == {"id": "order-3-confirm", "title": "Confirm"}
+    assert tapped["context"]["id"] == sent.wamid
+
+    response = client.post(reverse("sandbox:tap"), {**params, "wamid": sent.wamid, "button": "no-such-button"},
+                           follow=True, HTTP_HOST=webhook_receiver.host)
+    assert "has no button" in response.content.decode()
+    response = client.post(reverse("sandbox:tap"), {**params, "wamid": ""}, follow=True)
+    assert "Choose a business number, your phone number and a button first." in response.content.decode()
+
+
+def test_the_polled_chat_answers_204_while_nothing_changed(client, shop, fake_graph):
+    _, configuration = shop
+    params = chat_params(configuration)
+    chat = client.get(reverse("sandbox:chat"), params)
+    token = chat.context["chat_token"]
+
+    assert client.get(reverse("sandbox:chat"), {**params, "v": token}).status_code == 204
+    fake_graph.customer_sends("1001", "14155550123", text="Anything new?")
+    assert client.get(reverse("sandbox:chat"), {**params, "v": token}).status_code == 200

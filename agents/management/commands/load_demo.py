@@ -8,9 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from agents import tables
+from agents import conversations, tables
 from agents.models import Agent
 from agents.provisioning import create_agent
+from orders import placing, workflow
+from orders.carts import draft_order_from_cart
+from orders.placing import LineItem
 from whatsapp.configuration import save_configuration
 
 ADMIN = ("admin@example.com", "Ada Admin", "admin-demo-password")
@@ -78,8 +81,40 @@ class Command(BaseCommand):
             last = now - timedelta(minutes=messages[-1][2])
             unread = sum(1 for direction, *_ in messages if direction == "inbound")
             t.Customer.objects.filter(pk=customer.pk).update(last_message_at=last, unread_count=unread)
+        self.orders(agent, t, now)
+
+    def orders(self, agent, t, now):
+        """Orders as the product makes them (items, totals, history): one confirmed, one delivered last
+        week, and a cart Aisha sent on WhatsApp, waiting as a draft for the seller to review."""
+        seller = agent.user
         maria = t.Customer.objects.get(phone="+5511987654321")
-        order = t.Order.objects.create(
-            customer=maria, status="confirmed", total_amount=Decimal("32.00"), shipping_address="Rua Augusta 500"
+        order = placing.create_order(agent, maria, [LineItem("Blue ceramic mug", 4, Decimal("8.00"))], actor=seller,
+                                     shipping_address="Rua Augusta 500, São Paulo")
+        workflow.change_status(agent, order, "confirmed", actor=seller)
+
+        john = t.Customer.objects.get(phone="+14155550123")
+        earlier = placing.create_order(
+            agent, john, [LineItem("Linen shirt", 1, Decimal("45.00")), LineItem("Gift wrap", 1, Decimal("2.50"))],
+            actor=seller, shipping_address="500 Castro St, San Francisco",
         )
-        t.OrderItem.objects.create(order=order, name="Blue ceramic mug", quantity=4, price=Decimal("8.00"), total=Decimal("32.00"))
+        for status in ("confirmed", "processing", "shipped", "delivered"):
+            workflow.change_status(agent, earlier, status, actor=seller)
+        workflow.mark_paid(agent, earlier, actor=seller)
+        t.Order.objects.filter(pk=earlier.pk).update(created_at=now - timedelta(days=6),
+                                                     updated_at=now - timedelta(days=4))
+        t.OrderEvent.objects.filter(order=earlier).update(created_at=now - timedelta(days=5))
+
+        aisha = t.Customer.objects.get(phone="+2348031234567")
+        cart = {
+            "from": "2348031234567", "id": "wamid.DEMO-CART-1", "timestamp": str(int(now.timestamp())), "type": "order",
+            "order": {"catalog_id": "100000000000009", "text": "Size M please", "product_items": [
+                {"product_retailer_id": "linen-shirt-m", "quantity": 2, "item_price": 45, "currency": "USD"},
+            ]},
+        }
+        message = t.Message.objects.create(
+            customer=aisha, message="Order: 2 × linen-shirt-m at 45 USD. Total 90 USD. Note: Size M please",
+            direction="inbound", timestamp=now - timedelta(minutes=10), wamid=cart["id"], wa_type="order",
+            payload=cart,
+        )
+        conversations.note_new_message(t, message)
+        draft_order_from_cart(agent, message)

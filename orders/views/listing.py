@@ -1,0 +1,89 @@
+"""The orders list: filters, sort, keyset pages, the totals of the filtered set, and its CSV exports."""
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from agents import paging
+from agents.access import agent_required
+
+from ..forms import OrderFilterForm
+from ..listing import OrderFilters, export_items, export_orders, orders_page
+
+
+def _filters(request):
+    """(form, OrderFilters) from the query string; the filters are None when the form has errors."""
+    form = OrderFilterForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    since, until = form.created_range()
+    return form, OrderFilters(
+        status=data["status"], customer=data["customer"], customer_id=data.get("customer_id"),
+        since=since, until=until, sort=data["sort"],
+    )
+
+
+def _customer_named(request, customer_id):
+    if not customer_id:
+        return None
+    return request.agent_tables.Customer.objects.filter(pk=customer_id).first()
+
+
+@agent_required
+def order_list(request):
+    if request.GET.get("period") == "month":
+        # The home page's "revenue this month" link: this month's orders, with the date shown in the form.
+        query = request.GET.copy()
+        del query["period"]
+        query["date_from"] = timezone.localdate().replace(day=1).isoformat()
+        return redirect(reverse("order_list") + "?" + query.urlencode())
+    form, filters = _filters(request)
+    cursor = request.GET.get("after", "")
+    context = {"section": "orders", "form": form, "cursor": cursor, "page": None}
+    if filters is None:
+        return render(request, "orders/list.html", context, status=400)
+    try:
+        page = orders_page(request.agent_tables, filters, cursor=cursor)
+    except paging.InvalidCursor as error:
+        context["cursor_error"] = str(error)
+        return render(request, "orders/list.html", context, status=400)
+    keep = form.query()
+    query = urlencode(keep)
+    context.update({
+        "page": page,
+        "filtered": bool(set(keep) - {"sort"}),
+        "customer": _customer_named(request, filters.customer_id),
+        "without_customer_url": reverse("order_list") + "?" + urlencode(
+            {key: value for key, value in keep.items() if key != "customer_id"}),
+        "first_url": reverse("order_list") + ("?" + query if query else ""),
+        "next_url": reverse("order_list") + "?" + urlencode({**keep, "after": page.next_cursor})
+        if page.next_cursor else None,
+        "export_url": reverse("order_export") + ("?" + query if query else ""),
+        "items_export_url": reverse("order_items_export") + ("?" + query if query else ""),
+    })
+    return render(request, "orders/list.html", context)
+
+
+def csv_response(lines, name):
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate().isoformat()}.csv"'
+    return response
+
+
+@agent_required
+def order_export(request):
+    form, filters = _filters(request)
+    if filters is None:
+        return render(request, "orders/list.html", {"section": "orders", "form": form, "page": None}, status=400)
+    return csv_response(export_orders(request.agent_tables, filters), "orders")
+
+
+@agent_required
+def order_items_export(request):
+    form, filters = _filters(request)
+    if filters is None:
+        return render(request, "orders/list.html", {"section": "orders", "form": form, "page": None}, status=400)
+    return csv_response(export_items(request.agent_tables, filters), "order-items")

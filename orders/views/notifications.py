@@ -1,0 +1,50 @@
+"""Order settings: which approved template tells a customer about each status outside the 24-hour window."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from agents.access import agent_required
+from whatsapp import send
+from whatsapp.configuration import configuration_for_agent
+
+from ..status_templates import TOLD_STATUSES, choose_status_templates, status_choices, usable_templates
+
+
+def _page(request, *, errors=None, status=200):
+    return render(request, "orders/settings.html", {
+        "section": "orders",
+        "choices": status_choices(request.agent),
+        "templates": usable_templates(request.agent),
+        "errors": errors or {},
+        "connected": configuration_for_agent(request.agent) is not None,
+    }, status=status)
+
+
+@agent_required
+def order_settings(request):
+    if request.method != "POST":
+        return _page(request)
+    chosen = {}
+    for status in TOLD_STATUSES:
+        value = request.POST.get(f"template-{status}", "")
+        chosen[status] = int(value) if value.isdigit() else None
+    try:
+        choose_status_templates(request.agent, chosen)
+    except ValidationError as error:
+        return _page(request, errors={key: value[0] for key, value in error.message_dict.items()}, status=400)
+    messages.success(request, "Saved. Customers are told about each status with the template you chose.")
+    return redirect("order_settings")
+
+
+@require_POST
+@agent_required
+def refresh_templates(request):
+    try:
+        send.request_template_sync(request.agent)
+    except send.SendError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Asking WhatsApp for your templates; reload this page in a moment to see them.")
+    return redirect("order_settings")

@@ -1,0 +1,312 @@
+"""One order: created beside a conversation (or from the customer page), its page, its status moves,
+payment, item edits, the summary sent for the customer to confirm, and the messages about it.
+
+Each view parses the form, calls one function of the orders domain (placing, workflow, notify) and
+renders or redirects; a move the workflow refuses is shown with the workflow's own sentence.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from agents.access import agent_required
+from agents.customers import get_customer_or_404
+from agents.threads import present, thread_token
+from agents.views.common import is_htmx
+from whatsapp import send
+
+from .. import notify, placing, workflow
+from ..forms import ItemRow, OrderForm
+from ..models import StatusTemplate
+from ..placing import EDITABLE_STATUSES, OrderError
+from ..workflow import MOVE_LABELS, STATUS_LABELS
+
+NOTHING_CHANGED = 204
+SUGGESTIONS = 12
+# Moves that undo an order: their buttons look dangerous and ask before they go.
+UNDOING = ("cancelled", "refunded")
+
+
+def get_order_or_404(agent_tables, order_id):
+    """The agent's order with this id (and its customer); another agent's id is simply not found."""
+    order = agent_tables.Order.objects.select_related("customer").filter(pk=order_id).first()
+    if order is None:
+        raise Http404("No such order.")
+    return order
+
+
+# Creating ------------------------------------------------------------------------------------------
+
+
+def _form_context(request, customer, form, *, panel):
+    window = send.window(request.agent_tables, customer)
+    return {
+        "customer": customer,
+        "first_name": (customer.name.split() or [customer.name])[0],
+        "form": form,
+        "blank_row": ItemRow(),
+        "suggestions": placing.known_items(request.agent, limit=SUGGESTIONS),
+        "panel": panel,
+        "window": window,
+        "action_url": reverse("order_create", args=[customer.pk]),
+        "submit_label": "Create order",
+        "recent_orders": list(request.agent_tables.Order.objects.filter(customer=customer)
+                              .order_by("-created_at", "-id")[:3]),
+    }
+
+
+def panel_context(request, customer):
+    """What the conversation page needs to show the new-order panel beside the thread (?order=new)."""
+    return _form_context(request, customer, OrderForm(), panel=True)
+
+
+def _wants_panel(request):
+    return (request.POST if request.method == "POST" else request.GET).get("panel") == "1"
+
+
+@agent_required
+def order_create(request, customer_id):
+    """The new-order form for a customer: the panel beside the thread (htmx), or a page of its own."""
+    customer = get_customer_or_404(request.agent_tables, customer_id)
+    panel = _wants_panel(request) and is_htmx(request)
+    template = "orders/_panel.html" if panel else "orders/create.html"
+    if request.method != "POST":
+        return render(request, template, {"section": "orders", **_form_context(request, customer, OrderForm(),
+                                                                                  panel=panel)})
+    form = OrderForm(request.POST)
+    if "add" in request.POST or "remove" in request.POST:
+        # Without JavaScript, adding or removing a line is a round trip that saves nothing.
+        if "add" in request.POST:
+            form.add_row()
+        elif request.POST["remove"].isdigit():
+            form.remove_row(int(request.POST["remove"]))
+        return render(request, template, {"section": "orders", **_form_context(request, customer, form, panel=panel)})
+    order = None
+    if form.is_valid():
+        try:
+            order = placing.create_order(request.agent, customer, form.items, actor=request.user, notes=form.notes,
+                                         shipping_address=form.shipping_address)
+        except OrderError as error:
+            form.errors.append(error.message)
+    if order is None:
+        # htmx swaps only successful answers: the panel shows its errors with a 200.
+        return render(request, template, {"section": "orders", **_form_context(request, customer, form, panel=panel)},
+                      status=200 if panel else 400)
+    summary = _send_summary_if_asked(request, order)
+    if panel:
+        return render(request, "orders/_panel.html", {
+            "customer": customer, "created": order, "summary": summary,
+            "item_count": len(form.items), "panel": True,
+        })
+    messages.success(request, " ".join(filter(None, [f"Order #{order.pk} was created for {customer.name}.", summary])))
+    return redirect("order_detail", order.pk)
+
+
+def _send_summary_if_asked(request, order):
+    """The sentence to show about the summary asked for with the new order, or "" when none was asked."""
+    if request.POST.get("send_summary") != "on":
+        return ""
+    try:
+        notify.send_order_summary(request.agent, order, sent_by=request.user,
+                                  idempotency_key=f"order-{order.pk}-created-summary")
+    except (OrderError, send.SendError) as error:
+        return f"The summary was not sent: {_sentence(error)}"
+    return f"The summary is on its way to {order.customer.name}, with Confirm and Change buttons."
+
+
+def _sentence(error):
+    return error.message if isinstance(error, OrderError) else str(error)
+
+
+@agent_required
+def order_item_suggestions(request):
+    """The item names the agent sold before that start with what is typed, with their last price."""
+    prefix = request.GET.get("item_name", "")[:100]
+    return render(request, "orders/_suggestions.html", {
+        "suggestions": placing.known_items(request.agent, prefix, limit=SUGGESTIONS),
+    })
+
+
+# The order page ------------------------------------------------------------------------------------
+
+
+def _order_messages(agent_tables, order, events):
+    """The WhatsApp messages about the order: its cart, what we sent about it, the customer's replies."""
+    ids = [event.message_id for event in events if event.message_id]
+    wamids = [event.source_wamid for event in events if event.source_wamid]
+    if order.source_wamid:
+        wamids.append(order.source_wamid)
+    if not ids and not wamids:
+        return []
+    return list(agent_tables.Message.objects.filter(Q(pk__in=ids) | Q(wamid__in=wamids), customer_id=order.customer_id)
+                .order_by("timestamp", "id"))
+
+
+def _messages_context(request, order, events):
+    found = _order_messages(request.agent_tables, order, events)
+    token = thread_token(found)
+    return {
+        "order": order,
+        "bubbles": present(request.agent_tables, order.customer, found),
+        "messages_token": token,
+        "messages_url": reverse("order_messages", args=[order.pk]) + f"?v={token}",
+        "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
+        "message_by_id": {m.pk: m for m in found},
+    }
+
+
+def _moves(order):
+    return [(status, MOVE_LABELS[status], status in UNDOING) for status in workflow.allowed_next(order)]
+
+
+def _how_the_customer_is_told(request, order, window):
+    """A sentence on how a status message would reach the customer now."""
+    if window.is_open:
+        return f"{order.customer.name} wrote in the last 24 hours: they get a WhatsApp message in plain words."
+    chosen = set(StatusTemplate.objects.filter(agent=request.agent).values_list("status", flat=True))
+    missing = [STATUS_LABELS[status].lower() for status in workflow.allowed_next(order) if status not in chosen]
+    text = ("More than 24 hours have passed since they wrote, so WhatsApp only allows an approved template: "
+            "the one chosen for the new status in Order settings.")
+    if missing:
+        text += f" None is chosen for {', '.join(missing)} yet: they would not be told of that."
+    return text
+
+
+def _change_requested(events):
+    """The customer's latest unanswered request for a change (after it: no edit, no new summary)."""
+    for event in reversed(events):
+        if event.kind in ("edited", "summary_sent") or event.kind == "status" and event.from_status != event.to_status:
+            return None
+        if event.kind == "change_requested":
+            return event
+    return None
+
+
+def _detail(request, order, *, error="", status=200):
+    events = list(request.agent_tables.OrderEvent.objects.filter(order=order).order_by("created_at", "id"))
+    window = send.window(request.agent_tables, order.customer)
+    context = _messages_context(request, order, events)
+    message_by_id = context.pop("message_by_id")
+    return render(request, "orders/detail.html", {
+        "section": "orders",
+        "order": order,
+        "customer": order.customer,
+        "items": list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id")),
+        "events": [(event, message_by_id.get(event.message_id)) for event in events],
+        "moves": _moves(order),
+        "editable": order.status in EDITABLE_STATUSES,
+        "window": window,
+        "how_told": _how_the_customer_is_told(request, order, window),
+        "change_requested": _change_requested(events),
+        "summary_sent": any(event.kind == "summary_sent" for event in events),
+        "idempotency_key": uuid.uuid4().hex,
+        "status_error": error,
+        "status_label": STATUS_LABELS[order.status],
+        **context,
+    }, status=status)
+
+
+@agent_required
+def order_detail(request, order_id):
+    return _detail(request, get_order_or_404(request.agent_tables, order_id))
+
+
+@agent_required
+def order_messages(request, order_id):
+    """The messages about the order alone, for polling: 204 while nothing changed (ticks included)."""
+    order = get_order_or_404(request.agent_tables, order_id)
+    context = _messages_context(request, order, list(request.agent_tables.OrderEvent.objects.filter(order=order)))
+    if context["messages_token"] == request.GET.get("v"):
+        return HttpResponse(status=NOTHING_CHANGED)
+    return render(request, "orders/_order_messages.html", context)
+
+
+@require_POST
+@agent_required
+def order_change_status(request, order_id):
+    order = get_order_or_404(request.agent_tables, order_id)
+    to_status = request.POST.get("to", "")
+    told = []
+
+    def tell_customer(order, event):
+        told.append(notify.notify_status_change(request.agent, order, event, sent_by=request.user))
+
+    try:
+        order, _ = workflow.change_status(
+            request.agent, order, to_status, actor=request.user, request=request,
+            on_commit=tell_customer if request.POST.get("tell_customer") == "on" else None,
+        )
+    except OrderError as error:
+        return _detail(request, order, error=error.message, status=400)
+    text = f"Order #{order.pk} is now {STATUS_LABELS[order.status].lower()}."
+    if told:
+        text += f" {told[0]}"
+    messages.success(request, text)
+    return redirect("order_detail", order.pk)
+
+
+@require_POST
+@agent_required
+def order_mark_paid(request, order_id):
+    order = get_order_or_404(request.agent_tables, order_id)
+    if order.paid_at is None:
+        workflow.mark_paid(request.agent, order, actor=request.user)
+        messages.success(request, f"Order #{order.pk} is marked as paid.")
+    return redirect("order_detail", order.pk)
+
+
+@require_POST
+@agent_required
+def order_send_summary(request, order_id):
+    order = get_order_or_404(request.agent_tables, order_id)
+    try:
+        notify.send_order_summary(request.agent, order, sent_by=request.user,
+                                  idempotency_key=f"order-{order.pk}-summary-{request.POST.get('idempotency_key', '')}")
+    except (OrderError, send.SendError) as error:
+        messages.error(request, f"The summary was not sent: {_sentence(error)}")
+    else:
+        messages.success(request, f"The summary is on its way to {order.customer.name}: they can tap Confirm or "
+                                  "Change.")
+    return redirect(reverse("order_detail", args=[order.pk]) + "#order-messages")
+
+
+@agent_required
+def order_edit(request, order_id):
+    """Change the items, notes and address of an order that is still editable (not shipped yet)."""
+    order = get_order_or_404(request.agent_tables, order_id)
+    if order.status not in EDITABLE_STATUSES:
+        messages.error(request, f"A {order.status} order can no longer be edited.")
+        return redirect("order_detail", order.pk)
+    form = OrderForm(request.POST) if request.method == "POST" else OrderForm(
+        order=order, items=request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
+    status = 200
+    if request.method == "POST":
+        if "add" in request.POST:
+            form.add_row()
+        elif "remove" in request.POST:
+            if request.POST["remove"].isdigit():
+                form.remove_row(int(request.POST["remove"]))
+        elif form.is_valid():
+            try:
+                placing.update_order(request.agent, order, form.items, actor=request.user, notes=form.notes,
+                                     shipping_address=form.shipping_address)
+            except OrderError as error:
+                form.errors.append(error.message)
+            else:
+                messages.success(request, f"Order #{order.pk} was saved. Its total is computed from its items.")
+                return redirect("order_detail", order.pk)
+            status = 400
+        else:
+            status = 400
+    context = _form_context(request, order.customer, form, panel=False)
+    context.update({
+        "section": "orders", "order": order, "action_url": reverse("order_edit", args=[order.pk]),
+        "submit_label": "Save changes",
+    })
+    return render(request, "orders/edit.html", context, status=status)

@@ -11,6 +11,12 @@ through status webhooks.
 Run it with `manage.py run_fake_graph` (the demo does); tests get one from the `fake_graph`
 fixture. Tests drive it through its methods; other processes (the sandbox page) through the
 small JSON control API under /_fake/.
+
+For fault tests it tells the two kinds of timeout apart, as a client meets them: `refuse_connections(seconds)`
+stops accepting connections with its listen queue full, so a client's connect times out and nothing reaches it
+(unambiguous); `fail_next(error="timeout_after_accepting")` accepts a message and never answers, so the client's
+read timeout fires although the customer got it (ambiguous). `fail_at_random(rate, errors)` makes a share of
+all calls fail with any of these, and `accepted_messages()` says what it really accepted.
 """
 
 import base64
@@ -21,10 +27,13 @@ import hmac
 import itertools
 import json
 import logging
+import random
 import re
 import secrets
+import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -78,10 +87,14 @@ FAILURES = {
     "100": (400, (100, "Invalid parameter",
                   "The request included one or more unsupported or misspelled parameters.")),
     "131009": (400, (131009, "Parameter value is not valid", "One or more parameter values are invalid.")),
-    # No answer at all: the client's read timeout fires; or the connection is dropped.
+    # No answer at all: the client's read timeout fires; or the connection is dropped. Nothing is accepted.
     "timeout": None,
     "connection": None,
+    # The message is accepted (the customer gets it) but the answer never comes: the read timeout fires.
+    "timeout_after_accepting": None,
 }
+# What fail_at_random() draws from by default; "connect_timeout" refuses the next connection (refuse_connections).
+RANDOM_FAILURES = ("429", "500", "connect_timeout", "timeout_after_accepting")
 FAILURE_CHOICES = tuple(FAILURES)
 
 DEMO_TEMPLATES = [
@@ -152,6 +165,7 @@ class RecordedRequest:
     json: object = None
     form: dict = field(default_factory=dict)
     file: object = None  # (filename, content_type, content) of an upload
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def endpoint(self):
@@ -173,10 +187,38 @@ class Failure:
     def applies_to(self, request):
         if self.path not in request.path:
             return False
-        return not (self.sends_only or self.later) or (
+        return not (self.sends_only or self.later or self.error == "timeout_after_accepting") or (
             request.method == "POST" and request.path.endswith("/messages")
             and isinstance(request.json, dict) and request.json.get("status") != "read"
         )
+
+
+@dataclass
+class Chaos:
+    """fail_at_random()'s settings, and the fate already drawn for the next call."""
+
+    rate: float
+    errors: tuple
+    rng: random.Random
+    retry_after: tuple
+    connect_hold: float
+    delay: float
+    next_failure: object = None
+
+
+class _Server(ThreadingHTTPServer):
+    """The fake's HTTP server; while its door is closed (refuse_connections), it accepts no connection."""
+
+    daemon_threads = True
+    request_queue_size = 16
+
+    def __init__(self, address, handler, fake):
+        self.fake = fake
+        super().__init__(address, handler)
+
+    def get_request(self):
+        self.fake._wait_until_the_door_opens()
+        return super().get_request()
 
 
 @dataclass
@@ -202,8 +244,9 @@ class FakeGraphAPI:
         # How long a "timeout" failure keeps the caller waiting (longer than its read timeout).
         self.timeout_delay = timeout_delay
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), _handler_for(self), self)
+        self._door_closed_until = 0.0
+        self._queue_fillers = []  # our own connections that keep the listen queue full while the door is closed
         self._threads = []
         self._outbox = []  # heap of (due, seq, url, body) webhook deliveries
         self._outbox_ready = threading.Condition(self._lock)
@@ -230,6 +273,7 @@ class FakeGraphAPI:
     def stop(self):
         with self._lock:
             self._running = False
+            self._door_closed_until = 0.0
             self._outbox_ready.notify_all()
         self._server.shutdown()
         self._server.server_close()
@@ -249,6 +293,9 @@ class FakeGraphAPI:
             self.conversations = {}  # (phone number id, customer wa_id) -> [chat entries]
             self.customer_names = {}
             self.deliveries = []  # every webhook posted: {url, payload, status}
+            self.injected = Counter()  # faults made by fail_next, fail_at_random and refuse_connections, by kind
+            self.chaos = None
+            self._door_closed_until = 0.0
             self._outbox.clear()
 
     # What tests (and the control API) use to steer it.
@@ -259,11 +306,48 @@ class FakeGraphAPI:
         with sends_only the message sends alone (not read receipts, uploads or lookups). With `later`,
         the next sends are accepted and then reported `failed` with that error by status webhook."""
         if error not in FAILURES or (later and FAILURES[error] is None):
-            raise ValueError(f"unknown failure {error!r}; one of {', '.join(FAILURES)}")
+            raise ValueError(f"unknown failure {error!r}; one of {', '.join(FAILURES)} (or refuse_connections())")
         delay = self.timeout_delay if delay is None else delay
         with self._lock:
             for _ in range(count):
                 self.failures.append(Failure(error, retry_after, delay, path, sends_only, later))
+
+    def fail_at_random(self, rate=0.2, errors=RANDOM_FAILURES, *, seed=None, retry_after=("0", "1"),
+                       delay=None, connect_hold=0.3):
+        """Make each Graph call fail with probability `rate`, with one of `errors` (FAILURES keys or
+        "connect_timeout") drawn at random; a 429 says Retry-After with one of `retry_after`. A connect timeout
+        is drawn for the call after the one being answered: the door closes for `connect_hold` seconds (longer
+        than the client's connect timeout) before that answer goes out. Failures fail_next() queued come first."""
+        unknown = [error for error in errors if error not in FAILURES and error != "connect_timeout"]
+        if unknown:
+            raise ValueError(f"unknown failures {unknown}")
+        with self._lock:
+            self.chaos = Chaos(rate, tuple(errors), random.Random(seed), tuple(retry_after), connect_hold,
+                               delay=self.timeout_delay if delay is None else delay)
+            self.chaos.next_failure = self._draw_failure()
+
+    def refuse_connections(self, seconds):
+        """Accept no connection for `seconds`, the listen queue kept full: a client's connect times out
+        (its request never arrives; nothing is recorded or accepted). Returns once the door is closed."""
+        with self._lock:
+            self._door_closed_until = max(self._door_closed_until, time.monotonic() + seconds)
+            self.injected["connect_timeout"] += 1
+            address = self._server.server_address[:2]
+            while len(self._queue_fillers) < 256:
+                filler = socket.socket()
+                filler.settimeout(0.05)
+                try:
+                    filler.connect(address)
+                except OSError:  # the queue is full: this connect was dropped, as a client's will be
+                    filler.close()
+                    break
+                self._queue_fillers.append(filler)
+
+    def accepted_messages(self):
+        """Every message send the fake accepted (the customer got it), oldest first: copies of its entries,
+        with `answer_withheld` set where the client was never told (timeout_after_accepting)."""
+        with self._lock:
+            return [copy.deepcopy(entry) for entry in self.messages.values()]
 
     def add_media(self, content, mime_type, *, media_id=None, phone_number_id=""):
         """Store media as if a customer had sent it; returns its media id."""
@@ -487,8 +571,40 @@ class FakeGraphAPI:
         with self._lock:
             for index, failure in enumerate(self.failures):
                 if failure.applies_to(request):
+                    self.injected[failure.error] += 1
                     return self.failures.pop(index)
+            if self.chaos is not None:
+                failure, self.chaos.next_failure = self.chaos.next_failure, None
+                if failure is not None and failure.applies_to(request):
+                    self.injected[failure.error] += 1
+                    return failure
         return None
+
+    def _draw_failure(self):
+        """The failure (or None) of the next call under fail_at_random; a connect timeout closes the door now."""
+        chaos = self.chaos
+        while chaos.rng.random() < chaos.rate:
+            error = chaos.rng.choice(chaos.errors)
+            if error != "connect_timeout":
+                retry_after = chaos.rng.choice(chaos.retry_after) if error == "429" else None
+                return Failure(error, retry_after=retry_after, delay=chaos.delay)
+            self.refuse_connections(chaos.connect_hold)
+            # The call after the refused one is drawn again: it arrives once the door opens.
+        return None
+
+    def _before_answering(self):
+        """Under fail_at_random, draw the next call's fate before this answer lets the client go on."""
+        with self._lock:
+            if self.chaos is not None and self.chaos.next_failure is None:
+                self.chaos.next_failure = self._draw_failure()
+
+    def _wait_until_the_door_opens(self):
+        while self._running and time.monotonic() < self._door_closed_until:
+            time.sleep(0.005)
+        with self._lock:
+            fillers, self._queue_fillers = self._queue_fillers, []
+        for filler in fillers:
+            filler.close()
 
     # The endpoints (called by the handler with the lock not held).
 
@@ -767,6 +883,12 @@ def _handler_for(fake):
                 return self._control(method, path, query, body)
             recorded = self._record(method, path, query, body)
             failure = fake._take_failure(recorded)
+            if failure is not None and failure.error == "timeout_after_accepting":
+                status, answer = fake.handle_messages(path.strip("/").split("/")[1], recorded.json)
+                if status == 200:
+                    with fake._lock:
+                        fake.messages[answer["messages"][0]["id"]]["answer_withheld"] = True
+                return self._fail(failure)
             if failure is not None and not failure.later:
                 return self._fail(failure)
             token = self.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -811,11 +933,13 @@ def _handler_for(fake):
             return recorded
 
         def _fail(self, failure):
-            if failure.error == "timeout":
+            if failure.error in ("timeout", "timeout_after_accepting"):
+                fake._before_answering()
                 time.sleep(failure.delay)
                 self.close_connection = True
                 return None
             if failure.error == "connection":
+                fake._before_answering()
                 self.close_connection = True
                 return None
             status, (code, title, details) = FAILURES[failure.error]
@@ -848,6 +972,7 @@ def _handler_for(fake):
             self._send(status, json.dumps(body).encode(), "application/json", headers)
 
         def _send(self, status, content, content_type, headers=None):
+            fake._before_answering()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)

@@ -281,6 +281,13 @@ class GraphClient:
             attempt += 1
             try:
                 response = _session().request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            except requests.ConnectTimeout as exc:
+                # Nothing was sent: unlike a read timeout, another attempt cannot make a duplicate.
+                logger.info("Graph API %s %s: %s", method, urlsplit(url).path, exc)
+                error = GraphConnectionError(
+                    "Could not connect to Meta in time",
+                    details=f"No connection within {self.timeout[0]:g} seconds; try again in a moment.",
+                )
             except requests.Timeout as exc:
                 logger.info("Graph API %s %s: %s", method, urlsplit(url).path, exc)
                 error = GraphConnectionError(

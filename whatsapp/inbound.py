@@ -6,6 +6,7 @@ the replied-to or reacted-to message id and the media to download. Pure function
 Shapes follow Meta's webhook reference (webhooks/reference/messages/*).
 """
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -99,7 +100,13 @@ def _media_message(message):
 
 
 def _number(value):
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A JSON number a float can hold, or None (JSON integers have no size limit)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return value if math.isfinite(float(value)) else None
+    except OverflowError:
+        return None
 
 
 def _location_message(message):
@@ -118,11 +125,8 @@ def _contact_line(contact):
     full_name = _text(name.get("formatted_name")) or " ".join(
         part for part in (_text(name.get("first_name")), _text(name.get("last_name"))) if part
     )
-    phones = [
-        _text(phone.get("phone")) or _text(phone.get("wa_id"))
-        for phone in contact.get("phones") or []
-        if isinstance(phone, dict)
-    ]
+    phones = contact.get("phones") if isinstance(contact.get("phones"), list) else []
+    phones = [_text(phone.get("phone")) or _text(phone.get("wa_id")) for phone in phones if isinstance(phone, dict)]
     details = ", ".join(phone for phone in phones if phone)
     if full_name and details:
         return f"{full_name} ({details})"

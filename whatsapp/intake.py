@@ -40,6 +40,9 @@ RETRY_DELAYS = (dt.timedelta(seconds=30), dt.timedelta(minutes=2), dt.timedelta(
 # A status can arrive before our send task has recorded the message's wamid: look again after these.
 UNKNOWN_STATUS_DELAYS = (dt.timedelta(seconds=10), dt.timedelta(minutes=1), dt.timedelta(minutes=5))
 MAX_WAMID_LENGTH = 256
+# Meta's notifications nest about eight levels deep. Far deeper ones are refused at the door: every step
+# after it (cleaning, describing, storing as JSON) walks them recursively and would run out of stack.
+MAX_NESTING = 64
 
 
 class InvalidNotification(ValueError):
@@ -74,6 +77,8 @@ def parse_notification(body):
         raise InvalidNotification(f"the body is not JSON ({error.__class__.__name__})") from None
     if not isinstance(payload, dict) or payload.get("object") != NOTIFICATION_OBJECT:
         raise InvalidNotification(f"not a WhatsApp notification (object is not {NOTIFICATION_OBJECT!r})")
+    if _nested_deeper_than(payload, MAX_NESTING):
+        raise InvalidNotification(f"the body is nested more than {MAX_NESTING} levels deep")
     entries = payload.get("entry")
     if not isinstance(entries, list) or not entries:
         raise InvalidNotification("a notification needs a non-empty 'entry' list")
@@ -89,6 +94,19 @@ def parse_notification(body):
                 raise InvalidNotification("every change needs a 'value' object")
             phone_number_id = phone_number_id or _phone_number_id(change["value"]) or ""
     return text, payload, phone_number_id
+
+
+def _nested_deeper_than(payload, limit):
+    """Whether a parsed body holds objects or arrays more than `limit` levels deep (walked without recursion)."""
+    stack = [(payload, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children:
+            if depth >= limit:
+                return True
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _phone_number_id(value):
@@ -451,7 +469,7 @@ def _process(events, now):
             continue
         agents[agent.pk] = agent
         tally.notices.extend(_notice_of_errors(value))
-        contacts = value.get("contacts")
+        contacts = inbound.clean(value.get("contacts"))  # names become customer rows: storable like the rest
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
                 messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts))

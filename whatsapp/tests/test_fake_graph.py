@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -203,6 +204,52 @@ def test_an_unknown_failure_kind_is_refused(fake_graph):
         fake_graph.fail_next(1, "418")
     with pytest.raises(ValueError, match="unknown failure"):
         fake_graph.fail_next(1, "timeout", later=True)
+
+
+TEXT = {"messaging_product": "whatsapp", "to": "15550001111", "type": "text", "text": {"body": "x"}}
+
+
+def test_refused_connections_time_out_a_clients_connect_and_nothing_reaches_the_fake(fake_graph):
+    fake_graph.refuse_connections(0.5)
+
+    with pytest.raises(requests.ConnectTimeout):
+        requests.post(f"{fake_graph.url}/v24.0/1001/messages", json=TEXT, timeout=(0.1, 1))
+    assert fake_graph.requests == [] and fake_graph.accepted_messages() == []
+
+    time.sleep(0.5)
+    assert requests.post(f"{fake_graph.url}/v24.0/1001/messages", json=TEXT, timeout=(0.5, 1),
+                         headers={"Authorization": "Bearer t"}).status_code == 200
+    assert fake_graph.injected == {"connect_timeout": 1}
+
+
+def test_a_send_can_be_accepted_and_never_answered(fake_graph):
+    fake_graph.fail_next(1, "timeout_after_accepting", delay=0.5)
+    client = graph.GraphClient("t")
+    client.mark_read("1001", "wamid.x")  # not a send: answered
+
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(f"{fake_graph.url}/v24.0/1001/messages", json=TEXT, timeout=(0.5, 0.2),
+                      headers={"Authorization": "Bearer t"})
+
+    [accepted] = fake_graph.accepted_messages()
+    assert accepted["answer_withheld"] and accepted["text"] == "x"
+    assert fake_graph.conversation("1001", "15550001111")[0]["wamid"] == accepted["wamid"]
+
+
+def test_failing_at_random_fails_about_the_share_asked_with_the_kinds_asked(fake_graph):
+    fake_graph.fail_at_random(0.25, errors=("500", "429"), seed=7, retry_after=("3",))
+
+    answers = [requests.post(f"{fake_graph.url}/v24.0/1001/messages", json=TEXT, timeout=2,
+                             headers={"Authorization": "Bearer t"}) for _ in range(200)]
+
+    failed = [answer for answer in answers if answer.status_code != 200]
+    assert 30 <= len(failed) <= 70
+    assert {answer.status_code for answer in failed} == {500, 429}
+    assert {answer.headers["Retry-After"] for answer in failed if answer.status_code == 429} == {"3"}
+    assert sum(fake_graph.injected.values()) == len(failed)
+    assert len(fake_graph.accepted_messages()) == 200 - len(failed)
+    with pytest.raises(ValueError, match="unknown failures"):
+        fake_graph.fail_at_random(0.2, errors=("418",))
 
 
 def test_the_control_api_drives_a_conversation_from_another_process(fake_graph, webhook_receiver):

@@ -94,6 +94,22 @@ def test_a_call_that_always_times_out_gives_up_with_a_connection_error(client, f
     assert len(fake_graph.calls("/messages")) == 2
 
 
+def test_a_connect_that_always_times_out_is_tried_five_times_and_nothing_reaches_meta(client, fake_graph, settings,
+                                                                                      caplog):
+    settings.WHATSAPP_GRAPH_CONNECT_TIMEOUT = 0.1
+    fake_graph.refuse_connections(1.5)
+
+    started = time.monotonic()
+    with pytest.raises(graph.GraphConnectionError, match="Could not connect to Meta in time"):
+        graph.GraphClient("test-token").send_message("1001", TEXT)
+
+    assert [r.getMessage().split("; ")[-1][:12] for r in caplog.records if "retrying" in r.getMessage()] == [
+        f"attempt {n} of" for n in range(1, 5)
+    ]
+    assert 5 * 0.1 <= time.monotonic() - started < 1.5
+    assert fake_graph.requests == []
+
+
 def test_retry_after_is_honoured(client, fake_graph, settings):
     settings.WHATSAPP_GRAPH_BACKOFF_MAX = 2.0
     fake_graph.fail_next(1, "429", retry_after=1)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.core.files.storage import default_storage
@@ -228,7 +229,7 @@ def test_a_transient_failure_is_retried_inside_the_send(shop, fake_graph, django
     assert len(fake_graph.calls("/messages")) == 3
 
 
-@pytest.mark.parametrize("error, code, calls", [("190", 190, 1), ("131047", 131047, 1), ("429", 130429, 5)])
+@pytest.mark.parametrize("error, code, calls", [("190", 190, 1), ("131047", 131047, 1)])
 def test_a_send_that_cannot_get_through_fails_with_metas_error(
     shop, fake_graph, django_capture_on_commit_callbacks, error, code, calls
 ):
@@ -240,6 +241,55 @@ def test_a_send_that_cannot_get_through_fails_with_metas_error(
     assert (message.status, message.error_code) == ("failed", code)
     assert message.error_detail
     assert len(fake_graph.calls("/messages")) == calls
+
+
+@pytest.mark.parametrize("fault, reason", [
+    ("500", "Something went wrong"),
+    ("429", "Rate limit hit"),
+    ("timeout", "Meta did not answer in time"),
+    ("connect_timeout", "Could not connect to Meta in time"),
+])
+def test_a_send_failing_on_all_five_attempts_is_failed_with_the_reason_and_a_resend_sends_it_once(
+    shop, fake_graph, settings, caplog, django_capture_on_commit_callbacks, fault, reason
+):
+    settings.WHATSAPP_GRAPH_CONNECT_TIMEOUT, settings.WHATSAPP_GRAPH_READ_TIMEOUT = 0.1, 0.1
+    if fault == "connect_timeout":
+        fake_graph.refuse_connections(1.0)
+        door_opens = time.monotonic() + 1.0
+    else:
+        fake_graph.fail_next(5, fault, delay=0.3, sends_only=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+
+    message.refresh_from_db()
+    assert (message.status, message.error_title) == ("failed", reason)
+    assert send.failure_reason(message).startswith(reason)
+    assert sum("retrying in" in record.getMessage() for record in caplog.records) == 4  # five attempts
+    assert fake_graph.accepted_messages() == []  # every failure was unambiguous: nothing reached the customer
+
+    if fault == "connect_timeout":
+        time.sleep(max(0.0, door_opens - time.monotonic()))
+    with django_capture_on_commit_callbacks(execute=True):
+        send.resend(shop.agent, message, sent_by=shop.seller)
+    message.refresh_from_db()
+    assert message.status == "sent"
+    [accepted] = fake_graph.accepted_messages()
+    assert accepted["wamid"] == message.wamid
+
+
+def test_a_send_through_a_500_a_429_and_a_timeout_is_sent_once(
+    shop, fake_graph, settings, django_capture_on_commit_callbacks
+):
+    settings.WHATSAPP_GRAPH_READ_TIMEOUT = 0.1
+    for fault in ("500", "429", "timeout"):
+        fake_graph.fail_next(1, fault, delay=0.3, sends_only=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_text(shop)
+
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert len(fake_graph.calls("/messages")) == 4
+    assert [entry["wamid"] for entry in fake_graph.accepted_messages()] == [message.wamid]
 
 
 def test_a_timed_out_send_fails_with_a_reason(shop, fake_graph, settings, django_capture_on_commit_callbacks):

@@ -155,34 +155,56 @@ def test_the_worker_picks_up_a_queued_send_after_a_restart(committed_shop, fake_
     assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL
 
 
-@pytest.mark.postgres
-def test_a_worker_killed_mid_send_loses_nothing(committed_shop, fake_graph):
-    shop = committed_shop
-    fake_graph.fail_next(5, "timeout", delay=3)  # Meta hangs: the worker is stuck inside the send
-    running = worker(fake_graph)
-    message = send_text(shop)
-    deadline = time.monotonic() + 30
-    while not fake_graph.calls("/messages") and time.monotonic() < deadline:
+def wait_until(condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_mid_send_completes_every_send_exactly_once_after_a_restart(committed_shop, fake_graph):
+    shop = committed_shop
+    running = worker(fake_graph)
+    before = [send_text(shop, key=f"before-{n}") for n in range(2)]
+    wait_until(lambda: all(shop.Message.objects.get(pk=m.pk).status == "sent" for m in before))
+    # Meta hangs on the next send (it has not taken the message): the worker is stuck inside it.
+    fake_graph.fail_next(1, "timeout", delay=5, sends_only=True)
+    held, *after = [send_text(shop, key=f"after-{n}") for n in range(3)]
+    wait_until(lambda: len(fake_graph.calls("/messages")) == 3)
     running.kill()  # SIGKILL: no clean-up at all
     running.wait(timeout=10)
-    assert DBTaskResult.objects.get().status == TaskResultStatus.RUNNING
-    fake_graph.failures.clear()
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count() == 1
+    assert shop.Message.objects.get(pk=held.pk).status == "queued"
+
+    # A new worker sends what was waiting, but leaves the held send alone while its lease runs.
+    restarted = worker(fake_graph, "--batch")
+    restarted.communicate(timeout=60)
+    assert [shop.Message.objects.get(pk=m.pk).status for m in [held, *after]] == ["queued", "sent", "sent"]
 
     # A quarter of an hour later the clock finds the abandoned send and a new worker sends it.
     long_ago = timezone.now() - send.SEND_LEASE - dt.timedelta(minutes=1)
-    DBTaskResult.objects.update(started_at=long_ago)
-    shop.Message.objects.filter(pk=message.pk).update(status_at=long_ago)
+    DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).update(started_at=long_ago)
+    shop.Message.objects.filter(pk=held.pk).update(status_at=long_ago)
     clock = manage(fake_graph, "run_periodic_tasks", "--once")
     output, _ = clock.communicate(timeout=60)
     assert "requeued sends: 1" in output
     restarted = worker(fake_graph, "--batch")
     restarted.communicate(timeout=60)
 
-    message.refresh_from_db()
-    assert message.status == "sent"
-    # The hung request was never answered: the customer got the message once.
-    assert len(fake_graph.conversation(PHONE_NUMBER_ID, "5511987654321")) == 1
+    queued = [*before, held, *after]
+    stored = list(shop.Message.objects.outbound().filter(pk__in=[m.pk for m in queued]).values_list("status", "wamid"))
+    accepted = fake_graph.accepted_messages()
+    assert [status for status, _ in stored] == ["sent"] * len(queued)
+    # The hung request was never answered nor accepted: the customer got each message once.
+    assert sorted(wamid for _, wamid in stored) == sorted(entry["wamid"] for entry in accepted)
+    assert len(fake_graph.conversation(PHONE_NUMBER_ID, "5511987654321")) == len(queued)
+    sends = DBTaskResult.objects.filter(task_path="whatsapp.tasks.send_message")
+    assert sends.filter(status=TaskResultStatus.SUCCESSFUL).count() == len(queued)
+    assert sends.filter(status=TaskResultStatus.FAILED).get().traceback.count("abandoned") == 1
+    print(f"\nworker killed mid-send: {len(queued)} messages queued, {len(fake_graph.calls('/messages'))} calls to "
+          f"the Graph API (1 held when the worker was killed), {len(accepted)} accepted by it, "
+          f"{len(stored)} stored sent")
 
 
 @pytest.mark.postgres

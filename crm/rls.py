@@ -12,8 +12,8 @@ request works as it. The setting holds:
 
 The code says which with `scope(...)` (a context variable, so threads and requests never share it);
 a wrapper around every query on PostgreSQL applies it to the connection before the query runs, only
-when it changed, and the middleware puts every connection back to '' when the request ends, so a
-pooled connection never carries one request's scope into the next. Tables are created with FORCE ROW
+when it changed, and every connection a request worked on as an agent is put back to 'none' when the
+request ends, so a pooled connection never carries one request's scope into the next. Tables are created with FORCE ROW
 LEVEL SECURITY, so the policies hold for their owner too; only a superuser (or a BYPASSRLS role)
 bypasses them: production connects as an ordinary role (docs/security.md).
 """
@@ -134,16 +134,19 @@ def install(sender, connection, **kwargs):
 
 
 def reset_connections(**kwargs):
-    """Put every open connection's scope back to unset: a pooled connection starts clean."""
+    """Put every connection a request worked on as an agent (or as the admin) back to NOBODY: a pooled
+    connection never carries one request's rows into the next. One already at NOBODY (or unset) is
+    left alone, which keeps a request that never said whose rows it works on (the webhook) free of
+    scope statements on a kept connection."""
     for connection in connections.all(initialized_only=True):
-        if getattr(connection, "crm_row_scope", _UNSET) == _UNSET or connection.connection is None:
+        if getattr(connection, "crm_row_scope", _UNSET)[0] in ("", NOBODY) or connection.connection is None:
             continue
         if connection.needs_rollback:
             # A broken transaction accepts nothing; its rollback (or the next query) settles it.
             connection.crm_row_scope = _UNKNOWN
             continue
         try:
-            _apply(connection, "")
+            _apply(connection, NOBODY)
         except Exception:
             # Not applied: the next query on this connection applies its own scope first.
             connection.crm_row_scope = _UNKNOWN
@@ -154,15 +157,16 @@ request_finished.connect(reset_connections, dispatch_uid="crm.rls.reset_connecti
 
 
 class RowScopeMiddleware:
-    """Each request starts with no agent's rows (NOBODY); views that work as an agent say so
-    (agents.access.agent_required), and the admin works on every agent (staff only)."""
+    """Each request starts with no agent's rows (NOBODY), from its first query to its last (the session
+    saved on the way out included: this middleware comes first); views that work as an agent say so
+    (agents.access.agent_required), and the admin works on every agent (staff only, decided once the
+    user is known, just before the view)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        value = ALL if request.path.startswith("/admin/") and request.user.is_staff else NOBODY
-        token = _wanted.set(value)
+        token = _wanted.set(NOBODY)
         try:
             response = self.get_response(request)
             if response.streaming:
@@ -170,6 +174,10 @@ class RowScopeMiddleware:
             return response
         finally:
             _wanted.reset(token)
+
+    def process_view(self, request, view, args, kwargs):
+        if request.path.startswith("/admin/") and request.user.is_staff:
+            _wanted.set(ALL)
 
 
 def _scoped(chunks, value):

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.utils import timezone
 
 from agents import tables as agent_tables
@@ -122,7 +122,12 @@ def store_event(text, phone_number_id=""):
     (the caller answers 5xx).
 
     One plain INSERT: this is the acknowledgement path, where the ORM's model and SQL building cost
-    more CPU than the database (bench/README.md).
+    more CPU than the database (bench/README.md). The INSERT is its own health check: Django's
+    (CONN_HEALTH_CHECKS) would cost a `SELECT 1` round trip before it on every delivery; instead a
+    kept connection that has died since the last request (a server restart) is replaced and the
+    INSERT tried once more. Were the first INSERT stored after all (the answer lost with the
+    connection), the event is there twice, which processing handles like any redelivery: once per
+    WhatsApp id.
     """
     database = router.db_for_write(WebhookEvent)
     connection = connections[database]
@@ -130,8 +135,23 @@ def store_event(text, phone_number_id=""):
         f"INSERT INTO {connection.ops.quote_name(WebhookEvent._meta.db_table)} "
         "(body, phone_number_id, state, attempts, summary, error) VALUES (%s, %s, %s, 0, '', '') RETURNING id"
     )
+    params = [text, phone_number_id[:64], WebhookEvent.State.PENDING]
+    kept = connection.connection is not None and not connection.in_atomic_block
+    if kept:
+        connection.health_check_done = True
+    try:
+        return _insert_returning_id(connection, database, sql, params)
+    except (OperationalError, InterfaceError):
+        if not kept or connection.is_usable():
+            raise
+        log.warning("webhook: the kept database connection was dead; storing the event on a new one")
+        connection.close()
+        return _insert_returning_id(connection, database, sql, params)
+
+
+def _insert_returning_id(connection, database, sql, params):
     with transaction.mark_for_rollback_on_error(using=database), connection.cursor() as cursor:
-        cursor.execute(sql, [text, phone_number_id[:64], WebhookEvent.State.PENDING])
+        cursor.execute(sql, params)
         return cursor.fetchone()[0]
 
 

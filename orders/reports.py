@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from statistics import median
 
+from django.db import connections, router
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -91,22 +92,35 @@ def period_window(period, *, now=None):
 def by_period(agent, period="day", *, now=None):
     """One PeriodRow per day (last 30), week (last 12) or month (last 12), oldest first, gaps as zeros.
 
-    One query: a count and a revenue sum per period, each over [its midnight, the next period's).
+    One query, grouped by the period each order falls in (a CASE over the periods' edges, in the
+    viewer's time zone). Written as SQL: built through the ORM, sixty filtered aggregates cost more
+    Python than the database spends answering them.
     """
     starts, edges = period_window(period, now=now)
-    aggregates = {}
-    for n in range(len(starts)):
-        window = Q(created_at__gte=edges[n], created_at__lt=edges[n + 1])
-        aggregates[f"orders_{n}"] = Count("id", filter=window)
-        aggregates[f"revenue_{n}"] = Sum("total_amount", filter=window & Q(status__in=SOLD_STATUSES))
-    found = (
-        tables.for_agent(agent).Order.objects.filter(created_at__gte=edges[0], created_at__lt=edges[-1])
-        .aggregate(**aggregates)
+    Order = tables.for_agent(agent).Order
+    connection = connections[router.db_for_read(Order)]
+    created_at = Order._meta.get_field("created_at")
+    bounds = [created_at.get_db_prep_value(edge, connection) for edge in edges]
+    quote = connection.ops.quote_name
+    column = quote("created_at")
+    sold = ", ".join(f"'{status}'" for status in SOLD_STATUSES)
+    buckets = " ".join(f"WHEN {column} < %s THEN {n}" for n in range(len(starts)))
+    sql = (
+        f"SELECT CASE {buckets} END, COUNT(*), SUM(CASE WHEN {quote('status')} IN ({sold}) THEN {quote('total_amount')} END) "
+        f"FROM {quote(Order._meta.db_table)} WHERE {column} >= %s AND {column} < %s GROUP BY 1"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*bounds[1:], bounds[0], bounds[-1]])
+        found = {n: (orders, revenue) for n, orders, revenue in cursor.fetchall()}
     return [
-        PeriodRow(start, found[f"orders_{n}"] or 0, found[f"revenue_{n}"] or Decimal("0"))
+        PeriodRow(start, found.get(n, (0, None))[0], _money(found.get(n, (0, None))[1]))
         for n, start in enumerate(starts)
     ]
+
+
+def _money(value):
+    """A SUM as the database gave it (a Decimal, or on SQLite possibly a float or an int) in cents."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
 def by_status(agent, *, since=None, until=None):

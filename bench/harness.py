@@ -34,6 +34,8 @@ BENCH_ENV = {
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "LOG_LEVEL": "WARNING",
     "DJANGO_SETTINGS_MODULE": "crm.settings",
+    # Plain http on this machine; in production a proxy terminates TLS in front of gunicorn.
+    "SECURE_SSL_REDIRECT": "false",
 }
 
 

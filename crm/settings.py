@@ -173,7 +173,7 @@ for _database in DATABASES.values():
 # A connection is also closed at the end of the request or task in which it has touched
 # AGENT_CONNECTION_MAX_AGENTS distinct agents since it opened (agents/connections.py).
 CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=300)
-AGENT_CONNECTION_MAX_AGENTS = env.int("AGENT_CONNECTION_MAX_AGENTS", default=1000)
+AGENT_CONNECTION_MAX_AGENTS = env.int("AGENT_CONNECTION_MAX_AGENTS", default=500)
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         _database.setdefault("OPTIONS", {}).update(

@@ -4,7 +4,6 @@ Each write is one function that owns its transaction. Phones are stored in E.164
 (whatsapp.phones.to_e164), unique per agent.
 """
 
-import csv
 import functools
 import hashlib
 import io
@@ -25,6 +24,7 @@ from django.http import Http404
 from django.urls import reverse
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from crm.csv_export import csv_lines, csv_safe
 from whatsapp.phones import to_e164
 
 from . import paging
@@ -261,12 +261,6 @@ EXPORT_HEADER = ["id", "name", "phone", "customer_since", "last_message_at", "un
                  "lifetime_value"]
 
 
-def _csv_safe(value):
-    """A text cell a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def export_rows(agent_tables, search=""):
     """CSV lines (header first) for every customer matching `search`, streamed in id order."""
     customers = search_customers(agent_tables, search).annotate(
@@ -275,20 +269,11 @@ def export_rows(agent_tables, search=""):
             Sum("orders__total_amount", filter=Q(orders__status__in=SOLD_ORDER_STATUSES)), Value(0), output_field=MONEY
         ),
     ).order_by("id")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values):
-        writer.writerow(values)
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield line(EXPORT_HEADER)
-    for c in customers.iterator(chunk_size=2000):
-        yield line([
-            c.pk, _csv_safe(c.name), c.phone, c.created_at.isoformat() if c.created_at else "",
+    return csv_lines(EXPORT_HEADER, (
+        [
+            c.pk, csv_safe(c.name), c.phone, c.created_at.isoformat() if c.created_at else "",
             c.last_message_at.isoformat() if c.last_message_at else "", c.unread_count or 0, c.order_count,
             f"{c.lifetime_value:.2f}",
-        ])
+        ]
+        for c in customers.iterator(chunk_size=2000)
+    ))

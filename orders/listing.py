@@ -5,8 +5,6 @@ Pages are keyset pages on the sort key and the id (agents.paging): page 400 cost
 and a fixed number of queries serves a page whatever the agent holds.
 """
 
-import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,6 +14,7 @@ from django.db.models.functions import Coalesce
 from agents import paging
 from agents.customers import phone_digits
 from agents.tables import SOLD_ORDER_STATUSES
+from crm.csv_export import csv_lines, csv_safe
 
 PAGE_SIZE = 50
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -134,28 +133,6 @@ ORDER_COLUMNS = ["order", "created_at", "updated_at", "status", "customer", "pho
                  "paid_at", "source", "shipping_address", "notes"]
 ITEM_COLUMNS = ["order", "order_created_at", "order_status", "customer", "phone", "item", "product_retailer_id",
                 "quantity", "unit_price", "line_total"]
-
-
-def csv_safe(value):
-    """A text cell a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_lines(header, rows):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values):
-        writer.writerow(values)
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield line(header)
-    for row in rows:
-        yield line(row)
 
 
 def _iso(moment):

@@ -112,10 +112,11 @@ def by_period(agent, period="day", *, now=None):
     with connection.cursor() as cursor:
         cursor.execute(sql, [*bounds[1:], bounds[0], bounds[-1]])
         found = {n: (orders, revenue) for n, orders, revenue in cursor.fetchall()}
-    return [
-        PeriodRow(start, found.get(n, (0, None))[0], _money(found.get(n, (0, None))[1]))
-        for n, start in enumerate(starts)
-    ]
+    return [PeriodRow(start, *_counted(*found.get(n, (0, 0)))) for n, start in enumerate(starts)]
+
+
+def _counted(orders, revenue):
+    return orders, _money(revenue)
 
 
 def _money(value):

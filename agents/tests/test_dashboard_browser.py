@@ -10,7 +10,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from crm.tests.browser import chromium_page, csp_violations, drop_agent_tables_after_test
+from crm.tests.browser import chromium_page, csp_violations, drop_agent_tables_after_test, log_in
 from whatsapp.configuration import save_configuration
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -36,19 +36,11 @@ def live_shop(live_server, transactional_db, make_user, make_agent, fake_graph, 
     drop_agent_tables_after_test()
 
 
-def log_in(page, base_url, email):
-    page.goto(base_url + reverse("login"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-
-
 def test_a_new_message_appears_live_is_answered_and_its_ticks_advance(live_server, live_shop, fake_graph):
     from playwright.sync_api import expect
 
     with chromium_page() as page:
-        log_in(page, live_server.url, live_shop.email)
+        log_in(page, live_server.url, live_shop.email, PASSWORD)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
         expect(page.get_by_text("No conversations yet.")).to_be_visible()
         page.evaluate("window.__sameDocument = true")
@@ -106,7 +98,7 @@ def test_a_customer_is_found_by_search(live_server, live_shop):
         t.Customer.objects.create(name=name, phone=phone)
 
     with chromium_page() as page:
-        log_in(page, live_server.url, live_shop.email)
+        log_in(page, live_server.url, live_shop.email, PASSWORD)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
         search = page.get_by_role("searchbox", name="Search customers")
         search.fill("carter")

@@ -64,3 +64,14 @@ def drop_agent_tables_after_test():
 
     for agent in Agent.objects.all():
         delete_agent(agent)
+
+
+def log_in(page, base_url, email, password):
+    """Log in through the login page, as a person would: by the fields' labels and the button's name."""
+    from django.urls import reverse
+
+    page.goto(base_url + reverse("login"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()

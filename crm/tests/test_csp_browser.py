@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from accounts.tests.test_login import PASSWORD
-from crm.tests.browser import chromium_page, csp_violations, drop_agent_tables_after_test
+from crm.tests.browser import chromium_page, csp_violations, drop_agent_tables_after_test, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -14,14 +14,6 @@ pytestmark = pytest.mark.browser
 def committed_data(transactional_db):
     yield
     drop_agent_tables_after_test()
-
-
-def log_in(page, base_url, email):
-    page.goto(base_url + reverse("login"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def visit(page, url):
@@ -36,7 +28,7 @@ def test_the_seller_pages_run_under_the_policy(live_server, committed_data, make
     with chromium_page() as page:
         visit(page, live_server.url + reverse("login"))
         assert csp_violations(page) == []
-        log_in(page, live_server.url, agent.user.email)
+        log_in(page, live_server.url, agent.user.email, PASSWORD)
         assert page.get_by_text("Rosa's Bakery").first.is_visible()
         # htmx is loaded and configured not to inject its own <style>.
         assert page.evaluate("typeof htmx === 'object' && htmx.config.includeIndicatorStyles === false")
@@ -49,7 +41,7 @@ def test_the_admin_runs_under_the_policy(live_server, committed_data, make_user,
     admin = make_user(role=Role.SUPER_ADMIN)
     agent = make_agent()
     with chromium_page() as page:
-        log_in(page, live_server.url, admin.email)
+        log_in(page, live_server.url, admin.email, PASSWORD)
         pages = [
             reverse("admin:index"),
             reverse("admin:accounts_user_changelist"),
@@ -78,7 +70,7 @@ def test_the_admin_runs_under_the_policy(live_server, committed_data, make_user,
 def test_the_two_factor_setup_page_draws_its_qr_code_under_the_policy(live_server, transactional_db, make_user):
     admin = make_user(role=Role.ADMIN)
     with chromium_page() as page:
-        log_in(page, live_server.url, admin.email)
+        log_in(page, live_server.url, admin.email, PASSWORD)
         visit(page, live_server.url + reverse("two_factor"))
         page.get_by_role("button", name="Set up two-factor login").click()
         qr_code = page.get_by_role("img", name="QR code to scan with your authenticator app")

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from agents import tables
 from agents.models import Agent
-from crm.tests.browser import chromium_page, csp_violations, drop_agent_tables_after_test
+from crm.tests.browser import chromium_page, csp_violations, drop_agent_tables_after_test, log_in
 from orders import notify, placing
 from orders.placing import LineItem
 from whatsapp.configuration import save_configuration
@@ -49,14 +49,6 @@ def live_shop(live_server, transactional_db, make_user, make_agent, fake_graph, 
     drop_agent_tables_after_test()
 
 
-def log_in(page, base_url):
-    page.goto(base_url + reverse("login"))
-    page.get_by_label("Email").fill("rosa@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-
-
 def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(live_server, live_shop, fake_graph):
     from playwright.sync_api import expect
 
@@ -66,7 +58,7 @@ def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
     agent_tables.Order.objects.update(status="delivered")
 
     with chromium_page() as page:
-        log_in(page, live_server.url)
+        log_in(page, live_server.url, "rosa@example.com", PASSWORD)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
         page.get_by_role("link", name=re.compile("Maria Silva")).click()
         page.evaluate("window.__sameDocument = true")
@@ -148,7 +140,7 @@ def test_a_sandbox_customer_taps_confirm_and_the_order_is_confirmed(live_server,
     assert fake_graph.wait_for_webhooks()
 
     with chromium_page() as page:
-        log_in(page, live_server.url)
+        log_in(page, live_server.url, "rosa@example.com", PASSWORD)
         page.get_by_role("link", name="Customer sandbox").click()
         page.get_by_role("link", name=re.compile(r"Maria Silva \(\+5511987654321\)")).click()
         chat = page.get_by_role("list", name="Conversation")

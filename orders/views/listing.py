@@ -75,15 +75,17 @@ def csv_response(lines, name):
 
 @agent_required
 def order_export(request):
-    form, filters = _filters(request)
-    if filters is None:
-        return render(request, "orders/list.html", {"section": "orders", "form": form, "page": None}, status=400)
-    return csv_response(export_orders(request.agent_tables, filters), "orders")
+    return _export(request, export_orders, "orders")
 
 
 @agent_required
 def order_items_export(request):
+    return _export(request, export_items, "order-items")
+
+
+def _export(request, export, name):
+    """The orders the list's filters select, as CSV lines made by `export`; wrong filters: the list, 400."""
     form, filters = _filters(request)
     if filters is None:
         return render(request, "orders/list.html", {"section": "orders", "form": form, "page": None}, status=400)
-    return csv_response(export_items(request.agent_tables, filters), "order-items")
+    return csv_response(export(request.agent_tables, filters), name)

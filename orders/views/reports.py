@@ -7,10 +7,10 @@ from django.urls import reverse
 from agents import tables
 from agents.access import agent_required
 from agents.views.common import bad_request, choice
+from crm.csv_export import csv_lines, csv_safe
 
 from .. import reports
 from ..charts import bar_chart
-from ..listing import csv_lines, csv_safe
 from ..workflow import STATUS_LABELS
 from .listing import csv_response
 
@@ -66,7 +66,7 @@ def summary_rows(summary):
 
 def report(agent, period):
     """Everything on the reports page for the last 30 days, 12 weeks or 12 months."""
-    starts, edges = reports.period_window(period)
+    _, edges = reports.period_window(period)
     since, until = edges[0], edges[-1]
     rows = reports.by_period(agent, period)
     summary = reports.summary(agent, since=since, until=until)

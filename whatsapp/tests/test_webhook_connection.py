@@ -77,7 +77,8 @@ def test_a_kept_connection_that_died_is_replaced_and_the_delivery_stored(client,
     assert response.status_code == 200
     assert connection.connection.info.backend_pid != dead
     bodies = WebhookEvent.objects.order_by("id").values_list("body", flat=True)
-    assert ["wamid.connection-1" in bodies[0], "wamid.connection-2" in bodies[1]] == [True, True]
+    assert len(bodies) == 2
+    assert "wamid.connection-1" in bodies[0] and "wamid.connection-2" in bodies[1]
     assert "kept database connection was dead" in caplog.text
 
 

@@ -1,10 +1,10 @@
 """The acknowledgement path's round trips: on a kept connection a delivery costs one INSERT, nothing more,
-and a kept connection that died in between (a server restart) is replaced without losing the delivery."""
+and a kept connection that died in between (a server restart) is replaced without losing the delivery.
+(Where a request leaves its connection's row scope: crm/tests/test_row_level_security.py.)"""
 
 import psycopg
 import pytest
 from django.db import connection, connections
-from django.urls import reverse
 
 from crm import rls
 from whatsapp.models import WebhookEvent
@@ -81,11 +81,3 @@ def test_a_kept_connection_that_died_is_replaced_and_the_delivery_stored(client,
     assert "wamid.connection-1" in bodies[0] and "wamid.connection-2" in bodies[1]
     assert "kept database connection was dead" in caplog.text
 
-
-def test_a_request_that_worked_as_an_agent_leaves_its_connection_at_no_agent(client, committed_agent):
-    client.force_login(committed_agent.user)
-    assert client.get(reverse("customer_list")).status_code == 200
-    # Read the session's setting past the row-scope wrapper, as a pooled connection's next user would.
-    with connection.connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('crm.agent_id', true)")
-        assert cursor.fetchone()[0] == rls.NOBODY

@@ -1,5 +1,6 @@
 """The User model on the contract's `users` table: uuid id, email login, a role that decides access."""
 
+import unicodedata
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -47,7 +48,10 @@ class UserManager(BaseUserManager):
 
     @classmethod
     def normalize_email(cls, email):
-        return (email or "").strip().lower()
+        """The one spelling of an email address that is stored, looked up and throttled: compatibility
+        characters folded (NFKC, as Django's login form does: "ｃ" and "ⓒ" are "c") and case folded."""
+        folded = unicodedata.normalize("NFKC", email or "").casefold()
+        return unicodedata.normalize("NFKC", folded).strip()
 
     def get_by_natural_key(self, email):
         return self.get(email=self.normalize_email(email))

@@ -153,3 +153,50 @@ def test_failures_in_different_processes_add_up(client, make_user, transactional
     assert log_in_from_another_process(user.email, WRONG, 1) == [429]
     assert log_in(client, user.email).status_code == 429
     assert log_in_from_another_process(user.email, PASSWORD, 1) == [429]
+
+
+# Spellings that Django's login form folds (NFKC) into the same address: each must hit the same lock.
+LOOK_ALIKES = {
+    "fullwidth": lambda email: email.replace(email[0], chr(ord(email[0]) - ord("a") + 0xFF41), 1),
+    "circled": lambda email: email.replace(email[0], chr(ord(email[0]) - ord("a") + 0x24D0), 1),
+    "fullwidth capital": lambda email: email.replace(email[0], chr(ord(email[0]) - ord("a") + 0xFF21), 1),
+    "mathematical bold": lambda email: email.replace(email[0], chr(ord(email[0]) - ord("a") + 0x1D41A), 1),
+    "fullwidth at sign": lambda email: email.replace("@", "\uff20"),
+    "no-break space around": lambda email: "\u00a0" + email.upper() + "\u3000",
+}
+
+
+@pytest.mark.parametrize("spelling", LOOK_ALIKES)
+def test_a_look_alike_spelling_cannot_log_in_to_a_locked_account(client, make_user, spelling):
+    user = make_user(email="carla@example.com")
+    look_alike = LOOK_ALIKES[spelling](user.email)
+    assert look_alike != user.email
+    fail(client, user.email, 6)
+
+    response = log_in(client, look_alike, PASSWORD)
+    assert response.status_code == 429 and LOCKED in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("spelling", LOOK_ALIKES)
+def test_look_alike_guesses_count_against_the_same_account(client, make_user, spelling):
+    user = make_user(email="carla@example.com")
+    fail(client, LOOK_ALIKES[spelling](user.email), 6)
+    assert log_in(client, user.email).status_code == 429
+
+
+def test_a_look_alike_spelling_logs_in_to_an_account_that_is_not_locked(client, make_user):
+    user = make_user(email="carla@example.com")
+    assert log_in(client, LOOK_ALIKES["fullwidth"](user.email)).status_code == 302
+
+
+def test_the_lock_key_is_the_normalised_email_whichever_key_axes_passes(rf):
+    from accounts.throttling import attempted_email
+
+    request = rf.post("/accounts/login/", {"username": "\uff43arla@EXAMPLE.com"})
+    assert attempted_email(request, {"email": "\u24d2arla@example.com"}) == "carla@example.com"
+    assert attempted_email(request, {"username": "CARLA@example.com"}) == "carla@example.com"
+    # Neither key: the posted form value, folded the same way.
+    assert attempted_email(request, {}) == "carla@example.com"
+    assert attempted_email(request, None) == "carla@example.com"
+    assert attempted_email(rf.get("/accounts/login/"), None) is None

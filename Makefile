@@ -16,7 +16,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND
 	WHATSAPP_SANDBOX=true WHATSAPP_GRAPH_URL=http://127.0.0.1:$(FAKE_GRAPH_PORT) PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	WHATSAPP_GRAPH_MAX_ATTEMPTS=3 WHATSAPP_GRAPH_READ_TIMEOUT=3 WHATSAPP_GRAPH_BACKOFF_MAX=2
 
-.PHONY: run worker test test-postgres test-sqlite migrations-check bench bench-webhook bench-dashboard bench-scale bench-stop key clean
+.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-scale bench-stop key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -58,7 +58,7 @@ worker: $(VENV)/.run-deps
 
 # The whole suite on PostgreSQL (when reachable; required when REQUIRE_POSTGRES=1) and on SQLite,
 # with line coverage over both runs.
-test: $(VENV)/.dev-deps migrations-check
+test: $(VENV)/.dev-deps lint migrations-check
 	@rm -f .coverage .coverage.*
 	@if $(PY) scripts/postgres-reachable "$(TEST_DATABASE_URL)"; then \
 		$(MAKE) --no-print-directory test-postgres || exit 1; \
@@ -78,6 +78,11 @@ test-postgres: $(VENV)/.dev-deps
 test-sqlite: $(VENV)/.dev-deps
 	@echo "== Test suite on SQLite"
 	DATABASE_URL=sqlite:///$(CURDIR)/.test-db.sqlite3 $(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+
+# ruff (configured in pyproject.toml): lint and format check, before any test runs.
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 migrations-check: $(VENV)/.dev-deps
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run

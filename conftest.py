@@ -57,8 +57,12 @@ def _use_an_ordinary_postgresql_role():
         return
     default = settings.DATABASES["default"]
     server = {
-        "host": default["HOST"] or None, "port": default["PORT"] or None, "user": default["USER"] or None,
-        "password": default["PASSWORD"] or None, "dbname": "postgres", "autocommit": True,
+        "host": default["HOST"] or None,
+        "port": default["PORT"] or None,
+        "user": default["USER"] or None,
+        "password": default["PASSWORD"] or None,
+        "dbname": "postgres",
+        "autocommit": True,
     }
     with psycopg.connect(**{k: v for k, v in server.items() if v is not None}) as admin:
         if not admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:

@@ -37,9 +37,7 @@ class UserAdmin(DjangoUserAdmin):
         ("Security", {"fields": ("two_factor_status",)}),
         ("Dates", {"fields": ("last_login", "created_at")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "name", "role", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "role", "password1", "password2")}),)
     actions = ["reset_two_factor"]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -107,12 +105,18 @@ class UserAdmin(DjangoUserAdmin):
             if request.method == "POST" and response.status_code == 302 and response.url != request.get_full_path():
                 user = User.objects.get(pk=id)
                 audit.record(
-                    "password.changed", actor=request.user, target=user, request=request,
-                    by="admin", password_usable=user.has_usable_password(),
+                    "password.changed",
+                    actor=request.user,
+                    target=user,
+                    request=request,
+                    by="admin",
+                    password_usable=user.has_usable_password(),
                 )
         return response
 
-    @admin.action(description="Reset two-factor login (lost phone and recovery codes)", permissions=["reset_two_factor"])
+    @admin.action(
+        description="Reset two-factor login (lost phone and recovery codes)", permissions=["reset_two_factor"]
+    )
     def reset_two_factor(self, request, queryset):
         for user in queryset:
             two_factor.reset(user, actor=request.user, request=request)

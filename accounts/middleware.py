@@ -20,7 +20,12 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and two_factor.may_use(user) and not user.is_verified() and two_factor.is_enabled(user):
+        if (
+            user.is_authenticated
+            and two_factor.may_use(user)
+            and not user.is_verified()
+            and two_factor.is_enabled(user)
+        ):
             logout(request)
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)

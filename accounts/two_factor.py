@@ -213,7 +213,10 @@ def finish_login(request, user, code):
     auth_login(request, user, backend=user.backend)
     if isinstance(device, StaticDevice):
         audit.record(
-            "two_factor.recovery_code_used", actor=user, target=user, request=request,
+            "two_factor.recovery_code_used",
+            actor=user,
+            target=user,
+            request=request,
             codes_left=recovery_codes_left(user),
         )
     return device

@@ -134,7 +134,9 @@ def two_factor_confirm(request):
         try:
             codes = two_factor.confirm_enrolment(request, form.cleaned_data["code"])
         except two_factor.InvalidCode:
-            form.add_error("code", "That code is not right. Scan the QR code again and type the code the app shows now.")
+            form.add_error(
+                "code", "That code is not right. Scan the QR code again and type the code the app shows now."
+            )
         else:
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "just_enabled": True})
     device = two_factor.pending_device(request.user)
@@ -181,5 +183,3 @@ def two_factor_disable(request):
             return redirect("two_factor")
     messages.error(request, "That code is not right: two-factor login is still on.")
     return redirect("two_factor")
-
-

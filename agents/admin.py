@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.db import transaction
 
 import audit
-
 from crm import routers
 
 from . import provisioning, tables
@@ -32,12 +31,27 @@ class AgentCreationForm(forms.ModelForm):
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     list_display = (
-        "agent_prefix", "name", "user", "created_by", "created_at", "database", "table_status", "row_counts"
+        "agent_prefix",
+        "name",
+        "user",
+        "created_by",
+        "created_at",
+        "database",
+        "table_status",
+        "row_counts",
     )
     list_filter = ("database",)
     list_select_related = ("user", "created_by")
     search_fields = ("agent_prefix", "name", "user__email")
-    readonly_fields = ("agent_prefix", "created_by", "created_at", "table_version", "database", "table_status", "row_counts")
+    readonly_fields = (
+        "agent_prefix",
+        "created_by",
+        "created_at",
+        "table_version",
+        "database",
+        "table_status",
+        "row_counts",
+    )
     fields = ("name", "user") + readonly_fields
     autocomplete_fields = ("user",)
 
@@ -66,7 +80,10 @@ class AgentAdmin(admin.ModelAdmin):
                     audit.record("agent.changed", actor=request.user, target=obj, request=request, changes=changes)
             return
         created = provisioning.create_agent(
-            created_by=request.user, user=obj.user, name=obj.name, database=form.cleaned_data["placement"] or None,
+            created_by=request.user,
+            user=obj.user,
+            name=obj.name,
+            database=form.cleaned_data["placement"] or None,
             request=request,
         )
         # The admin goes on with this instance (messages, redirect): make it the created agent.

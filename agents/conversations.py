@@ -57,9 +57,7 @@ def mark_conversation_read(agent_tables, customer):
     with transaction.atomic(using=agent_tables.database):
         agent_tables.Customer.objects.select_for_update().filter(pk=customer.pk).first()
         unread = Message.objects.unread().filter(customer=customer)
-        newest_wamid = (
-            unread.exclude(wamid=None).order_by("-timestamp", "-id").values_list("wamid", flat=True).first()
-        )
+        newest_wamid = unread.exclude(wamid=None).order_by("-timestamp", "-id").values_list("wamid", flat=True).first()
         marked = unread.update(is_read=True)
         agent_tables.Customer.objects.filter(pk=customer.pk).update(unread_count=0)
     return newest_wamid if marked else None

@@ -40,9 +40,9 @@ MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 class DuplicatePhone(ValidationError):
     def __init__(self, existing):
-        super().__init__({"phone": ValidationError(
-            f"{existing.name} already has the number {existing.phone}.", code="duplicate"
-        )})
+        super().__init__(
+            {"phone": ValidationError(f"{existing.name} already has the number {existing.phone}.", code="duplicate")}
+        )
         self.existing = existing
 
 
@@ -141,8 +141,9 @@ def set_profile_picture(agent_tables, customer, upload):
                 raise ValidationError("The picture has too many pixels.", code="too_large")
             square = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), (PICTURE_SIZE, PICTURE_SIZE))
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
-        raise ValidationError("That file is not a picture we can read (use JPEG, PNG, GIF or WebP).",
-                              code="invalid") from error
+        raise ValidationError(
+            "That file is not a picture we can read (use JPEG, PNG, GIF or WebP).", code="invalid"
+        ) from error
     encoded = io.BytesIO()
     square.save(encoded, format="JPEG", quality=85)
 
@@ -257,23 +258,45 @@ def customer_summary(agent_tables, customer):
     )
 
 
-EXPORT_HEADER = ["id", "name", "phone", "customer_since", "last_message_at", "unread_messages", "orders",
-                 "lifetime_value"]
+EXPORT_HEADER = [
+    "id",
+    "name",
+    "phone",
+    "customer_since",
+    "last_message_at",
+    "unread_messages",
+    "orders",
+    "lifetime_value",
+]
 
 
 def export_rows(agent_tables, search=""):
     """CSV lines (header first) for every customer matching `search`, streamed in id order."""
-    customers = search_customers(agent_tables, search).annotate(
-        order_count=Count("orders", distinct=True),
-        lifetime_value=Coalesce(
-            Sum("orders__total_amount", filter=Q(orders__status__in=SOLD_ORDER_STATUSES)), Value(0), output_field=MONEY
+    customers = (
+        search_customers(agent_tables, search)
+        .annotate(
+            order_count=Count("orders", distinct=True),
+            lifetime_value=Coalesce(
+                Sum("orders__total_amount", filter=Q(orders__status__in=SOLD_ORDER_STATUSES)),
+                Value(0),
+                output_field=MONEY,
+            ),
+        )
+        .order_by("id")
+    )
+    return csv_lines(
+        EXPORT_HEADER,
+        (
+            [
+                c.pk,
+                csv_safe(c.name),
+                c.phone,
+                c.created_at.isoformat() if c.created_at else "",
+                c.last_message_at.isoformat() if c.last_message_at else "",
+                c.unread_count or 0,
+                c.order_count,
+                f"{c.lifetime_value:.2f}",
+            ]
+            for c in customers.iterator(chunk_size=2000)
         ),
-    ).order_by("id")
-    return csv_lines(EXPORT_HEADER, (
-        [
-            c.pk, csv_safe(c.name), c.phone, c.created_at.isoformat() if c.created_at else "",
-            c.last_message_at.isoformat() if c.last_message_at else "", c.unread_count or 0, c.order_count,
-            f"{c.lifetime_value:.2f}",
-        ]
-        for c in customers.iterator(chunk_size=2000)
-    ))
+    )

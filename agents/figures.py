@@ -18,9 +18,13 @@ def home_figures(agent_tables, *, today_start, month_start):
     """Four indexed counts: customers with unread messages (partial index), messages since
     `today_start` (timestamp index), open orders, and revenue of orders created since `month_start`."""
     Customer, Message, Order = agent_tables.Customer, agent_tables.Message, agent_tables.Order
-    revenue = Order.objects.revenue().filter(created_at__gte=month_start).aggregate(
-        total=Coalesce(Sum("total_amount"), Value(0), output_field=DecimalField(max_digits=14, decimal_places=2))
-    )["total"]
+    revenue = (
+        Order.objects.revenue()
+        .filter(created_at__gte=month_start)
+        .aggregate(
+            total=Coalesce(Sum("total_amount"), Value(0), output_field=DecimalField(max_digits=14, decimal_places=2))
+        )["total"]
+    )
     return HomeFigures(
         unread_conversations=Customer.objects.with_messages().with_unread().count(),
         messages_today=Message.objects.filter(timestamp__gte=today_start).count(),

@@ -98,9 +98,18 @@ def page_token(rows, next_cursor):
     digest = hashlib.blake2b(digest_size=12)
     for row in rows:
         c, m = row.customer, row.last_message
-        digest.update(repr((
-            c.id, c.name, c.phone, c.profile_image_url, c.unread_count, c.last_message_at,
-            m and (m.id, m.status, m.media_url, m.message, m.caption),
-        )).encode())
+        digest.update(
+            repr(
+                (
+                    c.id,
+                    c.name,
+                    c.phone,
+                    c.profile_image_url,
+                    c.unread_count,
+                    c.last_message_at,
+                    m and (m.id, m.status, m.media_url, m.message, m.caption),
+                )
+            ).encode()
+        )
     digest.update(repr(next_cursor).encode())
     return digest.hexdigest()

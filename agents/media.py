@@ -28,7 +28,7 @@ def storage_name(media_url):
     path = unquote(parts.path)
     media_prefix = "/" + settings.MEDIA_URL.strip("/") + "/"
     if path.startswith(media_prefix):
-        path = path[len(media_prefix):]
+        path = path[len(media_prefix) :]
     elif path.startswith("/"):
         return None
     normalized = posixpath.normpath(path)

@@ -22,9 +22,7 @@ class InvalidCursor(ValueError):
 
 def encode(*values):
     """Pack datetimes, ints and strings into a URL-safe cursor."""
-    packed = [
-        {"t": (value - EPOCH) // MICROSECOND} if isinstance(value, dt.datetime) else value for value in values
-    ]
+    packed = [{"t": (value - EPOCH) // MICROSECOND} if isinstance(value, dt.datetime) else value for value in values]
     raw = json.dumps(packed, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -39,7 +37,7 @@ def decode(cursor, *types):
     if not isinstance(packed, list) or len(packed) != len(types):
         raise InvalidCursor("This page link is damaged; start again from the first page.")
     values = []
-    for value, kind in zip(packed, types):
+    for value, kind in zip(packed, types, strict=False):
         if kind is dt.datetime:
             micros = value.get("t") if isinstance(value, dict) else None
             if type(micros) is not int or not 0 <= micros < 253_402_300_800_000_000:

@@ -181,8 +181,12 @@ def create_agent(*, created_by, user=None, name="", database=None, request=None)
             provision_agent_tables(agent)
             tables_committed = separate_commit
             audit.record(
-                "agent.created", actor=created_by, target=agent, request=request,
-                user=user.email if user else None, name=name,
+                "agent.created",
+                actor=created_by,
+                target=agent,
+                request=request,
+                user=user.email if user else None,
+                name=name,
             )
     except BaseException:
         if tables_committed:
@@ -242,8 +246,12 @@ def delete_agent(agent, *, actor=None, request=None):
     rows that were dropped."""
     with transaction.atomic(using=routers.CORE_DATABASE):
         audit.record(
-            "agent.deleted", actor=actor, target=agent, request=request,
-            user=agent.user.email if agent.user else None, rows_dropped=row_counts(agent),
+            "agent.deleted",
+            actor=actor,
+            target=agent,
+            request=request,
+            user=agent.user.email if agent.user else None,
+            rows_dropped=row_counts(agent),
         )
         agent.delete()
 

@@ -238,8 +238,9 @@ def _contact(card):
     ]
     emails = [text_at(email, "email") for email in (dig(card, "emails") or []) if text_at(email, "email")]
     organization = " · ".join(filter(None, [text_at(card, "org", "company"), text_at(card, "org", "title")])) or None
-    return Contact(name=name or (phones[0][1] if phones else "Contact"), phones=phones, emails=emails,
-                   organization=organization)
+    return Contact(
+        name=name or (phones[0][1] if phones else "Contact"), phones=phones, emails=emails, organization=organization
+    )
 
 
 def _contacts(message, body, kind):
@@ -265,12 +266,14 @@ def _order(message, body, kind):
             quantity = int(quantity)
         if not isinstance(quantity, int) or isinstance(quantity, bool):
             continue
-        lines.append(OrderLine(
-            product=text_at(item, "product_retailer_id") or "Item",
-            quantity=quantity,
-            price=_decimal(dig(item, "item_price")),
-            currency=text_at(item, "currency"),
-        ))
+        lines.append(
+            OrderLine(
+                product=text_at(item, "product_retailer_id") or "Item",
+                quantity=quantity,
+                price=_decimal(dig(item, "item_price")),
+                currency=text_at(item, "currency"),
+            )
+        )
     return Described(kind="order", text=text_at(body, "text") or "", order_lines=lines)
 
 
@@ -283,8 +286,12 @@ def _interactive(message, body, kind):
     reply_type = text_at(body, "type") or ""
     if reply_type == "button":  # one we sent: its text and the buttons the customer can tap
         buttons = [text_at(button, "reply", "title") for button in dig(body, "action", "buttons") or []]
-        return Described(kind="buttons", text=text_at(body, "body", "text") or message.message or "",
-                         buttons=[title for title in buttons if title], detail=text_at(body, "footer", "text"))
+        return Described(
+            kind="buttons",
+            text=text_at(body, "body", "text") or message.message or "",
+            buttons=[title for title in buttons if title],
+            detail=text_at(body, "footer", "text"),
+        )
     reply = dig(body, reply_type) if reply_type else None
     title = text_at(reply, "title") or text_at(body, "nfm_reply", "body") or message.message or ""
     return Described(kind="interactive", text=title, detail=text_at(reply, "description"))
@@ -304,13 +311,14 @@ def _system(message, body, kind):
 
 def _unsupported(message, body, kind):
     reason = text_at(message.payload, "errors", 0, "title") if isinstance(message.payload, dict) else None
-    return Described(kind="unsupported", text=reason or "This message type cannot be shown here.",
-                     detail=text_at(body, "type"))
+    return Described(
+        kind="unsupported", text=reason or "This message type cannot be shown here.", detail=text_at(body, "type")
+    )
 
 
 DESCRIBERS = {
     "text": _text,
-    **{kind: _media for kind in MEDIA_KINDS},
+    **dict.fromkeys(MEDIA_KINDS, _media),
     "location": _location,
     "contacts": _contacts,
     "order": _order,

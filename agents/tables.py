@@ -178,14 +178,20 @@ def _customer_columns(agent_id, prefix):
 def _customer_extras(prefix):
     return [
         (1, models.Index(fields=["-created_at"], name=f"{prefix}_cust_created")),
-        (2, UniqueConstraint(
-            fields=["wa_user_id"], condition=models.Q(wa_user_id__isnull=False), name=f"{prefix}_cust_wa_user_id"
-        )),
+        (
+            2,
+            UniqueConstraint(
+                fields=["wa_user_id"], condition=models.Q(wa_user_id__isnull=False), name=f"{prefix}_cust_wa_user_id"
+            ),
+        ),
         (2, models.Index(fields=["-last_message_at", "-id"], name=f"{prefix}_cust_activity")),
         # Version 4: the dashboard's unread filter and count, and the customer list in name order.
-        (4, models.Index(
-            fields=["-last_message_at", "-id"], condition=models.Q(unread_count__gt=0), name=f"{prefix}_cust_unread"
-        )),
+        (
+            4,
+            models.Index(
+                fields=["-last_message_at", "-id"], condition=models.Q(unread_count__gt=0), name=f"{prefix}_cust_unread"
+            ),
+        ),
         (4, models.Index(fields=["name", "id"], name=f"{prefix}_cust_name")),
     ]
 
@@ -193,17 +199,22 @@ def _customer_extras(prefix):
 def _message_columns(agent_id, prefix):
     return [
         (1, "id", SerialAutoField(primary_key=True)),
-        (1, "customer", models.ForeignKey(
-            "Customer", on_delete=models.DB_CASCADE, db_column="customer_id", db_index=False,
-            related_name="messages",
-        )),
+        (
+            1,
+            "customer",
+            models.ForeignKey(
+                "Customer",
+                on_delete=models.DB_CASCADE,
+                db_column="customer_id",
+                db_index=False,
+                related_name="messages",
+            ),
+        ),
         (1, "message", models.TextField()),
         (1, "direction", models.CharField(max_length=8, choices=[(d, d) for d in DIRECTIONS])),
         (1, "timestamp", UTCDateTimeField(db_default=UTCNow())),
         (1, "is_read", models.BooleanField(db_default=False)),
-        (1, "media_type", models.CharField(
-            max_length=16, choices=[(m, m) for m in MEDIA_TYPES], db_default="none"
-        )),
+        (1, "media_type", models.CharField(max_length=16, choices=[(m, m) for m in MEDIA_TYPES], db_default="none")),
         (1, "media_url", models.TextField(null=True, blank=True)),
         (1, "caption", models.TextField(null=True, blank=True)),
         # Version 2: WhatsApp identity, delivery state and the structured payload of each message.
@@ -211,9 +222,11 @@ def _message_columns(agent_id, prefix):
         (2, "wa_type", models.CharField(max_length=32, null=True, blank=True)),
         (2, "payload", models.JSONField(null=True, blank=True)),
         (2, "context_wamid", models.TextField(null=True, blank=True)),
-        (2, "status", models.CharField(
-            max_length=16, null=True, blank=True, choices=[(s, s) for s in DELIVERY_STATUSES]
-        )),
+        (
+            2,
+            "status",
+            models.CharField(max_length=16, null=True, blank=True, choices=[(s, s) for s in DELIVERY_STATUSES]),
+        ),
         (2, "status_at", UTCDateTimeField(null=True, blank=True)),
         (2, "error_code", models.IntegerField(null=True, blank=True)),
         (2, "error_title", models.TextField(null=True, blank=True)),
@@ -227,30 +240,35 @@ def _message_columns(agent_id, prefix):
 
 def _message_extras(prefix):
     return [
-        (1, CheckConstraint(
-            condition=models.Q(direction__in=DIRECTIONS), name=f"{prefix}_msg_direction"
-        )),
-        (1, CheckConstraint(
-            condition=models.Q(media_type__in=MEDIA_TYPES), name=f"{prefix}_msg_media_type"
-        )),
+        (1, CheckConstraint(condition=models.Q(direction__in=DIRECTIONS), name=f"{prefix}_msg_direction")),
+        (1, CheckConstraint(condition=models.Q(media_type__in=MEDIA_TYPES), name=f"{prefix}_msg_media_type")),
         (1, models.Index(fields=["customer", "-timestamp", "-id"], name=f"{prefix}_msg_thread")),
-        (2, UniqueConstraint(
-            fields=["wamid"], condition=models.Q(wamid__isnull=False), name=f"{prefix}_msg_wamid"
-        )),
-        (2, UniqueConstraint(
-            fields=["idempotency_key"], condition=models.Q(idempotency_key__isnull=False),
-            name=f"{prefix}_msg_idempotency",
-        )),
-        (2, models.Index(
-            fields=["customer"], condition=models.Q(direction="inbound", is_read=False),
-            name=f"{prefix}_msg_unread",
-        )),
+        (2, UniqueConstraint(fields=["wamid"], condition=models.Q(wamid__isnull=False), name=f"{prefix}_msg_wamid")),
+        (
+            2,
+            UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name=f"{prefix}_msg_idempotency",
+            ),
+        ),
+        (
+            2,
+            models.Index(
+                fields=["customer"],
+                condition=models.Q(direction="inbound", is_read=False),
+                name=f"{prefix}_msg_unread",
+            ),
+        ),
         # Version 4: messages of a day (home page), reactions found by the message they react to,
         # and message search: a trigram index answers `UPPER(message) LIKE UPPER('%text%')`.
         (4, models.Index(fields=["timestamp"], name=f"{prefix}_msg_time")),
-        (4, models.Index(
-            fields=["context_wamid"], condition=models.Q(context_wamid__isnull=False), name=f"{prefix}_msg_context"
-        )),
+        (
+            4,
+            models.Index(
+                fields=["context_wamid"], condition=models.Q(context_wamid__isnull=False), name=f"{prefix}_msg_context"
+            ),
+        ),
         (4, PostgreSQLOnlyIndex(OpClass(Upper("message"), name="gin_trgm_ops"), name=f"{prefix}_msg_text")),
     ]
 
@@ -259,13 +277,13 @@ def _order_columns(agent_id, prefix):
     return [
         (1, "id", SerialAutoField(primary_key=True)),
         # Orders outlive nothing: a customer with orders cannot be deleted (NO ACTION in the database).
-        (1, "customer", models.ForeignKey(
-            "Customer", on_delete=models.DO_NOTHING, db_column="customer_id", related_name="orders"
-        )),
+        (
+            1,
+            "customer",
+            models.ForeignKey("Customer", on_delete=models.DO_NOTHING, db_column="customer_id", related_name="orders"),
+        ),
         (1, "total_amount", models.DecimalField(max_digits=14, decimal_places=2, db_default=0)),
-        (1, "status", models.CharField(
-            max_length=16, choices=[(s, s) for s in ORDER_STATUSES], db_default="pending"
-        )),
+        (1, "status", models.CharField(max_length=16, choices=[(s, s) for s in ORDER_STATUSES], db_default="pending")),
         (1, "notes", models.TextField(null=True, blank=True)),
         (1, "shipping_address", models.TextField(null=True, blank=True)),
         (1, "created_at", UTCDateTimeField(db_default=UTCNow())),
@@ -280,13 +298,14 @@ def _order_columns(agent_id, prefix):
 
 def _order_extras(prefix):
     return [
-        (1, CheckConstraint(
-            condition=models.Q(status__in=ORDER_STATUSES), name=f"{prefix}_order_status"
-        )),
+        (1, CheckConstraint(condition=models.Q(status__in=ORDER_STATUSES), name=f"{prefix}_order_status")),
         (1, models.Index(fields=["-created_at"], name=f"{prefix}_order_created")),
-        (3, UniqueConstraint(
-            fields=["source_wamid"], condition=models.Q(source_wamid__isnull=False), name=f"{prefix}_order_source"
-        )),
+        (
+            3,
+            UniqueConstraint(
+                fields=["source_wamid"], condition=models.Q(source_wamid__isnull=False), name=f"{prefix}_order_source"
+            ),
+        ),
         (3, models.Index(fields=["status", "-created_at"], name=f"{prefix}_order_status_created")),
     ]
 
@@ -294,9 +313,11 @@ def _order_extras(prefix):
 def _item_columns(agent_id, prefix):
     return [
         (1, "id", SerialAutoField(primary_key=True)),
-        (1, "order", models.ForeignKey(
-            "Order", on_delete=models.DB_CASCADE, db_column="order_id", related_name="items"
-        )),
+        (
+            1,
+            "order",
+            models.ForeignKey("Order", on_delete=models.DB_CASCADE, db_column="order_id", related_name="items"),
+        ),
         (1, "name", models.TextField()),
         (1, "quantity", models.IntegerField(db_default=1)),
         (1, "price", models.DecimalField(max_digits=14, decimal_places=2, db_default=0)),
@@ -321,9 +342,13 @@ def _item_extras(prefix):
 def _order_event_columns(agent_id, prefix):
     return [
         (3, "id", SerialAutoField(primary_key=True)),
-        (3, "order", models.ForeignKey(
-            "Order", on_delete=models.DB_CASCADE, db_column="order_id", related_name="events", db_index=False
-        )),
+        (
+            3,
+            "order",
+            models.ForeignKey(
+                "Order", on_delete=models.DB_CASCADE, db_column="order_id", related_name="events", db_index=False
+            ),
+        ),
         (3, "from_status", models.CharField(max_length=16, null=True, blank=True)),
         (3, "to_status", models.CharField(max_length=16)),
         (3, "changed_by", models.UUIDField(null=True, blank=True)),
@@ -341,9 +366,14 @@ def _order_event_columns(agent_id, prefix):
 def _order_event_extras(prefix):
     return [
         (3, models.Index(fields=["order", "created_at", "id"], name=f"{prefix}_order_event_order")),
-        (6, models.UniqueConstraint(
-            fields=["source_wamid"], condition=models.Q(source_wamid__isnull=False), name=f"{prefix}_order_event_source"
-        )),
+        (
+            6,
+            models.UniqueConstraint(
+                fields=["source_wamid"],
+                condition=models.Q(source_wamid__isnull=False),
+                name=f"{prefix}_order_event_source",
+            ),
+        ),
     ]
 
 
@@ -372,11 +402,7 @@ ROW_SECURITY_VERSION = 5
 
 CURRENT_VERSION = max(
     *SQL_STEPS,
-    *(
-        since
-        for spec in TABLES
-        for since, *_ in spec.columns(0, "agt_0") + spec.extras("agt_0") + [(spec.since,)]
-    ),
+    *(since for spec in TABLES for since, *_ in spec.columns(0, "agt_0") + spec.extras("agt_0") + [(spec.since,)]),
 )
 
 
@@ -429,7 +455,9 @@ class AgentTables:
     def _build(self, spec):
         if spec.since > self.version:
             raise AttributeError(f"{spec.model_name} comes with version {spec.since}, after {self.version}")
-        attrs = {name: field for since, name, field in spec.columns(self.agent_id, self.prefix) if since <= self.version}
+        attrs = {
+            name: field for since, name, field in spec.columns(self.agent_id, self.prefix) if since <= self.version
+        }
         for field in attrs.values():
             if field.is_relation:
                 self._model(field.remote_field.model)  # the referenced class first, in the same registry
@@ -437,20 +465,26 @@ class AgentTables:
             [extra for since, extra in spec.extras(self.prefix) if since <= self.version],
             db_connections[self.database].vendor,
         )
-        meta = type("Meta", (), {
-            "apps": self._registry,
-            "app_label": APP_LABEL,
-            "db_table": f"{self.prefix}_{spec.suffix}",
-            "managed": self.managed,
-            "indexes": [e for e in extras if isinstance(e, models.Index)],
-            "constraints": [e for e in extras if not isinstance(e, models.Index)],
-        })
-        attrs.update({
-            "__module__": __name__,
-            "Meta": meta,
-            "agent_id_value": self.agent_id,
-            "agent_database": self.database,
-        })
+        meta = type(
+            "Meta",
+            (),
+            {
+                "apps": self._registry,
+                "app_label": APP_LABEL,
+                "db_table": f"{self.prefix}_{spec.suffix}",
+                "managed": self.managed,
+                "indexes": [e for e in extras if isinstance(e, models.Index)],
+                "constraints": [e for e in extras if not isinstance(e, models.Index)],
+            },
+        )
+        attrs.update(
+            {
+                "__module__": __name__,
+                "Meta": meta,
+                "agent_id_value": self.agent_id,
+                "agent_database": self.database,
+            }
+        )
         model = type(spec.model_name, (spec.base,), attrs)
         self._built[spec.model_name] = model
         return model

@@ -55,10 +55,17 @@ class Bubble:
         self.time = timezone.localtime(moment).strftime("%H:%M") if moment else ""
         self.tick_icon, self.tick_label = TICKS.get(m.status, ("", "")) if self.outbound else ("", "")
         self.media_src = reverse("message_media", args=[m.pk]) if self.described.media else ""
-        self.css = " ".join(filter(None, [
-            "bubble", "out" if self.outbound else "in", f"kind-{self.described.kind}",
-            "failed" if m.status == "failed" else "",
-        ]))
+        self.css = " ".join(
+            filter(
+                None,
+                [
+                    "bubble",
+                    "out" if self.outbound else "in",
+                    f"kind-{self.described.kind}",
+                    "failed" if m.status == "failed" else "",
+                ],
+            )
+        )
 
 
 @dataclass

@@ -16,8 +16,17 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
     list_filter = ("action", "target_type")
     search_fields = ("action", "actor_label", "target_label", "target_id", "ip_address")
     date_hierarchy = "at"
-    fields = ("at", "action", "actor_label", "actor", "target_type", "target_id", "target_label", "ip_address",
-              "details_json")
+    fields = (
+        "at",
+        "action",
+        "actor_label",
+        "actor",
+        "target_type",
+        "target_id",
+        "target_label",
+        "ip_address",
+        "details_json",
+    )
     readonly_fields = fields
     show_full_result_count = False
 

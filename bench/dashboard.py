@@ -26,18 +26,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_dashboard")
-os.environ.update({
-    "DJANGO_SETTINGS_MODULE": "bench.settings",
-    "DATABASE_URL": DATABASE_URL,
-    # Production mode (no query log, cached templates); secrets for this throwaway database only.
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "WHATSAPP_APP_SECRET": "bench-app-secret",
-    "WHATSAPP_VERIFY_TOKEN": "bench-verify-token",
-    "FIELD_ENCRYPTION_KEYS": "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=",
-    "ALLOWED_HOSTS": "testserver",
-    "LOG_LEVEL": "ERROR",
-})
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": DATABASE_URL,
+        # Production mode (no query log, cached templates); secrets for this throwaway database only.
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "WHATSAPP_APP_SECRET": "bench-app-secret",
+        "WHATSAPP_VERIFY_TOKEN": "bench-verify-token",
+        "FIELD_ENCRYPTION_KEYS": "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=",
+        "ALLOWED_HOSTS": "testserver",
+        "LOG_LEVEL": "ERROR",
+    }
+)
 
 CUSTOMERS = 10_000
 MESSAGES = 1_000_000
@@ -92,12 +94,20 @@ def message_rows(customer_ids, now, rng):
             wa_type = media if media != "none" else "text"
             payload = (
                 {"type": "image", "image": {"id": str(number), "mime_type": "image/jpeg", "caption": body}}
-                if media == "image" else {"type": "text", "text": {"body": body}}
+                if media == "image"
+                else {"type": "text", "text": {"body": body}}
             )
             yield (
-                customer_id, body, "inbound" if inbound else "outbound", at.replace(tzinfo=None),
-                not inbound or at < now - dt.timedelta(days=2), media, f"wamid.BENCH{number:09d}", wa_type,
-                json.dumps(payload), None if inbound else "read",
+                customer_id,
+                body,
+                "inbound" if inbound else "outbound",
+                at.replace(tzinfo=None),
+                not inbound or at < now - dt.timedelta(days=2),
+                media,
+                f"wamid.BENCH{number:09d}",
+                wa_type,
+                json.dumps(payload),
+                None if inbound else "read",
             )
 
 
@@ -122,7 +132,8 @@ def load(agent):
         customer_ids = [row[0] for row in cursor.fetchall()]
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
-            "(SELECT conname FROM pg_constraint)", [messages]
+            "(SELECT conname FROM pg_constraint)",
+            [messages],
         )
         indexes = cursor.fetchall()
         for name, _ in indexes:
@@ -145,8 +156,10 @@ def load(agent):
         """)
         cursor.execute(f"VACUUM ANALYZE {customers}")
         cursor.execute(f"VACUUM ANALYZE {messages}")
-    print(f"loaded {CUSTOMERS:,} customers and {MESSAGES:,} messages: COPY {copied - started:.0f} s, "
-          f"indexes and stats {time.perf_counter() - copied:.0f} s")
+    print(
+        f"loaded {CUSTOMERS:,} customers and {MESSAGES:,} messages: COPY {copied - started:.0f} s, "
+        f"indexes and stats {time.perf_counter() - copied:.0f} s"
+    )
 
 
 def prepare(reload):
@@ -204,10 +217,16 @@ def pages(agent):
         ("inbox, search a common word", reverse("inbox") + "?q=delivery", False),
         ("inbox poll, nothing new (204)", reverse("inbox_rows") + f"?v={first.token}", True),
         ("conversation, 100k messages", reverse("conversation", args=[big.pk]), True),
-        ("conversation, load older (middle)",
-         reverse("conversation_older", args=[big.pk]) + f"?before={cursor_of(middle)}", True),
-        ("conversation poll, nothing new (204)",
-         reverse("conversation_tail", args=[big.pk]) + f"?since={tail.tail_cursor}&v={tail.token}&seen=1", True),
+        (
+            "conversation, load older (middle)",
+            reverse("conversation_older", args=[big.pk]) + f"?before={cursor_of(middle)}",
+            True,
+        ),
+        (
+            "conversation poll, nothing new (204)",
+            reverse("conversation_tail", args=[big.pk]) + f"?since={tail.tail_cursor}&v={tail.token}&seen=1",
+            True,
+        ),
         ("conversation, 90 messages", reverse("conversation", args=[typical.pk]), True),
         ("customers", reverse("customer_list"), False),
         ("customer page", reverse("customer_detail", args=[big.pk]), False),
@@ -245,8 +264,10 @@ def main():
             timings[label].append((time.perf_counter() - started) * 1000)
             assert response.status_code in (200, 204), (label, response.status_code)
 
-    print(f"\nServer time per page, {args.requests} requests each (ms), PostgreSQL, "
-          f"{CUSTOMERS:,} customers, {MESSAGES:,} messages ({BIG_CONVERSATION:,} in one conversation):\n")
+    print(
+        f"\nServer time per page, {args.requests} requests each (ms), PostgreSQL, "
+        f"{CUSTOMERS:,} customers, {MESSAGES:,} messages ({BIG_CONVERSATION:,} in one conversation):\n"
+    )
     print(f"{'page':42} {'p50':>7} {'p95':>7} {'max':>7}")
     failed = []
     for label, _, floor in measured:
@@ -258,8 +279,10 @@ def main():
             if p95 >= FLOOR_MS:
                 failed.append(label)
         print(f"{label:42} {p50:7.1f} {p95:7.1f} {max(values):7.1f}{mark}")
-    print(f"\nFloor: p95 < {FLOOR_MS} ms for the inbox and conversation pages: "
-          f"{'met' if not failed else 'NOT met for ' + ', '.join(failed)}.")
+    print(
+        f"\nFloor: p95 < {FLOOR_MS} ms for the inbox and conversation pages: "
+        f"{'met' if not failed else 'NOT met for ' + ', '.join(failed)}."
+    )
     sys.exit(1 if failed else 0)
 
 

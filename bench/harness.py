@@ -54,11 +54,13 @@ def configure(server_url, name):
                 admin.execute(f'CREATE DATABASE "{database}"')
     os.environ.update(BENCH_ENV)
     os.environ["DATABASE_URL"] = database_url(server_url, name)
-    os.environ.update({
-        "AGENT_DATABASES": "default,shard2",
-        "NEW_AGENT_DATABASES": "default",
-        "DATABASE_URL_SHARD2": database_url(server_url, shard),
-    })
+    os.environ.update(
+        {
+            "AGENT_DATABASES": "default,shard2",
+            "NEW_AGENT_DATABASES": "default",
+            "DATABASE_URL_SHARD2": database_url(server_url, shard),
+        }
+    )
     os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="crm-bench-static-"))
     sys.path.insert(0, str(ROOT))
     import django
@@ -139,17 +141,20 @@ def ensure_agents(count, report=print, batch=25):
             )
             created = cursor.fetchall()
             cursor.execute(
-                "UPDATE agents SET agent_prefix = 'agt_' || id WHERE id = ANY(%s)", [[agent_id for agent_id, _ in created]]
+                "UPDATE agents SET agent_prefix = 'agt_' || id WHERE id = ANY(%s)",
+                [[agent_id for agent_id, _ in created]],
             )
             sessions = [
                 (
                     session_key(agent_id),
-                    SessionStore().encode({
-                        "_auth_user_id": str(user_id),
-                        "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
-                        "_auth_user_hash": auth_hash,
-                        SESSION_KEY: agent_id,
-                    }),
+                    SessionStore().encode(
+                        {
+                            "_auth_user_id": str(user_id),
+                            "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+                            "_auth_user_hash": auth_hash,
+                            SESSION_KEY: agent_id,
+                        }
+                    ),
                 )
                 for agent_id, user_id in created
             ]
@@ -210,8 +215,20 @@ class Server:
     def __init__(self, port, threads=1, **env):
         self.port = port
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "crm/gunicorn.py", "crm.wsgi",
-             "--workers", "1", "--threads", str(threads), "--bind", f"127.0.0.1:{port}"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "crm/gunicorn.py",
+                "crm.wsgi",
+                "--workers",
+                "1",
+                "--threads",
+                str(threads),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ],
             cwd=ROOT,
             env={**os.environ, "COLLECTSTATIC_ON_START": "false", "LOG_LEVEL": "warning", **env},
             stdout=subprocess.DEVNULL,
@@ -239,9 +256,7 @@ class Server:
 
     def worker_memory_mb(self):
         """(resident now, peak resident) of the worker, in MB."""
-        status = dict(
-            line.split(":", 1) for line in Path(f"/proc/{self.worker_pid()}/status").read_text().splitlines()
-        )
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{self.worker_pid()}/status").read_text().splitlines())
         return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
     def client(self):
@@ -282,8 +297,11 @@ def print_table(rows, header, out=sys.stdout):
     columns = ("measure", "value", "floor", "verdict", "note")
     widths = [max(len(col), *(len(str(getattr(row, col))) for row in rows)) for col in columns]
     print(header, file=out)
-    line = "  ".join(col.ljust(width) for col, width in zip(columns, widths))
+    line = "  ".join(col.ljust(width) for col, width in zip(columns, widths, strict=False))
     print(line, file=out)
     print("  ".join("-" * width for width in widths), file=out)
     for row in rows:
-        print("  ".join(str(getattr(row, col)).ljust(width) for col, width in zip(columns, widths)), file=out)
+        print(
+            "  ".join(str(getattr(row, col)).ljust(width) for col, width in zip(columns, widths, strict=False)),
+            file=out,
+        )

@@ -23,11 +23,15 @@ BENCHMARKS = ["provisioning", "web", "cold_path", "domain_write", "catalog_cache
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default=os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:8151/postgres"))
+    parser.add_argument(
+        "--server", default=os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:8151/postgres")
+    )
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "crm_scale_bench"))
     parser.add_argument("--agents", type=int, default=int(os.environ.get("BENCH_AGENTS", "10000")))
     parser.add_argument("--requests", type=int, default=1000, help="requests (or writes) per latency sample")
-    parser.add_argument("--provisioned", type=int, default=50, help="agents created (on each database) for the provisioning median")
+    parser.add_argument(
+        "--provisioned", type=int, default=50, help="agents created (on each database) for the provisioning median"
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8152")))
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
     options = parser.parse_args()
@@ -42,7 +46,7 @@ def main():
     options.agent_ids = harness.bench_agent_ids()[: options.agents]
     options.pg_dump = shutil.which("pg_dump") or "pg_dump"
     rows = []
-    for name in (options.only.split(",") if options.only else BENCHMARKS):
+    for name in options.only.split(",") if options.only else BENCHMARKS:
         print(f"running {name}...", flush=True)
         rows += getattr(scale, name)(options)
 

@@ -35,10 +35,20 @@ def provisioning(context):
         # as a web process does at the end of such a request.
         connections.close_all()
         rows += [
-            Row(f"provisioning: create_agent {where}, median of {len(created)}", f"{creating.p50:.1f} ms",
-                "< 50 ms", verdict(creating.p50 < 50), f"p95 {creating.percentile(95):.1f} ms"),
-            Row(f"provisioning: delete_agent {where}, median", f"{deleting.p50:.1f} ms", "", "",
-                f"p95 {deleting.percentile(95):.1f} ms"),
+            Row(
+                f"provisioning: create_agent {where}, median of {len(created)}",
+                f"{creating.p50:.1f} ms",
+                "< 50 ms",
+                verdict(creating.p50 < 50),
+                f"p95 {creating.percentile(95):.1f} ms",
+            ),
+            Row(
+                f"provisioning: delete_agent {where}, median",
+                f"{deleting.p50:.1f} ms",
+                "",
+                "",
+                f"p95 {deleting.percentile(95):.1f} ms",
+            ),
         ]
     return rows
 
@@ -65,16 +75,27 @@ def web(context):
             another = random_agents(context.agent_ids, 1, seed=5)[0]
             repeated = _page_latency(client, path, [another] * sample, [another] * 50)
             spread = _page_latency(
-                client, path, random_agents(context.agent_ids, sample, seed=1),
+                client,
+                path,
+                random_agents(context.agent_ids, sample, seed=1),
                 random_agents(context.agent_ids, sample, seed=2),
             )
             rows += [
-                Row(f"GET {path}: one agent, p50 / p95", f"{single.p50:.2f} / {single.percentile(95):.2f} ms",
-                    note=f"{sample} requests"),
-                Row(f"GET {path}: a random agent of {context.agents}, repeated, p50 / p95",
-                    f"{repeated.p50:.2f} / {repeated.percentile(95):.2f} ms", note=f"agent {another}"),
-                Row(f"GET {path}: a different random agent every request, p50 / p95",
-                    f"{spread.p50:.2f} / {spread.percentile(95):.2f} ms", note=f"{sample} requests"),
+                Row(
+                    f"GET {path}: one agent, p50 / p95",
+                    f"{single.p50:.2f} / {single.percentile(95):.2f} ms",
+                    note=f"{sample} requests",
+                ),
+                Row(
+                    f"GET {path}: a random agent of {context.agents}, repeated, p50 / p95",
+                    f"{repeated.p50:.2f} / {repeated.percentile(95):.2f} ms",
+                    note=f"agent {another}",
+                ),
+                Row(
+                    f"GET {path}: a different random agent every request, p50 / p95",
+                    f"{spread.p50:.2f} / {spread.percentile(95):.2f} ms",
+                    note=f"{sample} requests",
+                ),
                 _ratio_row(f"GET {path}: random agent repeated / one agent", repeated, single),
                 _ratio_row(f"GET {path}: different random agent / one agent", spread, single),
             ]
@@ -84,12 +105,16 @@ def web(context):
             client.get("/", agent_id)
         elapsed = time.monotonic() - started
         after, peak = server.worker_memory_mb()
-        rows.append(Row(
-            f"web worker resident memory after GET / for all {len(context.agent_ids)} agents",
-            f"{after:.0f} MB", "< 250 MB", verdict(after < 250 and peak < 250),
-            f"peak {peak:.0f} MB, {before:.0f} MB before; AGENT_TABLES_CACHE_SIZE={_setting('AGENT_TABLES_CACHE_SIZE')}; "
-            f"{len(context.agent_ids) / elapsed:.0f} requests/s",
-        ))
+        rows.append(
+            Row(
+                f"web worker resident memory after GET / for all {len(context.agent_ids)} agents",
+                f"{after:.0f} MB",
+                "< 250 MB",
+                verdict(after < 250 and peak < 250),
+                f"peak {peak:.0f} MB, {before:.0f} MB before; AGENT_TABLES_CACHE_SIZE={_setting('AGENT_TABLES_CACHE_SIZE')}; "
+                f"{len(context.agent_ids) / elapsed:.0f} requests/s",
+            )
+        )
     finally:
         server.stop()
     return rows
@@ -127,11 +152,15 @@ def cold_path(context):
         cold.time(counts, agent)
         warm.time(counts, agent)
         first_touch.append(cold.samples[0] - warm.samples[-1])
-    return [Row(
-        "cold path: building an agent's 3 classes / first queries on its tables in a backend",
-        f"{building.p50:.2f} / +{statistics.median(first_touch):.2f} ms", "", "",
-        f"medians over {len(agents)} agents; the same 3 queries warm: {warm.p50:.2f} ms",
-    )]
+    return [
+        Row(
+            "cold path: building an agent's 3 classes / first queries on its tables in a backend",
+            f"{building.p50:.2f} / +{statistics.median(first_touch):.2f} ms",
+            "",
+            "",
+            f"medians over {len(agents)} agents; the same 3 queries warm: {warm.p50:.2f} ms",
+        )
+    ]
 
 
 def domain_write(context):
@@ -163,10 +192,16 @@ def domain_write(context):
     for agent_id in random_agents(context.agent_ids, sample, seed=4):
         spread.time(write, agent_id)
     return [
-        Row("domain write (message + inbox counters): one agent, p50 / p95",
-            f"{single.p50:.2f} / {single.percentile(95):.2f} ms", note=f"{sample} writes, in process"),
-        Row(f"domain write: a different random agent of {context.agents} each time, p50 / p95",
-            f"{spread.p50:.2f} / {spread.percentile(95):.2f} ms", note=f"{sample} writes"),
+        Row(
+            "domain write (message + inbox counters): one agent, p50 / p95",
+            f"{single.p50:.2f} / {single.percentile(95):.2f} ms",
+            note=f"{sample} writes, in process",
+        ),
+        Row(
+            f"domain write: a different random agent of {context.agents} each time, p50 / p95",
+            f"{spread.p50:.2f} / {spread.percentile(95):.2f} ms",
+            note=f"{sample} writes",
+        ),
         _ratio_row("domain write: different random agent / one agent", spread, single),
     ]
 
@@ -186,9 +221,9 @@ def catalog_cache(context):
     from django.conf import settings
     from django.db import connection
     from django.test import Client
+    from harness import session_key
 
     from agents.connections import agents_touched
-    from harness import session_key
 
     def serve(agent_ids, limit):
         settings.AGENT_CONNECTION_MAX_AGENTS = limit
@@ -212,11 +247,20 @@ def catalog_cache(context):
     settings.AGENT_CONNECTION_MAX_AGENTS = limit
     per_thousand = (grown_catalog - first) / max(1, len(unbounded) - 1) * 1000
     return [
-        Row(f"PostgreSQL backend memory, peak over {len(context.agent_ids)} agents (recycled after {limit})",
-            f"{recycled_total:.0f} MB", "< 200 MB", verdict(recycled_total < 200),
-            f"catalog cache {recycled_catalog:.0f} MB; read from pg_backend_memory_contexts"),
-        Row(f"  the same without recycling, after {len(unbounded)} agents",
-            f"{grown_total:.0f} MB", "", "", f"catalog cache grows {per_thousand:.0f} MB per 1,000 agents"),
+        Row(
+            f"PostgreSQL backend memory, peak over {len(context.agent_ids)} agents (recycled after {limit})",
+            f"{recycled_total:.0f} MB",
+            "< 200 MB",
+            verdict(recycled_total < 200),
+            f"catalog cache {recycled_catalog:.0f} MB; read from pg_backend_memory_contexts",
+        ),
+        Row(
+            f"  the same without recycling, after {len(unbounded)} agents",
+            f"{grown_total:.0f} MB",
+            "",
+            "",
+            f"catalog cache grows {per_thousand:.0f} MB per 1,000 agents",
+        ),
     ]
 
 
@@ -228,7 +272,9 @@ def connections(context):
     for label, max_age in (("persistent", os.environ.get("CONN_MAX_AGE", "300")), ("per request", "0")):
         server = Server(context.port, CONN_MAX_AGE=max_age)
         try:
-            results[label] = _page_latency(server.client(), "/", [context.agent_ids[0]] * 300, [context.agent_ids[0]] * 30)
+            results[label] = _page_latency(
+                server.client(), "/", [context.agent_ids[0]] * 300, [context.agent_ids[0]] * 30
+            )
         finally:
             server.stop()
     ratio = results["per request"].p50 / results["persistent"].p50
@@ -240,12 +286,21 @@ def connections(context):
     return [
         Row("GET / one agent, persistent connections, p50", f"{results['persistent'].p50:.2f} ms"),
         Row("GET / one agent, a new connection per request, p50", f"{results['per request'].p50:.2f} ms"),
-        Row("  reconnecting per request costs", f"{ratio:.1f}x", "> 1x", verdict(ratio > 1),
-            "the shipped settings keep connections (CONN_MAX_AGE=300)"),
-        Row("connections per web process and database (workers x threads)", f"{workers * threads}",
-            f"<= {max_connections - 10}", verdict(workers * threads <= max_connections - 10),
+        Row(
+            "  reconnecting per request costs",
+            f"{ratio:.1f}x",
+            "> 1x",
+            verdict(ratio > 1),
+            "the shipped settings keep connections (CONN_MAX_AGE=300)",
+        ),
+        Row(
+            "connections per web process and database (workers x threads)",
+            f"{workers * threads}",
+            f"<= {max_connections - 10}",
+            verdict(workers * threads <= max_connections - 10),
             f"{workers} x {threads} on {os.cpu_count()} CPUs; max_connections {max_connections}, 10 kept for "
-            "workers, release and admin"),
+            "workers, release and admin",
+        ),
     ]
 
 
@@ -263,16 +318,21 @@ def pg_dump(context):
         started = time.monotonic()
         result = subprocess.run(
             [context.pg_dump, "--format=custom", "--compress=1", f"--file={target}", os.environ["DATABASE_URL"]],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         elapsed = time.monotonic() - started
         size = os.path.getsize(target) / 2**20 if os.path.exists(target) else 0
-    return [Row(
-        f"pg_dump of the whole database ({agent_tables} agent tables)", f"exit {result.returncode}", "exit 0",
-        verdict(result.returncode == 0),
-        f"{elapsed:.0f} s, {size:.0f} MB; max_locks_per_transaction={locks}"
-        + (f"; {result.stderr.strip().splitlines()[-1]}" if result.returncode else ""),
-    )]
+    return [
+        Row(
+            f"pg_dump of the whole database ({agent_tables} agent tables)",
+            f"exit {result.returncode}",
+            "exit 0",
+            verdict(result.returncode == 0),
+            f"{elapsed:.0f} s, {size:.0f} MB; max_locks_per_transaction={locks}"
+            + (f"; {result.stderr.strip().splitlines()[-1]}" if result.returncode else ""),
+        )
+    ]
 
 
 def _setting(name):

@@ -85,16 +85,21 @@ def set_up_data():
     from whatsapp.models import WhatsAppConfiguration
 
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE bench_bare (id bigserial PRIMARY KEY, body text, received_at timestamptz DEFAULT now())")
+        cursor.execute(
+            "CREATE TABLE bench_bare (id bigserial PRIMARY KEY, body text, received_at timestamptz DEFAULT now())"
+        )
     admin = User.objects.create_user(email="bench-admin@example.com", name="Bench Admin", role=Role.ADMIN)
     sellers = User.objects.bulk_create(
         User(email=f"seller{n}@example.com", name=f"Seller {n}", role=Role.AGENT, password="!") for n in range(AGENTS)
     )
     agents = [create_agent(created_by=admin, user=seller, name=f"Shop {n}") for n, seller in enumerate(sellers)]
     configurations = []
-    for n, (seller, agent) in enumerate(zip(sellers, agents)):
+    for n, (seller, agent) in enumerate(zip(sellers, agents, strict=False)):
         configuration = WhatsAppConfiguration(
-            user=seller, agent=agent, whatsapp_number=f"+1555999{n:04d}", phone_number_id=PHONE_NUMBER_ID.format(n),
+            user=seller,
+            agent=agent,
+            whatsapp_number=f"+1555999{n:04d}",
+            phone_number_id=PHONE_NUMBER_ID.format(n),
             webhook_url="http://127.0.0.1/whatsapp/webhook/",
         )
         configuration.set_access_token("bench-access-token")
@@ -118,21 +123,35 @@ def notification(customer, wamid, body="Hello, is the blue mug still available?"
     agent = customer % AGENTS
     return {
         "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "102290129340398",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": f"1555999{agent:04d}", "phone_number_id": PHONE_NUMBER_ID.format(agent)},
-                    "contacts": [{"profile": {"name": f"Customer {customer}"}, "wa_id": phone_of(customer)[1:]}],
-                    "messages": [{
-                        "from": phone_of(customer)[1:], "id": wamid, "timestamp": str(int(time.time())),
-                        "type": "text", "text": {"body": body},
-                    }],
-                },
-            }],
-        }],
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": f"1555999{agent:04d}",
+                                "phone_number_id": PHONE_NUMBER_ID.format(agent),
+                            },
+                            "contacts": [
+                                {"profile": {"name": f"Customer {customer}"}, "wa_id": phone_of(customer)[1:]}
+                            ],
+                            "messages": [
+                                {
+                                    "from": phone_of(customer)[1:],
+                                    "id": wamid,
+                                    "timestamp": str(int(time.time())),
+                                    "type": "text",
+                                    "text": {"body": body},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
     }
 
 
@@ -141,8 +160,14 @@ def signature(body, secret=APP_SECRET):
 
 
 def http_post(path, body, headers=()):
-    head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
-            f"Content-Length: {len(body)}", "Connection: close", *headers]
+    head = [
+        f"POST {path} HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        *headers,
+    ]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
@@ -207,8 +232,13 @@ def summarize(results, elapsed):
         return latencies[min(ok - 1, int(p * ok))] * 1000 if ok else float("nan")
 
     return {
-        "requests": len(results), "ok": ok, "errors": len(results) - ok, "seconds": elapsed,
-        "per_second": ok / elapsed if elapsed else 0.0, "p50_ms": percentile(0.50), "p99_ms": percentile(0.99),
+        "requests": len(results),
+        "ok": ok,
+        "errors": len(results) - ok,
+        "seconds": elapsed,
+        "per_second": ok / elapsed if elapsed else 0.0,
+        "p50_ms": percentile(0.50),
+        "p99_ms": percentile(0.99),
     }
 
 
@@ -268,9 +298,12 @@ class CpuMeter:
         self.database, self.web, self.workers = database, web, list(workers)
 
     def sample(self):
-        backends = [row[0] for row in self.database.connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()]
+        backends = [
+            row[0]
+            for row in self.database.connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        ]
         return {
             "web": {pid: cpu_seconds(pid) for pid in children_of(self.web.pid)},
             "worker": {process.pid: cpu_seconds(process.pid) for process in self.workers},
@@ -279,8 +312,10 @@ class CpuMeter:
 
     @staticmethod
     def used(before, after):
-        return {part: sum(max(0.0, seconds - before[part].get(pid, 0.0)) for pid, seconds in after[part].items())
-                for part in after}
+        return {
+            part: sum(max(0.0, seconds - before[part].get(pid, 0.0)) for pid, seconds in after[part].items())
+            for part in after
+        }
 
 
 class Database:
@@ -344,9 +379,14 @@ async def measure_end_to_end(port, database, meter, message_tables, concurrency,
     stored = database.stored_messages(message_tables) - before
     ack = summarize(results, acked_in)
     return {
-        "messages": messages, "acknowledged_per_second": ack["per_second"], "ack_p99_ms": ack["p99_ms"],
-        "errors": ack["errors"], "stored": stored, "seconds": finished - started,
-        "stored_per_second": stored / (finished - started), "lag_after_last_ack_s": finished - started - acked_in,
+        "messages": messages,
+        "acknowledged_per_second": ack["per_second"],
+        "ack_p99_ms": ack["p99_ms"],
+        "errors": ack["errors"],
+        "stored": stored,
+        "seconds": finished - started,
+        "stored_per_second": stored / (finished - started),
+        "lag_after_last_ack_s": finished - started - acked_in,
         "cpu_ms_per_message": {part: 1000 * seconds / max(1, stored) for part, seconds in used.items()},
     }
 
@@ -359,8 +399,16 @@ async def measure_drain(database, message_tables, worker_command, env, workers, 
     ) as copy:
         for n in range(messages):
             customer = n % CUSTOMERS
-            copy.write_row((json.dumps(notification(customer, new_wamid(run, n))), PHONE_NUMBER_ID.format(customer % AGENTS),
-                            "pending", 0, "", ""))
+            copy.write_row(
+                (
+                    json.dumps(notification(customer, new_wamid(run, n))),
+                    PHONE_NUMBER_ID.format(customer % AGENTS),
+                    "pending",
+                    0,
+                    "",
+                    "",
+                )
+            )
     started = time.perf_counter()
     processes = [start(worker_command, env) for _ in range(workers)]
     try:
@@ -370,9 +418,13 @@ async def measure_drain(database, message_tables, worker_command, env, workers, 
         for process in processes:
             stop(process)
     stored = database.stored_messages(message_tables) - before
-    return {"messages": messages, "stored": stored, "seconds": finished - started,
-            "stored_per_second": stored / (finished - started),
-            "worker_cpu_ms_per_message": 1000 * worker_cpu / max(1, stored)}
+    return {
+        "messages": messages,
+        "stored": stored,
+        "seconds": finished - started,
+        "stored_per_second": stored / (finished - started),
+        "worker_cpu_ms_per_message": 1000 * worker_cpu / max(1, stored),
+    }
 
 
 def send_watching(port, raw):
@@ -394,7 +446,7 @@ def send_watching(port, raw):
                     break
             elif writable:
                 try:
-                    sent += connection.send(raw[sent:sent + 65536])
+                    sent += connection.send(raw[sent : sent + 65536])
                 except (BrokenPipeError, ConnectionResetError):
                     sent = len(raw)
             elif not readable and not writable:
@@ -409,7 +461,9 @@ def measure_large_bodies(port, repeat=5):
     assert len(three_mb) <= 3 * 1024 * 1024
     tiny = json.dumps(notification(1, new_wamid("large", 1))).encode()
     cases = {
-        "signed 3 MB": lambda n: signed_post(json.dumps(notification(1, new_wamid("large3", n), three_mb_text)).encode()),
+        "signed 3 MB": lambda n: signed_post(
+            json.dumps(notification(1, new_wamid("large3", n), three_mb_text)).encode()
+        ),
         "unsigned 3 MB": lambda n: http_post("/whatsapp/webhook/", three_mb),
         "wrongly signed 3 MB": lambda n: http_post(
             "/whatsapp/webhook/", three_mb, [f"X-Hub-Signature-256: {signature(three_mb, 'wrong')}"]
@@ -458,12 +512,17 @@ def report(setup, ack, end_to_end, drain, large):
             f"{median_of(rounds, 'p99_ms'):9.1f}{sum(r['errors'] for r in rounds):8d}"
         )
     for name, label in (("bare", "bare view"), ("webhook", "webhook")):
-        parts = {part: statistics.median(r["cpu_ms_per_request"][part] for r in ack[name]) for part in ("web", "database", "worker")}
+        parts = {
+            part: statistics.median(r["cpu_ms_per_request"][part] for r in ack[name])
+            for part in ("web", "database", "worker")
+        }
         lines.append(f"   server CPU per request, {label + ':':10} {cpu_line(parts)}")
     ratio = median_of(ack["webhook"], "per_second") / median_of(ack["bare"], "per_second")
     p99 = median_of(ack["webhook"], "p99_ms")
-    lines.append(f"   webhook / bare: {ratio:.2f}x (floor {FLOOR_RATIO}x: {'met' if ratio >= FLOOR_RATIO else 'MISSED'}); "
-                 f"webhook p99 {p99:.1f} ms (floor < {FLOOR_P99_MS:.0f} ms: {'met' if p99 < FLOOR_P99_MS else 'MISSED'})")
+    lines.append(
+        f"   webhook / bare: {ratio:.2f}x (floor {FLOOR_RATIO}x: {'met' if ratio >= FLOOR_RATIO else 'MISSED'}); "
+        f"webhook p99 {p99:.1f} ms (floor < {FLOOR_P99_MS:.0f} ms: {'met' if p99 < FLOOR_P99_MS else 'MISSED'})"
+    )
     lines += [
         "",
         f"2. End to end: {end_to_end['messages']} text messages from {CUSTOMERS} customers over {AGENTS} agents",
@@ -483,15 +542,20 @@ def report(setup, ack, end_to_end, drain, large):
         "3. Large bodies (median of 5, each on a new connection)",
     ]
     for name, figures in large.items():
-        lines.append(f"   {name:32}{figures['bytes'] / 1024 / 1024:6.2f} MB  -> HTTP {','.join(map(str, figures['status']))}"
-                     f"  {figures['median_ms']:8.1f} ms")
+        lines.append(
+            f"   {name:32}{figures['bytes'] / 1024 / 1024:6.2f} MB  -> HTTP {','.join(map(str, figures['status']))}"
+            f"  {figures['median_ms']:8.1f} ms"
+        )
     return "\n".join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_webhook"),
-                        help="PostgreSQL database to (re)create for the run; everything in it is dropped.")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_webhook"),
+        help="PostgreSQL database to (re)create for the run; everything in it is dropped.",
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8111")))
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--intake-workers", type=int, default=1)
@@ -509,26 +573,54 @@ def main():
     message_tables = set_up_data()
     database = Database(arguments.database_url)
     python = sys.executable
-    web = start([python, "-m", "gunicorn", "crm.wsgi", "--bind", f"127.0.0.1:{arguments.port}",
-                 "--workers", str(arguments.web_workers), "--timeout", "30"], env)
+    web = start(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "crm.wsgi",
+            "--bind",
+            f"127.0.0.1:{arguments.port}",
+            "--workers",
+            str(arguments.web_workers),
+            "--timeout",
+            "30",
+        ],
+        env,
+    )
     worker_command = [python, "manage.py", "process_webhook_events", "--batch-size", str(arguments.batch_size)]
-    setup = {"cpus": os.cpu_count(), "web_workers": arguments.web_workers, "intake_workers": arguments.intake_workers,
-             "concurrency": arguments.concurrency, "rounds": arguments.rounds, "seconds": arguments.seconds,
-             "load_before": os.getloadavg()[0]}
+    setup = {
+        "cpus": os.cpu_count(),
+        "web_workers": arguments.web_workers,
+        "intake_workers": arguments.intake_workers,
+        "concurrency": arguments.concurrency,
+        "rounds": arguments.rounds,
+        "seconds": arguments.seconds,
+        "load_before": os.getloadavg()[0],
+    }
     try:
         wait_for_port(arguments.port)
         print("Acknowledgement path...", flush=True)
-        ack = asyncio.run(measure_acknowledgement(
-            arguments.port, CpuMeter(database, web), arguments.concurrency, arguments.rounds, arguments.seconds
-        ))
+        ack = asyncio.run(
+            measure_acknowledgement(
+                arguments.port, CpuMeter(database, web), arguments.concurrency, arguments.rounds, arguments.seconds
+            )
+        )
         database.connection.execute("UPDATE whatsapp_webhook_events SET state = 'processed' WHERE state = 'pending'")
         print("End to end...", flush=True)
         workers = [start(worker_command, env) for _ in range(arguments.intake_workers)]
         try:
-            end_to_end = asyncio.run(measure_end_to_end(
-                arguments.port, database, CpuMeter(database, web, workers), message_tables, arguments.concurrency,
-                arguments.messages, "e2e",
-            ))
+            end_to_end = asyncio.run(
+                measure_end_to_end(
+                    arguments.port,
+                    database,
+                    CpuMeter(database, web, workers),
+                    message_tables,
+                    arguments.concurrency,
+                    arguments.messages,
+                    "e2e",
+                )
+            )
             print("Large bodies...", flush=True)
             large = measure_large_bodies(arguments.port)
             asyncio.run(wait_until_processed(database))
@@ -536,8 +628,11 @@ def main():
             for worker in workers:
                 stop(worker)
         print("The worker alone...", flush=True)
-        drain = asyncio.run(measure_drain(database, message_tables, worker_command, env, arguments.intake_workers,
-                                          arguments.messages, "drain"))
+        drain = asyncio.run(
+            measure_drain(
+                database, message_tables, worker_command, env, arguments.intake_workers, arguments.messages, "drain"
+            )
+        )
     finally:
         stop(web)
     setup["load_after"] = os.getloadavg()[0]
@@ -546,9 +641,11 @@ def main():
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (results / f"webhook-{stamp}.json").write_text(json.dumps(
-        {"setup": setup, "acknowledgement": ack, "end_to_end": end_to_end, "drain": drain, "large": large}, indent=2
-    ))
+    (results / f"webhook-{stamp}.json").write_text(
+        json.dumps(
+            {"setup": setup, "acknowledgement": ack, "end_to_end": end_to_end, "drain": drain, "large": large}, indent=2
+        )
+    )
     (results / f"webhook-{stamp}.txt").write_text(text + "\n")
 
 

@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 def database_status(alias):
-    """"ok", or why the database `alias` cannot be used right now (without host names or secrets)."""
+    """ "ok", or why the database `alias` cannot be used right now (without host names or secrets)."""
     connection = connections[alias]
     try:
         with connection.cursor() as cursor:

@@ -12,8 +12,16 @@ from datetime import UTC, datetime
 # Attributes every LogRecord has: anything else on a record came from `extra=` and is kept.
 _STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 # gunicorn's access-log atoms worth a field of their own.
-_ACCESS_FIELDS = {"h": "remote", "m": "method", "U": "path", "q": "query", "s": "status", "B": "bytes",
-                  "M": "duration_ms", "a": "user_agent"}
+_ACCESS_FIELDS = {
+    "h": "remote",
+    "m": "method",
+    "U": "path",
+    "q": "query",
+    "s": "status",
+    "B": "bytes",
+    "M": "duration_ms",
+    "a": "user_agent",
+}
 
 
 class JSONFormatter(logging.Formatter):
@@ -27,9 +35,7 @@ class JSONFormatter(logging.Formatter):
         if record.name == "gunicorn.access" and isinstance(record.args, dict):
             entry.update({field: record.args.get(atom) for atom, field in _ACCESS_FIELDS.items()})
         else:
-            entry.update(
-                {key: value for key, value in vars(record).items() if key not in _STANDARD_ATTRIBUTES}
-            )
+            entry.update({key: value for key, value in vars(record).items() if key not in _STANDARD_ATTRIBUTES})
         if record.exc_info:
             entry["exception"] = "".join(traceback.format_exception(*record.exc_info))
         return json.dumps(entry, default=str)
@@ -61,7 +67,9 @@ def django_logging(log_format, level):
 def gunicorn_logconfig(log_format, level):
     """gunicorn's logconfig_dict: its error and access logs in the same format as the app's."""
     handler = {
-        "class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stdout",
+        "class": "logging.StreamHandler",
+        "formatter": "default",
+        "stream": "ext://sys.stdout",
         "filters": ["redact_secrets"],
     }
     return {

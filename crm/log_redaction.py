@@ -29,7 +29,7 @@ _PATTERNS = [
 ]
 # Remembered tokens made of these characters (Meta's are letters and digits) are found by looking up
 # each such word of a log line; any other token is searched for as a substring.
-_WORD = re.compile(r"[A-Za-z0-9_\-]{%d,}" % MINIMUM_SECRET_LENGTH)
+_WORD = re.compile(rf"[A-Za-z0-9_\-]{{{MINIMUM_SECRET_LENGTH},}}")
 
 _word_tokens = OrderedDict()
 _other_tokens = OrderedDict()

@@ -72,8 +72,6 @@ def work_as(agent):
     _wanted.set(str(getattr(agent, "pk", agent)))
 
 
-
-
 # Applying the scope to connections.
 
 

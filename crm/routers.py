@@ -58,9 +58,7 @@ def database_for_new_agent(requested=None):
         return check_agent_database(candidates[0])
     from agents.models import Agent
 
-    load = dict(
-        Agent.objects.filter(database__in=candidates).values_list("database").annotate(Count("id")).order_by()
-    )
+    load = dict(Agent.objects.filter(database__in=candidates).values_list("database").annotate(Count("id")).order_by())
     return check_agent_database(min(candidates, key=lambda alias: load.get(alias, 0)))
 
 

@@ -76,12 +76,18 @@ def bar_chart(title, points, *, money=False):
     plot_height = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(len(points), 1)
     chart = BarChart(title=title, description=_description(points, values, money))
-    for n, ((label, _), value) in enumerate(zip(points, values)):
+    for n, ((label, _), value) in enumerate(zip(points, values, strict=False)):
         height = float(value / top) * plot_height if top else 0.0
-        chart.bars.append(Bar(
-            x=round(LEFT + n * slot + slot * 0.15, 2), y=round(HEIGHT - BOTTOM - height, 2),
-            width=round(slot * 0.7, 2), height=round(height, 2), label=label, value_text=_amount(value, money),
-        ))
+        chart.bars.append(
+            Bar(
+                x=round(LEFT + n * slot + slot * 0.15, 2),
+                y=round(HEIGHT - BOTTOM - height, 2),
+                width=round(slot * 0.7, 2),
+                height=round(height, 2),
+                label=label,
+                value_text=_amount(value, money),
+            )
+        )
     for step in range(5):
         value = top * step / 4
         chart.ticks.append(Tick(y=round(HEIGHT - BOTTOM - plot_height * step / 4, 2), label=_amount(value, money)))
@@ -99,5 +105,7 @@ def _description(points, values, money):
         return "Nothing in this period."
     best = max(range(len(values)), key=lambda n: values[n])
     total = sum(values, Decimal(0))
-    return (f"From {points[0][0]} to {points[-1][0]}: {_amount(total, money)} in all; "
-            f"the highest was {points[best][0]} with {_amount(values[best], money)}.")
+    return (
+        f"From {points[0][0]} to {points[-1][0]}: {_amount(total, money)} in all; "
+        f"the highest was {points[best][0]} with {_amount(values[best], money)}."
+    )

@@ -61,8 +61,7 @@ class OrderForm:
                 return str(values[index]) if index < len(values) else default
 
             self.rows = [
-                ItemRow(at(names, n)[:400], at(quantities, n, "1")[:20], at(prices, n)[:30], "",
-                        at(products, n)[:200])
+                ItemRow(at(names, n)[:400], at(quantities, n, "1")[:20], at(prices, n)[:30], "", at(products, n)[:200])
                 for n in range(count)
             ]
             self.notes = data.get("notes", "")
@@ -138,8 +137,12 @@ class OrderFilterForm(forms.Form):
     """The orders list's filters; a bad value is shown on the page, never a 500."""
 
     status = forms.ChoiceField(label="Status", choices=STATUS_CHOICES, required=False)
-    customer = forms.CharField(label="Customer", max_length=200, required=False,
-                               widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or phone"}))
+    customer = forms.CharField(
+        label="Customer",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or phone"}),
+    )
     customer_id = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))

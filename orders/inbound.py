@@ -75,8 +75,10 @@ def apply_button_reply(agent, message):
             if answer == "confirm" and order.status == "pending" and not outdated:
                 return _confirm(agent, order, message, who)
             if outdated:
-                note = ("The customer tapped Confirm under an earlier summary, but the items changed since: "
-                        "send them the new summary.")
+                note = (
+                    "The customer tapped Confirm under an earlier summary, but the items changed since: "
+                    "send them the new summary."
+                )
                 kind = "customer_reply"
             elif answer == "confirm":
                 note = f"The customer tapped Confirm, but the order is already {order.status}."
@@ -84,8 +86,17 @@ def apply_button_reply(agent, message):
             else:
                 note = "The customer asked to change the order (tapped Change on WhatsApp)."
                 kind = "change_requested"
-            event = workflow.record_event(agent_tables, order, order.status, order.status, actor=None,
-                                          actor_name=who, note=note, kind=kind, source_wamid=message.wamid)
+            event = workflow.record_event(
+                agent_tables,
+                order,
+                order.status,
+                order.status,
+                actor=None,
+                actor_name=who,
+                note=note,
+                kind=kind,
+                source_wamid=message.wamid,
+            )
             agent_tables.Order.objects.filter(pk=order.pk).update(updated_at=timezone.now())
             return event
     except IntegrityError:
@@ -95,10 +106,16 @@ def apply_button_reply(agent, message):
 
 def _edited_since_summary(agent_tables, order, message):
     """Whether the order's items were edited after the summary whose button the customer tapped."""
-    tapped = agent_tables.Message.objects.filter(wamid=message.context_wamid, direction="outbound").first() \
-        if message.context_wamid else None
-    sent = agent_tables.OrderEvent.objects.filter(order=order, kind="summary_sent", message_id=tapped.pk).first() \
-        if tapped else None
+    tapped = (
+        agent_tables.Message.objects.filter(wamid=message.context_wamid, direction="outbound").first()
+        if message.context_wamid
+        else None
+    )
+    sent = (
+        agent_tables.OrderEvent.objects.filter(order=order, kind="summary_sent", message_id=tapped.pk).first()
+        if tapped
+        else None
+    )
     if sent is None:
         return False  # which summary was tapped is unknown: the order as it stands is what they saw last
     return agent_tables.OrderEvent.objects.filter(order=order, kind="edited", pk__gt=sent.pk).exists()
@@ -107,8 +124,14 @@ def _edited_since_summary(agent_tables, order, message):
 def _confirm(agent, order, message, who):
     try:
         _, event = workflow.change_status(
-            agent, order, "confirmed", actor=None, actor_name=who, source_wamid=message.wamid,
-            note="Confirmed by the customer on WhatsApp.", kind="customer_confirmed",
+            agent,
+            order,
+            "confirmed",
+            actor=None,
+            actor_name=who,
+            source_wamid=message.wamid,
+            note="Confirmed by the customer on WhatsApp.",
+            kind="customer_confirmed",
             on_commit=lambda order, event: notify.notify_status_change(agent, order, event, sent_by=None),
         )
     except OrderError:
@@ -116,8 +139,14 @@ def _confirm(agent, order, message, who):
         agent_tables = tables.for_agent(agent)
         order.refresh_from_db()
         return workflow.record_event(
-            agent_tables, order, order.status, order.status, actor=None, actor_name=who,
+            agent_tables,
+            order,
+            order.status,
+            order.status,
+            actor=None,
+            actor_name=who,
             note=f"The customer tapped Confirm, but the order is already {order.status}.",
-            kind="customer_reply", source_wamid=message.wamid,
+            kind="customer_reply",
+            source_wamid=message.wamid,
         )
     return event

@@ -119,7 +119,8 @@ def orders_page(agent_tables, filters, *, cursor=None, size=PAGE_SIZE):
                 raise paging.InvalidCursor("This page link is damaged; start again from the first page.") from None
         orders = orders.filter(paging.after(field, value, pk, descending=descending))
     found = list(
-        orders.select_related("customer").annotate(item_count=_item_count(agent_tables))
+        orders.select_related("customer")
+        .annotate(item_count=_item_count(agent_tables))
         .order_by(*_ordering(filters.sort))[: size + 1]
     )
     more = len(found) > size
@@ -129,10 +130,33 @@ def orders_page(agent_tables, filters, *, cursor=None, size=PAGE_SIZE):
 
 # CSV ------------------------------------------------------------------------------------------------
 
-ORDER_COLUMNS = ["order", "created_at", "updated_at", "status", "customer", "phone", "items", "total", "currency",
-                 "paid_at", "source", "shipping_address", "notes"]
-ITEM_COLUMNS = ["order", "order_created_at", "order_status", "customer", "phone", "item", "product_retailer_id",
-                "quantity", "unit_price", "line_total"]
+ORDER_COLUMNS = [
+    "order",
+    "created_at",
+    "updated_at",
+    "status",
+    "customer",
+    "phone",
+    "items",
+    "total",
+    "currency",
+    "paid_at",
+    "source",
+    "shipping_address",
+    "notes",
+]
+ITEM_COLUMNS = [
+    "order",
+    "order_created_at",
+    "order_status",
+    "customer",
+    "phone",
+    "item",
+    "product_retailer_id",
+    "quantity",
+    "unit_price",
+    "line_total",
+]
 
 
 def _iso(moment):
@@ -142,13 +166,27 @@ def _iso(moment):
 def export_orders(agent_tables, filters):
     """CSV lines (header first): one per filtered order, in the list's order, streamed."""
     orders = (
-        filtered_orders(agent_tables, filters).select_related("customer").annotate(item_count=_item_count(agent_tables))
+        filtered_orders(agent_tables, filters)
+        .select_related("customer")
+        .annotate(item_count=_item_count(agent_tables))
         .order_by(*_ordering(filters.sort))
     )
     rows = (
-        [o.pk, _iso(o.created_at), _iso(o.updated_at), o.status, csv_safe(o.customer.name), o.customer.phone,
-         o.item_count, f"{o.total_amount:.2f}", o.currency or "", _iso(o.paid_at), o.source or "",
-         csv_safe(o.shipping_address), csv_safe(o.notes)]
+        [
+            o.pk,
+            _iso(o.created_at),
+            _iso(o.updated_at),
+            o.status,
+            csv_safe(o.customer.name),
+            o.customer.phone,
+            o.item_count,
+            f"{o.total_amount:.2f}",
+            o.currency or "",
+            _iso(o.paid_at),
+            o.source or "",
+            csv_safe(o.shipping_address),
+            csv_safe(o.notes),
+        ]
         for o in orders.iterator(chunk_size=2000)
     )
     return csv_lines(ORDER_COLUMNS, rows)
@@ -160,12 +198,22 @@ def export_items(agent_tables, filters):
     ordering = [f"{'-' if key.startswith('-') else ''}order__{key.lstrip('-')}" for key in _ordering(filters.sort)]
     items = (
         agent_tables.OrderItem.objects.filter(order__in=orders.values("pk"))
-        .select_related("order", "order__customer").order_by(*ordering, "id")
+        .select_related("order", "order__customer")
+        .order_by(*ordering, "id")
     )
     rows = (
-        [i.order_id, _iso(i.order.created_at), i.order.status, csv_safe(i.order.customer.name), i.order.customer.phone,
-         csv_safe(i.name), csv_safe(i.product_retailer_id), i.quantity, f"{i.price:.2f}",
-         f"{i.total if i.total is not None else i.quantity * i.price:.2f}"]
+        [
+            i.order_id,
+            _iso(i.order.created_at),
+            i.order.status,
+            csv_safe(i.order.customer.name),
+            i.order.customer.phone,
+            csv_safe(i.name),
+            csv_safe(i.product_retailer_id),
+            i.quantity,
+            f"{i.price:.2f}",
+            f"{i.total if i.total is not None else i.quantity * i.price:.2f}",
+        ]
         for i in items.iterator(chunk_size=2000)
     )
     return csv_lines(ITEM_COLUMNS, rows)

@@ -18,7 +18,9 @@ class StatusTemplate(models.Model):
 
     class Meta:
         db_table = "order_status_templates"
-        constraints = [models.UniqueConstraint(fields=["agent", "status"], name="order_status_templates_one_per_status")]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "status"], name="order_status_templates_one_per_status")
+        ]
 
     def __str__(self):
         return f"{self.status}: {self.template}"

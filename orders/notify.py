@@ -33,10 +33,19 @@ STATUS_TEXTS = {
 }
 # What a template variable may be filled with, by the names a seller is likely to give it.
 NAMED_VALUES = {
-    "name": "customer_name", "customer": "customer_name", "customer_name": "customer_name", "first_name": "first_name",
-    "order": "order_number", "order_id": "order_number", "order_number": "order_number", "number": "order_number",
-    "status": "order_status", "order_status": "order_status",
-    "total": "order_total", "amount": "order_total", "order_total": "order_total",
+    "name": "customer_name",
+    "customer": "customer_name",
+    "customer_name": "customer_name",
+    "first_name": "first_name",
+    "order": "order_number",
+    "order_id": "order_number",
+    "order_number": "order_number",
+    "number": "order_number",
+    "status": "order_status",
+    "order_status": "order_status",
+    "total": "order_total",
+    "amount": "order_total",
+    "order_total": "order_total",
 }
 # Positional variables {{1}}, {{2}}... are filled in this order.
 POSITIONAL_VALUES = ("customer_name", "order_number", "order_status", "order_total")
@@ -87,16 +96,23 @@ def notify_status_change(agent, order, event, *, sent_by):
     key = f"order-{order.pk}-event-{event.pk}"
     try:
         if send.window(agent_tables, customer).is_open:
-            message = send.send_text(agent, customer, status_text(order, customer), sent_by=sent_by, idempotency_key=key)
+            message = send.send_text(
+                agent, customer, status_text(order, customer), sent_by=sent_by, idempotency_key=key
+            )
         else:
             choice = StatusTemplate.objects.filter(agent=agent, status=order.status).select_related("template").first()
             if choice is None:
-                return _note(event, f"Customer not told: the 24-hour window is closed and no template is chosen for "
-                                    f"{STATUS_LABELS[order.status].lower()} orders (Orders → Settings).")
+                return _note(
+                    event,
+                    f"Customer not told: the 24-hour window is closed and no template is chosen for "
+                    f"{STATUS_LABELS[order.status].lower()} orders (Orders → Settings).",
+                )
             values = template_values(choice.template, order, customer)
             if values is None:
-                return _note(event, f"Customer not told: the template {choice.template.name} has variables the order "
-                                    "cannot fill.")
+                return _note(
+                    event,
+                    f"Customer not told: the template {choice.template.name} has variables the order cannot fill.",
+                )
             message = send.send_template(agent, customer, choice.template, values, sent_by=sent_by, idempotency_key=key)
     except send.SendError as error:
         return _note(event, f"Customer not told: {error}")
@@ -153,10 +169,22 @@ def send_order_summary(agent, order, *, sent_by, idempotency_key):
     buttons = [(summary_button_id(order, "confirm"), "Confirm"), (summary_button_id(order, "change"), "Change")]
     with transaction.atomic(using=agent_tables.database):
         message = send.send_buttons(
-            agent, customer, summary_text(order, customer, items), buttons, sent_by=sent_by,
+            agent,
+            customer,
+            summary_text(order, customer, items),
+            buttons,
+            sent_by=sent_by,
             idempotency_key=idempotency_key,
         )
         if not agent_tables.OrderEvent.objects.filter(order=order, message_id=message.pk).exists():
-            record_event(agent_tables, order, order.status, order.status, actor=sent_by, kind="summary_sent",
-                         note="Summary sent to the customer to confirm.", message_id=message.pk)
+            record_event(
+                agent_tables,
+                order,
+                order.status,
+                order.status,
+                actor=sent_by,
+                kind="summary_sent",
+                note="Summary sent to the customer to confirm.",
+                message_id=message.pk,
+            )
     return message

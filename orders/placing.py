@@ -84,7 +84,16 @@ def _write_items(agent_tables, order, items):
 
 
 def create_order(
-    agent, customer, items, *, actor, notes="", shipping_address="", source="agent", source_wamid=None, currency=None,
+    agent,
+    customer,
+    items,
+    *,
+    actor,
+    notes="",
+    shipping_address="",
+    source="agent",
+    source_wamid=None,
+    currency=None,
     actor_name=None,
 ):
     """Create a pending order for `customer` with `items` (LineItems); returns the order.
@@ -108,8 +117,16 @@ def create_order(
         )
         order.total_amount = _write_items(agent_tables, order, items)
         order.save(update_fields=["total_amount"])
-        record_event(agent_tables, order, None, "pending", actor=actor, note="Order created", kind="created",
-                     actor_name=actor_name)
+        record_event(
+            agent_tables,
+            order,
+            None,
+            "pending",
+            actor=actor,
+            note="Order created",
+            kind="created",
+            actor_name=actor_name,
+        )
     return order
 
 

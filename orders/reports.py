@@ -127,8 +127,9 @@ def _money(value):
 def by_status(agent, *, since=None, until=None):
     """How many orders created in [since, until) are in each status, and their value, in workflow order."""
     orders = _created_between(tables.for_agent(agent).Order.objects.all(), since, until)
-    found = {row["status"]: row for row in orders.values("status").annotate(orders=Count("id"),
-                                                                              value=Sum("total_amount"))}
+    found = {
+        row["status"]: row for row in orders.values("status").annotate(orders=Count("id"), value=Sum("total_amount"))
+    }
     return [
         StatusRow(status, found.get(status, {}).get("orders", 0), found.get(status, {}).get("value") or Decimal("0"))
         for status in ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded")
@@ -139,8 +140,10 @@ def top_items(agent, *, since=None, until=None, limit=10):
     """The items that brought the most revenue in orders sold in [since, until), by name."""
     orders = _created_between(tables.for_agent(agent).Order.objects.filter(status__in=SOLD_STATUSES), since, until)
     rows = (
-        tables.for_agent(agent).OrderItem.objects.filter(order__in=orders.values("pk"))
-        .values("name").annotate(quantity=Sum("quantity"), revenue=Sum("total"))
+        tables.for_agent(agent)
+        .OrderItem.objects.filter(order__in=orders.values("pk"))
+        .values("name")
+        .annotate(quantity=Sum("quantity"), revenue=Sum("total"))
         .order_by("-revenue", "name")[:limit]
     )
     return [ItemRow(row["name"], row["quantity"] or 0, row["revenue"] or Decimal("0")) for row in rows]
@@ -190,13 +193,19 @@ def _median_hours_to_first_order(agent_tables, since=None, until=None):
     first_message = agent_tables.Message.objects.inbound().filter(customer=OuterRef("pk")).order_by("timestamp")
     first_order = agent_tables.Order.objects.filter(customer=OuterRef("pk")).exclude(status="cancelled")
     ordered_in_window = _created_between(agent_tables.Order.objects.exclude(status="cancelled"), since, until)
-    rows = _created_between(
-        agent_tables.Customer.objects.filter(pk__in=ordered_in_window.values("customer_id")).annotate(
-            first_message=Subquery(first_message.values("timestamp")[:1]),
-            first_order=Subquery(first_order.order_by("created_at").values("created_at")[:1]),
-        ),
-        since, until, field="first_order",
-    ).filter(first_message__isnull=False, first_order__isnull=False).values_list("first_message", "first_order")
+    rows = (
+        _created_between(
+            agent_tables.Customer.objects.filter(pk__in=ordered_in_window.values("customer_id")).annotate(
+                first_message=Subquery(first_message.values("timestamp")[:1]),
+                first_order=Subquery(first_order.order_by("created_at").values("created_at")[:1]),
+            ),
+            since,
+            until,
+            field="first_order",
+        )
+        .filter(first_message__isnull=False, first_order__isnull=False)
+        .values_list("first_message", "first_order")
+    )
     hours = [max((order - message).total_seconds(), 0) / 3600 for message, order in rows]
     return round(median(hours), 1) if hours else None
 
@@ -210,5 +219,3 @@ def revenue_this_month(agent, *, now=None):
         .aggregate(total=Sum("total_amount"))["total"]
     )
     return total or Decimal("0")
-
-

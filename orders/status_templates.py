@@ -87,5 +87,6 @@ def choose_status_templates(agent, chosen):
             if template_id is None:
                 StatusTemplate.objects.filter(agent=agent, status=status).delete()
             else:
-                StatusTemplate.objects.update_or_create(agent=agent, status=status,
-                                                        defaults={"template": allowed[template_id]})
+                StatusTemplate.objects.update_or_create(
+                    agent=agent, status=status, defaults={"template": allowed[template_id]}
+                )

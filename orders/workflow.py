@@ -1,7 +1,7 @@
 """The order status workflow: which moves are allowed, and the history every move leaves.
 
-    pending -> confirmed -> processing -> shipped -> delivered
-    cancelled from any state before delivered; refunded after delivered, or after cancelled once paid.
+pending -> confirmed -> processing -> shipped -> delivered
+cancelled from any state before delivered; refunded after delivered, or after cancelled once paid.
 """
 
 from django.db import transaction
@@ -75,8 +75,19 @@ def refusal(order, to_status):
     return f"A {order.status} order cannot move to {to_status}: next is {', '.join(allowed_next(order)) or 'nothing'}."
 
 
-def record_event(agent_tables, order, from_status, to_status, *, actor, note="", message_id=None, kind="status",
-                 actor_name=None, source_wamid=None):
+def record_event(
+    agent_tables,
+    order,
+    from_status,
+    to_status,
+    *,
+    actor,
+    note="",
+    message_id=None,
+    kind="status",
+    actor_name=None,
+    source_wamid=None,
+):
     """One history entry of `order`: a move from `from_status` to `to_status`, or (equal statuses) a note.
 
     `actor` is the user who acted, or None for WhatsApp (then `actor_name` may say who: the customer).
@@ -100,8 +111,19 @@ def _actor_name(actor):
     return getattr(actor, "name", "") or getattr(actor, "email", "") or str(actor)
 
 
-def change_status(agent, order, to_status, *, actor, note="", on_commit=None, request=None, actor_name=None,
-                  source_wamid=None, kind="status"):
+def change_status(
+    agent,
+    order,
+    to_status,
+    *,
+    actor,
+    note="",
+    on_commit=None,
+    request=None,
+    actor_name=None,
+    source_wamid=None,
+    kind="status",
+):
     """Move `order` to `to_status` if the workflow allows it; record who, when, from and to.
 
     Raises OrderError with a message for the agent otherwise. `on_commit(order, event)` runs once the
@@ -119,12 +141,27 @@ def change_status(agent, order, to_status, *, actor, note="", on_commit=None, re
         order.status = to_status
         order.updated_at = timezone.now()
         order.save(update_fields=["status", "updated_at"])
-        event = record_event(agent_tables, order, from_status, to_status, actor=actor, note=note,
-                             actor_name=actor_name, source_wamid=source_wamid, kind=kind)
+        event = record_event(
+            agent_tables,
+            order,
+            from_status,
+            to_status,
+            actor=actor,
+            note=note,
+            actor_name=actor_name,
+            source_wamid=source_wamid,
+            kind=kind,
+        )
         details = {} if actor is not None else {"by": event.changed_by_name}
         audit.record(
-            "order.status_changed", actor=actor, target=order, request=request,
-            agent=agent.agent_prefix, from_status=from_status, to_status=to_status, **details,
+            "order.status_changed",
+            actor=actor,
+            target=order,
+            request=request,
+            agent=agent.agent_prefix,
+            from_status=from_status,
+            to_status=to_status,
+            **details,
         )
         if on_commit is not None:
             # Run in this scope: the commit may come after the block that set it (the intake's) has ended.
@@ -141,6 +178,7 @@ def mark_paid(agent, order, *, actor):
             order.paid_at = timezone.now()
             order.updated_at = order.paid_at
             order.save(update_fields=["paid_at", "updated_at"])
-            record_event(agent_tables, order, order.status, order.status, actor=actor, note="Marked as paid",
-                         kind="paid")
+            record_event(
+                agent_tables, order, order.status, order.status, actor=actor, note="Marked as paid", kind="paid"
+            )
     return order

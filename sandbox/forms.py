@@ -13,10 +13,12 @@ class CustomerForm(forms.Form):
     """Who the person plays: a business number to write to, and the customer's phone and name."""
 
     number = forms.ModelChoiceField(queryset=None, label="Business number", empty_label=None)
-    phone = forms.CharField(label="Your phone number", max_length=32,
-                            help_text="With the country code, e.g. +14155550123.")
-    name = forms.CharField(label="Your name", max_length=100, required=False,
-                           help_text="Shown to the shop as your WhatsApp profile name.")
+    phone = forms.CharField(
+        label="Your phone number", max_length=32, help_text="With the country code, e.g. +14155550123."
+    )
+    name = forms.CharField(
+        label="Your name", max_length=100, required=False, help_text="Shown to the shop as your WhatsApp profile name."
+    )
 
     def __init__(self, *args, configurations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -30,10 +32,14 @@ class CustomerForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    text = forms.CharField(label="Your message", max_length=4096, required=False, strip=True,
-                           widget=forms.Textarea(attrs={"rows": 2}))
-    image = forms.FileField(label="Attach an image (JPEG or PNG, up to 5 MB)", required=False,
-                            widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}))
+    text = forms.CharField(
+        label="Your message", max_length=4096, required=False, strip=True, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    image = forms.FileField(
+        label="Attach an image (JPEG or PNG, up to 5 MB)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
@@ -57,7 +63,7 @@ class MessageForm(forms.Form):
 
 
 class FailureForm(forms.Form):
-    failure = forms.ChoiceField(label="Meta answers", choices=[(key, choice.label) for key, choice in
-                                                               FAILURE_CHOICES.items()])
-    messages = forms.IntegerField(label="How many of the shop's next sends", min_value=1, max_value=10,
-                                  initial=1)
+    failure = forms.ChoiceField(
+        label="Meta answers", choices=[(key, choice.label) for key, choice in FAILURE_CHOICES.items()]
+    )
+    messages = forms.IntegerField(label="How many of the shop's next sends", min_value=1, max_value=10, initial=1)

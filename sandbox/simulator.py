@@ -44,13 +44,15 @@ class FailureChoice:
 FAILURE_CHOICES = {
     "500": FailureChoice("Server error (HTTP 500): retried, then given up", "500", every_attempt=True),
     "429": FailureChoice("Rate limit hit (HTTP 429, #130429): retried, then given up", "429", every_attempt=True),
-    "timeout": FailureChoice("No answer (timeout): retried, then given up; takes a few seconds", "timeout",
-                             every_attempt=True),
+    "timeout": FailureChoice(
+        "No answer (timeout): retried, then given up; takes a few seconds", "timeout", every_attempt=True
+    ),
     "190": FailureChoice("Access token expired (#190): not retried", "190"),
     "131047": FailureChoice("More than 24 hours since the customer wrote (#131047): not retried", "131047"),
     "131026": FailureChoice("Message undeliverable (#131026): not retried", "131026"),
-    "131026-later": FailureChoice("Message undeliverable, reported after it was sent (#131026 by webhook)",
-                                  "131026", later=True),
+    "131026-later": FailureChoice(
+        "Message undeliverable, reported after it was sent (#131026 by webhook)", "131026", later=True
+    ),
     "500-once": FailureChoice("One server error (HTTP 500): the automatic retry gets the message through", "500"),
 }
 assert all(choice.error in FAILURES for choice in FAILURE_CHOICES.values())
@@ -77,20 +79,25 @@ def wa_id(phone):
 
 def connect_number(configuration, webhook_url):
     """Tell the fake where this number's webhooks go (this app's own webhook) and how it is shown."""
-    _control("POST", "phone_numbers", json={
-        "phone_number_id": configuration.phone_number_id,
-        "display_phone_number": configuration.whatsapp_number,
-        "business_account_id": configuration.business_account_id or "",
-        "webhook_url": webhook_url,
-    })
+    _control(
+        "POST",
+        "phone_numbers",
+        json={
+            "phone_number_id": configuration.phone_number_id,
+            "display_phone_number": configuration.whatsapp_number,
+            "business_account_id": configuration.business_account_id or "",
+            "webhook_url": webhook_url,
+        },
+    )
 
 
 def send_as_customer(configuration, phone, name, *, text="", image=None):
     """The customer writes (text, or an image with `text` as its caption); returns the message's wamid."""
     message = {"phone_number_id": configuration.phone_number_id, "wa_id": wa_id(phone), "name": name}
     if image is not None:
-        media_id = _control("POST", "media", data=image.read(),
-                            headers={"Content-Type": image.content_type}).json()["id"]
+        media_id = _control("POST", "media", data=image.read(), headers={"Content-Type": image.content_type}).json()[
+            "id"
+        ]
         message.update({"media_id": media_id, "caption": text or None})
     else:
         message["text"] = text
@@ -102,8 +109,12 @@ def conversation(configuration, phone):
     params = {"phone_number_id": configuration.phone_number_id, "wa_id": wa_id(phone)}
     return [
         ChatMessage(
-            wamid=m["wamid"], from_customer=m["from_customer"], type=m["type"], text=m.get("text") or "",
-            media_id=m.get("media_id") or "", status=m["status"],
+            wamid=m["wamid"],
+            from_customer=m["from_customer"],
+            type=m["type"],
+            text=m.get("text") or "",
+            media_id=m.get("media_id") or "",
+            status=m["status"],
             sent_at=datetime.fromtimestamp(m["timestamp"], UTC),
             buttons=tuple((b["id"], b["title"]) for b in m.get("buttons") or []),
         )
@@ -113,10 +124,16 @@ def conversation(configuration, phone):
 
 def tap_button(configuration, phone, wamid, button_id):
     """The customer taps a reply button under the shop's message `wamid`; returns the reply's wamid."""
-    return _control("POST", "customer_replies", json={
-        "phone_number_id": configuration.phone_number_id, "wa_id": wa_id(phone), "wamid": wamid,
-        "button_id": button_id,
-    }).json()["wamid"]
+    return _control(
+        "POST",
+        "customer_replies",
+        json={
+            "phone_number_id": configuration.phone_number_id,
+            "wa_id": wa_id(phone),
+            "wamid": wamid,
+            "button_id": button_id,
+        },
+    ).json()["wamid"]
 
 
 def mark_seen(configuration, phone):
@@ -128,8 +145,9 @@ def make_sends_fail(choice, messages):
     """Make the next `messages` message sends fail as `choice` (a FAILURE_CHOICES key) describes."""
     failure = FAILURE_CHOICES[choice]
     calls = messages * (settings.WHATSAPP_GRAPH_MAX_ATTEMPTS if failure.every_attempt else 1)
-    _control("POST", "failures", json={"count": calls, "error": failure.error, "sends_only": True,
-                                       "later": failure.later})
+    _control(
+        "POST", "failures", json={"count": calls, "error": failure.error, "sends_only": True, "later": failure.later}
+    )
 
 
 def pending_failures():

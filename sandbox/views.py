@@ -16,10 +16,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agents import tables
+from crm import rls
 from whatsapp.configuration import WEBHOOK_PATH, agent_for_configuration
 from whatsapp.models import WhatsAppConfiguration
-
-from crm import rls
 
 from . import simulator
 from .forms import CustomerForm, FailureForm, MessageForm
@@ -45,8 +44,11 @@ def sandbox_view(view):
 def _configurations(user):
     """The numbers this user may play a customer of: their own; every active one for admins."""
     configurations = (
-        WhatsAppConfiguration.objects.filter(is_active=True).exclude(phone_number_id=None).exclude(phone_number_id="")
-        .select_related("user").order_by("whatsapp_number")
+        WhatsAppConfiguration.objects.filter(is_active=True)
+        .exclude(phone_number_id=None)
+        .exclude(phone_number_id="")
+        .select_related("user")
+        .order_by("whatsapp_number")
     )
     return configurations if user.is_staff else configurations.filter(user=user)
 
@@ -78,7 +80,9 @@ def _chat_context(request, configuration, phone, name):
     simulator.mark_seen(configuration, phone)
     token = hashlib.blake2b(repr([(m.wamid, m.status) for m in chat]).encode(), digest_size=10).hexdigest()
     return {
-        "chat": chat, "chat_token": token, "chat_query": _chat_query(configuration, phone, name),
+        "chat": chat,
+        "chat_token": token,
+        "chat_query": _chat_query(configuration, phone, name),
         "who": {"number": configuration.pk, "phone": phone, "name": name},
     }
 
@@ -99,11 +103,16 @@ def _render_page(request, data, message_form=None):
         selected = selected or configurations.first()
         form.initial["number"] = selected.pk if selected else None
     context = {
-        "form": form, "has_numbers": selected is not None, "chosen": chosen,
-        "message_form": message_form or MessageForm(), "failure_form": FailureForm(),
+        "form": form,
+        "has_numbers": selected is not None,
+        "chosen": chosen,
+        "message_form": message_form or MessageForm(),
+        "failure_form": FailureForm(),
         "known_customers": [
             (customer, _chat_query(selected, customer.phone, customer.name)) for customer in _known_customers(selected)
-        ] if selected else [],
+        ]
+        if selected
+        else [],
     }
     try:
         if chosen:
@@ -142,8 +151,9 @@ def send(request):
     configuration, phone, name = chosen
     try:
         simulator.connect_number(configuration, request.build_absolute_uri(WEBHOOK_PATH))
-        simulator.send_as_customer(configuration, phone, name, text=message_form.cleaned_data["text"],
-                                   image=message_form.cleaned_data["image"])
+        simulator.send_as_customer(
+            configuration, phone, name, text=message_form.cleaned_data["text"], image=message_form.cleaned_data["image"]
+        )
     except simulator.SandboxError as error:
         messages.error(request, str(error))
     return redirect(reverse("sandbox:page") + "?" + _chat_query(configuration, phone, name))
@@ -170,8 +180,10 @@ def tap(request):
 @sandbox_view
 @require_POST
 def failures(request):
-    back = reverse("sandbox:page") + "?" + urlencode(
-        {key: request.POST[key] for key in ("number", "phone", "name") if request.POST.get(key)}
+    back = (
+        reverse("sandbox:page")
+        + "?"
+        + urlencode({key: request.POST[key] for key in ("number", "phone", "name") if request.POST.get(key)})
     )
     try:
         if "clear" in request.POST:

@@ -30,7 +30,13 @@ class WhatsAppConfigurationForm(forms.ModelForm):
     class Meta:
         model = WhatsAppConfiguration
         fields = (
-            "user", "agent", "whatsapp_number", "phone_number_id", "business_account_id", "webhook_url", "is_active",
+            "user",
+            "agent",
+            "whatsapp_number",
+            "phone_number_id",
+            "business_account_id",
+            "webhook_url",
+            "is_active",
         )
 
     def clean_whatsapp_number(self):
@@ -86,8 +92,11 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
             before = audited_values(stored) if change else None
             super().save_model(request, obj, form, change)
             record_configuration_change(
-                obj, before=before, token_changed=change and bool(form.cleaned_data.get("new_access_token")),
-                actor=request.user, request=request,
+                obj,
+                before=before,
+                token_changed=change and bool(form.cleaned_data.get("new_access_token")),
+                actor=request.user,
+                request=request,
             )
 
     def delete_model(self, request, obj):
@@ -98,7 +107,9 @@ class WhatsAppConfigurationAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for configuration in queryset:
-                audit.record("whatsapp.configuration_deleted", actor=request.user, target=configuration, request=request)
+                audit.record(
+                    "whatsapp.configuration_deleted", actor=request.user, target=configuration, request=request
+                )
             super().delete_queryset(request, queryset)
 
 
@@ -117,8 +128,16 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     show_full_result_count = False
     actions = ["replay"]
     fields = (
-        "id", "received_at", "state", "phone_number_id", "attempts", "next_attempt_at", "processed_at",
-        "summary", "error", "pretty_body",
+        "id",
+        "received_at",
+        "state",
+        "phone_number_id",
+        "attempts",
+        "next_attempt_at",
+        "processed_at",
+        "summary",
+        "error",
+        "pretty_body",
     )
     readonly_fields = fields
 
@@ -145,7 +164,9 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     def replay(self, request, queryset):
         states, skipped = intake.replay_events(queryset.order_by("id").values_list("id", flat=True))
         failed = states.get(WebhookEvent.State.FAILED, 0) + states.get(WebhookEvent.State.UNROUTABLE, 0)
-        self.message_user(request, intake.describe_replay(states, skipped), messages.WARNING if failed else messages.SUCCESS)
+        self.message_user(
+            request, intake.describe_replay(states, skipped), messages.WARNING if failed else messages.SUCCESS
+        )
 
 
 @admin.register(MessageTemplate)
@@ -170,8 +191,17 @@ class MediaDownloadAdmin(ReadOnlyModelAdmin):
     show_full_result_count = False
     actions = ["retry"]
     fields = (
-        "id", "agent", "message_id", "media_id", "state", "attempts", "next_attempt_at", "error", "file_name",
-        "created_at", "updated_at",
+        "id",
+        "agent",
+        "message_id",
+        "media_id",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "error",
+        "file_name",
+        "created_at",
+        "updated_at",
     )
     readonly_fields = fields
 

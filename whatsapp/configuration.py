@@ -6,7 +6,6 @@ from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
 import audit
-
 from agents.models import Agent
 
 from .models import WhatsAppConfiguration
@@ -16,7 +15,13 @@ WEBHOOK_PATH = "/whatsapp/webhook/"
 # Configuration fields whose changes the audit log records (old and new values). The token is
 # recorded only as "changed", never its value.
 AUDITED_FIELDS = (
-    "user_id", "agent_id", "whatsapp_number", "phone_number_id", "business_account_id", "webhook_url", "is_active",
+    "user_id",
+    "agent_id",
+    "whatsapp_number",
+    "phone_number_id",
+    "business_account_id",
+    "webhook_url",
+    "is_active",
 )
 
 
@@ -37,20 +42,30 @@ def record_configuration_change(configuration, *, before, token_changed, actor, 
     extra = {"source": source} if source else {}
     if before is None:
         audit.record(
-            "whatsapp.configuration_created", actor=actor, target=configuration, request=request,
-            values={name: str(value) if value is not None else None for name, value in after.items()}, **extra,
+            "whatsapp.configuration_created",
+            actor=actor,
+            target=configuration,
+            request=request,
+            values={name: str(value) if value is not None else None for name, value in after.items()},
+            **extra,
         )
         return
     changes = {
-        name: {"from": str(before[name]) if before[name] is not None else None,
-               "to": str(after[name]) if after[name] is not None else None}
+        name: {
+            "from": str(before[name]) if before[name] is not None else None,
+            "to": str(after[name]) if after[name] is not None else None,
+        }
         for name in AUDITED_FIELDS
         if before[name] != after[name]
     }
     if changes:
         audit.record(
-            "whatsapp.configuration_changed", actor=actor, target=configuration, request=request,
-            changes=changes, **extra,
+            "whatsapp.configuration_changed",
+            actor=actor,
+            target=configuration,
+            request=request,
+            changes=changes,
+            **extra,
         )
     if token_changed:
         audit.record("whatsapp.access_token_changed", actor=actor, target=configuration, request=request, **extra)
@@ -58,8 +73,15 @@ def record_configuration_change(configuration, *, before, token_changed, actor, 
 
 @sensitive_variables("access_token")
 def save_configuration(
-    *, user, whatsapp_number, phone_number_id, business_account_id=None, webhook_url=None, access_token="",
-    actor=None, request=None,
+    *,
+    user,
+    whatsapp_number,
+    phone_number_id,
+    business_account_id=None,
+    webhook_url=None,
+    access_token="",
+    actor=None,
+    request=None,
 ):
     """Create or update `user`'s configuration; returns (configuration, created).
 
@@ -86,8 +108,12 @@ def save_configuration(
         configuration.full_clean()
         configuration.save()
         record_configuration_change(
-            configuration, before=before, token_changed=bool(access_token) and not created, actor=actor,
-            request=request, source=None if actor else "configure_whatsapp command",
+            configuration,
+            before=before,
+            token_changed=bool(access_token) and not created,
+            actor=actor,
+            request=request,
+            source=None if actor else "configure_whatsapp command",
         )
     return configuration, created
 

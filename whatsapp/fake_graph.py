@@ -50,16 +50,24 @@ DOWNLOAD_PATH = "/whatsapp_business/attachments/"
 # The Cloud API's supported media (documentation/whatsapp/business-phone-numbers/media).
 MB = 1024 * 1024
 MEDIA_LIMITS = {
-    "audio/aac": 16 * MB, "audio/amr": 16 * MB, "audio/mpeg": 16 * MB, "audio/mp4": 16 * MB, "audio/ogg": 16 * MB,
-    "text/plain": 100 * MB, "application/pdf": 100 * MB,
+    "audio/aac": 16 * MB,
+    "audio/amr": 16 * MB,
+    "audio/mpeg": 16 * MB,
+    "audio/mp4": 16 * MB,
+    "audio/ogg": 16 * MB,
+    "text/plain": 100 * MB,
+    "application/pdf": 100 * MB,
     "application/vnd.ms-excel": 100 * MB,
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": 100 * MB,
     "application/msword": 100 * MB,
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 100 * MB,
     "application/vnd.ms-powerpoint": 100 * MB,
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": 100 * MB,
-    "image/jpeg": 5 * MB, "image/png": 5 * MB, "image/webp": 500 * 1024,
-    "video/3gpp": 16 * MB, "video/mp4": 16 * MB,
+    "image/jpeg": 5 * MB,
+    "image/png": 5 * MB,
+    "image/webp": 500 * 1024,
+    "video/3gpp": 16 * MB,
+    "video/mp4": 16 * MB,
 }
 MEDIA_MESSAGE_TYPES = ("image", "video", "audio", "document", "sticker")
 
@@ -79,13 +87,24 @@ FAILURES = {
     "500": (500, (131000, "Something went wrong", "Message failed to send due to an unknown error.")),
     "503": (503, (2, "Service temporarily unavailable", "Temporary due to downtime or due to being overloaded.")),
     "190": (401, (190, "Access token has expired", "Your access token has expired. Get a new access token.")),
-    "131047": (400, (131047, "Re-engagement message",
-                     "More than 24 hours have passed since the recipient last replied to the sender number.")),
-    "131026": (400, (131026, "Message Undeliverable",
-                     "Unable to deliver message. The recipient phone number is not a WhatsApp phone number, "
-                     "or has not accepted the latest Terms of Service.")),
-    "100": (400, (100, "Invalid parameter",
-                  "The request included one or more unsupported or misspelled parameters.")),
+    "131047": (
+        400,
+        (
+            131047,
+            "Re-engagement message",
+            "More than 24 hours have passed since the recipient last replied to the sender number.",
+        ),
+    ),
+    "131026": (
+        400,
+        (
+            131026,
+            "Message Undeliverable",
+            "Unable to deliver message. The recipient phone number is not a WhatsApp phone number, "
+            "or has not accepted the latest Terms of Service.",
+        ),
+    ),
+    "100": (400, (100, "Invalid parameter", "The request included one or more unsupported or misspelled parameters.")),
     "131009": (400, (131009, "Parameter value is not valid", "One or more parameter values are invalid.")),
     # No answer at all: the client's read timeout fires; or the connection is dropped. Nothing is accepted.
     "timeout": None,
@@ -99,39 +118,66 @@ FAILURE_CHOICES = tuple(FAILURES)
 
 DEMO_TEMPLATES = [
     {
-        "name": "hello_world", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
-        "parameter_format": "POSITIONAL", "id": "900000000000001",
+        "name": "hello_world",
+        "language": "en_US",
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "parameter_format": "POSITIONAL",
+        "id": "900000000000001",
         "components": [
             {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
-            {"type": "BODY", "text": "Welcome and congratulations!! This message demonstrates your ability to "
-                                     "send a WhatsApp message notification from the Cloud API, hosted by Meta."},
+            {
+                "type": "BODY",
+                "text": "Welcome and congratulations!! This message demonstrates your ability to "
+                "send a WhatsApp message notification from the Cloud API, hosted by Meta.",
+            },
             {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
         ],
     },
     {
-        "name": "order_update", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
-        "parameter_format": "POSITIONAL", "id": "900000000000002",
+        "name": "order_update",
+        "language": "en_US",
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "parameter_format": "POSITIONAL",
+        "id": "900000000000002",
         "components": [
-            {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is now {{3}}. Thank you for shopping with us!",
-             "example": {"body_text": [["Maria", "#1042", "on its way"]]}},
+            {
+                "type": "BODY",
+                "text": "Hi {{1}}, your order {{2}} is now {{3}}. Thank you for shopping with us!",
+                "example": {"body_text": [["Maria", "#1042", "on its way"]]},
+            },
             {"type": "FOOTER", "text": "Reply to this message if you have any question"},
         ],
     },
     {
-        "name": "items_on_hold", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
-        "parameter_format": "NAMED", "id": "900000000000003",
+        "name": "items_on_hold",
+        "language": "en_US",
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "parameter_format": "NAMED",
+        "id": "900000000000003",
         "components": [
-            {"type": "BODY", "text": "Hello {{first_name}}, we are holding your items until {{date}}. "
-                                     "Reply here to confirm your order.",
-             "example": {"body_text_named_params": [
-                 {"param_name": "first_name", "example": "Pablo"},
-                 {"param_name": "date", "example": "Friday"},
-             ]}},
+            {
+                "type": "BODY",
+                "text": "Hello {{first_name}}, we are holding your items until {{date}}. "
+                "Reply here to confirm your order.",
+                "example": {
+                    "body_text_named_params": [
+                        {"param_name": "first_name", "example": "Pablo"},
+                        {"param_name": "date", "example": "Friday"},
+                    ]
+                },
+            },
         ],
     },
     {
-        "name": "spring_sale", "language": "en_US", "status": "PENDING", "category": "MARKETING",
-        "parameter_format": "POSITIONAL", "id": "900000000000004",
+        "name": "spring_sale",
+        "language": "en_US",
+        "status": "PENDING",
+        "category": "MARKETING",
+        "parameter_format": "POSITIONAL",
+        "id": "900000000000004",
         "components": [
             {"type": "BODY", "text": "Our spring sale starts {{1}}!", "example": {"body_text": [["Monday"]]}},
         ],
@@ -188,8 +234,10 @@ class Failure:
         if self.path not in request.path:
             return False
         return not (self.sends_only or self.later or self.error == "timeout_after_accepting") or (
-            request.method == "POST" and request.path.endswith("/messages")
-            and isinstance(request.json, dict) and request.json.get("status") != "read"
+            request.method == "POST"
+            and request.path.endswith("/messages")
+            and isinstance(request.json, dict)
+            and request.json.get("status") != "read"
         )
 
 
@@ -235,8 +283,9 @@ class Media:
 class FakeGraphAPI:
     """The fake server and its state. start() serves it on a thread; stop() ends it."""
 
-    def __init__(self, *, host="127.0.0.1", port=0, app_secret="", webhook_url=None,
-                 status_delays=(0.3, 0.8), timeout_delay=35.0):
+    def __init__(
+        self, *, host="127.0.0.1", port=0, app_secret="", webhook_url=None, status_delays=(0.3, 0.8), timeout_delay=35.0
+    ):
         self.app_secret = app_secret
         self.webhook_url = webhook_url
         # Seconds after a send until its `sent` and `delivered` status webhooks.
@@ -300,8 +349,7 @@ class FakeGraphAPI:
 
     # What tests (and the control API) use to steer it.
 
-    def fail_next(self, count=1, error="500", *, retry_after=None, delay=None, path="", sends_only=False,
-                  later=False):
+    def fail_next(self, count=1, error="500", *, retry_after=None, delay=None, path="", sends_only=False, later=False):
         """Make the next `count` Graph calls fail with `error`: those whose path contains `path`, or
         with sends_only the message sends alone (not read receipts, uploads or lookups). With `later`,
         the next sends are accepted and then reported `failed` with that error by status webhook."""
@@ -312,8 +360,9 @@ class FakeGraphAPI:
             for _ in range(count):
                 self.failures.append(Failure(error, retry_after, delay, path, sends_only, later))
 
-    def fail_at_random(self, rate=0.2, errors=RANDOM_FAILURES, *, seed=None, retry_after=("0", "1"),
-                       delay=None, connect_hold=0.3):
+    def fail_at_random(
+        self, rate=0.2, errors=RANDOM_FAILURES, *, seed=None, retry_after=("0", "1"), delay=None, connect_hold=0.3
+    ):
         """Make each Graph call fail with probability `rate`, with one of `errors` (FAILURES keys or
         "connect_timeout") drawn at random; a 429 says Retry-After with one of `retry_after`. A connect timeout
         is drawn for the call after the one being answered: the door closes for `connect_hold` seconds (longer
@@ -322,8 +371,14 @@ class FakeGraphAPI:
         if unknown:
             raise ValueError(f"unknown failures {unknown}")
         with self._lock:
-            self.chaos = Chaos(rate, tuple(errors), random.Random(seed), tuple(retry_after), connect_hold,
-                               delay=self.timeout_delay if delay is None else delay)
+            self.chaos = Chaos(
+                rate,
+                tuple(errors),
+                random.Random(seed),
+                tuple(retry_after),
+                connect_hold,
+                delay=self.timeout_delay if delay is None else delay,
+            )
             self.chaos.next_failure = self._draw_failure()
 
     def refuse_connections(self, seconds):
@@ -360,8 +415,9 @@ class FakeGraphAPI:
         with self._lock:
             self.templates[str(business_account_id)] = copy.deepcopy(templates)
 
-    def register_phone_number(self, phone_number_id, *, display_phone_number="", business_account_id="",
-                              webhook_url=None):
+    def register_phone_number(
+        self, phone_number_id, *, display_phone_number="", business_account_id="", webhook_url=None
+    ):
         """Where this number's webhooks go (else the server-wide webhook_url) and how it is shown."""
         with self._lock:
             self.phone_numbers[str(phone_number_id)] = {
@@ -374,8 +430,11 @@ class FakeGraphAPI:
         """Message payloads the app sent (not read receipts), oldest first."""
         with self._lock:
             return [
-                copy.deepcopy(r.json) for r in self.requests
-                if r.method == "POST" and r.endpoint.endswith("/messages") and isinstance(r.json, dict)
+                copy.deepcopy(r.json)
+                for r in self.requests
+                if r.method == "POST"
+                and r.endpoint.endswith("/messages")
+                and isinstance(r.json, dict)
                 and "status" not in r.json
                 and (phone_number_id is None or r.endpoint == f"/{phone_number_id}/messages")
             ]
@@ -385,8 +444,9 @@ class FakeGraphAPI:
         with self._lock:
             return [r for r in self.requests if r.endpoint.endswith(endpoint_suffix)]
 
-    def customer_sends(self, phone_number_id, wa_id, *, name="", text=None, media_id=None, caption=None,
-                       context_wamid=None):
+    def customer_sends(
+        self, phone_number_id, wa_id, *, name="", text=None, media_id=None, caption=None, context_wamid=None
+    ):
         """A customer writes to the business: the signed `messages` webhook goes to the app. Returns the wamid."""
         wa_id = digits(wa_id)
         phone_number_id = str(phone_number_id)
@@ -401,8 +461,12 @@ class FakeGraphAPI:
                 if media is None:
                     raise ValueError(f"unknown media id {media_id!r}")
                 kind = _message_type_for(media.mime_type)
-                body = {"mime_type": media.mime_type, "sha256": media.sha256, "id": media_id,
-                        "url": f"{self.url}{DOWNLOAD_PATH}?{urlencode({'mid': media_id})}"}
+                body = {
+                    "mime_type": media.mime_type,
+                    "sha256": media.sha256,
+                    "id": media_id,
+                    "url": f"{self.url}{DOWNLOAD_PATH}?{urlencode({'mid': media_id})}",
+                }
                 if caption:
                     body["caption"] = caption
                 message.update({"type": kind, kind: body})
@@ -413,10 +477,17 @@ class FakeGraphAPI:
             if name:
                 self.customer_names[wa_id] = name
             profile_name = self.customer_names.get(wa_id, name or wa_id)
-            self._chat(phone_number_id, wa_id).append({
-                "wamid": wamid, "from_customer": True, "type": message["type"], "text": text or caption or "",
-                "media_id": media_id, "status": "delivered", "timestamp": now,
-            })
+            self._chat(phone_number_id, wa_id).append(
+                {
+                    "wamid": wamid,
+                    "from_customer": True,
+                    "type": message["type"],
+                    "text": text or caption or "",
+                    "media_id": media_id,
+                    "status": "delivered",
+                    "timestamp": now,
+                }
+            )
             value = {
                 "messaging_product": "whatsapp",
                 "metadata": self._metadata(phone_number_id),
@@ -440,13 +511,25 @@ class FakeGraphAPI:
                 raise ValueError(f"message {wamid!r} has no button {button_id!r}")
             reply_wamid = new_wamid()
             now = int(time.time())
-            chat.append({
-                "wamid": reply_wamid, "from_customer": True, "type": "interactive", "text": button["title"],
-                "media_id": None, "buttons": [], "status": "delivered", "timestamp": now, "context": wamid,
-            })
+            chat.append(
+                {
+                    "wamid": reply_wamid,
+                    "from_customer": True,
+                    "type": "interactive",
+                    "text": button["title"],
+                    "media_id": None,
+                    "buttons": [],
+                    "status": "delivered",
+                    "timestamp": now,
+                    "context": wamid,
+                }
+            )
             reply = {
                 "context": {"from": self._display_number(phone_number_id), "id": wamid},
-                "from": wa_id, "id": reply_wamid, "timestamp": str(now), "type": "interactive",
+                "from": wa_id,
+                "id": reply_wamid,
+                "timestamp": str(now),
+                "type": "interactive",
                 "interactive": {"type": "button_reply", "button_reply": {"id": button["id"], "title": button["title"]}},
             }
             value = {
@@ -510,19 +593,28 @@ class FakeGraphAPI:
             return
         payload = {
             "object": "whatsapp_business_account",
-            "entry": [{"id": self._business_account_for(phone_number_id),
-                       "changes": [{"value": value, "field": "messages"}]}],
+            "entry": [
+                {"id": self._business_account_for(phone_number_id), "changes": [{"value": value, "field": "messages"}]}
+            ],
         }
         heapq.heappush(self._outbox, (time.monotonic() + delay, next(self._sequence), url, payload))
         self._outbox_ready.notify_all()
 
     def _set_status(self, phone_number_id, entry, status, *, delay, errors=None):
         entry["status"] = status
-        state = {"id": entry["wamid"], "status": status, "timestamp": str(int(time.time())),
-                 "recipient_id": entry["to"]}
+        state = {
+            "id": entry["wamid"],
+            "status": status,
+            "timestamp": str(int(time.time())),
+            "recipient_id": entry["to"],
+        }
         if status in ("sent", "delivered") and not errors:
-            state["pricing"] = {"billable": False, "pricing_model": "PMP", "type": "free_customer_service",
-                                "category": "service"}
+            state["pricing"] = {
+                "billable": False,
+                "pricing_model": "PMP",
+                "type": "free_customer_service",
+                "category": "service",
+            }
         if errors:
             state["errors"] = errors
         value = {"messaging_product": "whatsapp", "metadata": self._metadata(phone_number_id), "statuses": [state]}
@@ -551,8 +643,11 @@ class FakeGraphAPI:
         body = json.dumps(payload, separators=(",", ":")).encode()
         # One connection per webhook, as Meta's senders do: a kept-alive connection would pin a server
         # thread (and its database connection) of the app between deliveries.
-        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, self.app_secret),
-                   "Connection": "close"}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(body, self.app_secret),
+            "Connection": "close",
+        }
         status = None
         for attempt in range(3):
             try:
@@ -625,10 +720,15 @@ class FakeGraphAPI:
         wamid = new_wamid()
         with self._lock:
             entry = {
-                "wamid": wamid, "from_customer": False, "type": kind, "to": to, "status": "accepted",
+                "wamid": wamid,
+                "from_customer": False,
+                "type": kind,
+                "to": to,
+                "status": "accepted",
                 "text": _text_of(kind, content, self._templates_for(self._business_account_for(phone_number_id))),
                 "media_id": content.get("id") if kind in MEDIA_MESSAGE_TYPES else None,
-                "buttons": [button["reply"] for button in content["action"]["buttons"]] if kind == "interactive"
+                "buttons": [button["reply"] for button in content["action"]["buttons"]]
+                if kind == "interactive"
                 else [],
                 "timestamp": int(time.time()),
             }
@@ -638,8 +738,13 @@ class FakeGraphAPI:
             entry["delivered_due"] = time.monotonic() + delivered_after
             if fail_later is not None:
                 _, (code, title, details) = FAILURES[fail_later.error]
-                error = {"code": code, "title": title, "message": title, "error_data": {"details": details},
-                         "href": "/documentation/business-messaging/whatsapp/support/error-codes"}
+                error = {
+                    "code": code,
+                    "title": title,
+                    "message": title,
+                    "error_data": {"details": details},
+                    "href": "/documentation/business-messaging/whatsapp/support/error-codes",
+                }
                 self._set_status(phone_number_id, entry, "failed", delay=sent_after, errors=[error])
             else:
                 self._set_status(phone_number_id, entry, "sent", delay=sent_after)
@@ -671,8 +776,9 @@ class FakeGraphAPI:
             if not isinstance(text, str) or not text.strip():
                 return 400, meta_error(100, "Invalid parameter", "The parameter text['body'] is required.")
             if len(text) > 4096:
-                return 400, meta_error(100, "Invalid parameter",
-                                       "Param text['body'] must be at most 4096 characters long.")
+                return 400, meta_error(
+                    100, "Invalid parameter", "Param text['body'] must be at most 4096 characters long."
+                )
         elif kind in MEDIA_MESSAGE_TYPES:
             if "id" in content and content["id"] not in self.media:
                 return 400, meta_error(131009, "Parameter value is not valid", "Invalid media id.")
@@ -687,21 +793,28 @@ class FakeGraphAPI:
     def _check_template(self, phone_number_id, content):
         name, language = content.get("name"), (content.get("language") or {}).get("code")
         template = next(
-            (t for t in self._templates_for(self._business_account_for(phone_number_id))
-             if t["name"] == name and t["language"] == language and t["status"] == "APPROVED"),
+            (
+                t
+                for t in self._templates_for(self._business_account_for(phone_number_id))
+                if t["name"] == name and t["language"] == language and t["status"] == "APPROVED"
+            ),
             None,
         )
         if template is None:
-            return 404, meta_error(132001, "Template name does not exist in the translation",
-                                   f"template name ({name}) does not exist in {language}")
+            return 404, meta_error(
+                132001,
+                "Template name does not exist in the translation",
+                f"template name ({name}) does not exist in {language}",
+            )
         expected = len(_placeholders(_component(template, "BODY").get("text", "")))
-        given = sum(
-            len(c.get("parameters", [])) for c in content.get("components", []) if c.get("type") == "body"
-        )
+        given = sum(len(c.get("parameters", [])) for c in content.get("components", []) if c.get("type") == "body")
         if expected != given:
-            return 400, meta_error(132000, "Number of parameters does not match the expected number of params",
-                                   f"body: number of localizable_params ({given}) does not match the expected "
-                                   f"number of params ({expected})")
+            return 400, meta_error(
+                132000,
+                "Number of parameters does not match the expected number of params",
+                f"body: number of localizable_params ({given}) does not match the expected "
+                f"number of params ({expected})",
+            )
         return None
 
     def handle_upload(self, phone_number_id, form, file):
@@ -713,20 +826,30 @@ class FakeGraphAPI:
         mime_type = (form.get("type") or mime_type or "").split(";")[0].strip()
         limit = MEDIA_LIMITS.get(mime_type)
         if limit is None:
-            return 400, meta_error(131053, "Media upload error", f"Param file must be a file with one of the "
-                                   f"following types: {', '.join(sorted(MEDIA_LIMITS))}. Received {mime_type}.")
+            return 400, meta_error(
+                131053,
+                "Media upload error",
+                f"Param file must be a file with one of the "
+                f"following types: {', '.join(sorted(MEDIA_LIMITS))}. Received {mime_type}.",
+            )
         if len(content) > limit:
-            return 400, meta_error(131053, "Media upload error",
-                                   f"{mime_type} files can be at most {limit} bytes; this one is {len(content)}.")
+            return 400, meta_error(
+                131053,
+                "Media upload error",
+                f"{mime_type} files can be at most {limit} bytes; this one is {len(content)}.",
+            )
         return 200, {"id": self.add_media(content, mime_type, phone_number_id=phone_number_id)}
 
     def handle_get_media(self, media_id):
         with self._lock:
             media = self.media.get(media_id)
         if media is None:
-            return 400, meta_error(100, "Invalid parameter",
-                                   f"Unsupported get request. Object with ID '{media_id}' does not exist.",
-                                   error_type="GraphMethodException")
+            return 400, meta_error(
+                100,
+                "Invalid parameter",
+                f"Unsupported get request. Object with ID '{media_id}' does not exist.",
+                error_type="GraphMethodException",
+            )
         return 200, {
             "messaging_product": "whatsapp",
             "url": f"{self.url}{DOWNLOAD_PATH}?{urlencode({'mid': media_id})}",
@@ -740,8 +863,9 @@ class FakeGraphAPI:
         with self._lock:
             found = self.media.pop(media_id, None)
         if found is None:
-            return 400, meta_error(100, "Invalid parameter",
-                                   f"Unsupported delete request. Object with ID '{media_id}' does not exist.")
+            return 400, meta_error(
+                100, "Invalid parameter", f"Unsupported delete request. Object with ID '{media_id}' does not exist."
+            )
         return 200, {"success": True}
 
     def handle_templates(self, business_account_id, query, path):
@@ -750,7 +874,7 @@ class FakeGraphAPI:
         limit = max(1, min(int((query.get("limit") or ["25"])[0]), 100))
         after = (query.get("after") or [None])[0]
         start = int(base64.urlsafe_b64decode(after).decode()) if after else 0
-        page = templates[start:start + limit]
+        page = templates[start : start + limit]
         fields = (query.get("fields") or [""])[0]
         if fields:
             wanted = set(fields.split(",")) | {"id"}
@@ -774,8 +898,11 @@ def _placeholders(text):
 def _check_interactive(content):
     """Meta's checks of a reply-buttons message (the only interactive kind the app sends)."""
     if content.get("type") != "button":
-        return 400, meta_error(131009, "Parameter value is not valid",
-                               f"interactive type {content.get('type')!r} is not supported here; use 'button'.")
+        return 400, meta_error(
+            131009,
+            "Parameter value is not valid",
+            f"interactive type {content.get('type')!r} is not supported here; use 'button'.",
+        )
     body = (content.get("body") or {}).get("text") if isinstance(content.get("body"), dict) else None
     if not isinstance(body, str) or not body.strip():
         return 400, meta_error(131008, "Required parameter is missing", "interactive['body']['text'] is required.")
@@ -792,12 +919,18 @@ def _check_interactive(content):
         reply = button.get("reply") if isinstance(button, dict) and button.get("type") == "reply" else None
         title, button_id = (reply.get("title"), reply.get("id")) if isinstance(reply, dict) else (None, None)
         if not isinstance(title, str) or not 0 < len(title) <= 20 or title in titles:
-            return 400, meta_error(131009, "Parameter value is not valid",
-                                   "Each button needs a unique title of at most 20 characters.")
-        if not isinstance(button_id, str) or not 0 < len(button_id) <= 256 or button_id != button_id.strip() \
-                or button_id in ids:
-            return 400, meta_error(131009, "Parameter value is not valid",
-                                   "Each button needs a unique id of at most 256 characters.")
+            return 400, meta_error(
+                131009, "Parameter value is not valid", "Each button needs a unique title of at most 20 characters."
+            )
+        if (
+            not isinstance(button_id, str)
+            or not 0 < len(button_id) <= 256
+            or button_id != button_id.strip()
+            or button_id in ids
+        ):
+            return 400, meta_error(
+                131009, "Parameter value is not valid", "Each button needs a unique id of at most 256 characters."
+            )
         titles.add(title)
         ids.add(button_id)
     return None
@@ -808,8 +941,11 @@ def _text_of(kind, content, templates):
     if kind == "text":
         return content.get("body", "")
     if kind == "interactive":
-        parts = [(content.get("header") or {}).get("text"), content["body"]["text"],
-                 (content.get("footer") or {}).get("text")]
+        parts = [
+            (content.get("header") or {}).get("text"),
+            content["body"]["text"],
+            (content.get("footer") or {}).get("text"),
+        ]
         return "\n".join(part for part in parts if part)
     if kind in MEDIA_MESSAGE_TYPES:
         return content.get("caption", "")
@@ -827,11 +963,13 @@ def _text_of(kind, content, templates):
     for component in template.get("components", []):
         kind_name = component.get("type", "").upper()
         if "text" in component and kind_name in ("HEADER", "BODY", "FOOTER"):
-            parts.append(re.sub(
-                r"\{\{\s*([a-z0-9_]+)\s*\}\}",
-                lambda m, k=kind_name: values.get((k, m.group(1)), m.group(0)),
-                component["text"],
-            ))
+            parts.append(
+                re.sub(
+                    r"\{\{\s*([a-z0-9_]+)\s*\}\}",
+                    lambda m, k=kind_name: values.get((k, m.group(1)), m.group(0)),
+                    component["text"],
+                )
+            )
     return "\n".join(parts)
 
 
@@ -911,12 +1049,16 @@ def _handler_for(fake):
                 return self._json(*fake.handle_delete_media(object_id))
             if route == ("GET", "{id}", "message_templates"):
                 return self._json(*fake.handle_templates(object_id, query, path))
-            return self._json(400, meta_error(
-                100, "Unsupported request",
-                f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, cannot be "
-                "loaded due to missing permissions, or does not support this operation.",
-                error_type="GraphMethodException",
-            ))
+            return self._json(
+                400,
+                meta_error(
+                    100,
+                    "Unsupported request",
+                    f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, cannot be "
+                    "loaded due to missing permissions, or does not support this operation.",
+                    error_type="GraphMethodException",
+                ),
+            )
 
         def _record(self, method, path, query, body):
             content_type = self.headers.get("Content-Type", "")
@@ -957,8 +1099,11 @@ def _handler_for(fake):
 
         def _control(self, method, path, query, body):
             try:
-                data = json.loads(body) if body and self.headers.get("Content-Type", "").startswith(
-                    "application/json") else {}
+                data = (
+                    json.loads(body)
+                    if body and self.headers.get("Content-Type", "").startswith("application/json")
+                    else {}
+                )
                 result = _control(fake, method, path, query, data, body, self.headers.get("Content-Type", ""))
             except (KeyError, ValueError, TypeError) as exc:
                 return self._json(400, {"error": str(exc)})
@@ -993,9 +1138,14 @@ def _control(fake, method, path, query, data, body, content_type):
         fake.reset()
         return {"success": True}
     if (method, path) == ("POST", "/_fake/failures"):
-        fake.fail_next(int(data.get("count", 1)), str(data["error"]), retry_after=data.get("retry_after"),
-                       path=data.get("path", ""), sends_only=bool(data.get("sends_only")),
-                       later=bool(data.get("later")))
+        fake.fail_next(
+            int(data.get("count", 1)),
+            str(data["error"]),
+            retry_after=data.get("retry_after"),
+            path=data.get("path", ""),
+            sends_only=bool(data.get("sends_only")),
+            later=bool(data.get("later")),
+        )
         return {"pending": _pending_failures(fake)}
     if (method, path) == ("GET", "/_fake/failures"):
         return {"pending": _pending_failures(fake)}
@@ -1005,8 +1155,10 @@ def _control(fake, method, path, query, data, body, content_type):
         return {"pending": []}
     if (method, path) == ("POST", "/_fake/phone_numbers"):
         fake.register_phone_number(
-            data["phone_number_id"], display_phone_number=data.get("display_phone_number", ""),
-            business_account_id=data.get("business_account_id", ""), webhook_url=data.get("webhook_url"),
+            data["phone_number_id"],
+            display_phone_number=data.get("display_phone_number", ""),
+            business_account_id=data.get("business_account_id", ""),
+            webhook_url=data.get("webhook_url"),
         )
         return {"success": True}
     if (method, path) == ("POST", "/_fake/media"):
@@ -1020,8 +1172,12 @@ def _control(fake, method, path, query, data, body, content_type):
         return (media.content, media.mime_type) if media else None
     if (method, path) == ("POST", "/_fake/customer_messages"):
         wamid = fake.customer_sends(
-            data["phone_number_id"], data["wa_id"], name=data.get("name", ""), text=data.get("text"),
-            media_id=data.get("media_id"), caption=data.get("caption"),
+            data["phone_number_id"],
+            data["wa_id"],
+            name=data.get("name", ""),
+            text=data.get("text"),
+            media_id=data.get("media_id"),
+            caption=data.get("caption"),
         )
         return {"wamid": wamid}
     if (method, path) == ("POST", "/_fake/customer_replies"):
@@ -1034,13 +1190,14 @@ def _control(fake, method, path, query, data, body, content_type):
         return {"messages": fake.conversation(query["phone_number_id"][0], query["wa_id"][0])}
     if (method, path) == ("GET", "/_fake/requests"):
         with fake._lock:
-            return {"requests": [
-                {"method": r.method, "path": r.path, "json": r.json, "form": r.form} for r in fake.requests
-            ]}
+            return {
+                "requests": [
+                    {"method": r.method, "path": r.path, "json": r.json, "form": r.form} for r in fake.requests
+                ]
+            }
     return None
 
 
 def _pending_failures(fake):
     with fake._lock:
-        return [{"error": f.error, "path": f.path, "sends_only": f.sends_only, "later": f.later}
-                for f in fake.failures]
+        return [{"error": f.error, "path": f.path, "sends_only": f.sends_only, "later": f.later} for f in fake.failures]

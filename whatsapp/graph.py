@@ -34,10 +34,38 @@ logger = logging.getLogger(__name__)
 THROTTLING_CODES = frozenset({4, 80007, 130429, 131056})
 TEMPORARY_CODES = frozenset({1, 2, 131000, 131016, 133004})
 # Codes that fail the same way however often they are tried, whatever the HTTP status says.
-PERMANENT_CODES = frozenset({
-    0, 3, 10, 33, 100, 190, 368, 131005, 131008, 131009, 131021, 131026, 131031, 131042, 131045,
-    131047, 131048, 131049, 131050, 131051, 131053, 132000, 132001, 132005, 132007, 132012, 132015, 132016,
-})
+PERMANENT_CODES = frozenset(
+    {
+        0,
+        3,
+        10,
+        33,
+        100,
+        190,
+        368,
+        131005,
+        131008,
+        131009,
+        131021,
+        131026,
+        131031,
+        131042,
+        131045,
+        131047,
+        131048,
+        131049,
+        131050,
+        131051,
+        131053,
+        132000,
+        132001,
+        132005,
+        132007,
+        132012,
+        132015,
+        132016,
+    }
+)
 AUTH_CODES = frozenset({0, 190})
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024  # the Cloud API's largest media file
 # Where Meta serves media downloads from (lookaside.fbsbx.com today).
@@ -134,7 +162,7 @@ def error_from_response(response):
     message = str(error.get("message") or "")
     # Meta writes the title into `message` as "(#<code>) <title>".
     prefix = f"(#{code}) "
-    title = message[len(prefix):] if message.startswith(prefix) else message or f"HTTP {response.status_code}"
+    title = message[len(prefix) :] if message.startswith(prefix) else message or f"HTTP {response.status_code}"
     details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else ""
     return _kind_for(response.status_code, code)(
         title,
@@ -309,7 +337,12 @@ class GraphClient:
                 raise error
             logger.warning(
                 "Graph API %s %s failed (%s); attempt %d of %d, retrying in %.2fs",
-                method, urlsplit(url).path, error.describe(), attempt, self.max_attempts, wait,
+                method,
+                urlsplit(url).path,
+                error.describe(),
+                attempt,
+                self.max_attempts,
+                wait,
             )
             time.sleep(wait)
 

@@ -268,8 +268,19 @@ def _changes(payload):
 
 # The message columns the intake writes, in the order of its INSERT.
 INSERTED_COLUMNS = (
-    "customer", "message", "direction", "timestamp", "is_read", "media_type", "caption", "wamid", "wa_type",
-    "payload", "context_wamid", "media_id", "media_mime_type",
+    "customer",
+    "message",
+    "direction",
+    "timestamp",
+    "is_read",
+    "media_type",
+    "caption",
+    "wamid",
+    "wa_type",
+    "payload",
+    "context_wamid",
+    "media_id",
+    "media_mime_type",
 )
 
 
@@ -291,7 +302,7 @@ def _insert_new(tables, rows):
     params = [field.get_db_prep_save(getattr(row, field.attname), connection) for row in rows for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        ids = dict((wamid, pk) for pk, wamid in cursor.fetchall())
+        ids = {wamid: pk for pk, wamid in cursor.fetchall()}
     inserted = []
     for row in rows:
         if row.wamid in ids:
@@ -320,21 +331,23 @@ def _new_messages(tables, items):
         if customer is None:
             customer = known[item.sender] = customers.find_or_create_customer(tables, item.sender)
         content = item.content
-        rows.append(tables.Message(
-            customer=customer,
-            message=content.message,
-            direction="inbound",
-            timestamp=item.timestamp,
-            is_read=False,
-            media_type=content.media_type,
-            caption=content.caption,
-            wamid=item.wamid,
-            wa_type=content.wa_type,
-            payload=item.payload,
-            context_wamid=content.context_wamid,
-            media_id=content.media_id,
-            media_mime_type=content.media_mime_type,
-        ))
+        rows.append(
+            tables.Message(
+                customer=customer,
+                message=content.message,
+                direction="inbound",
+                timestamp=item.timestamp,
+                is_read=False,
+                media_type=content.media_type,
+                caption=content.caption,
+                wamid=item.wamid,
+                wa_type=content.wa_type,
+                payload=item.payload,
+                context_wamid=content.context_wamid,
+                media_id=content.media_id,
+                media_mime_type=content.media_mime_type,
+            )
+        )
     inserted = _insert_new(tables, rows) if rows else []
     by_wamid = {item.wamid: item for item in fresh}
     for row in inserted:
@@ -499,7 +512,9 @@ def _process(events, now):
             statuses_by_agent[agent.pk].append((tally, status))
     # In agent order: two workers storing for the same customers take their row locks in one order.
     by_agent = {agent_id: agent_tables.for_agent(agents[agent_id]) for agent_id in sorted(agents)}
-    _store_messages([(by_agent[agent_id], messages_by_agent[agent_id]) for agent_id in by_agent if messages_by_agent[agent_id]])
+    _store_messages(
+        [(by_agent[agent_id], messages_by_agent[agent_id]) for agent_id in by_agent if messages_by_agent[agent_id]]
+    )
     for agent_id, tables in by_agent.items():
         with rls.agent_scope(agent_id):
             for tally, status in statuses_by_agent[agent_id]:
@@ -539,7 +554,7 @@ def _save_outcomes(events):
     for event in events:
         groups[tuple(getattr(event, name) for name in SAVED_FIELDS)].append(event.pk)
     for values, ids in groups.items():
-        WebhookEvent.objects.filter(pk__in=ids).update(**dict(zip(SAVED_FIELDS, values)))
+        WebhookEvent.objects.filter(pk__in=ids).update(**dict(zip(SAVED_FIELDS, values, strict=False)))
 
 
 def _process_locked(events, now):
@@ -575,9 +590,7 @@ def process_due_events(batch_size=None, now=None):
     now = now or timezone.now()
     batch_size = batch_size or settings.WHATSAPP_EVENT_BATCH_SIZE
     with transaction.atomic():
-        events = list(
-            WebhookEvent.objects.due(now).select_for_update(skip_locked=True).order_by("id")[:batch_size]
-        )
+        events = list(WebhookEvent.objects.due(now).select_for_update(skip_locked=True).order_by("id")[:batch_size])
         if events:
             _process_locked(events, now)
     return len(events)
@@ -623,7 +636,7 @@ def replay_events(event_ids):
     event_ids = list(event_ids)
     states, processed = defaultdict(int), 0
     for start in range(0, len(event_ids), REPLAY_CHUNK):
-        for event in process_events_now(event_ids[start:start + REPLAY_CHUNK]):
+        for event in process_events_now(event_ids[start : start + REPLAY_CHUNK]):
             states[event.state] += 1
             processed += 1
     return dict(states), len(event_ids) - processed

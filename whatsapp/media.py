@@ -49,8 +49,9 @@ def schedule_downloads(agent_id, messages):
         return
     now = timezone.now()
     downloads = MediaDownload.objects.bulk_create(
-        MediaDownload(agent_id=agent_id, message_id=message.pk, media_id=message.media_id[:128],
-                      next_attempt_at=now + LOST_AFTER)
+        MediaDownload(
+            agent_id=agent_id, message_id=message.pk, media_id=message.media_id[:128], next_attempt_at=now + LOST_AFTER
+        )
         for message in with_media
     )
     ids = [download.pk for download in downloads]
@@ -93,7 +94,10 @@ def _storage_name(agent, message, mime_type):
     filename = media.get("filename") if isinstance(media, dict) and isinstance(media.get("filename"), str) else ""
     mime_type = (mime_type or "").split(";")[0].strip().lower()
     extension = (
-        posixpath.splitext(filename)[1][:10] or EXTENSIONS.get(mime_type) or mimetypes.guess_extension(mime_type) or ".bin"
+        posixpath.splitext(filename)[1][:10]
+        or EXTENSIONS.get(mime_type)
+        or mimetypes.guess_extension(mime_type)
+        or ".bin"
     )
     day = message.timestamp or timezone.now()
     return f"whatsapp/{agent.agent_prefix}/{day:%Y/%m}/{message.pk}-{message.media_id}{extension}"
@@ -142,16 +146,19 @@ def _attempt(download, now):
             media_url=default_storage.url(name), media_mime_type=message.media_mime_type or mime_type or None
         )
         download.state, download.file_name, download.error, download.next_attempt_at = (
-            MediaDownload.State.DONE, name, "", None,
+            MediaDownload.State.DONE,
+            name,
+            "",
+            None,
         )
         download.save(update_fields=["state", "file_name", "error", "next_attempt_at", "updated_at"])
     return download
 
 
 def _failed(download, error, now):
-    hopeless = isinstance(error, MediaUnavailable) or (isinstance(error, graph.GraphError) and not (
-        error.retryable or isinstance(error, graph.GraphAuthError)
-    ))
+    hopeless = isinstance(error, MediaUnavailable) or (
+        isinstance(error, graph.GraphError) and not (error.retryable or isinstance(error, graph.GraphAuthError))
+    )
     retries = download.attempts - 1
     download.error = (error.describe() if isinstance(error, graph.GraphError) else f"{error}") or repr(error)
     if hopeless or retries >= len(RETRY_DELAYS):
@@ -159,7 +166,9 @@ def _failed(download, error, now):
         log.warning("media download %s failed for good: %s", download.pk, download.error)
     else:
         download.state, download.next_attempt_at = MediaDownload.State.PENDING, now + RETRY_DELAYS[retries]
-        log.warning("media download %s failed (attempt %s), retrying later: %s", download.pk, download.attempts, download.error)
+        log.warning(
+            "media download %s failed (attempt %s), retrying later: %s", download.pk, download.attempts, download.error
+        )
     download.save(update_fields=["state", "error", "next_attempt_at", "updated_at"])
     return download
 
@@ -171,7 +180,9 @@ def retry_due_downloads(now=None):
         due = list(
             MediaDownload.objects.filter(
                 state__in=(MediaDownload.State.PENDING, MediaDownload.State.DOWNLOADING), next_attempt_at__lte=now
-            ).select_for_update(skip_locked=True).order_by("next_attempt_at")[:SWEEP_BATCH]
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")[:SWEEP_BATCH]
         )
         ids = [download.pk for download in due]
         MediaDownload.objects.filter(pk__in=ids).update(
@@ -187,10 +198,13 @@ def retry_downloads(download_ids):
     now = timezone.now()
     with transaction.atomic():
         ids = list(
-            MediaDownload.objects.filter(pk__in=download_ids).exclude(state=MediaDownload.State.DONE)
+            MediaDownload.objects.filter(pk__in=download_ids)
+            .exclude(state=MediaDownload.State.DONE)
             .values_list("pk", flat=True)
         )
-        MediaDownload.objects.filter(pk__in=ids).update(state=MediaDownload.State.PENDING, next_attempt_at=now + LOST_AFTER)
+        MediaDownload.objects.filter(pk__in=ids).update(
+            state=MediaDownload.State.PENDING, next_attempt_at=now + LOST_AFTER
+        )
         if ids:
             transaction.on_commit(lambda: _enqueue(ids))
     return len(ids)

@@ -129,10 +129,14 @@ def template_components(template, values):
             components.append({"type": component, "parameters": parameters})
     for field in template_fields(template):
         if field.component == "button":
-            components.append({
-                "type": "button", "sub_type": "url", "index": field.name,
-                "parameters": [{"type": "text", "text": values[field.key]}],
-            })
+            components.append(
+                {
+                    "type": "button",
+                    "sub_type": "url",
+                    "index": field.name,
+                    "parameters": [{"type": "text", "text": values[field.key]}],
+                }
+            )
     return components
 
 
@@ -142,9 +146,11 @@ def render(template, values):
     for kind, prefix in (("HEADER", "header"), ("BODY", "body"), ("FOOTER", "footer")):
         for component in _components(template, kind):
             if component.get("text"):
-                parts.append(PLACEHOLDER.sub(
-                    lambda match, p=prefix: values.get(f"{p}.{match.group(1)}", match.group(0)), component["text"]
-                ))
+                parts.append(
+                    PLACEHOLDER.sub(
+                        lambda match, p=prefix: values.get(f"{p}.{match.group(1)}", match.group(0)), component["text"]
+                    )
+                )
     return "\n\n".join(parts) or template.name
 
 
@@ -165,7 +171,9 @@ def sync_templates(configuration):
             if not name or not language:
                 continue
             MessageTemplate.objects.update_or_create(
-                configuration=configuration, name=name, language=language,
+                configuration=configuration,
+                name=name,
+                language=language,
                 defaults={
                     "meta_id": str(item.get("id", "")),
                     "status": str(item.get("status", "")).upper(),

@@ -129,7 +129,8 @@ class WebhookEvent(models.Model):
             models.Index(fields=["id"], condition=models.Q(state="pending"), name="whatsapp_event_pending"),
             # What an admin looks for: the few events that need attention.
             models.Index(
-                fields=["state", "-id"], condition=models.Q(state__in=["failed", "unroutable"]),
+                fields=["state", "-id"],
+                condition=models.Q(state__in=["failed", "unroutable"]),
                 name="whatsapp_event_attention",
             ),
         ]
@@ -222,7 +223,8 @@ class MediaDownload(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["next_attempt_at"], condition=models.Q(state__in=["pending", "downloading"]),
+                fields=["next_attempt_at"],
+                condition=models.Q(state__in=["pending", "downloading"]),
                 name="whatsapp_media_download_due",
             ),
         ]

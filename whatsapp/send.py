@@ -98,11 +98,19 @@ MEDIA_BY_EXTENSION = {
     ".xls": ("application/vnd.ms-excel", "document", 100 * MB, _OFFICE_OLE),
     ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "document", 100 * MB, _OFFICE_ZIP),
     ".doc": ("application/msword", "document", 100 * MB, _OFFICE_OLE),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "document", 100 * MB,
-              _OFFICE_ZIP),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "document",
+        100 * MB,
+        _OFFICE_ZIP,
+    ),
     ".ppt": ("application/vnd.ms-powerpoint", "document", 100 * MB, _OFFICE_OLE),
-    ".pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "document", 100 * MB,
-              _OFFICE_ZIP),
+    ".pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "document",
+        100 * MB,
+        _OFFICE_ZIP,
+    ),
 }
 _ISO_MEDIA = (".mp4", ".3gp", ".m4a")  # MPEG-4 family: "ftyp" at byte 4
 
@@ -127,8 +135,11 @@ class Window:
 def window(agent_tables, customer, *, now=None):
     """Whether the customer wrote within the last 24 hours, and when that window closes."""
     last_inbound_at = (
-        agent_tables.Message.objects.inbound().filter(customer_id=customer.pk)
-        .order_by("-timestamp").values_list("timestamp", flat=True).first()
+        agent_tables.Message.objects.inbound()
+        .filter(customer_id=customer.pk)
+        .order_by("-timestamp")
+        .values_list("timestamp", flat=True)
+        .first()
     )
     if last_inbound_at is None:
         return Window(False, None, None)
@@ -155,8 +166,15 @@ def send_text(agent, customer, text, *, sent_by, idempotency_key, reply_to_wamid
     if reply_to_wamid:
         payload["context"] = {"message_id": reply_to_wamid}
     return _queue(
-        agent, agent_tables, customer, idempotency_key, sent_by,
-        message=text, wa_type="text", payload=payload, context_wamid=reply_to_wamid or None,
+        agent,
+        agent_tables,
+        customer,
+        idempotency_key,
+        sent_by,
+        message=text,
+        wa_type="text",
+        payload=payload,
+        context_wamid=reply_to_wamid or None,
     )
 
 
@@ -193,9 +211,18 @@ def send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key)
     stored_name = default_storage.save(f"whatsapp/outbound/{agent.agent_prefix}/{uuid.uuid4().hex}/{filename}", upload)
     try:
         message = _queue(
-            agent, agent_tables, customer, idempotency_key, sent_by,
-            message=caption or filename, wa_type=media_type, payload=_payload(customer, media_type, content),
-            media_type=media_type, media_url=stored_name, media_mime_type=mime_type, caption=caption or None,
+            agent,
+            agent_tables,
+            customer,
+            idempotency_key,
+            sent_by,
+            message=caption or filename,
+            wa_type=media_type,
+            payload=_payload(customer, media_type, content),
+            media_type=media_type,
+            media_url=stored_name,
+            media_mime_type=mime_type,
+            caption=caption or None,
         )
     except BaseException:
         default_storage.delete(stored_name)
@@ -218,8 +245,13 @@ def send_template(agent, customer, template, values, *, sent_by, idempotency_key
     if components:
         content["components"] = components
     return _queue(
-        agent, agent_tables, customer, idempotency_key, sent_by,
-        message=message_templates.render(template, cleaned), wa_type="template",
+        agent,
+        agent_tables,
+        customer,
+        idempotency_key,
+        sent_by,
+        message=message_templates.render(template, cleaned),
+        wa_type="template",
         payload=_payload(customer, "template", content),
     )
 
@@ -234,9 +266,11 @@ def send_buttons(agent, customer, body, buttons, *, header="", footer="", sent_b
     body, header, footer = (body or "").strip(), (header or "").strip(), (footer or "").strip()
     if not body:
         raise SendError("A message with buttons needs a text above its buttons.", "empty")
-    for text, limit, what in ((body, MAX_INTERACTIVE_BODY_LENGTH, "The text above the buttons"),
-                              (header, MAX_INTERACTIVE_HEADER_LENGTH, "The header"),
-                              (footer, MAX_INTERACTIVE_FOOTER_LENGTH, "The footer")):
+    for text, limit, what in (
+        (body, MAX_INTERACTIVE_BODY_LENGTH, "The text above the buttons"),
+        (header, MAX_INTERACTIVE_HEADER_LENGTH, "The header"),
+        (footer, MAX_INTERACTIVE_FOOTER_LENGTH, "The footer"),
+    ):
         if len(text) > limit:
             raise SendError(f"{what} can be at most {limit:,} characters; this one has {len(text):,}.", "too_long")
     reply_buttons = _reply_buttons(buttons)
@@ -249,8 +283,14 @@ def send_buttons(agent, customer, body, buttons, *, header="", footer="", sent_b
     titles = " · ".join(button["reply"]["title"] for button in reply_buttons)
     text = "\n".join(filter(None, [header, body, footer])) + f"\n[{titles}]"
     return _queue(
-        agent, agent_tables, customer, idempotency_key, sent_by,
-        message=text, wa_type="interactive", payload=_payload(customer, "interactive", content),
+        agent,
+        agent_tables,
+        customer,
+        idempotency_key,
+        sent_by,
+        message=text,
+        wa_type="interactive",
+        payload=_payload(customer, "interactive", content),
     )
 
 
@@ -263,8 +303,10 @@ def _reply_buttons(buttons):
     for button_id, title in buttons:
         button_id, title = str(button_id or ""), str(title or "").strip()
         if not button_id or button_id != button_id.strip() or len(button_id) > MAX_BUTTON_ID_LENGTH:
-            raise SendError(f"Each button needs an id of 1 to {MAX_BUTTON_ID_LENGTH} characters without spaces "
-                            "around it.", "buttons")
+            raise SendError(
+                f"Each button needs an id of 1 to {MAX_BUTTON_ID_LENGTH} characters without spaces around it.",
+                "buttons",
+            )
         if not title or len(title) > MAX_BUTTON_TITLE_LENGTH:
             raise SendError(f"A button's label must have 1 to {MAX_BUTTON_TITLE_LENGTH} characters.", "buttons")
         if title.lower() in titles or button_id in ids:
@@ -287,8 +329,15 @@ def resend(agent, message, *, sent_by):
     with transaction.atomic(using=agent_tables.database):
         # Only a failed row moves back to queued: a second click finds it queued and changes nothing.
         requeued = Message.objects.filter(pk=message.pk, status="failed").update(
-            status="queued", status_at=None, timestamp=timezone.now(), wamid=None, media_id=None,
-            error_code=None, error_title=None, error_detail=None, sent_by=_user_id(sent_by),
+            status="queued",
+            status_at=None,
+            timestamp=timezone.now(),
+            wamid=None,
+            media_id=None,
+            error_code=None,
+            error_title=None,
+            error_detail=None,
+            sent_by=_user_id(sent_by),
         )
         message = Message.objects.get(pk=message.pk)
         if requeued:
@@ -372,7 +421,10 @@ def deliver(agent_id, message_id):
         return "failed"
     wamid = response["messages"][0]["id"]
     Message.objects.filter(pk=message_id, status="queued").update(
-        status="sent", status_at=timezone.now(), wamid=wamid, payload=payload,
+        status="sent",
+        status_at=timezone.now(),
+        wamid=wamid,
+        payload=payload,
     )
     return "sent"
 
@@ -426,8 +478,13 @@ def _require_open_window(agent_tables, customer):
 
 
 def _payload(customer, wa_type, content):
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": customer.phone,
-            "type": wa_type, wa_type: content}
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": customer.phone,
+        "type": wa_type,
+        wa_type: content,
+    }
 
 
 def _user_id(user):
@@ -463,9 +520,15 @@ def _queue(agent, agent_tables, customer, idempotency_key, sent_by, **fields):
         try:
             with transaction.atomic(using=database):
                 message = Message.objects.create(
-                    customer=customer, direction="outbound", timestamp=timezone.now(), is_read=True,
-                    status="queued", status_at=None, idempotency_key=idempotency_key.strip(),
-                    sent_by=_user_id(sent_by), **fields,
+                    customer=customer,
+                    direction="outbound",
+                    timestamp=timezone.now(),
+                    is_read=True,
+                    status="queued",
+                    status_at=None,
+                    idempotency_key=idempotency_key.strip(),
+                    sent_by=_user_id(sent_by),
+                    **fields,
                 )
         except IntegrityError:
             # The same key committed by a concurrent request (a double click): that one is the message.
@@ -485,15 +548,23 @@ def _enqueue_send(agent, agent_tables, message):
 def _claim(Message, message_id):
     """Take a queued send for this worker: only one worker holds it until SEND_LEASE passes."""
     now = timezone.now()
-    return Message.objects.filter(
-        Q(status_at__isnull=True) | Q(status_at__lt=now - SEND_LEASE),
-        pk=message_id, direction="outbound", status="queued",
-    ).update(status_at=now) == 1
+    return (
+        Message.objects.filter(
+            Q(status_at__isnull=True) | Q(status_at__lt=now - SEND_LEASE),
+            pk=message_id,
+            direction="outbound",
+            status="queued",
+        ).update(status_at=now)
+        == 1
+    )
 
 
 def _record_failure(Message, message_id, code, title, detail):
     Message.objects.filter(pk=message_id, status="queued").update(
-        status="failed", status_at=timezone.now(), error_code=code, error_title=title or "Not sent",
+        status="failed",
+        status_at=timezone.now(),
+        error_code=code,
+        error_title=title or "Not sent",
         error_detail=detail or None,
     )
 
@@ -516,8 +587,9 @@ def _media_rules(filename):
     rules = MEDIA_BY_EXTENSION.get(extension)
     if rules is None:
         kinds = ", ".join(sorted(MEDIA_BY_EXTENSION))
-        raise SendError(f"WhatsApp cannot send {extension or 'this kind of'} files. Send one of: {kinds}.",
-                        "unsupported_type")
+        raise SendError(
+            f"WhatsApp cannot send {extension or 'this kind of'} files. Send one of: {kinds}.", "unsupported_type"
+        )
     return rules
 
 
@@ -544,6 +616,7 @@ def _approved_template(agent, template):
     if found is None:
         raise SendError("This template does not belong to this WhatsApp number.", "not_found")
     if found.status != MessageTemplate.APPROVED:
-        raise SendError(f"The template {found.name} is {found.status.lower()}; only approved templates can be sent.",
-                        "template")
+        raise SendError(
+            f"The template {found.name} is {found.status.lower()}; only approved templates can be sent.", "template"
+        )
     return found

@@ -68,7 +68,8 @@ def requeue_abandoned(task_, *, older_than):
     requeued = 0
     with transaction.atomic(using=router.db_for_write(DBTaskResult)):
         abandoned = (
-            DBTaskResult.objects.running().filter(task_path=task_.module_path, started_at__lt=older_than)
+            DBTaskResult.objects.running()
+            .filter(task_path=task_.module_path, started_at__lt=older_than)
             .select_for_update(skip_locked=True)
         )
         for result in abandoned:
@@ -83,8 +84,10 @@ def requeue_abandoned(task_, *, older_than):
 def enqueue_template_syncs():
     """A template sync for every active configuration that has a business account; returns how many."""
     ids = list(
-        WhatsAppConfiguration.objects.filter(is_active=True).exclude(business_account_id__isnull=True)
-        .exclude(business_account_id="").values_list("pk", flat=True)
+        WhatsAppConfiguration.objects.filter(is_active=True)
+        .exclude(business_account_id__isnull=True)
+        .exclude(business_account_id="")
+        .values_list("pk", flat=True)
     )
     for configuration_id in ids:
         sync_templates.enqueue(configuration_id)

@@ -39,8 +39,13 @@ def test_the_admin_refuses_a_password_too_like_the_email(client, admin_user):
     client.force_login(admin_user)
     response = client.post(
         reverse("admin:accounts_user_add"),
-        {"email": "rosalind@example.com", "name": "Rosalind", "role": "agent",
-         "password1": "rosalind@example", "password2": "rosalind@example"},
+        {
+            "email": "rosalind@example.com",
+            "name": "Rosalind",
+            "role": "agent",
+            "password1": "rosalind@example",
+            "password2": "rosalind@example",
+        },
     )
     assert "too similar" in response.content.decode()
 
@@ -137,15 +142,31 @@ def test_createsuperuser_creates_a_super_admin_with_a_strong_password(db):
 
 def test_production_keeps_the_password_validators():
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.contrib.auth.password_validation import "
-         "get_default_password_validators as v; print(sorted(type(x).__name__ for x in v()))"],
-        env={"DJANGO_SETTINGS_MODULE": "crm.settings", "PATH": "/usr/bin:/bin", "SECRET_KEY": "s" * 60,
-             "WHATSAPP_APP_SECRET": "a", "WHATSAPP_VERIFY_TOKEN": "v",
-             "FIELD_ENCRYPTION_KEYS": "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro="},
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.contrib.auth.password_validation import "
+            "get_default_password_validators as v; print(sorted(type(x).__name__ for x in v()))",
+        ],
+        env={
+            "DJANGO_SETTINGS_MODULE": "crm.settings",
+            "PATH": "/usr/bin:/bin",
+            "SECRET_KEY": "s" * 60,
+            "WHATSAPP_APP_SECRET": "a",
+            "WHATSAPP_VERIFY_TOKEN": "v",
+            "FIELD_ENCRYPTION_KEYS": "NejQWpXUO3BYuAX3x1oMulr0AQ2DCswxsrd76avtGro=",
+        },
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str(sorted([
-        "CommonPasswordValidator", "MinimumLengthValidator", "NumericPasswordValidator",
-        "UserAttributeSimilarityValidator",
-    ]))
+    assert result.stdout.strip() == str(
+        sorted(
+            [
+                "CommonPasswordValidator",
+                "MinimumLengthValidator",
+                "NumericPasswordValidator",
+                "UserAttributeSimilarityValidator",
+            ]
+        )
+    )

@@ -70,8 +70,10 @@ def test_the_lock_does_not_depend_on_the_address_or_browser(client, make_user):
     user = make_user()
     for n in range(6):
         client.post(
-            reverse("login"), {"username": user.email, "password": WRONG},
-            REMOTE_ADDR=f"203.0.113.{n}", HTTP_USER_AGENT=f"agent {n}",
+            reverse("login"),
+            {"username": user.email, "password": WRONG},
+            REMOTE_ADDR=f"203.0.113.{n}",
+            HTTP_USER_AGENT=f"agent {n}",
         )
     assert log_in(client, user.email).status_code == 429
 
@@ -139,7 +141,9 @@ def log_in_from_another_process(email, password, times):
     result = subprocess.run(
         [sys.executable, "-c", script.replace("TIMES", str(times))],
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "crm.test_settings", "DATABASE_URL": url},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return [int(code) for code in result.stdout.split()]

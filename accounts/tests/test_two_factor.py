@@ -87,8 +87,9 @@ def test_an_agent_still_logs_in_with_the_password_alone(client, make_agent):
 
 def test_login_asks_for_the_code_after_the_password(client, admin_with_two_factor):
     admin, _ = admin_with_two_factor
-    response = client.post(reverse("login") + "?next=/admin/", {"username": admin.email, "password": PASSWORD,
-                                                               "next": "/admin/"})
+    response = client.post(
+        reverse("login") + "?next=/admin/", {"username": admin.email, "password": PASSWORD, "next": "/admin/"}
+    )
     assert response.status_code == 302 and response.url == reverse("login_verify")
     assert "_auth_user_id" not in client.session
     assert client.get("/admin/").status_code == 302

@@ -74,13 +74,25 @@ def test_an_admin_creates_agent_users_but_not_admins(client, admin_user):
 
     response = client.post(
         reverse("admin:accounts_user_add"),
-        {"email": "new@example.com", "name": "New", "role": "super_admin", "password1": "x-long-pass-1", "password2": "x-long-pass-1"},
+        {
+            "email": "new@example.com",
+            "name": "New",
+            "role": "super_admin",
+            "password1": "x-long-pass-1",
+            "password2": "x-long-pass-1",
+        },
     )
     assert response.status_code == 200 and not User.objects.filter(email="new@example.com").exists()
 
     response = client.post(
         reverse("admin:accounts_user_add"),
-        {"email": "new@example.com", "name": "New", "role": "agent", "password1": "x-long-pass-1", "password2": "x-long-pass-1"},
+        {
+            "email": "new@example.com",
+            "name": "New",
+            "role": "agent",
+            "password1": "x-long-pass-1",
+            "password2": "x-long-pass-1",
+        },
     )
     assert response.status_code == 302
     assert User.objects.get(email="new@example.com").role == Role.AGENT

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,20 +15,45 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Agent',
+            name="Agent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('agent_prefix', models.CharField(editable=False, max_length=32, unique=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
-                ('name', models.CharField(blank=True, help_text='Business name shown in the dashboard.', max_length=120)),
-                ('table_version', models.PositiveIntegerField(default=0, editable=False)),
-                ('database', models.CharField(default='default', editable=False, max_length=64)),
-                ('created_by', models.ForeignKey(db_column='created_by', on_delete=django.db.models.deletion.PROTECT, related_name='created_agents', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(blank=True, db_column='user_id', help_text="The user who works this agent's inbox. Empty for a system agent.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='agents', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("agent_prefix", models.CharField(editable=False, max_length=32, unique=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False),
+                ),
+                (
+                    "name",
+                    models.CharField(blank=True, help_text="Business name shown in the dashboard.", max_length=120),
+                ),
+                ("table_version", models.PositiveIntegerField(default=0, editable=False)),
+                ("database", models.CharField(default="default", editable=False, max_length=64)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        db_column="created_by",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="created_agents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_column="user_id",
+                        help_text="The user who works this agent's inbox. Empty for a system agent.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="agents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'agents',
-                'ordering': ['id'],
+                "db_table": "agents",
+                "ordering": ["id"],
             },
         ),
     ]

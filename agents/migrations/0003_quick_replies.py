@@ -6,26 +6,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0002_pg_trgm_extension'),
+        ("agents", "0002_pg_trgm_extension"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QuickReply',
+            name="QuickReply",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('shortcut', models.SlugField(help_text='Typed after "/" in the composer: letters, digits, - and _ (e.g. "hours").', max_length=40)),
-                ('text', models.TextField(help_text="The message inserted. {name} becomes the customer's first name.", max_length=4096)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now())),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quick_replies', to='agents.agent')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "shortcut",
+                    models.SlugField(
+                        help_text='Typed after "/" in the composer: letters, digits, - and _ (e.g. "hours").',
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "text",
+                    models.TextField(
+                        help_text="The message inserted. {name} becomes the customer's first name.", max_length=4096
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="quick_replies", to="agents.agent"
+                    ),
+                ),
             ],
             options={
-                'db_table': 'agent_quick_replies',
-                'ordering': ['shortcut'],
-                'constraints': [models.UniqueConstraint(fields=('agent', 'shortcut'), name='agent_quick_replies_unique_shortcut', violation_error_message='You already have a quick reply with this shortcut.')],
+                "db_table": "agent_quick_replies",
+                "ordering": ["shortcut"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("agent", "shortcut"),
+                        name="agent_quick_replies_unique_shortcut",
+                        violation_error_message="You already have a quick reply with this shortcut.",
+                    )
+                ],
             },
         ),
     ]

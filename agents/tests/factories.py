@@ -23,7 +23,12 @@ def message(t, who, text="hello", *, direction="inbound", at=None, wa_type="text
         fields.setdefault("status", "sent")
         fields.setdefault("is_read", True)
     row = t.Message.objects.create(
-        customer=who, message=text, direction=direction, timestamp=at or NOON, wa_type=wa_type, payload=payload,
+        customer=who,
+        message=text,
+        direction=direction,
+        timestamp=at or NOON,
+        wa_type=wa_type,
+        payload=payload,
         **fields,
     )
     conversations.note_new_message(t, row)

@@ -13,7 +13,6 @@ import pytest
 from django.db import connection
 
 from agents import tables
-
 from crm.tests.processes import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,8 +66,12 @@ def contract_database():
     settings = connection.settings_dict
     name = f"{settings['NAME']}_adopt"
     server = psycopg.connect(
-        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], password=settings["PASSWORD"],
-        dbname="postgres", autocommit=True,
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        dbname="postgres",
+        autocommit=True,
     )
     server.execute(f'DROP DATABASE IF EXISTS "{name}"')
     server.execute(f'CREATE DATABASE "{name}"')
@@ -103,10 +106,12 @@ def test_a_contract_database_is_adopted_and_then_works_through_the_orm_and_the_d
     result = json.loads(used.stdout.strip().splitlines()[-1])
     assert result["logged_in"] is True
     # The dashboard counts the seed's rows: one conversation with unread messages, 1 open order.
-    figures = dict(
-        (label, int(value)) for value, label in
-        re.findall(r'<span class="value">([0-9]+)</span>\s*<span class="label">([^<]+)</span>', result["page"])
-    )
+    figures = {
+        label: int(value)
+        for value, label in re.findall(
+            r'<span class="value">([0-9]+)</span>\s*<span class="label">([^<]+)</span>', result["page"]
+        )
+    }
     assert figures["Unread conversation"] == 1 and figures["Open order"] == 1
     assert result["admin"] == "super_admin"
     assert result["messages"][2] == ["Here is the one I want", "image"]

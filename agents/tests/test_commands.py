@@ -44,7 +44,9 @@ def test_a_command_with_bad_input_exits_non_zero_with_a_message(tmp_path):
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, check=True)
     result = subprocess.run(
         [sys.executable, "manage.py", "create_agent", "--created-by", "nobody@example.com"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "no user with email 'nobody@example.com'" in result.stderr

@@ -12,41 +12,129 @@ from agents.threads import PAGE_SIZE
 from .factories import NOON, customer, message
 
 # Message objects as Meta's webhook reference documents them (messages/<type>).
-IMAGE = {"from": "16505551234", "id": "wamid.IMG", "timestamp": "1744344496", "type": "image",
-         "image": {"caption": "Taj Mahal", "mime_type": "image/jpeg",
-                   "sha256": "SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI=", "id": "1003383421387256"}}
-VOICE = {"from": "16505551234", "id": "wamid.AUD", "timestamp": "1744344496", "type": "audio",
-         "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "wvq=", "id": "1908647269898587", "voice": True}}
-VIDEO = {"from": "16505551234", "id": "wamid.VID", "timestamp": "1744344496", "type": "video",
-         "video": {"mime_type": "video/mp4", "sha256": "x=", "id": "1111"}}
-DOCUMENT = {"from": "16505551234", "id": "wamid.DOC", "timestamp": "1744344496", "type": "document",
-            "document": {"caption": "my receipt", "filename": "receipt.pdf", "mime_type": "application/pdf",
-                         "sha256": "V5O=", "id": "622684793477189"}}
-LOCATION = {"from": "16505551234", "id": "wamid.LOC", "timestamp": "1744344496", "type": "location",
-            "location": {"address": "101 Forest Ave, Palo Alto, CA 94301", "latitude": 37.44221496582,
-                         "longitude": -122.16165924072, "name": "Philz Coffee", "url": "https://philzcoffee.com/"}}
-CONTACTS = {"from": "16505551234", "id": "wamid.CON", "timestamp": "1744344496", "type": "contacts",
-            "contacts": [{"name": {"first_name": "Barbara", "last_name": "Johnson",
-                                   "formatted_name": "Barbara J. Johnson"},
-                          "org": {"company": "Social Tsunami"},
-                          "phones": [{"phone": "+1 (415) 555-0829", "wa_id": "14125550829", "type": "MOBILE"}]}]}
-ORDER = {"from": "16505551234", "id": "wamid.ORD", "timestamp": "1750096325", "type": "order",
-         "order": {"catalog_id": "194836987003835", "text": "Love these!", "product_items": [
-             {"product_retailer_id": "di9ozbzfi4", "quantity": 2, "item_price": 30, "currency": "USD"},
-             {"product_retailer_id": "nqryix03ez", "quantity": 1, "item_price": 25, "currency": "USD"}]}}
-BUTTON = {"context": {"from": "15550783881", "id": "wamid.TEMPLATE"}, "from": "16505551234", "id": "wamid.BTN",
-          "timestamp": "1750091045", "type": "button", "button": {"payload": "Unsubscribe", "text": "Unsubscribe"}}
-LIST_REPLY = {"from": "16505551234", "id": "wamid.LST", "timestamp": "1750091045", "type": "interactive",
-              "interactive": {"type": "list_reply",
-                              "list_reply": {"id": "priority", "title": "Priority shipping",
-                                             "description": "Next day to most cities"}}}
-SYSTEM = {"from": "16505551234", "id": "wamid.SYS", "timestamp": "1750269342", "type": "system",
-          "system": {"body": "User Sheena Nelson changed from 16505551234 to 12195555358",
-                     "wa_id": "12195555358", "type": "user_changed_number"}}
-UNSUPPORTED = {"from": "16505551234", "id": "wamid.UNS", "timestamp": "1750090702", "type": "unsupported",
-               "errors": [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
-                           "error_data": {"details": "Message type is currently not supported."}}],
-               "unsupported": {"type": "edit"}}
+IMAGE = {
+    "from": "16505551234",
+    "id": "wamid.IMG",
+    "timestamp": "1744344496",
+    "type": "image",
+    "image": {
+        "caption": "Taj Mahal",
+        "mime_type": "image/jpeg",
+        "sha256": "SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI=",
+        "id": "1003383421387256",
+    },
+}
+VOICE = {
+    "from": "16505551234",
+    "id": "wamid.AUD",
+    "timestamp": "1744344496",
+    "type": "audio",
+    "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "wvq=", "id": "1908647269898587", "voice": True},
+}
+VIDEO = {
+    "from": "16505551234",
+    "id": "wamid.VID",
+    "timestamp": "1744344496",
+    "type": "video",
+    "video": {"mime_type": "video/mp4", "sha256": "x=", "id": "1111"},
+}
+DOCUMENT = {
+    "from": "16505551234",
+    "id": "wamid.DOC",
+    "timestamp": "1744344496",
+    "type": "document",
+    "document": {
+        "caption": "my receipt",
+        "filename": "receipt.pdf",
+        "mime_type": "application/pdf",
+        "sha256": "V5O=",
+        "id": "622684793477189",
+    },
+}
+LOCATION = {
+    "from": "16505551234",
+    "id": "wamid.LOC",
+    "timestamp": "1744344496",
+    "type": "location",
+    "location": {
+        "address": "101 Forest Ave, Palo Alto, CA 94301",
+        "latitude": 37.44221496582,
+        "longitude": -122.16165924072,
+        "name": "Philz Coffee",
+        "url": "https://philzcoffee.com/",
+    },
+}
+CONTACTS = {
+    "from": "16505551234",
+    "id": "wamid.CON",
+    "timestamp": "1744344496",
+    "type": "contacts",
+    "contacts": [
+        {
+            "name": {"first_name": "Barbara", "last_name": "Johnson", "formatted_name": "Barbara J. Johnson"},
+            "org": {"company": "Social Tsunami"},
+            "phones": [{"phone": "+1 (415) 555-0829", "wa_id": "14125550829", "type": "MOBILE"}],
+        }
+    ],
+}
+ORDER = {
+    "from": "16505551234",
+    "id": "wamid.ORD",
+    "timestamp": "1750096325",
+    "type": "order",
+    "order": {
+        "catalog_id": "194836987003835",
+        "text": "Love these!",
+        "product_items": [
+            {"product_retailer_id": "di9ozbzfi4", "quantity": 2, "item_price": 30, "currency": "USD"},
+            {"product_retailer_id": "nqryix03ez", "quantity": 1, "item_price": 25, "currency": "USD"},
+        ],
+    },
+}
+BUTTON = {
+    "context": {"from": "15550783881", "id": "wamid.TEMPLATE"},
+    "from": "16505551234",
+    "id": "wamid.BTN",
+    "timestamp": "1750091045",
+    "type": "button",
+    "button": {"payload": "Unsubscribe", "text": "Unsubscribe"},
+}
+LIST_REPLY = {
+    "from": "16505551234",
+    "id": "wamid.LST",
+    "timestamp": "1750091045",
+    "type": "interactive",
+    "interactive": {
+        "type": "list_reply",
+        "list_reply": {"id": "priority", "title": "Priority shipping", "description": "Next day to most cities"},
+    },
+}
+SYSTEM = {
+    "from": "16505551234",
+    "id": "wamid.SYS",
+    "timestamp": "1750269342",
+    "type": "system",
+    "system": {
+        "body": "User Sheena Nelson changed from 16505551234 to 12195555358",
+        "wa_id": "12195555358",
+        "type": "user_changed_number",
+    },
+}
+UNSUPPORTED = {
+    "from": "16505551234",
+    "id": "wamid.UNS",
+    "timestamp": "1750090702",
+    "type": "unsupported",
+    "errors": [
+        {
+            "code": 131051,
+            "title": "Message type unknown",
+            "message": "Message type unknown",
+            "error_data": {"details": "Message type is currently not supported."},
+        }
+    ],
+    "unsupported": {"type": "edit"},
+}
 
 
 def open_thread(seller, who, **params):
@@ -111,12 +199,22 @@ def test_load_older_needs_a_valid_position(seller):
 def test_media_are_shown_inline_and_documents_as_links(seller):
     t = seller.tables
     ana = customer(t, "Ana")
-    image = message(t, ana, "Taj Mahal", wa_type="image", payload=IMAGE, media_type="image", caption="Taj Mahal",
-                    media_url="agents/1/media/taj.jpg", media_id="1003383421387256")
+    image = message(
+        t,
+        ana,
+        "Taj Mahal",
+        wa_type="image",
+        payload=IMAGE,
+        media_type="image",
+        caption="Taj Mahal",
+        media_url="agents/1/media/taj.jpg",
+        media_id="1003383421387256",
+    )
     voice = message(t, ana, "[voice]", wa_type="audio", payload=VOICE, media_type="audio", media_url="a.ogg")
     video = message(t, ana, "[video]", wa_type="video", payload=VIDEO, media_type="video", media_url="v.mp4")
-    document = message(t, ana, "my receipt", wa_type="document", payload=DOCUMENT, media_type="document",
-                       media_url="receipt.pdf")
+    document = message(
+        t, ana, "my receipt", wa_type="document", payload=DOCUMENT, media_type="document", media_url="receipt.pdf"
+    )
 
     body = open_thread(seller, ana)
 
@@ -167,8 +265,9 @@ def test_reactions_sit_on_the_message_they_react_to(seller):
     ana = customer(t, "Ana")
     ours = message(t, ana, "Your parcel left today", direction="outbound", wamid="wamid.OURS")
     reaction = {"type": "reaction", "reaction": {"message_id": "wamid.OURS", "emoji": "❤️"}}
-    message(t, ana, "❤️", wa_type="reaction", payload=reaction, context_wamid="wamid.OURS",
-            at=NOON + dt.timedelta(minutes=1))
+    message(
+        t, ana, "❤️", wa_type="reaction", payload=reaction, context_wamid="wamid.OURS", at=NOON + dt.timedelta(minutes=1)
+    )
 
     body = open_thread(seller, ana)
 
@@ -177,8 +276,9 @@ def test_reactions_sit_on_the_message_they_react_to(seller):
     assert body.index("Your parcel left today") < body.index("Ana reacted ❤️")
 
     removal = {"type": "reaction", "reaction": {"message_id": "wamid.OURS"}}
-    message(t, ana, "", wa_type="reaction", payload=removal, context_wamid="wamid.OURS",
-            at=NOON + dt.timedelta(minutes=2))
+    message(
+        t, ana, "", wa_type="reaction", payload=removal, context_wamid="wamid.OURS", at=NOON + dt.timedelta(minutes=2)
+    )
     assert "reacted ❤️" not in open_thread(seller, ana)
     assert ours.pk
 
@@ -189,12 +289,19 @@ def test_a_reaction_to_a_message_not_shown_says_what_it_reacts_to(seller):
     message(t, ana, "An old question", wamid="wamid.OLD", at=NOON)
     for n in range(PAGE_SIZE + 5):
         message(t, ana, f"filler {n}", at=NOON + dt.timedelta(minutes=1, seconds=n))
-    message(t, ana, "👍", wa_type="reaction", context_wamid="wamid.OLD", at=NOON + dt.timedelta(hours=1),
-            payload={"type": "reaction", "reaction": {"message_id": "wamid.OLD", "emoji": "👍"}})
+    message(
+        t,
+        ana,
+        "👍",
+        wa_type="reaction",
+        context_wamid="wamid.OLD",
+        at=NOON + dt.timedelta(hours=1),
+        payload={"type": "reaction", "reaction": {"message_id": "wamid.OLD", "emoji": "👍"}},
+    )
 
     body = open_thread(seller, ana)
 
-    assert "Reacted <span class=\"emoji\">👍</span>" in body
+    assert 'Reacted <span class="emoji">👍</span>' in body
     assert "An old question" in body  # quoted above the reaction
 
 
@@ -204,8 +311,15 @@ def test_replies_quote_the_original(seller):
     message(t, ana, "We have red and blue", direction="outbound", wamid="wamid.COLOURS", at=NOON)
     message(t, ana, "Blue please", context_wamid="wamid.COLOURS", at=NOON + dt.timedelta(minutes=1))
     message(t, ana, "And this?", context_wamid="wamid.UNKNOWN", at=NOON + dt.timedelta(minutes=2))
-    message(t, ana, "Unsubscribe", wa_type="button", payload=BUTTON, context_wamid="wamid.TEMPLATE",
-            at=NOON + dt.timedelta(minutes=3))
+    message(
+        t,
+        ana,
+        "Unsubscribe",
+        wa_type="button",
+        payload=BUTTON,
+        context_wamid="wamid.TEMPLATE",
+        at=NOON + dt.timedelta(minutes=3),
+    )
 
     body = open_thread(seller, ana)
 
@@ -220,9 +334,17 @@ def test_outbound_messages_show_their_ticks_and_failures_their_reason(seller):
     ana = customer(t, "Ana")
     for n, status in enumerate(["queued", "sent", "delivered", "read"]):
         message(t, ana, f"status {status}", direction="outbound", status=status, at=NOON + dt.timedelta(minutes=n))
-    message(t, ana, "too late", direction="outbound", status="failed", error_code=131047,
-            error_title="Re-engagement message", at=NOON + dt.timedelta(minutes=9),
-            error_detail="More than 24 hours have passed since the recipient last replied.")
+    message(
+        t,
+        ana,
+        "too late",
+        direction="outbound",
+        status="failed",
+        error_code=131047,
+        error_title="Re-engagement message",
+        at=NOON + dt.timedelta(minutes=9),
+        error_detail="More than 24 hours have passed since the recipient last replied.",
+    )
 
     body = open_thread(seller, ana)
 
@@ -298,8 +420,14 @@ def test_a_conversation_issues_a_fixed_number_of_queries_however_many_messages(s
 
     def fill(count, start):
         for n in range(start, start + count):
-            message(t, ana, f"m{n}", direction="outbound" if n % 3 else "inbound", at=NOON + dt.timedelta(seconds=n),
-                    context_wamid="wamid.SOMEWHERE" if n % 5 == 0 else None)
+            message(
+                t,
+                ana,
+                f"m{n}",
+                direction="outbound" if n % 3 else "inbound",
+                at=NOON + dt.timedelta(seconds=n),
+                context_wamid="wamid.SOMEWHERE" if n % 5 == 0 else None,
+            )
 
     fill(4, 0)
     url = reverse("conversation", args=[ana.pk])

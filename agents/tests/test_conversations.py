@@ -51,8 +51,12 @@ def test_noting_many_messages_at_once_is_the_same_as_noting_each(make_agent):
         bo = t.Customer.objects.create(name="Bo", phone="+15550000002", last_message_at=noon + dt.timedelta(hours=1))
         rows = [
             t.Message(customer=ana, message="m", direction="inbound", timestamp=noon, is_read=False),
-            t.Message(customer=ana, message="m", direction="outbound", timestamp=noon + dt.timedelta(minutes=5), is_read=True),
-            t.Message(customer=ana, message="m", direction="inbound", timestamp=noon - dt.timedelta(hours=1), is_read=False),
+            t.Message(
+                customer=ana, message="m", direction="outbound", timestamp=noon + dt.timedelta(minutes=5), is_read=True
+            ),
+            t.Message(
+                customer=ana, message="m", direction="inbound", timestamp=noon - dt.timedelta(hours=1), is_read=False
+            ),
             t.Message(customer=bo, message="m", direction="inbound", timestamp=noon, is_read=False),
             t.Message(customer=bo, message="m", direction="inbound", timestamp=noon, is_read=True),
         ]
@@ -62,11 +66,13 @@ def test_noting_many_messages_at_once_is_the_same_as_noting_each(make_agent):
         else:
             for row in rows:
                 conversations.note_new_message(t, row)
-        states.append([
-            (c.name, c.last_message_at, c.unread_count) for c in t.Customer.objects.order_by("name")
-        ])
-    assert states[0] == states[1] == [
-        ("Ana", noon + dt.timedelta(minutes=5), 2),
-        ("Bo", noon + dt.timedelta(hours=1), 1),
-    ]
+        states.append([(c.name, c.last_message_at, c.unread_count) for c in t.Customer.objects.order_by("name")])
+    assert (
+        states[0]
+        == states[1]
+        == [
+            ("Ana", noon + dt.timedelta(minutes=5), 2),
+            ("Bo", noon + dt.timedelta(hours=1), 1),
+        ]
+    )
     conversations.note_new_messages(t, [])

@@ -26,11 +26,19 @@ def live_shop(live_server, transactional_db, make_user, make_agent, fake_graph, 
     settings.DASHBOARD_POLL_SECONDS = 1
     seller = make_user(email="rosa@example.com", name="Rosa Seller", password=PASSWORD)
     make_agent(user=seller, name="Rosa's Bakery")
-    save_configuration(user=seller, whatsapp_number="+15550783881", phone_number_id=PHONE_NUMBER_ID,
-                       business_account_id="102290129340398", access_token="bakery-token")
-    fake_graph.register_phone_number(PHONE_NUMBER_ID, display_phone_number="+15550783881",
-                                     business_account_id="102290129340398",
-                                     webhook_url=live_server.url + reverse("whatsapp_webhook"))
+    save_configuration(
+        user=seller,
+        whatsapp_number="+15550783881",
+        phone_number_id=PHONE_NUMBER_ID,
+        business_account_id="102290129340398",
+        access_token="bakery-token",
+    )
+    fake_graph.register_phone_number(
+        PHONE_NUMBER_ID,
+        display_phone_number="+15550783881",
+        business_account_id="102290129340398",
+        webhook_url=live_server.url + reverse("whatsapp_webhook"),
+    )
     yield seller
     fake_graph.wait_for_webhooks(timeout=5)
     drop_agent_tables_after_test()
@@ -93,8 +101,11 @@ def test_a_customer_is_found_by_search(live_server, live_shop):
     from agents.models import Agent
 
     t = tables.for_agent(Agent.objects.get(user=live_shop))
-    for name, phone in (("Maria Silva", "+5511987654321"), ("John Carter", "+14155550123"),
-                        ("Aisha Bello", "+2348031234567")):
+    for name, phone in (
+        ("Maria Silva", "+5511987654321"),
+        ("John Carter", "+14155550123"),
+        ("Aisha Bello", "+2348031234567"),
+    ):
         t.Customer.objects.create(name=name, phone=phone)
 
     with chromium_page() as page:

@@ -56,8 +56,12 @@ def test_today_is_the_viewers_day(seller):
     seller.client.cookies["tz"] = "Pacific/Pago_Pago"
     west = figure(seller.client.get(reverse("home")).content.decode(), "Message")
     assert east == "1"
-    assert west == ("1" if early.astimezone(dt.timezone(dt.timedelta(hours=-11))).date()
-                    == now.astimezone(dt.timezone(dt.timedelta(hours=-11))).date() else "0")
+    assert west == (
+        "1"
+        if early.astimezone(dt.timezone(dt.timedelta(hours=-11))).date()
+        == now.astimezone(dt.timezone(dt.timedelta(hours=-11))).date()
+        else "0"
+    )
 
 
 def test_an_empty_home_says_all_is_caught_up(seller):

@@ -45,27 +45,43 @@ def test_a_row_shows_unread_count_and_outbound_ticks(seller):
     body = seller.client.get(reverse("inbox")).content.decode()
 
     assert '<span class="badge">2<span class="visually-hidden"> unread</span></span>' in body
-    assert ('<span class="tick tick-delivered"><span aria-hidden="true">✓✓</span>'
-            '<span class="visually-hidden">Delivered:') in body
+    assert (
+        '<span class="tick tick-delivered"><span aria-hidden="true">✓✓</span><span class="visually-hidden">Delivered:'
+    ) in body
 
 
-@pytest.mark.parametrize("wa_type, payload, expected", [
-    ("image", {"type": "image", "image": {"id": "1", "mime_type": "image/jpeg"}}, "📷 Photo"),
-    ("image", {"type": "image", "image": {"id": "1", "caption": "Blue mug?"}}, "📷 Blue mug?"),
-    ("audio", {"type": "audio", "audio": {"id": "2", "voice": True}}, "🎤 Voice message"),
-    ("video", {"type": "video", "video": {"id": "3"}}, "🎥 Video"),
-    ("document", {"type": "document", "document": {"id": "4", "filename": "receipt.pdf"}}, "📄 receipt.pdf"),
-    ("sticker", {"type": "sticker", "sticker": {"id": "5", "animated": False}}, "💟 Sticker"),
-    ("location", {"type": "location", "location": {"latitude": 38.7, "longitude": -9.1, "name": "Shop"}},
-     "Location · Shop"),
-    ("contacts", {"type": "contacts", "contacts": [{"name": {"formatted_name": "Barbara J. Johnson"}}]},
-     "👤 Barbara J. Johnson"),
-    ("reaction", {"type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}}, "Reacted 👍"),
-])
+@pytest.mark.parametrize(
+    "wa_type, payload, expected",
+    [
+        ("image", {"type": "image", "image": {"id": "1", "mime_type": "image/jpeg"}}, "📷 Photo"),
+        ("image", {"type": "image", "image": {"id": "1", "caption": "Blue mug?"}}, "📷 Blue mug?"),
+        ("audio", {"type": "audio", "audio": {"id": "2", "voice": True}}, "🎤 Voice message"),
+        ("video", {"type": "video", "video": {"id": "3"}}, "🎥 Video"),
+        ("document", {"type": "document", "document": {"id": "4", "filename": "receipt.pdf"}}, "📄 receipt.pdf"),
+        ("sticker", {"type": "sticker", "sticker": {"id": "5", "animated": False}}, "💟 Sticker"),
+        (
+            "location",
+            {"type": "location", "location": {"latitude": 38.7, "longitude": -9.1, "name": "Shop"}},
+            "Location · Shop",
+        ),
+        (
+            "contacts",
+            {"type": "contacts", "contacts": [{"name": {"formatted_name": "Barbara J. Johnson"}}]},
+            "👤 Barbara J. Johnson",
+        ),
+        ("reaction", {"type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}}, "Reacted 👍"),
+    ],
+)
 def test_a_media_preview_shows_its_icon_and_kind(seller, wa_type, payload, expected):
     t = seller.tables
-    message(t, customer(t), "placeholder", wa_type=wa_type, payload=payload,
-            media_type=wa_type if wa_type in ("image", "audio", "video", "document", "sticker") else "none")
+    message(
+        t,
+        customer(t),
+        "placeholder",
+        wa_type=wa_type,
+        payload=payload,
+        media_type=wa_type if wa_type in ("image", "audio", "video", "document", "sticker") else "none",
+    )
 
     body = seller.client.get(reverse("inbox")).content.decode()
 
@@ -213,8 +229,13 @@ def fill(t, customers, messages_each, start=0):
     for n in range(start, start + customers):
         person = customer(t, f"Customer {n:03d}")
         for m in range(messages_each):
-            message(t, person, f"message {m} of {n}", at=NOON + dt.timedelta(minutes=n, seconds=m),
-                    direction="outbound" if m % 2 else "inbound")
+            message(
+                t,
+                person,
+                f"message {m} of {n}",
+                at=NOON + dt.timedelta(minutes=n, seconds=m),
+                direction="outbound" if m % 2 else "inbound",
+            )
 
 
 def test_the_inbox_issues_a_fixed_number_of_queries_however_many_rows(seller, django_assert_max_num_queries):

@@ -13,8 +13,9 @@ def victim(make_seller):
     """Agent B with a customer whose id agent A does not have (A has none)."""
     b = make_seller("Victim")
     secret = customer(b.tables, "Secret Customer", phone="+15550009999")
-    message(b.tables, secret, "secret message text", wamid="wamid.SECRET", media_url="agents/secret.jpg",
-            media_type="image")
+    message(
+        b.tables, secret, "secret message text", wamid="wamid.SECRET", media_url="agents/secret.jpg", media_type="image"
+    )
     reply = QuickReply.objects.create(agent=b.agent, shortcut="secret", text="secret snippet")
     return b, secret, reply
 
@@ -26,15 +27,18 @@ def test_agent_a_asking_for_agent_bs_message_media_gets_404(seller, victim):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("name, method", [
-    ("conversation", "get"),
-    ("conversation_older", "get"),
-    ("conversation_tail", "get"),
-    ("customer_detail", "get"),
-    ("customer_avatar", "get"),
-    ("customer_rename", "post"),
-    ("customer_picture", "post"),
-])
+@pytest.mark.parametrize(
+    "name, method",
+    [
+        ("conversation", "get"),
+        ("conversation_older", "get"),
+        ("conversation_tail", "get"),
+        ("customer_detail", "get"),
+        ("customer_avatar", "get"),
+        ("customer_rename", "post"),
+        ("customer_picture", "post"),
+    ],
+)
 def test_agent_a_asking_for_agent_bs_customer_gets_404(seller, victim, name, method):
     b, secret, _ = victim
     url = reverse(name, args=[secret.pk])
@@ -45,8 +49,9 @@ def test_agent_a_asking_for_agent_bs_customer_gets_404(seller, victim, name, met
     assert secret.name == "Secret Customer"
 
 
-@pytest.mark.parametrize("name, method", [("quick_reply_edit", "get"), ("quick_reply_edit", "post"),
-                                          ("quick_reply_delete", "post")])
+@pytest.mark.parametrize(
+    "name, method", [("quick_reply_edit", "get"), ("quick_reply_edit", "post"), ("quick_reply_delete", "post")]
+)
 def test_agent_a_asking_for_agent_bs_quick_reply_gets_404(seller, victim, name, method):
     _, _, reply = victim
     response = getattr(seller.client, method)(reverse(name, args=[reply.pk]), {"shortcut": "x", "text": "y"})
@@ -56,8 +61,15 @@ def test_agent_a_asking_for_agent_bs_quick_reply_gets_404(seller, victim, name, 
 
 
 def test_agent_a_lists_never_show_agent_bs_rows(seller, victim):
-    for url, params in [("home", {}), ("inbox", {}), ("inbox", {"q": "secret"}), ("inbox_rows", {}),
-                        ("customer_list", {"q": "Secret"}), ("order_list", {}), ("quick_replies", {})]:
+    for url, params in [
+        ("home", {}),
+        ("inbox", {}),
+        ("inbox", {"q": "secret"}),
+        ("inbox_rows", {}),
+        ("customer_list", {"q": "Secret"}),
+        ("order_list", {}),
+        ("quick_replies", {}),
+    ]:
         body = seller.client.get(reverse(url), params).content
         for leak in (b"Secret Customer", b"secret message text", b"secret snippet", b"0009999"):
             assert leak not in body, (url, leak)

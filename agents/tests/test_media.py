@@ -17,9 +17,16 @@ def stored(name, content=b"\xff\xd8\xff fake jpeg"):
 
 def test_a_stored_image_is_served_inline_to_its_agent_only(seller, make_seller):
     name = stored("agents/test/media/photo.jpg")
-    row = message(seller.tables, customer(seller.tables), "Photo", wa_type="image", media_type="image",
-                  media_url=name, media_mime_type="image/jpeg",
-                  payload={"type": "image", "image": {"id": "1", "mime_type": "image/jpeg"}})
+    row = message(
+        seller.tables,
+        customer(seller.tables),
+        "Photo",
+        wa_type="image",
+        media_type="image",
+        media_url=name,
+        media_mime_type="image/jpeg",
+        payload={"type": "image", "image": {"id": "1", "mime_type": "image/jpeg"}},
+    )
     url = reverse("message_media", args=[row.pk])
 
     response = seller.client.get(url)
@@ -33,11 +40,26 @@ def test_a_document_downloads_under_its_own_name_and_risky_types_never_render(se
     svg = stored("agents/test/media/x.svg", b"<svg onload=alert(1)>")
     t = seller.tables
     ana = customer(t)
-    doc = message(t, ana, "Document", wa_type="document", media_type="document", media_url=pdf,
-                  media_mime_type="application/pdf",
-                  payload={"type": "document", "document": {"id": "2", "filename": "receipt.pdf"}})
-    image = message(t, ana, "Sticker", wa_type="image", media_type="image", media_url=svg,
-                    media_mime_type="image/svg+xml", payload={"type": "image", "image": {"id": "3"}})
+    doc = message(
+        t,
+        ana,
+        "Document",
+        wa_type="document",
+        media_type="document",
+        media_url=pdf,
+        media_mime_type="application/pdf",
+        payload={"type": "document", "document": {"id": "2", "filename": "receipt.pdf"}},
+    )
+    image = message(
+        t,
+        ana,
+        "Sticker",
+        wa_type="image",
+        media_type="image",
+        media_url=svg,
+        media_mime_type="image/svg+xml",
+        payload={"type": "image", "image": {"id": "3"}},
+    )
 
     pdf_response = seller.client.get(reverse("message_media", args=[doc.pk]))
     assert pdf_response["Content-Type"] == "application/pdf"
@@ -52,8 +74,15 @@ def test_missing_files_web_addresses_and_unusable_references(seller):
     ana = customer(t)
 
     def media_of(media_url):
-        row = message(t, ana, "x", wa_type="image", media_type="image", media_url=media_url,
-                      payload={"type": "image", "image": {"id": "9"}})
+        row = message(
+            t,
+            ana,
+            "x",
+            wa_type="image",
+            media_type="image",
+            media_url=media_url,
+            payload={"type": "image", "image": {"id": "9"}},
+        )
         return seller.client.get(reverse("message_media", args=[row.pk]))
 
     assert media_of("agents/test/media/never-saved.jpg").status_code == 404

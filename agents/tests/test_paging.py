@@ -11,8 +11,19 @@ def test_a_cursor_round_trips_its_values():
     assert paging.decode(paging.encode("Zoë", 7), str, int) == ("Zoë", 7)
 
 
-@pytest.mark.parametrize("cursor", ["", "!!!", "bnVsbA", paging.encode(1, 2), paging.encode("a", "b"),
-                                    paging.encode({"t": "x"}, 1), paging.encode({"t": 1}, 0), paging.encode(1)])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "!!!",
+        "bnVsbA",
+        paging.encode(1, 2),
+        paging.encode("a", "b"),
+        paging.encode({"t": "x"}, 1),
+        paging.encode({"t": 1}, 0),
+        paging.encode(1),
+    ],
+)
 def test_a_damaged_cursor_is_refused(cursor):
     with pytest.raises(paging.InvalidCursor):
         paging.decode(cursor, dt.datetime, int)

@@ -114,7 +114,7 @@ def test_provisioned_tables_match_the_contract_column_by_column(make_agent):
 def test_provisioned_tables_have_the_contract_keys_and_checks(make_agent):
     agent = make_agent()
     p = agent.agent_prefix
-    assert any(f"REFERENCES agents(id)" in c for c in catalog_constraints(f"{p}_customers"))
+    assert any("REFERENCES agents(id)" in c for c in catalog_constraints(f"{p}_customers"))
     assert any(f"REFERENCES {p}_customers(id)" in c for c in catalog_constraints(f"{p}_messages"))
     assert any(f"REFERENCES {p}_customers(id)" in c for c in catalog_constraints(f"{p}_orders"))
     assert any(f"REFERENCES {p}_orders(id)" in c for c in catalog_constraints(f"{p}_orders_items"))
@@ -160,7 +160,12 @@ def test_the_contracts_query_patterns_run_verbatim(make_agent):
     sql(f"INSERT INTO {p}_messages (customer_id, message, direction) VALUES ({customer_id}, 'hi', 'inbound')")
 
     assert len(sql(f"SELECT * FROM {p}_customers \nWHERE agent_id = {agent_id} \nORDER BY created_at DESC;")) == 1
-    assert len(sql(f"SELECT * FROM {p}_messages \nWHERE customer_id = {customer_id} \nORDER BY timestamp DESC \nLIMIT 50;")) == 1
+    assert (
+        len(
+            sql(f"SELECT * FROM {p}_messages \nWHERE customer_id = {customer_id} \nORDER BY timestamp DESC \nLIMIT 50;")
+        )
+        == 1
+    )
     order_id = sql(
         f"INSERT INTO {p}_orders (customer_id, total_amount, status) \nVALUES ({customer_id}, 150.00, 'pending') \nRETURNING id;"
     )[0][0]
@@ -315,7 +320,13 @@ def test_row_counts_report_each_table(make_agent):
     customer = t.Customer.objects.create(name="Ana", phone="+15550000001")
     t.Message.objects.create(customer=customer, message="a", direction="inbound")
     t.Message.objects.create(customer=customer, message="b", direction="outbound")
-    assert provisioning.row_counts(agent) == {"customers": 1, "messages": 2, "orders": 0, "orders_items": 0, "order_events": 0}
+    assert provisioning.row_counts(agent) == {
+        "customers": 1,
+        "messages": 2,
+        "orders": 0,
+        "orders_items": 0,
+        "order_events": 0,
+    }
     provisioning.drop_agent_tables(agent)
     assert provisioning.row_counts(agent) == {}
 

@@ -14,14 +14,46 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
     max_leaves=25,
 )
-TYPES = ["text", "image", "video", "audio", "document", "sticker", "location", "contacts", "order", "reaction",
-         "interactive", "button", "template", "system", "unsupported", "brand_new_type", None]
+TYPES = [
+    "text",
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "order",
+    "reaction",
+    "interactive",
+    "button",
+    "template",
+    "system",
+    "unsupported",
+    "brand_new_type",
+    None,
+]
 
 
 def row(**fields):
-    defaults = dict(pk=1, message="stored text", direction="inbound", media_type="none", media_url=None, caption=None,
-                    media_mime_type=None, wa_type=None, payload=None, wamid=None, context_wamid=None, status=None,
-                    error_code=None, error_title=None, error_detail=None, timestamp=None)
+    defaults = {
+        "pk": 1,
+        "message": "stored text",
+        "direction": "inbound",
+        "media_type": "none",
+        "media_url": None,
+        "caption": None,
+        "media_mime_type": None,
+        "wa_type": None,
+        "payload": None,
+        "wamid": None,
+        "context_wamid": None,
+        "status": None,
+        "error_code": None,
+        "error_title": None,
+        "error_detail": None,
+        "timestamp": None,
+    }
     defaults.update(fields)
     return SimpleNamespace(**defaults)
 
@@ -33,9 +65,13 @@ def test_any_payload_describes_and_renders_without_error(wa_type, body, extra):
     message = row(wa_type=wa_type, payload=payload, direction="outbound", status="failed")
     described = rendering.describe(message)
     assert isinstance(described.preview(), str)
-    render_to_string("agents/_bubbles.html", {
-        "bubbles": [Bubble(message=message, described=described)], "customer": SimpleNamespace(name="Ana", pk=1),
-    })
+    render_to_string(
+        "agents/_bubbles.html",
+        {
+            "bubbles": [Bubble(message=message, described=described)],
+            "customer": SimpleNamespace(name="Ana", pk=1),
+        },
+    )
 
 
 def test_rows_without_payload_fall_back_to_the_contract_columns():
@@ -53,8 +89,9 @@ def test_only_web_and_local_urls_are_followed():
 
 
 def test_a_location_out_of_range_is_not_a_map_link():
-    described = rendering.describe(row(wa_type="location", message="somewhere",
-                                       payload={"location": {"latitude": 123, "longitude": 0}}))
+    described = rendering.describe(
+        row(wa_type="location", message="somewhere", payload={"location": {"latitude": 123, "longitude": 0}})
+    )
     assert described.location is None and described.text == "somewhere"
 
 

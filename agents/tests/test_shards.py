@@ -35,11 +35,10 @@ def shape(database, agent):
     with connection.cursor() as cursor:
         for spec in tables.TABLES:
             table = f"{agent.agent_prefix}_{spec.suffix}"
-            columns = sorted(
-                (c.name, c.null_ok) for c in connection.introspection.get_table_description(cursor, table)
-            )
+            columns = sorted((c.name, c.null_ok) for c in connection.introspection.get_table_description(cursor, table))
             names = sorted(
-                name.replace(agent.agent_prefix, "P") for name in connection.introspection.get_constraints(cursor, table)
+                name.replace(agent.agent_prefix, "P")
+                for name in connection.introspection.get_constraints(cursor, table)
             )
             result[spec.suffix] = (columns, len(names))
     return result
@@ -72,7 +71,11 @@ def test_an_agent_on_the_second_database_works_end_to_end_and_leaves_nothing_in_
     assert sql(SHARD, f"SELECT agent_id, name FROM {prefix}_customers") == [(agent.id, "Ana")]
     assert conversations.mark_conversation_read(t, customer) is None
     assert provisioning.row_counts(agent) == {
-        "customers": 1, "messages": 1, "orders": 1, "orders_items": 1, "order_events": 0,
+        "customers": 1,
+        "messages": 1,
+        "orders": 1,
+        "orders_items": 1,
+        "order_events": 0,
     }
     assert tables_on("default", prefix) == set()
 
@@ -95,7 +98,9 @@ def test_upgrading_visits_agents_on_every_database(make_agent, capsys):
     call_command("upgrade_agent_tables")
 
     out = capsys.readouterr().out
-    assert f"{on_default.agent_prefix} (default): applied" in out and f"{on_shard.agent_prefix} ({SHARD}): applied" in out
+    assert (
+        f"{on_default.agent_prefix} (default): applied" in out and f"{on_shard.agent_prefix} ({SHARD}): applied" in out
+    )
     on_shard.refresh_from_db()
     assert on_shard.table_version == tables.CURRENT_VERSION
     assert shape(SHARD, on_shard) == shape(SHARD, fresh_on_shard)

@@ -78,11 +78,17 @@ def _answer(request, customer, *, error="", text="", since="", template=None, va
         response["HX-Reswap"] = "none"
         return response
     tail, _ = thread_tail(request.agent_tables, customer, since)
-    return render(request, "agents/_thread_tail.html", {
-        **context, "thread": tail, "oob": True,
-        "tail_url": tail_url(customer, tail, context["window"]),
-        "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
-    })
+    return render(
+        request,
+        "agents/_thread_tail.html",
+        {
+            **context,
+            "thread": tail,
+            "oob": True,
+            "tail_url": tail_url(customer, tail, context["window"]),
+            "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
+        },
+    )
 
 
 def tail_url(customer, thread, window):
@@ -102,11 +108,18 @@ def send_message(request, customer_id):
     upload = request.FILES.get("attachment")
     try:
         if upload is not None:
-            send.send_media(request.agent, customer, upload, caption=text, sent_by=request.user,
-                            idempotency_key=request.POST.get("idempotency_key"))
+            send.send_media(
+                request.agent,
+                customer,
+                upload,
+                caption=text,
+                sent_by=request.user,
+                idempotency_key=request.POST.get("idempotency_key"),
+            )
         else:
-            send.send_text(request.agent, customer, text, sent_by=request.user,
-                           idempotency_key=request.POST.get("idempotency_key"))
+            send.send_text(
+                request.agent, customer, text, sent_by=request.user, idempotency_key=request.POST.get("idempotency_key")
+            )
     except send.SendError as error:
         return _answer(request, customer, error=str(error), text=text)
     return _answer(request, customer, since=request.POST.get("since", ""))
@@ -123,12 +136,18 @@ def _chosen_template(request, template_id):
 def send_template_message(request, customer_id):
     customer = get_customer_or_404(request.agent_tables, customer_id)
     template = _chosen_template(request, request.POST.get("template", ""))
-    values = {key[len("var-"):]: value for key, value in request.POST.items() if key.startswith("var-")}
+    values = {key[len("var-") :]: value for key, value in request.POST.items() if key.startswith("var-")}
     if template is None:
         return _answer(request, customer, error="Choose one of your approved templates.")
     try:
-        send.send_template(request.agent, customer, template, values, sent_by=request.user,
-                           idempotency_key=request.POST.get("idempotency_key"))
+        send.send_template(
+            request.agent,
+            customer,
+            template,
+            values,
+            sent_by=request.user,
+            idempotency_key=request.POST.get("idempotency_key"),
+        )
     except send.SendError as error:
         return _answer(request, customer, error=str(error), template=template, values=values)
     return _answer(request, customer, since=request.POST.get("since", ""))

@@ -26,16 +26,21 @@ def customer_list(request):
     except paging.InvalidCursor as error:
         return bad_request(request, str(error))
     keep = {"q": search} if search else {}
-    return render(request, "agents/customers/list.html", {
-        "section": "customers",
-        "page": page,
-        "search": search,
-        "cursor": cursor,
-        "export_url": reverse("customer_export") + ("?" + urlencode(keep) if keep else ""),
-        "first_url": reverse("customer_list") + ("?" + urlencode(keep) if keep else ""),
-        "next_url": reverse("customer_list") + "?" + urlencode({**keep, "after": page.next_cursor})
-        if page.next_cursor else None,
-    })
+    return render(
+        request,
+        "agents/customers/list.html",
+        {
+            "section": "customers",
+            "page": page,
+            "search": search,
+            "cursor": cursor,
+            "export_url": reverse("customer_export") + ("?" + urlencode(keep) if keep else ""),
+            "first_url": reverse("customer_list") + ("?" + urlencode(keep) if keep else ""),
+            "next_url": reverse("customer_list") + "?" + urlencode({**keep, "after": page.next_cursor})
+            if page.next_cursor
+            else None,
+        },
+    )
 
 
 @agent_required
@@ -49,9 +54,16 @@ def customer_add(request):
                 )
             except customers.DuplicatePhone as error:
                 form.add_error(None, error)
-                return render(request, "agents/customers/add.html", {
-                    "section": "customers", "form": form, "existing": error.existing,
-                }, status=400)
+                return render(
+                    request,
+                    "agents/customers/add.html",
+                    {
+                        "section": "customers",
+                        "form": form,
+                        "existing": error.existing,
+                    },
+                    status=400,
+                )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -64,14 +76,19 @@ def customer_add(request):
 
 def _detail(request, customer, *, rename_form=None, picture_form=None, status=200):
     summary = customers.customer_summary(request.agent_tables, customer)
-    return render(request, "agents/customers/detail.html", {
-        "section": "customers",
-        "customer": customer,
-        "summary": summary,
-        "bubbles": present(request.agent_tables, customer, summary.recent_messages),
-        "rename_form": rename_form or RenameCustomerForm(initial={"name": customer.name}),
-        "picture_form": picture_form or ProfilePictureForm(),
-    }, status=status)
+    return render(
+        request,
+        "agents/customers/detail.html",
+        {
+            "section": "customers",
+            "customer": customer,
+            "summary": summary,
+            "bubbles": present(request.agent_tables, customer, summary.recent_messages),
+            "rename_form": rename_form or RenameCustomerForm(initial={"name": customer.name}),
+            "picture_form": picture_form or ProfilePictureForm(),
+        },
+        status=status,
+    )
 
 
 @agent_required

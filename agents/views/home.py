@@ -10,17 +10,29 @@ from .common import month_start, today_start
 
 HOME_INBOX_ROWS = 5
 # Where the switcher lands for each section: its list, since ids on the page belonged to the other agent.
-SECTION_LISTS = {"inbox": "inbox", "customers": "customer_list", "orders": "order_list", "reports": "reports",
-                 "quick_replies": "quick_replies"}
+SECTION_LISTS = {
+    "inbox": "inbox",
+    "customers": "customer_list",
+    "orders": "order_list",
+    "reports": "reports",
+    "quick_replies": "quick_replies",
+}
 
 
 @agent_required
 def home(request):
     figures = home_figures(request.agent_tables, today_start=today_start(), month_start=month_start())
     waiting = inbox_page(request.agent_tables, show="unread", size=HOME_INBOX_ROWS)
-    return render(request, "agents/home.html", {
-        "section": "home", "figures": figures, "waiting": waiting, **sales_this_month(request.agent, month_start()),
-    })
+    return render(
+        request,
+        "agents/home.html",
+        {
+            "section": "home",
+            "figures": figures,
+            "waiting": waiting,
+            **sales_this_month(request.agent, month_start()),
+        },
+    )
 
 
 @require_POST

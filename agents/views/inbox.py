@@ -96,16 +96,12 @@ def conversation(request, customer_id):
     query = _inbox_query(request) or ("all", "", "")
     _mark_read(request, customer)
     thread = thread_page(request.agent_tables, customer)
-    composer = composer_context(
-        request, customer, template=_template_asked(request)
-    )
+    composer = composer_context(request, customer, template=_template_asked(request))
     context = {
         "section": "inbox",
         "thread": thread,
         "tail_url": tail_url(customer, thread, composer["window"]),
-        "quick_replies": [
-            {"shortcut": q.shortcut, "text": q.text} for q in quick_replies_of(request.agent)
-        ],
+        "quick_replies": [{"shortcut": q.shortcut, "text": q.text} for q in quick_replies_of(request.agent)],
         **_inbox_context(request, query[0], query[1], "", current=customer),
         **composer,
     }
@@ -159,7 +155,9 @@ def conversation_tail(request, customer_id):
     if tail.token == request.GET.get("v") and not window_changed:
         return HttpResponse(status=NOTHING_CHANGED)
     context = {
-        "customer": customer, "thread": tail, "tail_url": tail_url(customer, tail, window),
+        "customer": customer,
+        "thread": tail,
+        "tail_url": tail_url(customer, tail, window),
         "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
     }
     if window_changed:

@@ -25,15 +25,19 @@ def _save(request, form, quick_reply=None):
 @agent_required
 def quick_reply_list(request):
     form = QuickReplyForm(request.POST or None)
-    if request.method == "POST":
-        if _save(request, form):
-            messages.success(request, f"Quick reply /{form.cleaned_data['shortcut']} was saved.")
-            return redirect("quick_replies")
-    return render(request, "agents/quick_replies.html", {
-        "section": "quick_replies",
-        "form": form,
-        "quick_replies": quick_replies.quick_replies_of(request.agent),
-    }, status=400 if form.errors else 200)
+    if request.method == "POST" and _save(request, form):
+        messages.success(request, f"Quick reply /{form.cleaned_data['shortcut']} was saved.")
+        return redirect("quick_replies")
+    return render(
+        request,
+        "agents/quick_replies.html",
+        {
+            "section": "quick_replies",
+            "form": form,
+            "quick_replies": quick_replies.quick_replies_of(request.agent),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @agent_required
@@ -44,9 +48,16 @@ def quick_reply_edit(request, quick_reply_id):
     if request.method == "POST" and _save(request, form, quick_reply):
         messages.success(request, f"Quick reply /{form.cleaned_data['shortcut']} was saved.")
         return redirect("quick_replies")
-    return render(request, "agents/quick_reply_edit.html", {
-        "section": "quick_replies", "form": form, "shortcut": shortcut,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "agents/quick_reply_edit.html",
+        {
+            "section": "quick_replies",
+            "form": form,
+            "shortcut": shortcut,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST

@@ -2,7 +2,7 @@
 
 import io
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.core.management import call_command
@@ -58,8 +58,14 @@ def test_the_actor_keeps_its_name_after_the_user_is_deleted(make_user):
 
 def test_details_may_hold_decimals_dates_and_uuids(make_user):
     user = make_user()
-    event = audit.record("order.status_changed", actor=user, target=None, total=Decimal("12.50"),
-                         at=datetime(2026, 1, 2, tzinfo=timezone.utc), user_id=user.pk)
+    event = audit.record(
+        "order.status_changed",
+        actor=user,
+        target=None,
+        total=Decimal("12.50"),
+        at=datetime(2026, 1, 2, tzinfo=UTC),
+        user_id=user.pk,
+    )
     event.refresh_from_db()
     assert event.details == {"total": "12.50", "at": "2026-01-02T00:00:00Z", "user_id": str(user.pk)}
 
@@ -77,8 +83,9 @@ class TestClientAddress:
 
     def test_with_two_trusted_proxies_the_second_from_the_right(self, settings):
         settings.TRUSTED_PROXY_COUNT = 2
-        request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2",
-                                       HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9, 10.0.0.1")
+        request = RequestFactory().get(
+            "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9, 10.0.0.1"
+        )
         assert client_ip(request) == "203.0.113.9"
 
     def test_missing_or_garbage_forwarded_for_falls_back_to_the_peer(self, settings):
@@ -102,10 +109,14 @@ class TestAdmin:
         event = audit.record("login.failed", actor=None, target=None)
         client.force_login(super_admin)
         assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
-        assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+        assert (
+            client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+        )
         client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {"action": "edited"})
-        client.post(reverse("admin:audit_auditevent_changelist"),
-                    {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})
+        client.post(
+            reverse("admin:audit_auditevent_changelist"),
+            {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+        )
         assert AuditEvent.objects.get(pk=event.pk).action == "login.failed"
 
     def test_agents_cannot_see_it(self, client, make_agent):
@@ -152,13 +163,21 @@ class TestAgentsAndUsers:
         assert (created.action, created.actor, created.target_id) == ("agent.created", super_admin, str(agent.pk))
         assert created.details["user"] == owner.email and created.ip_address == "127.0.0.1"
         assert (deleted.action, deleted.actor, deleted.target_label) == ("agent.deleted", super_admin, "Shop")
-        assert deleted.details["rows_dropped"] == {"customers": 0, "messages": 0, "orders": 0, "orders_items": 0, "order_events": 0}
+        assert deleted.details["rows_dropped"] == {
+            "customers": 0,
+            "messages": 0,
+            "orders": 0,
+            "orders_items": 0,
+            "order_events": 0,
+        }
 
     def test_bulk_deleting_agents_records_each(self, client, super_admin, make_agent):
         agents = [make_agent(), make_agent()]
         client.force_login(super_admin)
-        client.post(reverse("admin:agents_agent_changelist"),
-                    {"action": "delete_selected", "_selected_action": [a.pk for a in agents], "post": "yes"})
+        client.post(
+            reverse("admin:agents_agent_changelist"),
+            {"action": "delete_selected", "_selected_action": [a.pk for a in agents], "post": "yes"},
+        )
         assert not Agent.objects.exists()
         assert AuditEvent.objects.filter(action="agent.deleted").count() == 2
 
@@ -175,20 +194,34 @@ class TestAgentsAndUsers:
 
     def test_creating_a_user_and_changing_a_role_in_the_admin(self, client, super_admin):
         client.force_login(super_admin)
-        client.post(reverse("admin:accounts_user_add"), {"email": "new@example.com", "name": "New", "role": "agent",
-                                                         "password1": "x-long-pass-1", "password2": "x-long-pass-1"})
+        client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "email": "new@example.com",
+                "name": "New",
+                "role": "agent",
+                "password1": "x-long-pass-1",
+                "password2": "x-long-pass-1",
+            },
+        )
         created = AuditEvent.objects.get(action="user.created")
         assert created.actor == super_admin and created.details["role"] == "agent"
 
         user_id = created.target_id
-        client.post(reverse("admin:accounts_user_change", args=[user_id]),
-                    {"email": "new@example.com", "name": "New", "role": "admin", "is_active": "on"})
+        client.post(
+            reverse("admin:accounts_user_change", args=[user_id]),
+            {"email": "new@example.com", "name": "New", "role": "admin", "is_active": "on"},
+        )
         changed = AuditEvent.objects.get(action="user.role_changed")
         assert changed.details["changes"] == {"role": {"from": "agent", "to": "admin"}}
 
-        client.post(reverse("admin:accounts_user_change", args=[user_id]),
-                    {"email": "new@example.com", "name": "New", "role": "admin"})
-        assert AuditEvent.objects.get(action="user.changed").details["changes"] == {"is_active": {"from": True, "to": False}}
+        client.post(
+            reverse("admin:accounts_user_change", args=[user_id]),
+            {"email": "new@example.com", "name": "New", "role": "admin"},
+        )
+        assert AuditEvent.objects.get(action="user.changed").details["changes"] == {
+            "is_active": {"from": True, "to": False}
+        }
 
     def test_deleting_a_user_in_the_admin(self, client, super_admin, make_user):
         user = make_user(role=Role.AGENT)
@@ -198,7 +231,9 @@ class TestAgentsAndUsers:
         assert event.target_label == str(user) and event.actor == super_admin
 
     def test_the_create_user_command(self, db):
-        call_command("create_user", email="c@example.com", name="C", role="admin", password=PASSWORD, stdout=io.StringIO())
+        call_command(
+            "create_user", email="c@example.com", name="C", role="admin", password=PASSWORD, stdout=io.StringIO()
+        )
         event = AuditEvent.objects.get(action="user.created")
         assert event.actor is None and event.details == {"role": "admin", "source": "create_user command"}
 
@@ -223,8 +258,13 @@ class TestWhatsAppConfiguration:
     def configure(self, user, token):
         stdin, sys.stdin = sys.stdin, io.StringIO(token)
         try:
-            call_command("configure_whatsapp", user=user.email, whatsapp_number="+14155550100",
-                         phone_number_id="1234567890", stdout=io.StringIO())
+            call_command(
+                "configure_whatsapp",
+                user=user.email,
+                whatsapp_number="+14155550100",
+                phone_number_id="1234567890",
+                stdout=io.StringIO(),
+            )
         finally:
             sys.stdin = stdin
 
@@ -243,9 +283,16 @@ class TestWhatsAppConfiguration:
         self.configure(agent.user, TOKEN)
         configuration = WhatsAppConfiguration.objects.get()
         client.force_login(admin_user)
-        form = {"user": agent.user.pk, "agent": "", "whatsapp_number": "+14155550199", "phone_number_id": "1234567890",
-                "business_account_id": "", "webhook_url": configuration.webhook_url, "is_active": "on",
-                "new_access_token": "EAAG-admin-typed-token-0000"}
+        form = {
+            "user": agent.user.pk,
+            "agent": "",
+            "whatsapp_number": "+14155550199",
+            "phone_number_id": "1234567890",
+            "business_account_id": "",
+            "webhook_url": configuration.webhook_url,
+            "is_active": "on",
+            "new_access_token": "EAAG-admin-typed-token-0000",
+        }
         response = client.post(reverse("admin:whatsapp_whatsappconfiguration_change", args=[configuration.pk]), form)
         assert response.status_code == 302
 
@@ -255,7 +302,8 @@ class TestWhatsAppConfiguration:
         assert AuditEvent.objects.filter(action="whatsapp.access_token_changed", actor=admin_user).exists()
         log = client.get(reverse("admin:audit_auditevent_changelist")).content.decode()
         assert "admin-typed-token" not in log and "admin-typed-token" not in str(
-            list(AuditEvent.objects.values_list("details", flat=True)))
+            list(AuditEvent.objects.values_list("details", flat=True))
+        )
 
     def test_deleting_a_configuration_in_the_admin(self, client, admin_user, make_agent):
         agent = make_agent()

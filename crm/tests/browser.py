@@ -11,8 +11,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 # Runs before any page script: keeps every CSP violation the page reports.
@@ -39,8 +44,9 @@ def chromium_page():
             console_violations = []
             page.on(
                 "console",
-                lambda message: console_violations.append(message.text)
-                if "Content Security Policy" in message.text else None,
+                lambda message: (
+                    console_violations.append(message.text) if "Content Security Policy" in message.text else None
+                ),
             )
             page.console_violations = console_violations
             yield page

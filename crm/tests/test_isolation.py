@@ -67,14 +67,22 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
     for n in range(1, count + 1):
         customer = t.Customer.objects.create(name=f"{name} {n}", phone=f"{phone[:-1]}{n}")
         message = t.Message.objects.create(
-            customer=customer, message=f"{text}-{n}", direction="inbound", wamid=f"wamid.{phone}.{n}",
-            media_type="image", media_url=f"whatsapp/inbound/{agent.agent_prefix}/{n}.jpg", wa_type="image",
+            customer=customer,
+            message=f"{text}-{n}",
+            direction="inbound",
+            wamid=f"wamid.{phone}.{n}",
+            media_type="image",
+            media_url=f"whatsapp/inbound/{agent.agent_prefix}/{n}.jpg",
+            wa_type="image",
         )
         conversations.note_new_message(t, message)
         order = placing.create_order(agent, customer, [LineItem(f"{item}-{n}", 1, Decimal("5"))], actor=None)
         last = {
-            "customer": customer, "message": message, "order": order,
-            "item": order.items.get(), "event": order.events.get(),
+            "customer": customer,
+            "message": message,
+            "order": order,
+            "item": order.items.get(),
+            "event": order.events.get(),
         }
     last["quick_reply"] = QuickReply.objects.create(agent=agent, shortcut=f"s{count}", text=snippet)
     return last
@@ -84,11 +92,19 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
 def world(make_agent, make_user):
     agent_a = make_agent(name="Shop A")
     agent_b = make_agent(name="Shop B")
-    add_agent_data(agent_a, name="Alice Own", phone="+15558880001", text="A-MESSAGE", item="A-ITEM",
-                   snippet="A-SNIPPET", count=1)
+    add_agent_data(
+        agent_a, name="Alice Own", phone="+15558880001", text="A-MESSAGE", item="A-ITEM", snippet="A-SNIPPET", count=1
+    )
     # B has more of everything, so B's highest ids exist in B only: A asking for them is asking for B's rows.
-    b_objects = add_agent_data(agent_b, name="Bea Zebra", phone="+15559990003", text="B-SECRET-MESSAGE",
-                               item="B-SECRET-ITEM", snippet="B-SECRET-SNIPPET", count=3)
+    b_objects = add_agent_data(
+        agent_b,
+        name="Bea Zebra",
+        phone="+15559990003",
+        text="B-SECRET-MESSAGE",
+        item="B-SECRET-ITEM",
+        snippet="B-SECRET-SNIPPET",
+        count=3,
+    )
     return agent_a, agent_b, b_objects
 
 
@@ -163,7 +179,7 @@ def admin_urls(b_objects, agent_b, other_user):
     urls = []
     for route in admin_routes():
         if "<path:object_id>" in route:
-            for model, model_admin in admin_site._registry.items():
+            for model, _model_admin in admin_site._registry.items():
                 prefix = f"admin/{model._meta.app_label}/{model._meta.model_name}/"
                 if route.startswith(prefix):
                     obj = model._default_manager.order_by("pk").first()
@@ -216,7 +232,7 @@ def test_an_admin_cannot_do_what_only_super_admins_may(client, make_user):
         target.refresh_from_db()
         assert target.name != "Taken over" and target.is_active and target.check_password("correct-horse-battery")
     # Super-admin-only parts of the admin: sessions, the task queue, the lock-outs.
-    for model, model_admin in admin_site._registry.items():
+    for model, _model_admin in admin_site._registry.items():
         if model._meta.app_label not in {"accounts", "agents", "whatsapp", "orders", "audit"}:
             response = client.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"))
             assert response.status_code == 403, f"{model._meta.label}: {response.status_code}"

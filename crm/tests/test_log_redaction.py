@@ -52,7 +52,9 @@ def test_a_token_this_process_decrypted_is_redacted_wherever_it_appears(make_use
     assert stored.access_token() == "sandbox-access-token"
 
     logged = console_output(
-        lambda: logging.getLogger("whatsapp.send").warning("calling the Graph API as sandbox-access-token for 1 message")
+        lambda: logging.getLogger("whatsapp.send").warning(
+            "calling the Graph API as sandbox-access-token for 1 message"
+        )
     )
 
     assert "calling the Graph API as [REDACTED] for 1 message" in logged

@@ -47,12 +47,24 @@ def s3_media(settings, s3_endpoint, s3_bucket, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-         "print(repr(settings.STORAGES['default']))"],
-        env={"DJANGO_SETTINGS_MODULE": "crm.settings", "PATH": "/usr/bin:/bin", "DEBUG": "true",
-             "AWS_STORAGE_BUCKET_NAME": BUCKET, "AWS_S3_ENDPOINT_URL": s3_endpoint,
-             "AWS_S3_REGION_NAME": "us-east-1", "MEDIA_URL_EXPIRY": "120"},
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(repr(settings.STORAGES['default']))",
+        ],
+        env={
+            "DJANGO_SETTINGS_MODULE": "crm.settings",
+            "PATH": "/usr/bin:/bin",
+            "DEBUG": "true",
+            "AWS_STORAGE_BUCKET_NAME": BUCKET,
+            "AWS_S3_ENDPOINT_URL": s3_endpoint,
+            "AWS_S3_REGION_NAME": "us-east-1",
+            "MEDIA_URL_EXPIRY": "120",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
     )
     settings.STORAGES = {**settings.STORAGES, "default": ast.literal_eval(result.stdout)}
     return s3_bucket

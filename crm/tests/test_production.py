@@ -44,7 +44,13 @@ def test_json_log_lines_carry_the_message_extra_fields_and_the_exception():
         raise ValueError("boom")
     except ValueError:
         record = logger.makeRecord(
-            logger.name, logging.ERROR, __file__, 1, "intake of %s failed", ("wamid.1",), sys.exc_info(),
+            logger.name,
+            logging.ERROR,
+            __file__,
+            1,
+            "intake of %s failed",
+            ("wamid.1",),
+            sys.exc_info(),
             extra={"agent_id": 7},
         )
     line = JSONFormatter().format(record)
@@ -72,25 +78,30 @@ def production_server(tmp_path):
     """gunicorn with the shipped config, DEBUG off, JSON logs, on a free local port."""
     port = free_port()
     log = open(tmp_path / "server.log", "w+")
-    env = child_env(**{
-        **PRODUCTION_ENV,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "WEB_THREADS": "2",
-        "LOG_FORMAT": "json",
-        # Plain http on localhost: the https redirect is the TLS proxy's business here.
-        "SECURE_SSL_REDIRECT": "false",
-        # A second agent database that is down: /readyz must say so.
-        "AGENT_DATABASES": "default,offline",
-        "NEW_AGENT_DATABASES": "default",
-        "DATABASE_URL_OFFLINE": f"postgres://postgres@127.0.0.1:{free_port()}/crm",
-    })
+    env = child_env(
+        **{
+            **PRODUCTION_ENV,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "STATIC_ROOT": str(tmp_path / "static"),
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": "1",
+            "WEB_THREADS": "2",
+            "LOG_FORMAT": "json",
+            # Plain http on localhost: the https redirect is the TLS proxy's business here.
+            "SECURE_SSL_REDIRECT": "false",
+            # A second agent database that is down: /readyz must say so.
+            "AGENT_DATABASES": "default,offline",
+            "NEW_AGENT_DATABASES": "default",
+            "DATABASE_URL_OFFLINE": f"postgres://postgres@127.0.0.1:{free_port()}/crm",
+        }
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "crm/gunicorn.py", "crm.wsgi"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -127,7 +138,8 @@ def test_the_production_server_serves_hashed_compressed_static_files_probes_and_
     ready = requests.get(f"{base}/readyz", timeout=10)
     assert ready.status_code == 503
     assert ready.json() == {
-        "status": "unavailable", "databases": {"default": "ok", "offline": "unreachable (OperationalError)"}
+        "status": "unavailable",
+        "databases": {"default": "ok", "offline": "unreachable (OperationalError)"},
     }
 
     time.sleep(0.3)  # let the access log reach the file

@@ -153,8 +153,10 @@ def test_prepare_row_security_marks_the_search_functions_leakproof(capsys):
 
     call_command("prepare_row_security")
     assert "default: upper(text), textlike(text, text) marked LEAKPROOF" in capsys.readouterr().out
-    assert rows("SELECT bool_and(proleakproof) FROM pg_proc WHERE oid IN ('upper(text)'::regprocedure, "
-                "'textlike(text, text)'::regprocedure)") == [(True,)]
+    assert rows(
+        "SELECT bool_and(proleakproof) FROM pg_proc WHERE oid IN ('upper(text)'::regprocedure, "
+        "'textlike(text, text)'::regprocedure)"
+    ) == [(True,)]
 
 
 def test_the_scope_holds_for_a_server_side_cursor_too(two_shops):
@@ -169,9 +171,8 @@ def test_work_left_for_the_commit_runs_in_the_scope_it_was_left_in(two_shops, dj
     alice, bea = two_shops
     seen = []
     # As in a web request: the commit comes after the block that worked as Bea has ended.
-    with rls.scope(rls.NOBODY), django_capture_on_commit_callbacks(execute=True):
-        with rls.agent_scope(bea):
-            read_beas = lambda: seen.append(rows(f"SELECT name FROM {bea.agent_prefix}_customers"))  # noqa: E731
-            transaction.on_commit(rls.bound(read_beas))
-            transaction.on_commit(read_beas)
+    with rls.scope(rls.NOBODY), django_capture_on_commit_callbacks(execute=True), rls.agent_scope(bea):
+        read_beas = lambda: seen.append(rows(f"SELECT name FROM {bea.agent_prefix}_customers"))  # noqa: E731
+        transaction.on_commit(rls.bound(read_beas))
+        transaction.on_commit(read_beas)
     assert seen == [[("Bea",)], []]

@@ -63,7 +63,8 @@ print(client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https").status_code
 def test_proxy_headers_are_not_believed_unless_the_environment_says_so():
     assert run_script(PROXY_SCRIPT).split() == ["301", "10.0.0.2"]
     assert run_script(PROXY_SCRIPT, TRUST_X_FORWARDED_PROTO="true", TRUSTED_PROXY_COUNT="1").split() == [
-        "200", "1.2.3.4"
+        "200",
+        "1.2.3.4",
     ]
 
 

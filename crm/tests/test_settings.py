@@ -52,8 +52,10 @@ def test_an_unknown_task_backend_is_refused_at_start_up():
 def test_the_sandbox_refuses_to_start_pointed_at_metas_graph_api():
     result = start({"DEBUG": "true", "WHATSAPP_SANDBOX": "true"})
     assert result.returncode != 0 and "WHATSAPP_SANDBOX needs WHATSAPP_GRAPH_URL pointed at the fake" in result.stderr
-    assert start({"DEBUG": "true", "WHATSAPP_SANDBOX": "true", "WHATSAPP_GRAPH_URL": "http://127.0.0.1:8010"}
-                 ).returncode == 0
+    assert (
+        start({"DEBUG": "true", "WHATSAPP_SANDBOX": "true", "WHATSAPP_GRAPH_URL": "http://127.0.0.1:8010"}).returncode
+        == 0
+    )
 
 
 def test_development_starts_with_no_secrets():
@@ -67,7 +69,11 @@ def test_tests_cannot_reach_the_internet():
 
 def settings_of(env, expression):
     return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; print(repr(({expression})))"],
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.conf import settings; print(repr(({expression})))",
+        ],
         env=child_env(DJANGO_SETTINGS_MODULE="crm.settings", DEBUG="true", **env),
         capture_output=True,
         text=True,

@@ -5,26 +5,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agents', '0001_initial'),
-        ('whatsapp', '0003_merge_webhook_events_and_templates'),
+        ("agents", "0001_initial"),
+        ("whatsapp", "0003_merge_webhook_events_and_templates"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StatusTemplate',
+            name="StatusTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('confirmed', 'Confirmed'), ('processing', 'Processing'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('cancelled', 'Cancelled'), ('refunded', 'Refunded')], max_length=16)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_templates', to='agents.agent')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='whatsapp.messagetemplate')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("confirmed", "Confirmed"),
+                            ("processing", "Processing"),
+                            ("shipped", "Shipped"),
+                            ("delivered", "Delivered"),
+                            ("cancelled", "Cancelled"),
+                            ("refunded", "Refunded"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="status_templates", to="agents.agent"
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="whatsapp.messagetemplate"
+                    ),
+                ),
             ],
             options={
-                'db_table': 'order_status_templates',
-                'constraints': [models.UniqueConstraint(fields=('agent', 'status'), name='order_status_templates_one_per_status')],
+                "db_table": "order_status_templates",
+                "constraints": [
+                    models.UniqueConstraint(fields=("agent", "status"), name="order_status_templates_one_per_status")
+                ],
             },
         ),
     ]

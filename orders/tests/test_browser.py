@@ -34,12 +34,18 @@ def live_shop(live_server, transactional_db, make_user, make_agent, fake_graph, 
     seller = make_user(email="rosa@example.com", name="Rosa Seller", password=PASSWORD)
     agent = make_agent(user=seller, name="Rosa's Bakery")
     configuration, _ = save_configuration(
-        user=seller, whatsapp_number="+15550783881", phone_number_id=PHONE_NUMBER_ID,
-        business_account_id="102290129340398", access_token="bakery-token",
+        user=seller,
+        whatsapp_number="+15550783881",
+        phone_number_id=PHONE_NUMBER_ID,
+        business_account_id="102290129340398",
+        access_token="bakery-token",
     )
-    fake_graph.register_phone_number(PHONE_NUMBER_ID, display_phone_number="+15550783881",
-                                     business_account_id="102290129340398",
-                                     webhook_url=live_server.url + reverse("whatsapp_webhook"))
+    fake_graph.register_phone_number(
+        PHONE_NUMBER_ID,
+        display_phone_number="+15550783881",
+        business_account_id="102290129340398",
+        webhook_url=live_server.url + reverse("whatsapp_webhook"),
+    )
     fake_graph.customer_sends(PHONE_NUMBER_ID, MARIA, name="Maria Silva", text="Hi! 2 blue mugs and gift wrap please")
     assert fake_graph.wait_for_webhooks()
     agent_tables = tables.for_agent(agent)
@@ -105,8 +111,11 @@ def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
         expect(items).to_contain_text("Gift wrap")
         expect(items).to_contain_text("18.50")
 
-        for button, status in (("Confirm", "confirmed"), ("Start processing", "processing"),
-                               ("Mark shipped", "shipped")):
+        for button, status in (
+            ("Confirm", "confirmed"),
+            ("Start processing", "processing"),
+            ("Mark shipped", "shipped"),
+        ):
             expect(page.get_by_label("Tell the customer on WhatsApp")).to_be_checked()
             page.get_by_role("button", name=button, exact=True).click()
             expect(page.get_by_role("status")).to_contain_text(f"is now {status}. The customer is being told")
@@ -122,13 +131,20 @@ def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
 
     order = agent_tables.Order.objects.exclude(status="delivered").get()
     assert (order.status, order.total_amount, order.shipping_address) == (
-        "shipped", Decimal("18.50"), "Rua Augusta 500, São Paulo")
+        "shipped",
+        Decimal("18.50"),
+        "Rua Augusta 500, São Paulo",
+    )
     assert [(i.name, i.quantity, i.price, i.total) for i in order.items.order_by("id")] == [
-        ("Blue mug", 2, Decimal("8.50"), Decimal("17.00")), ("Gift wrap", 1, Decimal("1.50"), Decimal("1.50"))]
+        ("Blue mug", 2, Decimal("8.50"), Decimal("17.00")),
+        ("Gift wrap", 1, Decimal("1.50"), Decimal("1.50")),
+    ]
     texts = [m["text"]["body"] for m in fake_graph.sent_messages() if m["type"] == "text"]
-    assert texts == [f"Hi Maria, your order #{order.pk} is confirmed. Total: 18.50.",
-                     f"Hi Maria, we are preparing your order #{order.pk}.",
-                     f"Hi Maria, your order #{order.pk} is on its way."]
+    assert texts == [
+        f"Hi Maria, your order #{order.pk} is confirmed. Total: 18.50.",
+        f"Hi Maria, we are preparing your order #{order.pk}.",
+        f"Hi Maria, your order #{order.pk} is on its way.",
+    ]
 
 
 def test_a_sandbox_customer_taps_confirm_and_the_order_is_confirmed(live_server, live_shop, fake_graph):

@@ -30,7 +30,11 @@ def cart_message(make_agent):
     t = tables.for_agent(agent)
     customer = t.Customer.objects.create(name="Ana", phone="+15550000001")
     message = t.Message.objects.create(
-        customer=customer, message="Cart: 2 products", direction="inbound", wamid=CART["id"], wa_type="order",
+        customer=customer,
+        message="Cart: 2 products",
+        direction="inbound",
+        wamid=CART["id"],
+        wa_type="order",
         payload=CART,
     )
     return agent, t, message
@@ -40,7 +44,12 @@ def test_a_cart_becomes_a_pending_draft_order_with_its_items(cart_message):
     agent, t, message = cart_message
     order = draft_order_from_cart(agent, message)
     order.refresh_from_db()
-    assert (order.status, order.source, order.currency, order.total_amount) == ("pending", "cart", "USD", Decimal("29.00"))
+    assert (order.status, order.source, order.currency, order.total_amount) == (
+        "pending",
+        "cart",
+        "USD",
+        Decimal("29.00"),
+    )
     assert "Please gift wrap" in order.notes
     assert [(i.product_retailer_id, i.quantity, i.price, i.total) for i in order.items.order_by("id")] == [
         ("mug-blue", 2, Decimal("8.50"), Decimal("17.00")),
@@ -56,9 +65,15 @@ def test_the_same_cart_delivered_twice_makes_one_order(cart_message):
 
 @pytest.mark.parametrize(
     "order",
-    [None, "x", {}, {"product_items": []}, {"product_items": ["x"]},
-     {"product_items": [{"product_retailer_id": "a", "quantity": 0, "item_price": 1}]},
-     {"product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": "-1"}]}],
+    [
+        None,
+        "x",
+        {},
+        {"product_items": []},
+        {"product_items": ["x"]},
+        {"product_items": [{"product_retailer_id": "a", "quantity": 0, "item_price": 1}]},
+        {"product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": "-1"}]},
+    ],
 )
 def test_an_unusable_cart_makes_no_order(cart_message, order):
     agent, t, message = cart_message

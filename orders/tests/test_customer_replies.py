@@ -20,8 +20,9 @@ def deliver(client, django_capture_on_commit_callbacks):
     """Post a webhook from Maria's phone, signed as Meta signs it, and run what it commits (the sends)."""
 
     def post_from_maria(*messages):
-        body = notification(value(messages, contacts=[contact(wa_id=MARIA, name="Maria Silva")],
-                                  phone_number_id=PHONE_NUMBER_ID))
+        body = notification(
+            value(messages, contacts=[contact(wa_id=MARIA, name="Maria Silva")], phone_number_id=PHONE_NUMBER_ID)
+        )
         with django_capture_on_commit_callbacks(execute=True):
             assert post(client, body).status_code == 200
 
@@ -29,8 +30,9 @@ def deliver(client, django_capture_on_commit_callbacks):
 
 
 def pending_order(shop, customer=None):
-    return placing.create_order(shop.agent, customer or shop.customer,
-                                [LineItem("Blue mug", 2, Decimal("8.00"))], actor=shop.seller)
+    return placing.create_order(
+        shop.agent, customer or shop.customer, [LineItem("Blue mug", 2, Decimal("8.00"))], actor=shop.seller
+    )
 
 
 def sent_summary(shop, order, django_capture_on_commit_callbacks):
@@ -41,15 +43,25 @@ def sent_summary(shop, order, django_capture_on_commit_callbacks):
 
 
 def tap(summary, button_id, title, wamid="wamid.REPLY1"):
-    return message("interactive", {"type": "button_reply", "button_reply": {"id": button_id, "title": title}},
-                   wamid=wamid, from_=MARIA, context={"from": "15550100001", "id": summary.wamid})
+    return message(
+        "interactive",
+        {"type": "button_reply", "button_reply": {"id": button_id, "title": title}},
+        wamid=wamid,
+        from_=MARIA,
+        context={"from": "15550100001", "id": summary.wamid},
+    )
 
 
-def test_the_summary_lists_the_order_under_confirm_and_change_buttons(shop, fake_graph,
-                                                                     django_capture_on_commit_callbacks):
-    order = placing.create_order(shop.agent, shop.customer, [LineItem("Blue mug", 2, Decimal("8.00")),
-                                                             LineItem("Gift wrap", 1, Decimal("1.50"))],
-                                 actor=shop.seller, shipping_address="Rua Augusta 500\nSão Paulo")
+def test_the_summary_lists_the_order_under_confirm_and_change_buttons(
+    shop, fake_graph, django_capture_on_commit_callbacks
+):
+    order = placing.create_order(
+        shop.agent,
+        shop.customer,
+        [LineItem("Blue mug", 2, Decimal("8.00")), LineItem("Gift wrap", 1, Decimal("1.50"))],
+        actor=shop.seller,
+        shipping_address="Rua Augusta 500\nSão Paulo",
+    )
     summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
     [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
     assert sent["interactive"]["body"]["text"] == (
@@ -57,7 +69,9 @@ def test_the_summary_lists_the_order_under_confirm_and_change_buttons(shop, fake
         "Deliver to: Rua Augusta 500 São Paulo\nTap Confirm if it is right, or Change to tell us what to change."
     )
     assert [b["reply"] for b in sent["interactive"]["action"]["buttons"]] == [
-        {"id": f"order-{order.pk}-confirm", "title": "Confirm"}, {"id": f"order-{order.pk}-change", "title": "Change"}]
+        {"id": f"order-{order.pk}-confirm", "title": "Confirm"},
+        {"id": f"order-{order.pk}-change", "title": "Change"},
+    ]
     event = order.events.get(kind="summary_sent")
     assert (event.message_id, event.changed_by) == (summary.pk, shop.seller.pk)
 
@@ -79,14 +93,16 @@ def test_a_summary_is_only_for_a_pending_order(shop):
 
 
 def test_a_long_order_summary_lists_the_first_items_and_counts_the_rest(shop):
-    order = placing.create_order(shop.agent, shop.customer, [LineItem(f"Item {n} " + "x" * 70, 1, Decimal("1"))
-                                                             for n in range(15)], actor=None)
+    order = placing.create_order(
+        shop.agent, shop.customer, [LineItem(f"Item {n} " + "x" * 70, 1, Decimal("1")) for n in range(15)], actor=None
+    )
     text = notify.summary_text(order, shop.customer, list(order.items.order_by("id")))
     assert "…and 3 more items" in text and len(text) <= 1024 and "Item 11" in text and "Item 12" not in text
 
 
 def test_confirm_moves_the_pending_order_to_confirmed_once_and_tells_the_customer(
-        shop, fake_graph, deliver, django_capture_on_commit_callbacks):
+    shop, fake_graph, deliver, django_capture_on_commit_callbacks
+):
     order = pending_order(shop)
     summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
 
@@ -122,8 +138,7 @@ def test_change_is_noted_for_the_agent(shop, fake_graph, deliver, django_capture
     assert shop.Message.objects.get(wamid="wamid.REPLY1").message == "Button reply: Change"
 
 
-def test_confirm_on_an_order_that_moved_on_is_only_noted(shop, fake_graph, deliver,
-                                                          django_capture_on_commit_callbacks):
+def test_confirm_on_an_order_that_moved_on_is_only_noted(shop, fake_graph, deliver, django_capture_on_commit_callbacks):
     order = pending_order(shop)
     summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
     shop.tables.Order.objects.filter(pk=order.pk).update(status="cancelled")
@@ -137,14 +152,17 @@ def test_confirm_on_an_order_that_moved_on_is_only_noted(shop, fake_graph, deliv
     assert [m for m in fake_graph.sent_messages() if m["type"] == "text"] == []
 
 
-def test_a_button_naming_someone_elses_order_changes_nothing(shop, fake_graph, deliver,
-                                                             django_capture_on_commit_callbacks):
+def test_a_button_naming_someone_elses_order_changes_nothing(
+    shop, fake_graph, deliver, django_capture_on_commit_callbacks
+):
     other = shop.tables.Customer.objects.create(name="John", phone="+14155550123")
     order = pending_order(shop, customer=other)
     summary = sent_summary(shop, pending_order(shop), django_capture_on_commit_callbacks)
 
-    deliver(tap(summary, f"order-{order.pk}-confirm", "Confirm"), tap(summary, "order-99999-confirm", "Confirm",
-                                                                        wamid="wamid.REPLY2"))
+    deliver(
+        tap(summary, f"order-{order.pk}-confirm", "Confirm"),
+        tap(summary, "order-99999-confirm", "Confirm", wamid="wamid.REPLY2"),
+    )
 
     order.refresh_from_db()
     assert order.status == "pending" and order.events.count() == 1
@@ -152,29 +170,49 @@ def test_a_button_naming_someone_elses_order_changes_nothing(shop, fake_graph, d
 
 
 def test_other_button_replies_are_ordinary_messages(shop, deliver):
-    deliver(message("interactive", {"type": "button_reply", "button_reply": {"id": "talk-to-us", "title": "Talk"}},
-                    wamid="wamid.REPLY3", from_=MARIA))
+    deliver(
+        message(
+            "interactive",
+            {"type": "button_reply", "button_reply": {"id": "talk-to-us", "title": "Talk"}},
+            wamid="wamid.REPLY3",
+            from_=MARIA,
+        )
+    )
     assert shop.Message.objects.get(wamid="wamid.REPLY3").message == "Button reply: Talk"
     assert not shop.tables.OrderEvent.objects.exists()
 
 
 def test_a_cart_sent_on_whatsapp_becomes_a_draft_order_once(shop, deliver):
-    cart = message("order", {"catalog_id": "1234", "text": "For my sister", "product_items": [
-        {"product_retailer_id": "mug-blue", "quantity": 2, "item_price": 8.5, "currency": "BRL"},
-    ]}, wamid="wamid.CART1", from_=MARIA)
+    cart = message(
+        "order",
+        {
+            "catalog_id": "1234",
+            "text": "For my sister",
+            "product_items": [
+                {"product_retailer_id": "mug-blue", "quantity": 2, "item_price": 8.5, "currency": "BRL"},
+            ],
+        },
+        wamid="wamid.CART1",
+        from_=MARIA,
+    )
 
     deliver(cart)
     deliver(cart)
 
     order = shop.tables.Order.objects.get()
     assert (order.customer_id, order.status, order.source, order.total_amount) == (
-        shop.customer.pk, "pending", "cart", Decimal("17.00"))
+        shop.customer.pk,
+        "pending",
+        "cart",
+        Decimal("17.00"),
+    )
     assert order.source_wamid == "wamid.CART1" and "For my sister" in order.notes
     assert [(i.name, i.quantity, i.price) for i in order.items.all()] == [("Product mug-blue", 2, Decimal("8.50"))]
 
 
-def test_a_reply_whose_order_step_fails_is_kept_and_said_so(shop, fake_graph, deliver,
-                                                           django_capture_on_commit_callbacks):
+def test_a_reply_whose_order_step_fails_is_kept_and_said_so(
+    shop, fake_graph, deliver, django_capture_on_commit_callbacks
+):
     from django.db import connection
 
     order = pending_order(shop)
@@ -194,8 +232,9 @@ def test_a_reply_whose_order_step_fails_is_kept_and_said_so(shop, fake_graph, de
     assert shop.tables.Order.objects.get(pk=order.pk).status == "pending"
 
 
-def test_confirm_under_a_summary_older_than_the_last_edit_is_only_noted(shop, fake_graph, deliver,
-                                                                       django_capture_on_commit_callbacks):
+def test_confirm_under_a_summary_older_than_the_last_edit_is_only_noted(
+    shop, fake_graph, deliver, django_capture_on_commit_callbacks
+):
     order = pending_order(shop)
     old_summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
     placing.update_order(shop.agent, order, [LineItem("Blue mug", 5, Decimal("8.00"))], actor=shop.seller)
@@ -217,17 +256,25 @@ def test_confirm_under_a_summary_older_than_the_last_edit_is_only_noted(shop, fa
 def test_only_inbound_carts_and_replies_act_on_orders(shop):
     from orders.inbound import apply_inbound_message
 
-    sent = shop.Message.objects.create(customer=shop.customer, message="[Confirm]", direction="outbound",
-                                       wa_type="interactive", payload={"type": "interactive"})
+    sent = shop.Message.objects.create(
+        customer=shop.customer,
+        message="[Confirm]",
+        direction="outbound",
+        wa_type="interactive",
+        payload={"type": "interactive"},
+    )
     text = shop.Message.objects.get(wamid="wamid.from-maria")
     assert apply_inbound_message(shop.agent, sent) is None and apply_inbound_message(shop.agent, text) is None
 
 
 def test_a_tap_without_its_context_confirms_the_order_as_it_stands(shop, fake_graph, deliver):
     order = pending_order(shop)
-    reply = message("interactive", {"type": "button_reply", "button_reply": {"id": f"order-{order.pk}-confirm",
-                                                                             "title": "Confirm"}},
-                    wamid="wamid.REPLY9", from_=MARIA)
+    reply = message(
+        "interactive",
+        {"type": "button_reply", "button_reply": {"id": f"order-{order.pk}-confirm", "title": "Confirm"}},
+        wamid="wamid.REPLY9",
+        from_=MARIA,
+    )
     deliver(reply)
     order.refresh_from_db()
     assert order.status == "confirmed"

@@ -13,10 +13,18 @@ from whatsapp.models import MessageTemplate
 from whatsapp.tests.shop import BUSINESS_ACCOUNT_ID, PHONE_NUMBER_ID, add_inbound
 
 SHIPPING_TEMPLATE = {
-    "name": "order_update", "language": "en", "status": "APPROVED", "category": "UTILITY",
+    "name": "order_update",
+    "language": "en",
+    "status": "APPROVED",
+    "category": "UTILITY",
     "parameter_format": "POSITIONAL",
-    "components": [{"type": "BODY", "text": "Hello {{1}}, order {{2}} is now {{3}}. Total {{4}}.",
-                    "example": {"body_text": [["Ana", "12", "shipped", "10.00"]]}}],
+    "components": [
+        {
+            "type": "BODY",
+            "text": "Hello {{1}}, order {{2}} is now {{3}}. Total {{4}}.",
+            "example": {"body_text": [["Ana", "12", "shipped", "10.00"]]},
+        }
+    ],
 }
 
 
@@ -86,8 +94,12 @@ def test_outside_the_window_without_a_template_the_history_says_the_customer_was
 
 def test_a_template_whose_variables_the_order_cannot_fill_is_not_sent(shop, fake_graph, ship):
     close_window(shop)
-    odd = {**SHIPPING_TEMPLATE, "name": "odd", "parameter_format": "NAMED",
-           "components": [{"type": "BODY", "text": "Hi {{favourite_colour}}"}]}
+    odd = {
+        **SHIPPING_TEMPLATE,
+        "name": "odd",
+        "parameter_format": "NAMED",
+        "components": [{"type": "BODY", "text": "Hi {{favourite_colour}}"}],
+    }
     choose_template(shop, definition=odd)
     _, event, _ = ship(shop, order_for(shop))
     event.refresh_from_db()
@@ -96,12 +108,18 @@ def test_a_template_whose_variables_the_order_cannot_fill_is_not_sent(shop, fake
 
 def test_named_variables_are_filled_by_their_names(shop):
     named = MessageTemplate(
-        name="n", language="en", status="APPROVED", parameter_format="NAMED",
+        name="n",
+        language="en",
+        status="APPROVED",
+        parameter_format="NAMED",
         components=[{"type": "BODY", "text": "Hi {{first_name}}, #{{order_number}} is {{status}} ({{total}})"}],
     )
     order = order_for(shop, "shipped")
     assert notify.template_values(named, order, shop.customer) == {
-        "body.first_name": "Maria", "body.order_number": str(order.pk), "body.status": "shipped", "body.total": "16.00",
+        "body.first_name": "Maria",
+        "body.order_number": str(order.pk),
+        "body.status": "shipped",
+        "body.total": "16.00",
     }
 
 

@@ -23,8 +23,9 @@ def order_ids(response):
 def add_order(t, who, total="10.00", status="pending", *, created=None, items=(), **fields):
     order = t.Order.objects.create(customer=who, total_amount=Decimal(total), status=status, **fields)
     for name, quantity, price in items:
-        t.OrderItem.objects.create(order=order, name=name, quantity=quantity, price=Decimal(price),
-                                   total=quantity * Decimal(price))
+        t.OrderItem.objects.create(
+            order=order, name=name, quantity=quantity, price=Decimal(price), total=quantity * Decimal(price)
+        )
     if created is not None:
         t.Order.objects.filter(pk=order.pk).update(created_at=created, updated_at=created)
     return order
@@ -92,27 +93,33 @@ def test_the_home_pages_month_link_still_shows_this_months_orders(seller):
     assert order_ids(seller.client.get(response.url)) == [this_month.pk]
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"status": "lost"}, "Select a valid choice."),
-    ({"sort": "random"}, "Select a valid choice."),
-    ({"date_from": "31/02/2026"}, "Enter a valid date."),
-    ({"date_from": "2026-03-02", "date_to": "2026-03-01"}, "The end date is before the start date."),
-    ({"after": "nope"}, "This page link is damaged"),
-    ({"sort": "total_high", "after": "WyJ4IiwxXQ"}, "This page link is damaged"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"status": "lost"}, "Select a valid choice."),
+        ({"sort": "random"}, "Select a valid choice."),
+        ({"date_from": "31/02/2026"}, "Enter a valid date."),
+        ({"date_from": "2026-03-02", "date_to": "2026-03-01"}, "The end date is before the start date."),
+        ({"after": "nope"}, "This page link is damaged"),
+        ({"sort": "total_high", "after": "WyJ4IiwxXQ"}, "This page link is damaged"),
+    ],
+)
 def test_bad_filters_are_shown_and_answered_400(seller, params, message):
     customer(seller.tables, "Ana")
     response = get(seller, **params)
     assert response.status_code == 400 and message in response.content.decode()
 
 
-@pytest.mark.parametrize("sort, key", [
-    ("newest", lambda o: (-o.created_at.timestamp(), -o.pk)),
-    ("oldest", lambda o: (o.created_at.timestamp(), o.pk)),
-    ("total_high", lambda o: (-o.total_amount, -o.pk)),
-    ("total_low", lambda o: (o.total_amount, o.pk)),
-    ("updated", lambda o: (-o.updated_at.timestamp(), -o.pk)),
-])
+@pytest.mark.parametrize(
+    "sort, key",
+    [
+        ("newest", lambda o: (-o.created_at.timestamp(), -o.pk)),
+        ("oldest", lambda o: (o.created_at.timestamp(), o.pk)),
+        ("total_high", lambda o: (-o.total_amount, -o.pk)),
+        ("total_low", lambda o: (o.total_amount, o.pk)),
+        ("updated", lambda o: (-o.updated_at.timestamp(), -o.pk)),
+    ],
+)
 def test_every_sort_pages_through_every_order_once(seller, sort, key):
     t = seller.tables
     ana = customer(t, "Ana")
@@ -152,16 +159,37 @@ def csv_rows(response):
 def test_the_filtered_orders_and_their_items_download_as_csv(seller):
     t = seller.tables
     ana, bo = customer(t, "=HYPERLINK(1)"), customer(t, "Bo")
-    order = add_order(t, ana, "19.00", "shipped", items=[("Blue mug", 2, "8.00"), ("Gift wrap", 1, "3.00")],
-                      shipping_address="Rua Augusta 500", notes="-leave at door", currency="BRL")
+    order = add_order(
+        t,
+        ana,
+        "19.00",
+        "shipped",
+        items=[("Blue mug", 2, "8.00"), ("Gift wrap", 1, "3.00")],
+        shipping_address="Rua Augusta 500",
+        notes="-leave at door",
+        currency="BRL",
+    )
     add_order(t, bo, "5.00", "pending", items=[("Bowl", 1, "5.00")])
 
     response = seller.client.get(reverse("order_export"), {"status": "shipped"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert re.fullmatch(r'attachment; filename="orders-\d{4}-\d\d-\d\d\.csv"', response["Content-Disposition"])
     header, *rows = csv_rows(response)
-    assert header == ["order", "created_at", "updated_at", "status", "customer", "phone", "items", "total", "currency",
-                      "paid_at", "source", "shipping_address", "notes"]
+    assert header == [
+        "order",
+        "created_at",
+        "updated_at",
+        "status",
+        "customer",
+        "phone",
+        "items",
+        "total",
+        "currency",
+        "paid_at",
+        "source",
+        "shipping_address",
+        "notes",
+    ]
     [row] = rows
     assert row[0] == str(order.pk) and row[3:9] == ["shipped", "'=HYPERLINK(1)", ana.phone, "2", "19.00", "BRL"]
     assert row[11:] == ["Rua Augusta 500", "'-leave at door"]
@@ -169,7 +197,9 @@ def test_the_filtered_orders_and_their_items_download_as_csv(seller):
     header, *items = csv_rows(seller.client.get(reverse("order_items_export"), {"status": "shipped"}))
     assert header[5:] == ["item", "product_retailer_id", "quantity", "unit_price", "line_total"]
     assert [item[5:] for item in items] == [
-        ["Blue mug", "", "2", "8.00", "16.00"], ["Gift wrap", "", "1", "3.00", "3.00"]]
+        ["Blue mug", "", "2", "8.00", "16.00"],
+        ["Gift wrap", "", "1", "3.00", "3.00"],
+    ]
     assert {item[0] for item in items} == {str(order.pk)}
     assert len(csv_rows(seller.client.get(reverse("order_items_export")))) == 4
     assert seller.client.get(reverse("order_export"), {"status": "lost"}).status_code == 400

@@ -18,8 +18,14 @@ from whatsapp.tests.shop import BUSINESS_ACCOUNT_ID, PHONE_NUMBER_ID
 
 STATUSES = list(workflow.STATUS_LABELS)
 ALLOWED = {
-    ("pending", "confirmed"), ("confirmed", "processing"), ("processing", "shipped"), ("shipped", "delivered"),
-    ("pending", "cancelled"), ("confirmed", "cancelled"), ("processing", "cancelled"), ("shipped", "cancelled"),
+    ("pending", "confirmed"),
+    ("confirmed", "processing"),
+    ("processing", "shipped"),
+    ("shipped", "delivered"),
+    ("pending", "cancelled"),
+    ("confirmed", "cancelled"),
+    ("processing", "cancelled"),
+    ("shipped", "cancelled"),
     ("delivered", "refunded"),
 }
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -33,16 +39,20 @@ def seller(shop, client):
 
 
 def an_order(shop, status="pending", items=None, **kwargs):
-    order = placing.create_order(shop.agent, shop.customer, items or [LineItem("Blue mug", 2, Decimal("8.00"))],
-                                 actor=shop.seller, **kwargs)
+    order = placing.create_order(
+        shop.agent, shop.customer, items or [LineItem("Blue mug", 2, Decimal("8.00"))], actor=shop.seller, **kwargs
+    )
     if status != "pending":
         shop.tables.Order.objects.filter(pk=order.pk).update(status=status)
     return shop.tables.Order.objects.get(pk=order.pk)
 
 
 def items_post(*rows, **extra):
-    data = {"item_name": [r[0] for r in rows], "item_quantity": [r[1] for r in rows],
-            "item_price": [r[2] for r in rows]}
+    data = {
+        "item_name": [r[0] for r in rows],
+        "item_quantity": [r[1] for r in rows],
+        "item_price": [r[2] for r in rows],
+    }
     data.update(extra)
     return data
 
@@ -61,39 +71,51 @@ def test_the_new_order_panel_opens_beside_the_thread_with_earlier_items_and_thei
 
     panel = text(seller.client.get(url, {"panel": "1"}, **HTMX))
 
-    assert panel.lstrip().startswith("<aside id=\"order-panel\"") and "New order for Maria Silva" in panel
+    assert panel.lstrip().startswith('<aside id="order-panel"') and "New order for Maria Silva" in panel
     assert '<option value="Blue mug" data-price="8.50" label="last sold at 8.50">' in panel
     assert 'hx-post="' + url + '"' in panel and 'name="send_summary" checked' in panel
     # Without JavaScript the conversation page itself shows the panel.
     page = text(seller.client.get(reverse("conversation", args=[seller.customer.pk]), {"order": "new"}))
     assert 'id="order-panel" class="order-panel"' in page and "Maria Silva" in page
     assert '<div id="order-panel" hidden></div>' in text(
-        seller.client.get(reverse("conversation", args=[seller.customer.pk])))
+        seller.client.get(reverse("conversation", args=[seller.customer.pk]))
+    )
 
 
 def test_totals_are_the_servers_whatever_the_client_sent(seller):
     url = reverse("order_create", args=[seller.customer.pk])
-    forged = items_post(("Blue mug", "3", "8.50"), ("Gift wrap", "1", "1.25"),
-                        item_total=["0.01", "0.01"], total_amount="0.02", total="0.02", panel="1")
+    forged = items_post(
+        ("Blue mug", "3", "8.50"),
+        ("Gift wrap", "1", "1.25"),
+        item_total=["0.01", "0.01"],
+        total_amount="0.02",
+        total="0.02",
+        panel="1",
+    )
 
     response = seller.client.post(url, forged, **HTMX)
 
     order = seller.tables.Order.objects.get()
     assert order.total_amount == Decimal("26.75")
     assert [(i.name, i.quantity, i.price, i.total) for i in order.items.order_by("id")] == [
-        ("Blue mug", 3, Decimal("8.50"), Decimal("25.50")), ("Gift wrap", 1, Decimal("1.25"), Decimal("1.25"))]
+        ("Blue mug", 3, Decimal("8.50"), Decimal("25.50")),
+        ("Gift wrap", 1, Decimal("1.25"), Decimal("1.25")),
+    ]
     body = text(response)
     assert response.status_code == 200 and f"Order #{order.pk} created" in body and "26.75" in body
     assert f'href="{reverse("order_detail", args=[order.pk])}"' in body
 
 
-@pytest.mark.parametrize("rows, error", [
-    ((("Blue mug", "0", "8"),), "The quantity of &#x27;Blue mug&#x27; must be at least 1."),
-    ((("Blue mug", "2", "-1"),), "The price of &#x27;Blue mug&#x27; must be zero or more."),
-    ((("Blue mug", "two", "1"),), "must be a whole number"),
-    ((("", "2", "5"),), "Every item needs a name."),
-    ((("", "1", ""),), "Add at least one item"),
-])
+@pytest.mark.parametrize(
+    "rows, error",
+    [
+        ((("Blue mug", "0", "8"),), "The quantity of &#x27;Blue mug&#x27; must be at least 1."),
+        ((("Blue mug", "2", "-1"),), "The price of &#x27;Blue mug&#x27; must be zero or more."),
+        ((("Blue mug", "two", "1"),), "must be a whole number"),
+        ((("", "2", "5"),), "Every item needs a name."),
+        ((("", "1", ""),), "Add at least one item"),
+    ],
+)
 def test_bad_items_are_shown_on_their_line_and_nothing_is_saved(seller, rows, error):
     url = reverse("order_create", args=[seller.customer.pk])
 
@@ -124,8 +146,9 @@ def test_without_javascript_lines_are_added_and_removed_by_a_round_trip_that_sav
     assert not seller.tables.Order.objects.exists()
 
 
-def test_the_new_order_can_go_to_the_customer_with_confirm_and_change_buttons(seller, fake_graph,
-                                                                             django_capture_on_commit_callbacks):
+def test_the_new_order_can_go_to_the_customer_with_confirm_and_change_buttons(
+    seller, fake_graph, django_capture_on_commit_callbacks
+):
     url = reverse("order_create", args=[seller.customer.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = seller.client.post(url, items_post(("Blue mug", "2", "8"), send_summary="on", panel="1"), **HTMX)
@@ -150,8 +173,10 @@ def test_with_the_window_closed_the_summary_is_not_offered_and_not_sent(seller, 
 
 
 def test_an_order_made_on_its_own_page_opens_the_order(seller):
-    response = seller.client.post(reverse("order_create", args=[seller.customer.pk]),
-                                  items_post(("Blue mug", "2", "8"), shipping_address=" Rua Augusta 500 "))
+    response = seller.client.post(
+        reverse("order_create", args=[seller.customer.pk]),
+        items_post(("Blue mug", "2", "8"), shipping_address=" Rua Augusta 500 "),
+    )
     order = seller.tables.Order.objects.get()
     assert response.status_code == 302 and response.url == reverse("order_detail", args=[order.pk])
     assert order.shipping_address == "Rua Augusta 500"
@@ -196,8 +221,9 @@ def test_the_page_offers_only_the_allowed_moves(seller, status):
     assert buttons == workflow.allowed_next(order)
 
 
-def test_moving_to_shipped_tells_the_customer_inside_the_window_as_text(seller, fake_graph,
-                                                                       django_capture_on_commit_callbacks):
+def test_moving_to_shipped_tells_the_customer_inside_the_window_as_text(
+    seller, fake_graph, django_capture_on_commit_callbacks
+):
     order = an_order(seller, "processing")
     with django_capture_on_commit_callbacks(execute=True):
         response = move(seller, order, "shipped", tell_customer="on")
@@ -210,14 +236,21 @@ def test_moving_to_shipped_tells_the_customer_inside_the_window_as_text(seller, 
     assert re.search(r'<span class="tick[^"]*" title="(Sent|Delivered)">', page)
 
 
-def test_outside_the_window_the_chosen_template_tells_the_customer(seller, fake_graph,
-                                                                   django_capture_on_commit_callbacks):
+def test_outside_the_window_the_chosen_template_tells_the_customer(
+    seller, fake_graph, django_capture_on_commit_callbacks
+):
     seller.Message.objects.update(timestamp=timezone.now() - dt.timedelta(hours=25))
-    definition = {"name": "order_update", "language": "en", "status": "APPROVED", "category": "UTILITY",
-                  "parameter_format": "POSITIONAL",
-                  "components": [{"type": "BODY", "text": "Hi {{1}}, order {{2}} is now {{3}}."}]}
-    template = MessageTemplate.objects.create(configuration=seller.configuration, meta_id="9", synced_at=timezone.now(),
-                                              **definition)
+    definition = {
+        "name": "order_update",
+        "language": "en",
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "parameter_format": "POSITIONAL",
+        "components": [{"type": "BODY", "text": "Hi {{1}}, order {{2}} is now {{3}}."}],
+    }
+    template = MessageTemplate.objects.create(
+        configuration=seller.configuration, meta_id="9", synced_at=timezone.now(), **definition
+    )
     StatusTemplate.objects.create(agent=seller.agent, status="shipped", template=template)
     fake_graph.register_phone_number(PHONE_NUMBER_ID, business_account_id=BUSINESS_ACCOUNT_ID)
     fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [{"id": "9", **definition}])
@@ -230,11 +263,15 @@ def test_outside_the_window_the_chosen_template_tells_the_customer(seller, fake_
     [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
     assert sent["type"] == "template" and sent["template"]["name"] == "order_update"
     assert [p["text"] for p in sent["template"]["components"][0]["parameters"]] == [
-        "Maria Silva", str(order.pk), "shipped"]
+        "Maria Silva",
+        str(order.pk),
+        "shipped",
+    ]
 
 
 def test_outside_the_window_without_a_template_the_page_warns_and_the_history_says_so(
-        seller, fake_graph, django_capture_on_commit_callbacks):
+    seller, fake_graph, django_capture_on_commit_callbacks
+):
     seller.Message.objects.update(timestamp=timezone.now() - dt.timedelta(hours=25))
     order = an_order(seller, "processing")
     page = text(seller.client.get(reverse("order_detail", args=[order.pk])))
@@ -258,8 +295,9 @@ def test_the_history_shows_who_when_from_and_to(seller):
         move(seller, order, status)
 
     page = text(seller.client.get(reverse("order_detail", args=[order.pk])))
-    rows = re.findall(r"<tr>\s*<td><time datetime=\"([^\"]+)\"[^>]*>[^<]+</time></td>\s*<td>([^<]+)</td>\s*<td>(.*?)</td>",
-                      page, re.S)
+    rows = re.findall(
+        r"<tr>\s*<td><time datetime=\"([^\"]+)\"[^>]*>[^<]+</time></td>\s*<td>([^<]+)</td>\s*<td>(.*?)</td>", page, re.S
+    )
     assert [row[1] for row in rows] == [seller.seller.name] * 4
     moves = [re.findall(r'class="status status-([a-z]+)"', row[2]) for row in rows]
     assert moves == [["pending"], ["pending", "confirmed"], ["confirmed", "processing"], ["processing", "shipped"]]
@@ -285,8 +323,9 @@ def test_items_are_edited_while_the_order_is_editable(seller):
     form = text(seller.client.get(url))
     assert 'value="Blue mug"' in form and 'value="8.00"' in form
 
-    response = seller.client.post(url, items_post(("Blue mug", "3", "8.00"), ("Bowl", "1", "5.00"),
-                                                  total_amount="1.00", notes="Gift"))
+    response = seller.client.post(
+        url, items_post(("Blue mug", "3", "8.00"), ("Bowl", "1", "5.00"), total_amount="1.00", notes="Gift")
+    )
 
     order.refresh_from_db()
     assert response.status_code == 302 and order.total_amount == Decimal("29.00") and order.notes == "Gift"
@@ -307,14 +346,13 @@ def test_without_javascript_the_edit_form_adds_and_removes_lines(seller):
     order = an_order(seller)
     url = reverse("order_edit", args=[order.pk])
     assert text(seller.client.post(url, items_post(("Blue mug", "2", "8"), add="1"))).count("data-item-row") == 3
-    assert 'name="item_name" value="Blue mug"' not in text(seller.client.post(url, items_post(
-        ("Blue mug", "2", "8"), ("B", "1", "1"),
-                                                                                  remove="0")))
+    assert 'name="item_name" value="Blue mug"' not in text(
+        seller.client.post(url, items_post(("Blue mug", "2", "8"), ("B", "1", "1"), remove="0"))
+    )
     assert order.items.count() == 1
 
 
-def test_the_summary_is_sent_from_the_order_page_once_per_form(seller, fake_graph,
-                                                              django_capture_on_commit_callbacks):
+def test_the_summary_is_sent_from_the_order_page_once_per_form(seller, fake_graph, django_capture_on_commit_callbacks):
     order = an_order(seller)
     url = reverse("order_send_summary", args=[order.pk])
     with django_capture_on_commit_callbacks(execute=True):
@@ -324,13 +362,15 @@ def test_the_summary_is_sent_from_the_order_page_once_per_form(seller, fake_grap
     assert len(fake_graph.sent_messages()) == 1
 
     shipped = an_order(seller, "shipped")
-    response = seller.client.post(reverse("order_send_summary", args=[shipped.pk]), {"idempotency_key": "x"},
-                                  follow=True)
+    response = seller.client.post(
+        reverse("order_send_summary", args=[shipped.pk]), {"idempotency_key": "x"}, follow=True
+    )
     assert "The summary was not sent: This order is shipped" in text(response)
 
 
-def test_the_messages_about_the_order_answer_204_until_something_changes(seller, fake_graph,
-                                                                        django_capture_on_commit_callbacks):
+def test_the_messages_about_the_order_answer_204_until_something_changes(
+    seller, fake_graph, django_capture_on_commit_callbacks
+):
     order = an_order(seller, "processing")
     url = reverse("order_messages", args=[order.pk])
     first = seller.client.get(url)
@@ -347,8 +387,16 @@ def test_the_messages_about_the_order_answer_204_until_something_changes(seller,
 def test_a_cart_draft_and_a_change_request_are_pointed_out(seller):
     order = an_order(seller)
     seller.tables.Order.objects.filter(pk=order.pk).update(source="cart")
-    workflow.record_event(seller.tables, order, "pending", "pending", actor=None, kind="change_requested",
-                          actor_name="Maria Silva (customer, on WhatsApp)", note="The customer asked to change it.")
+    workflow.record_event(
+        seller.tables,
+        order,
+        "pending",
+        "pending",
+        actor=None,
+        kind="change_requested",
+        actor_name="Maria Silva (customer, on WhatsApp)",
+        note="The customer asked to change it.",
+    )
     page = text(seller.client.get(reverse("order_detail", args=[order.pk])))
     assert "Draft from Maria Silva's WhatsApp cart." in page
     assert "Maria Silva asked to change this order" in page
@@ -374,8 +422,10 @@ def test_another_agents_order_or_customer_id_in_any_url_is_a_404(seller, make_ag
     other = make_agent()
     theirs = tables.for_agent(other)
     their_customers = [theirs.Customer.objects.create(name=f"Secret {n}", phone=f"+1415555099{n}") for n in range(3)]
-    their_orders = [placing.create_order(other, their_customers[-1], [LineItem("Secret", 1, Decimal("1"))], actor=None)
-                    for _ in range(3)]
+    their_orders = [
+        placing.create_order(other, their_customers[-1], [LineItem("Secret", 1, Decimal("1"))], actor=None)
+        for _ in range(3)
+    ]
     mine = an_order(seller)  # agent tables number their rows separately: this is #1 here, and theirs go to #3
     assert mine.pk == their_orders[0].pk
 
@@ -385,8 +435,12 @@ def test_another_agents_order_or_customer_id_in_any_url_is_a_404(seller, make_ag
         for name in ("order_change_status", "order_mark_paid", "order_send_summary"):
             assert seller.client.post(reverse(name, args=[order.pk]), {"to": "confirmed"}).status_code == 404
     assert seller.client.get(reverse("order_create", args=[their_customers[-1].pk])).status_code == 404
-    assert seller.client.post(reverse("order_create", args=[their_customers[-1].pk]),
-                              items_post(("Mug", "1", "1"))).status_code == 404
+    assert (
+        seller.client.post(
+            reverse("order_create", args=[their_customers[-1].pk]), items_post(("Mug", "1", "1"))
+        ).status_code
+        == 404
+    )
     # The id both have opens this agent's own order, never theirs.
     page = text(seller.client.get(reverse("order_detail", args=[mine.pk])))
     assert "Blue mug" in page and "Secret" not in page

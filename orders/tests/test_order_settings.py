@@ -10,14 +10,24 @@ from orders.models import StatusTemplate
 from whatsapp.models import MessageTemplate
 
 POSITIONAL = {
-    "name": "order_update", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+    "name": "order_update",
+    "language": "en_US",
+    "status": "APPROVED",
+    "category": "UTILITY",
     "parameter_format": "POSITIONAL",
     "components": [{"type": "BODY", "text": "Hi {{1}}, your order {{2}} is now {{3}}."}],
 }
-ODD = {**POSITIONAL, "name": "odd", "parameter_format": "NAMED",
-       "components": [{"type": "BODY", "text": "Hi {{favourite_colour}}"}]}
-IMAGE_HEADER = {**POSITIONAL, "name": "with_picture",
-                "components": [{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "Hi"}]}
+ODD = {
+    **POSITIONAL,
+    "name": "odd",
+    "parameter_format": "NAMED",
+    "components": [{"type": "BODY", "text": "Hi {{favourite_colour}}"}],
+}
+IMAGE_HEADER = {
+    **POSITIONAL,
+    "name": "with_picture",
+    "components": [{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "Hi"}],
+}
 
 
 @pytest.fixture
@@ -26,11 +36,16 @@ def seller(shop, client):
     shop.client = client
     shop.templates = {
         definition["name"]: MessageTemplate.objects.create(
-            configuration=shop.configuration, meta_id=str(n), synced_at=timezone.now(), **definition)
+            configuration=shop.configuration, meta_id=str(n), synced_at=timezone.now(), **definition
+        )
         for n, definition in enumerate((POSITIONAL, ODD, IMAGE_HEADER))
     }
-    MessageTemplate.objects.create(configuration=shop.configuration, meta_id="99", synced_at=timezone.now(),
-                                   **{**POSITIONAL, "name": "not_yet", "status": "PENDING"})
+    MessageTemplate.objects.create(
+        configuration=shop.configuration,
+        meta_id="99",
+        synced_at=timezone.now(),
+        **{**POSITIONAL, "name": "not_yet", "status": "PENDING"},
+    )
     return shop
 
 
@@ -51,11 +66,12 @@ def test_the_page_explains_and_offers_the_approved_templates_that_fit_an_order(s
 
 def test_choosing_a_template_per_status_is_saved_and_previewed(seller):
     update = seller.templates["order_update"]
-    response = seller.client.post(reverse("order_settings"), choices(shipped=update, delivered=update,
-                                                                      confirmed=None))
+    response = seller.client.post(reverse("order_settings"), choices(shipped=update, delivered=update, confirmed=None))
     assert response.status_code == 302
     assert dict(StatusTemplate.objects.filter(agent=seller.agent).values_list("status", "template")) == {
-        "shipped": update.pk, "delivered": update.pk}
+        "shipped": update.pk,
+        "delivered": update.pk,
+    }
 
     body = seller.client.get(reverse("order_settings")).content.decode()
     assert "Hi Maria Silva, your order 1042 is now shipped." in body
@@ -68,8 +84,10 @@ def test_choosing_a_template_per_status_is_saved_and_previewed(seller):
 @pytest.mark.parametrize("name", ["odd", "with_picture"])
 def test_a_template_that_cannot_tell_about_an_order_is_refused(seller, name):
     response = seller.client.post(reverse("order_settings"), choices(shipped=seller.templates[name]))
-    assert response.status_code == 400 and "Choose one of your approved templates for shipped orders." in \
-        response.content.decode()
+    assert (
+        response.status_code == 400
+        and "Choose one of your approved templates for shipped orders." in response.content.decode()
+    )
     assert not StatusTemplate.objects.exists()
 
 
@@ -77,10 +95,12 @@ def test_another_numbers_template_is_refused(seller, make_agent):
     from whatsapp.configuration import save_configuration
 
     other = make_agent()
-    configuration, _ = save_configuration(user=other.user, whatsapp_number="+15550100777", phone_number_id="7777",
-                                          access_token="x")
-    theirs = MessageTemplate.objects.create(configuration=configuration, meta_id="5", synced_at=timezone.now(),
-                                            **POSITIONAL)
+    configuration, _ = save_configuration(
+        user=other.user, whatsapp_number="+15550100777", phone_number_id="7777", access_token="x"
+    )
+    theirs = MessageTemplate.objects.create(
+        configuration=configuration, meta_id="5", synced_at=timezone.now(), **POSITIONAL
+    )
     response = seller.client.post(reverse("order_settings"), {"template-shipped": theirs.pk})
     assert response.status_code == 400 and not StatusTemplate.objects.exists()
 

@@ -67,7 +67,9 @@ def test_an_order_without_items_is_refused_and_nothing_is_written(shop):
 def test_editing_replaces_items_and_recomputes_the_total(shop):
     agent, t, customer = shop
     order = placing.create_order(agent, customer, [LineItem("Mug", 1, Decimal("8"))], actor=None)
-    placing.update_order(agent, order, [LineItem("Mug", 2, Decimal("8")), LineItem("Bowl", 1, Decimal("5"))], actor=None)
+    placing.update_order(
+        agent, order, [LineItem("Mug", 2, Decimal("8")), LineItem("Bowl", 1, Decimal("5"))], actor=None
+    )
     order.refresh_from_db()
     assert order.total_amount == Decimal("21.00") and order.items.count() == 2
     assert list(order.events.values_list("note", flat=True).order_by("id")) == ["Order created", "Items edited"]
@@ -85,6 +87,8 @@ def test_a_shipped_order_can_no_longer_be_edited(shop):
 def test_known_items_suggest_earlier_names_with_their_last_price(shop):
     agent, t, customer = shop
     placing.create_order(agent, customer, [LineItem("Blue mug", 1, Decimal("8"))], actor=None)
-    placing.create_order(agent, customer, [LineItem("Blue mug", 1, Decimal("9")), LineItem("Bowl", 1, Decimal("5"))], actor=None)
+    placing.create_order(
+        agent, customer, [LineItem("Blue mug", 1, Decimal("9")), LineItem("Bowl", 1, Decimal("5"))], actor=None
+    )
     assert placing.known_items(agent, "b") == [("Bowl", Decimal("5.00")), ("Blue mug", Decimal("9.00"))]
     assert placing.known_items(agent, "blue") == [("Blue mug", Decimal("9.00"))]

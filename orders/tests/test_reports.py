@@ -28,13 +28,17 @@ def customer_with(t, phone, wrote_at=None, orders=()):
 
 def test_orders_and_revenue_per_day_fill_gaps_and_count_only_sales(shop):
     agent, t = shop
-    customer_with(t, "+15550000001", orders=[
-        (NOW, "confirmed", "10.00"),
-        (NOW - dt.timedelta(hours=1), "pending", "99.00"),
-        (NOW - dt.timedelta(days=2), "delivered", "5.50"),
-        (NOW - dt.timedelta(days=2), "cancelled", "7.00"),
-        (NOW - dt.timedelta(days=40), "delivered", "1000.00"),
-    ])
+    customer_with(
+        t,
+        "+15550000001",
+        orders=[
+            (NOW, "confirmed", "10.00"),
+            (NOW - dt.timedelta(hours=1), "pending", "99.00"),
+            (NOW - dt.timedelta(days=2), "delivered", "5.50"),
+            (NOW - dt.timedelta(days=2), "cancelled", "7.00"),
+            (NOW - dt.timedelta(days=40), "delivered", "1000.00"),
+        ],
+    )
     rows = reports.by_period(agent, "day", now=NOW)
     assert len(rows) == 30 and rows[-1].start == NOW.date()
     assert (rows[-1].orders, rows[-1].revenue) == (2, Decimal("10.00"))
@@ -55,8 +59,12 @@ def test_weeks_and_months_start_on_their_first_day(shop, period, expected_count)
 
 def test_summary_gives_average_order_value_conversion_and_time_to_first_order(shop):
     agent, t = shop
-    customer_with(t, "+15550000001", wrote_at=NOW - dt.timedelta(hours=10),
-                  orders=[(NOW - dt.timedelta(hours=8), "confirmed", "30.00"), (NOW, "delivered", "10.00")])
+    customer_with(
+        t,
+        "+15550000001",
+        wrote_at=NOW - dt.timedelta(hours=10),
+        orders=[(NOW - dt.timedelta(hours=8), "confirmed", "30.00"), (NOW, "delivered", "10.00")],
+    )
     customer_with(t, "+15550000002", wrote_at=NOW - dt.timedelta(hours=5), orders=[(NOW, "shipped", "20.00")])
     customer_with(t, "+15550000003", wrote_at=NOW - dt.timedelta(hours=1))
     customer_with(t, "+15550000004", wrote_at=NOW - dt.timedelta(hours=1), orders=[(NOW, "cancelled", "50.00")])
@@ -80,8 +88,14 @@ def test_an_empty_shop_has_no_averages(shop):
 
 def test_revenue_this_month_counts_sales_since_the_first(shop):
     agent, t = shop
-    customer_with(t, "+15550000001", orders=[
-        (NOW, "confirmed", "10.00"), (NOW.replace(day=1), "delivered", "2.00"),
-        (dt.datetime(2026, 5, 31, 23, 59, 59, tzinfo=dt.UTC), "delivered", "100.00"), (NOW, "pending", "9.00"),
-    ])
+    customer_with(
+        t,
+        "+15550000001",
+        orders=[
+            (NOW, "confirmed", "10.00"),
+            (NOW.replace(day=1), "delivered", "2.00"),
+            (dt.datetime(2026, 5, 31, 23, 59, 59, tzinfo=dt.UTC), "delivered", "100.00"),
+            (NOW, "pending", "9.00"),
+        ],
+    )
     assert reports.revenue_this_month(agent, now=NOW) == Decimal("12.00")

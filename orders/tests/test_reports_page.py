@@ -50,13 +50,18 @@ def test_the_reports_page_draws_accessible_charts_with_the_numbers_beside_them(s
     body = sales.client.get(reverse("reports")).content.decode()
 
     assert body.count('<svg class="bar-chart"') == 2
-    assert re.search(r'<svg class="bar-chart" viewBox="0 0 720 240" role="img" '
-                     r'aria-labelledby="revenue-chart-title revenue-chart-desc"', body)
+    assert re.search(
+        r'<svg class="bar-chart" viewBox="0 0 720 240" role="img" '
+        r'aria-labelledby="revenue-chart-title revenue-chart-desc"',
+        body,
+    )
     assert '<title id="revenue-chart-title">Revenue per day, last 30 days</title>' in body
     assert "30.00 in all" in body
     today = timezone.localdate(timezone=zoneinfo.ZoneInfo(sales.zone))
-    assert f"<th scope=\"row\">{today.day} {today.strftime('%b')}</th><td class=\"num\">2</td>" \
-           f"<td class=\"num\">30.00</td>" in body
+    assert (
+        f'<th scope="row">{today.day} {today.strftime("%b")}</th><td class="num">2</td>'
+        f'<td class="num">30.00</td>' in body
+    )
     assert "50%" in body  # 1 of the 2 customers who wrote ordered
     assert "Blue mug" in body
     for table in ("periods", "summary", "statuses", "items"):
@@ -103,8 +108,12 @@ def test_days_are_the_viewers_days(seller):
     ana = customer(t, "Ana")
     now = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
     # 02:00 UTC on 15 June is still 14 June in New York.
-    t.Order.objects.create(customer=ana, total_amount=Decimal("5.00"), status="confirmed",
-                           created_at=dt.datetime(2026, 6, 15, 2, 0, tzinfo=dt.UTC))
+    t.Order.objects.create(
+        customer=ana,
+        total_amount=Decimal("5.00"),
+        status="confirmed",
+        created_at=dt.datetime(2026, 6, 15, 2, 0, tzinfo=dt.UTC),
+    )
     agent = seller.agent
     assert [r.orders for r in reports.by_period(agent, "day", now=now)][-2:] == [0, 1]
     with timezone.override("America/New_York"):
@@ -123,8 +132,10 @@ def test_orders_by_status_and_top_items_cover_the_period(seller):
     assert reports.top_items(seller.agent)[0].name == "Old thing"
 
 
-@pytest.mark.parametrize("value, ceiling", [(0, 1), (0.3, Decimal("0.5")), (7, 10), (12, 20), (240, Decimal("250")),
-                                            (1000, 1000), (31.5, 50)])
+@pytest.mark.parametrize(
+    "value, ceiling",
+    [(0, 1), (0.3, Decimal("0.5")), (7, 10), (12, 20), (240, Decimal("250")), (1000, 1000), (31.5, 50)],
+)
 def test_axes_end_on_a_round_number(value, ceiling):
     assert nice_ceiling(value) == ceiling
 

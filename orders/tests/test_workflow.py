@@ -11,8 +11,14 @@ from orders.placing import LineItem, OrderError
 
 STATUSES = list(workflow.STATUS_LABELS)
 ALLOWED = {
-    ("pending", "confirmed"), ("confirmed", "processing"), ("processing", "shipped"), ("shipped", "delivered"),
-    ("pending", "cancelled"), ("confirmed", "cancelled"), ("processing", "cancelled"), ("shipped", "cancelled"),
+    ("pending", "confirmed"),
+    ("confirmed", "processing"),
+    ("processing", "shipped"),
+    ("shipped", "delivered"),
+    ("pending", "cancelled"),
+    ("confirmed", "cancelled"),
+    ("processing", "cancelled"),
+    ("shipped", "cancelled"),
     ("delivered", "refunded"),
 }
 
@@ -87,11 +93,21 @@ def test_a_commit_hook_runs_only_after_a_successful_change(shop, django_capture_
     agent, _, _ = shop
     seen = []
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.change_status(agent, order_in(shop, "pending"), "confirmed", actor=None,
-                               on_commit=lambda order, event: seen.append(event.to_status))
+        workflow.change_status(
+            agent,
+            order_in(shop, "pending"),
+            "confirmed",
+            actor=None,
+            on_commit=lambda order, event: seen.append(event.to_status),
+        )
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(OrderError):
-        workflow.change_status(agent, order_in(shop, "pending"), "delivered", actor=None,
-                               on_commit=lambda order, event: seen.append("never"))
+        workflow.change_status(
+            agent,
+            order_in(shop, "pending"),
+            "delivered",
+            actor=None,
+            on_commit=lambda order, event: seen.append("never"),
+        )
     assert seen == ["confirmed"]
 
 
@@ -102,5 +118,9 @@ def test_a_status_change_is_written_to_the_audit_log(shop):
     order = order_in(shop, "pending")
     workflow.change_status(agent, order, "confirmed", actor=agent.user)
     event = AuditEvent.objects.get(action="order.status_changed")
-    assert (event.actor, event.target_type, event.target_id) == (agent.user, f"{agent.agent_prefix}_orders", str(order.pk))
+    assert (event.actor, event.target_type, event.target_id) == (
+        agent.user,
+        f"{agent.agent_prefix}_orders",
+        str(order.pk),
+    )
     assert event.details == {"agent": agent.agent_prefix, "from_status": "pending", "to_status": "confirmed"}

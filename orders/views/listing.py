@@ -21,8 +21,12 @@ def _filters(request):
     data = form.cleaned_data
     since, until = form.created_range()
     return form, OrderFilters(
-        status=data["status"], customer=data["customer"], customer_id=data.get("customer_id"),
-        since=since, until=until, sort=data["sort"],
+        status=data["status"],
+        customer=data["customer"],
+        customer_id=data.get("customer_id"),
+        since=since,
+        until=until,
+        sort=data["sort"],
     )
 
 
@@ -52,18 +56,22 @@ def order_list(request):
         return render(request, "orders/list.html", context, status=400)
     keep = form.query()
     query = urlencode(keep)
-    context.update({
-        "page": page,
-        "filtered": bool(set(keep) - {"sort"}),
-        "customer": _customer_named(request, filters.customer_id),
-        "without_customer_url": reverse("order_list") + "?" + urlencode(
-            {key: value for key, value in keep.items() if key != "customer_id"}),
-        "first_url": reverse("order_list") + ("?" + query if query else ""),
-        "next_url": reverse("order_list") + "?" + urlencode({**keep, "after": page.next_cursor})
-        if page.next_cursor else None,
-        "export_url": reverse("order_export") + ("?" + query if query else ""),
-        "items_export_url": reverse("order_items_export") + ("?" + query if query else ""),
-    })
+    context.update(
+        {
+            "page": page,
+            "filtered": bool(set(keep) - {"sort"}),
+            "customer": _customer_named(request, filters.customer_id),
+            "without_customer_url": reverse("order_list")
+            + "?"
+            + urlencode({key: value for key, value in keep.items() if key != "customer_id"}),
+            "first_url": reverse("order_list") + ("?" + query if query else ""),
+            "next_url": reverse("order_list") + "?" + urlencode({**keep, "after": page.next_cursor})
+            if page.next_cursor
+            else None,
+            "export_url": reverse("order_export") + ("?" + query if query else ""),
+            "items_export_url": reverse("order_items_export") + ("?" + query if query else ""),
+        }
+    )
     return render(request, "orders/list.html", context)
 
 

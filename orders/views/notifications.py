@@ -13,13 +13,18 @@ from ..status_templates import TOLD_STATUSES, choose_status_templates, status_ch
 
 
 def _page(request, *, errors=None, status=200):
-    return render(request, "orders/settings.html", {
-        "section": "orders",
-        "choices": status_choices(request.agent),
-        "templates": usable_templates(request.agent),
-        "errors": errors or {},
-        "connected": configuration_for_agent(request.agent) is not None,
-    }, status=status)
+    return render(
+        request,
+        "orders/settings.html",
+        {
+            "section": "orders",
+            "choices": status_choices(request.agent),
+            "templates": usable_templates(request.agent),
+            "errors": errors or {},
+            "connected": configuration_for_agent(request.agent) is not None,
+        },
+        status=status,
+    )
 
 
 @agent_required

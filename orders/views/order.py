@@ -56,8 +56,9 @@ def _form_context(request, customer, form, *, panel):
         "window": window,
         "action_url": reverse("order_create", args=[customer.pk]),
         "submit_label": "Create order",
-        "recent_orders": list(request.agent_tables.Order.objects.filter(customer=customer)
-                              .order_by("-created_at", "-id")[:3]),
+        "recent_orders": list(
+            request.agent_tables.Order.objects.filter(customer=customer).order_by("-created_at", "-id")[:3]
+        ),
     }
 
 
@@ -77,8 +78,9 @@ def order_create(request, customer_id):
     panel = _wants_panel(request) and is_htmx(request)
     template = "orders/_panel.html" if panel else "orders/create.html"
     if request.method != "POST":
-        return render(request, template, {"section": "orders", **_form_context(request, customer, OrderForm(),
-                                                                                  panel=panel)})
+        return render(
+            request, template, {"section": "orders", **_form_context(request, customer, OrderForm(), panel=panel)}
+        )
     form = OrderForm(request.POST)
     if "add" in request.POST or "remove" in request.POST:
         # Without JavaScript, adding or removing a line is a round trip that saves nothing.
@@ -90,20 +92,37 @@ def order_create(request, customer_id):
     order = None
     if form.is_valid():
         try:
-            order = placing.create_order(request.agent, customer, form.items, actor=request.user, notes=form.notes,
-                                         shipping_address=form.shipping_address)
+            order = placing.create_order(
+                request.agent,
+                customer,
+                form.items,
+                actor=request.user,
+                notes=form.notes,
+                shipping_address=form.shipping_address,
+            )
         except OrderError as error:
             form.errors.append(error.message)
     if order is None:
         # htmx swaps only successful answers: the panel shows its errors with a 200.
-        return render(request, template, {"section": "orders", **_form_context(request, customer, form, panel=panel)},
-                      status=200 if panel else 400)
+        return render(
+            request,
+            template,
+            {"section": "orders", **_form_context(request, customer, form, panel=panel)},
+            status=200 if panel else 400,
+        )
     summary = _send_summary_if_asked(request, order)
     if panel:
-        return render(request, "orders/_panel.html", {
-            "customer": customer, "created": order, "summary": summary,
-            "item_count": len(form.items), "panel": True,
-        })
+        return render(
+            request,
+            "orders/_panel.html",
+            {
+                "customer": customer,
+                "created": order,
+                "summary": summary,
+                "item_count": len(form.items),
+                "panel": True,
+            },
+        )
     messages.success(request, " ".join(filter(None, [f"Order #{order.pk} was created for {customer.name}.", summary])))
     return redirect("order_detail", order.pk)
 
@@ -113,8 +132,9 @@ def _send_summary_if_asked(request, order):
     if request.POST.get("send_summary") != "on":
         return ""
     try:
-        notify.send_order_summary(request.agent, order, sent_by=request.user,
-                                  idempotency_key=f"order-{order.pk}-created-summary")
+        notify.send_order_summary(
+            request.agent, order, sent_by=request.user, idempotency_key=f"order-{order.pk}-created-summary"
+        )
     except (OrderError, send.SendError) as error:
         return f"The summary was not sent: {_sentence(error)}"
     return f"The summary is on its way to {order.customer.name}, with Confirm and Change buttons."
@@ -128,9 +148,13 @@ def _sentence(error):
 def order_item_suggestions(request):
     """The item names the agent sold before that start with what is typed, with their last price."""
     prefix = request.GET.get("item_name", "")[:100]
-    return render(request, "orders/_suggestions.html", {
-        "suggestions": placing.known_items(request.agent, prefix, limit=SUGGESTIONS),
-    })
+    return render(
+        request,
+        "orders/_suggestions.html",
+        {
+            "suggestions": placing.known_items(request.agent, prefix, limit=SUGGESTIONS),
+        },
+    )
 
 
 # The order page ------------------------------------------------------------------------------------
@@ -144,8 +168,11 @@ def _order_messages(agent_tables, order, events):
         wamids.append(order.source_wamid)
     if not ids and not wamids:
         return []
-    return list(agent_tables.Message.objects.filter(Q(pk__in=ids) | Q(wamid__in=wamids), customer_id=order.customer_id)
-                .order_by("timestamp", "id"))
+    return list(
+        agent_tables.Message.objects.filter(
+            Q(pk__in=ids) | Q(wamid__in=wamids), customer_id=order.customer_id
+        ).order_by("timestamp", "id")
+    )
 
 
 def _messages_context(request, order, events):
@@ -171,8 +198,10 @@ def _how_the_customer_is_told(request, order, window):
         return f"{order.customer.name} wrote in the last 24 hours: they get a WhatsApp message in plain words."
     chosen = set(StatusTemplate.objects.filter(agent=request.agent).values_list("status", flat=True))
     missing = [STATUS_LABELS[status].lower() for status in workflow.allowed_next(order) if status not in chosen]
-    text = ("More than 24 hours have passed since they wrote, so WhatsApp only allows an approved template: "
-            "the one chosen for the new status in Order settings.")
+    text = (
+        "More than 24 hours have passed since they wrote, so WhatsApp only allows an approved template: "
+        "the one chosen for the new status in Order settings."
+    )
     if missing:
         text += f" None is chosen for {', '.join(missing)} yet: they would not be told of that."
     return text
@@ -193,23 +222,28 @@ def _detail(request, order, *, error="", status=200):
     window = send.window(request.agent_tables, order.customer)
     context = _messages_context(request, order, events)
     message_by_id = context.pop("message_by_id")
-    return render(request, "orders/detail.html", {
-        "section": "orders",
-        "order": order,
-        "customer": order.customer,
-        "items": list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id")),
-        "events": [(event, message_by_id.get(event.message_id)) for event in events],
-        "moves": _moves(order),
-        "editable": order.status in EDITABLE_STATUSES,
-        "window": window,
-        "how_told": _how_the_customer_is_told(request, order, window),
-        "change_requested": _change_requested(events),
-        "summary_sent": any(event.kind == "summary_sent" for event in events),
-        "idempotency_key": uuid.uuid4().hex,
-        "status_error": error,
-        "status_label": STATUS_LABELS[order.status],
-        **context,
-    }, status=status)
+    return render(
+        request,
+        "orders/detail.html",
+        {
+            "section": "orders",
+            "order": order,
+            "customer": order.customer,
+            "items": list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id")),
+            "events": [(event, message_by_id.get(event.message_id)) for event in events],
+            "moves": _moves(order),
+            "editable": order.status in EDITABLE_STATUSES,
+            "window": window,
+            "how_told": _how_the_customer_is_told(request, order, window),
+            "change_requested": _change_requested(events),
+            "summary_sent": any(event.kind == "summary_sent" for event in events),
+            "idempotency_key": uuid.uuid4().hex,
+            "status_error": error,
+            "status_label": STATUS_LABELS[order.status],
+            **context,
+        },
+        status=status,
+    )
 
 
 @agent_required
@@ -239,7 +273,11 @@ def order_change_status(request, order_id):
 
     try:
         order, _ = workflow.change_status(
-            request.agent, order, to_status, actor=request.user, request=request,
+            request.agent,
+            order,
+            to_status,
+            actor=request.user,
+            request=request,
             on_commit=tell_customer if request.POST.get("tell_customer") == "on" else None,
         )
     except OrderError as error:
@@ -266,13 +304,18 @@ def order_mark_paid(request, order_id):
 def order_send_summary(request, order_id):
     order = get_order_or_404(request.agent_tables, order_id)
     try:
-        notify.send_order_summary(request.agent, order, sent_by=request.user,
-                                  idempotency_key=f"order-{order.pk}-summary-{request.POST.get('idempotency_key', '')}")
+        notify.send_order_summary(
+            request.agent,
+            order,
+            sent_by=request.user,
+            idempotency_key=f"order-{order.pk}-summary-{request.POST.get('idempotency_key', '')}",
+        )
     except (OrderError, send.SendError) as error:
         messages.error(request, f"The summary was not sent: {_sentence(error)}")
     else:
-        messages.success(request, f"The summary is on its way to {order.customer.name}: they can tap Confirm or "
-                                  "Change.")
+        messages.success(
+            request, f"The summary is on its way to {order.customer.name}: they can tap Confirm or Change."
+        )
     return redirect(reverse("order_detail", args=[order.pk]) + "#order-messages")
 
 
@@ -283,8 +326,11 @@ def order_edit(request, order_id):
     if order.status not in EDITABLE_STATUSES:
         messages.error(request, f"A {order.status} order can no longer be edited.")
         return redirect("order_detail", order.pk)
-    form = OrderForm(request.POST) if request.method == "POST" else OrderForm(
-        order=order, items=request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
+    form = (
+        OrderForm(request.POST)
+        if request.method == "POST"
+        else OrderForm(order=order, items=request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
+    )
     status = 200
     if request.method == "POST":
         if "add" in request.POST:
@@ -294,8 +340,14 @@ def order_edit(request, order_id):
                 form.remove_row(int(request.POST["remove"]))
         elif form.is_valid():
             try:
-                placing.update_order(request.agent, order, form.items, actor=request.user, notes=form.notes,
-                                     shipping_address=form.shipping_address)
+                placing.update_order(
+                    request.agent,
+                    order,
+                    form.items,
+                    actor=request.user,
+                    notes=form.notes,
+                    shipping_address=form.shipping_address,
+                )
             except OrderError as error:
                 form.errors.append(error.message)
             else:
@@ -305,8 +357,12 @@ def order_edit(request, order_id):
         else:
             status = 400
     context = _form_context(request, order.customer, form, panel=False)
-    context.update({
-        "section": "orders", "order": order, "action_url": reverse("order_edit", args=[order.pk]),
-        "submit_label": "Save changes",
-    })
+    context.update(
+        {
+            "section": "orders",
+            "order": order,
+            "action_url": reverse("order_edit", args=[order.pk]),
+            "submit_label": "Save changes",
+        }
+    )
     return render(request, "orders/edit.html", context, status=status)

@@ -50,17 +50,36 @@ def summary_rows(summary):
         ("Orders", f"{summary.orders:,}", summary.orders, "created in the period, whatever their status"),
         ("Sales", f"{summary.sold_orders:,}", summary.sold_orders, "orders confirmed, not cancelled or refunded"),
         ("Revenue", f"{summary.revenue:,.2f}", f"{summary.revenue:.2f}", "the total of the sales"),
-        ("Average order value", "—" if aov is None else f"{aov:,.2f}", "" if aov is None else f"{aov:.2f}",
-         "revenue divided by sales"),
-        ("Customers who wrote", f"{summary.customers_who_wrote:,}", summary.customers_who_wrote,
-         "sent you at least one message in the period"),
-        ("Customers who ordered", f"{summary.customers_who_ordered:,}", summary.customers_who_ordered,
-         "of those, how many bought"),
-        ("Conversion", percent(summary.conversion),
-         "" if summary.conversion is None else f"{summary.conversion:.4f}", "customers who ordered ÷ who wrote"),
-        ("Time to first order", duration(summary.median_hours_to_first_order),
-         "" if summary.median_hours_to_first_order is None else summary.median_hours_to_first_order,
-         "median, from a customer's first message to their first order (in hours in the CSV)"),
+        (
+            "Average order value",
+            "—" if aov is None else f"{aov:,.2f}",
+            "" if aov is None else f"{aov:.2f}",
+            "revenue divided by sales",
+        ),
+        (
+            "Customers who wrote",
+            f"{summary.customers_who_wrote:,}",
+            summary.customers_who_wrote,
+            "sent you at least one message in the period",
+        ),
+        (
+            "Customers who ordered",
+            f"{summary.customers_who_ordered:,}",
+            summary.customers_who_ordered,
+            "of those, how many bought",
+        ),
+        (
+            "Conversion",
+            percent(summary.conversion),
+            "" if summary.conversion is None else f"{summary.conversion:.4f}",
+            "customers who ordered ÷ who wrote",
+        ),
+        (
+            "Time to first order",
+            duration(summary.median_hours_to_first_order),
+            "" if summary.median_hours_to_first_order is None else summary.median_hours_to_first_order,
+            "median, from a customer's first message to their first order (in hours in the CSV)",
+        ),
     ]
 
 
@@ -74,10 +93,15 @@ def report(agent, period):
         "period": period,
         "period_name": PERIOD_NAMES[period],
         "rows": [(period_label(row.start, period), row) for row in rows],
-        "revenue_chart": bar_chart(f"Revenue per {period}, {PERIOD_NAMES[period].lower()}",
-                                   [(period_label(r.start, period, short=True), r.revenue) for r in rows], money=True),
-        "orders_chart": bar_chart(f"Orders per {period}, {PERIOD_NAMES[period].lower()}",
-                                  [(period_label(r.start, period, short=True), r.orders) for r in rows]),
+        "revenue_chart": bar_chart(
+            f"Revenue per {period}, {PERIOD_NAMES[period].lower()}",
+            [(period_label(r.start, period, short=True), r.revenue) for r in rows],
+            money=True,
+        ),
+        "orders_chart": bar_chart(
+            f"Orders per {period}, {PERIOD_NAMES[period].lower()}",
+            [(period_label(r.start, period, short=True), r.orders) for r in rows],
+        ),
         "summary": summary,
         "summary_rows": summary_rows(summary),
         "aov": "—" if summary.average_order_value is None else f"{summary.average_order_value:,.2f}",
@@ -101,8 +125,9 @@ def sales_this_month(agent, month_start):
         "sales_aov": "—" if summary.average_order_value is None else f"{summary.average_order_value:,.2f}",
         "sales_conversion": percent(summary.conversion),
         "sales_time_to_first_order": duration(summary.median_hours_to_first_order),
-        "sales_chart": bar_chart("Revenue per day, last 30 days",
-                                 [(period_label(row.start, "day"), row.revenue) for row in rows], money=True),
+        "sales_chart": bar_chart(
+            "Revenue per day, last 30 days", [(period_label(row.start, "day"), row.revenue) for row in rows], money=True
+        ),
     }
 
 
@@ -112,11 +137,13 @@ def reports_page(request):
     if period is None:
         return bad_request(request, "Reports are by day, week or month.")
     context = report(request.agent, period)
-    context.update({
-        "section": "reports",
-        "periods": [(value, name, reverse("reports") + f"?period={value}") for value, name in PERIOD_NAMES.items()],
-        "csv_urls": {table: reverse("report_export") + f"?table={table}&period={period}" for table in TABLES},
-    })
+    context.update(
+        {
+            "section": "reports",
+            "periods": [(value, name, reverse("reports") + f"?period={value}") for value, name in PERIOD_NAMES.items()],
+            "csv_urls": {table: reverse("report_export") + f"?table={table}&period={period}" for table in TABLES},
+        }
+    )
     return render(request, "orders/reports.html", context)
 
 

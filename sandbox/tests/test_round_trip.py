@@ -27,7 +27,10 @@ def live_shop(committed_db, live_server, fake_graph, make_agent, settings, clien
     settings.WHATSAPP_SANDBOX = True
     agent = make_agent(name="Demo Shop")
     configuration, _ = save_configuration(
-        user=agent.user, whatsapp_number="+15550100001", phone_number_id="1001", business_account_id="2002",
+        user=agent.user,
+        whatsapp_number="+15550100001",
+        phone_number_id="1001",
+        business_account_id="2002",
         access_token="shop-token",
     )
     client.force_login(agent.user)
@@ -70,10 +73,17 @@ def test_sandbox_round_trip_customer_message_in_agent_reply_out(client, live_sho
 def test_a_sandbox_image_reaches_the_inbox(client, live_shop, fake_graph):
     agent, configuration, host = live_shop
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-    client.post(reverse("sandbox:send"), {
-        "number": configuration.pk, "phone": "+14155550123", "name": "John", "text": "This one?",
-        "image": SimpleUploadedFile("mug.png", png, "image/png"),
-    }, HTTP_HOST=host)
+    client.post(
+        reverse("sandbox:send"),
+        {
+            "number": configuration.pk,
+            "phone": "+14155550123",
+            "name": "John",
+            "text": "This one?",
+            "image": SimpleUploadedFile("mug.png", png, "image/png"),
+        },
+        HTTP_HOST=host,
+    )
     assert fake_graph.wait_for_webhooks()
 
     message = tables.for_agent(agent).Message.objects.get(direction="inbound")

@@ -25,7 +25,10 @@ def sandbox_on(settings):
 def shop(make_agent, fake_graph, sandbox_on, client):
     agent = make_agent(name="Demo Shop")
     configuration, _ = save_configuration(
-        user=agent.user, whatsapp_number="+15550100001", phone_number_id="1001", business_account_id="2002",
+        user=agent.user,
+        whatsapp_number="+15550100001",
+        phone_number_id="1001",
+        business_account_id="2002",
         access_token="shop-token",
     )
     client.force_login(agent.user)
@@ -40,9 +43,16 @@ def webhooks(receiver):
     return [json.loads(body) for _, body in receiver.received]
 
 
-@pytest.mark.parametrize("name, args", [
-    ("page", []), ("chat", []), ("send", []), ("failures", []), ("media", [123]),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("page", []),
+        ("chat", []),
+        ("send", []),
+        ("failures", []),
+        ("media", [123]),
+    ],
+)
 def test_every_sandbox_page_is_a_404_unless_settings_turn_it_on(client, admin_user, name, args):
     client.force_login(admin_user)
     assert client.get(reverse(f"sandbox:{name}", args=args)).status_code == 404
@@ -86,8 +96,11 @@ def test_a_customer_message_reaches_the_apps_webhook_signed_as_meta_sends_it(
 ):
     _, configuration = shop
 
-    response = client.post(reverse("sandbox:send"), {**chat_params(configuration), "text": "Open on Sunday?"},
-                           HTTP_HOST=webhook_receiver.host)
+    response = client.post(
+        reverse("sandbox:send"),
+        {**chat_params(configuration), "text": "Open on Sunday?"},
+        HTTP_HOST=webhook_receiver.host,
+    )
     assert response.status_code == 302
     assert fake_graph.wait_for_webhooks()
 
@@ -102,14 +115,14 @@ def test_a_customer_message_reaches_the_apps_webhook_signed_as_meta_sends_it(
     assert "Open on Sunday?" in page and "John Carter (+14155550123) writing to +15550100001" in page
 
 
-def test_a_customer_image_is_sent_with_its_caption_and_shown_in_the_chat(
-    client, shop, fake_graph, webhook_receiver
-):
+def test_a_customer_image_is_sent_with_its_caption_and_shown_in_the_chat(client, shop, fake_graph, webhook_receiver):
     _, configuration = shop
 
-    client.post(reverse("sandbox:send"), {**chat_params(configuration), "text": "This one",
-                                          "image": SimpleUploadedFile("mug.png", PNG, "image/png")},
-                HTTP_HOST=webhook_receiver.host)
+    client.post(
+        reverse("sandbox:send"),
+        {**chat_params(configuration), "text": "This one", "image": SimpleUploadedFile("mug.png", PNG, "image/png")},
+        HTTP_HOST=webhook_receiver.host,
+    )
     fake_graph.wait_for_webhooks()
 
     message = webhooks(webhook_receiver)[0]["entry"][0]["changes"][0]["value"]["messages"][0]
@@ -121,10 +134,13 @@ def test_a_customer_image_is_sent_with_its_caption_and_shown_in_the_chat(
     assert image.content == PNG and image["Content-Type"] == "image/png"
 
 
-@pytest.mark.parametrize("data, error", [
-    ({"text": ""}, "Type a message or attach an image."),
-    ({"text": "x", "image": SimpleUploadedFile("a.gif", b"GIF89a", "image/gif")}, "Only JPEG and PNG images"),
-])
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        ({"text": ""}, "Type a message or attach an image."),
+        ({"text": "x", "image": SimpleUploadedFile("a.gif", b"GIF89a", "image/gif")}, "Only JPEG and PNG images"),
+    ],
+)
 def test_a_bad_customer_message_is_refused_with_the_reason(client, shop, fake_graph, data, error):
     _, configuration = shop
 
@@ -137,8 +153,9 @@ def test_a_bad_customer_message_is_refused_with_the_reason(client, shop, fake_gr
 def test_a_message_needs_a_valid_customer(client, shop, fake_graph):
     _, configuration = shop
 
-    response = client.post(reverse("sandbox:send"), {**chat_params(configuration, phone="12"), "text": "hi"},
-                           follow=True)
+    response = client.post(
+        reverse("sandbox:send"), {**chat_params(configuration, phone="12"), "text": "hi"}, follow=True
+    )
 
     assert "Choose a business number and your phone number first." in response.content.decode()
 
@@ -175,8 +192,9 @@ def test_meta_can_be_made_to_fail_the_next_sends_and_answer_normally_again(clien
     _, configuration = shop
     settings.WHATSAPP_GRAPH_MAX_ATTEMPTS = 3
 
-    response = client.post(reverse("sandbox:failures"), {**chat_params(configuration), "failure": "500",
-                                                         "messages": 2}, follow=True)
+    response = client.post(
+        reverse("sandbox:failures"), {**chat_params(configuration), "failure": "500", "messages": 2}, follow=True
+    )
 
     page = response.content.decode()
     assert "The next 2 messages the shop sends: Server error (HTTP 500)" in page
@@ -226,9 +244,14 @@ def test_the_shops_reply_buttons_show_and_a_tap_reaches_the_webhook_as_a_button_
     customer = agent_tables.Customer.objects.create(name="John Carter", phone="+14155550123")
     agent_tables.Message.objects.create(customer=customer, message="Hi!", direction="inbound")
     with django_capture_on_commit_callbacks(execute=True):
-        sent = send.send_buttons(agent, customer, "Order #3: 2 mugs", [("order-3-confirm", "Confirm"),
-                                                                      ("order-3-change", "Change")],
-                                 sent_by=agent.user, idempotency_key="summary")
+        sent = send.send_buttons(
+            agent,
+            customer,
+            "Order #3: 2 mugs",
+            [("order-3-confirm", "Confirm"), ("order-3-change", "Change")],
+            sent_by=agent.user,
+            idempotency_key="summary",
+        )
     sent.refresh_from_db()
 
     chat = client.get(reverse("sandbox:chat"), params, HTTP_HOST=webhook_receiver.host).content.decode()
@@ -237,17 +260,27 @@ def test_the_shops_reply_buttons_show_and_a_tap_reaches_the_webhook_as_a_button_
     fake_graph.wait_for_webhooks()
     webhook_receiver.received.clear()
 
-    response = client.post(reverse("sandbox:tap"), {**params, "wamid": sent.wamid, "button": "order-3-confirm"},
-                           HTTP_HOST=webhook_receiver.host)
+    response = client.post(
+        reverse("sandbox:tap"),
+        {**params, "wamid": sent.wamid, "button": "order-3-confirm"},
+        HTTP_HOST=webhook_receiver.host,
+    )
     assert response.status_code == 302 and "phone=%2B14155550123" in response.url
     assert fake_graph.wait_for_webhooks()
-    [tapped] = [m for payload in webhooks(webhook_receiver)
-                for m in payload["entry"][0]["changes"][0]["value"].get("messages", [])]
+    [tapped] = [
+        m
+        for payload in webhooks(webhook_receiver)
+        for m in payload["entry"][0]["changes"][0]["value"].get("messages", [])
+    ]
     assert tapped["interactive"]["button_reply"] == {"id": "order-3-confirm", "title": "Confirm"}
     assert tapped["context"]["id"] == sent.wamid
 
-    response = client.post(reverse("sandbox:tap"), {**params, "wamid": sent.wamid, "button": "no-such-button"},
-                           follow=True, HTTP_HOST=webhook_receiver.host)
+    response = client.post(
+        reverse("sandbox:tap"),
+        {**params, "wamid": sent.wamid, "button": "no-such-button"},
+        follow=True,
+        HTTP_HOST=webhook_receiver.host,
+    )
     assert "has no button" in response.content.decode()
     response = client.post(reverse("sandbox:tap"), {**params, "wamid": ""}, follow=True)
     assert "Choose a business number, your phone number and a button first." in response.content.decode()

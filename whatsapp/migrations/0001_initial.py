@@ -7,34 +7,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agents', '0001_initial'),
+        ("agents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WhatsAppConfiguration',
+            name="WhatsAppConfiguration",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('whatsapp_number', models.CharField(help_text='The business number, in E.164 (+country code).', max_length=32)),
-                ('webhook_url', models.TextField(help_text="The URL Meta posts this number's notifications to.")),
-                ('api_key', models.TextField(blank=True, editable=False, null=True)),
-                ('business_account_id', models.CharField(blank=True, max_length=64, null=True)),
-                ('phone_number_id', models.CharField(blank=True, max_length=64, null=True)),
-                ('is_active', models.BooleanField(db_default=True, default=True)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now())),
-                ('agent', models.ForeignKey(blank=True, help_text="The agent whose inbox receives this number's messages. Empty: the user's oldest agent.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='agents.agent')),
-                ('user', models.OneToOneField(db_column='user_id', on_delete=django.db.models.deletion.CASCADE, related_name='whatsapp_configuration', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "whatsapp_number",
+                    models.CharField(help_text="The business number, in E.164 (+country code).", max_length=32),
+                ),
+                ("webhook_url", models.TextField(help_text="The URL Meta posts this number's notifications to.")),
+                ("api_key", models.TextField(blank=True, editable=False, null=True)),
+                ("business_account_id", models.CharField(blank=True, max_length=64, null=True)),
+                ("phone_number_id", models.CharField(blank=True, max_length=64, null=True)),
+                ("is_active", models.BooleanField(db_default=True, default=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now()),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The agent whose inbox receives this number's messages. Empty: the user's oldest agent.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="agents.agent",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        db_column="user_id",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="whatsapp_configuration",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'WhatsApp configuration',
-                'db_table': 'whatsapp_configuration',
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_active', True), ('phone_number_id__isnull', False)), fields=('phone_number_id',), name='whatsapp_configuration_active_phone_number_id', violation_error_message='This phone number id is already used by another active configuration.')],
+                "verbose_name": "WhatsApp configuration",
+                "db_table": "whatsapp_configuration",
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_active", True), ("phone_number_id__isnull", False)),
+                        fields=("phone_number_id",),
+                        name="whatsapp_configuration_active_phone_number_id",
+                        violation_error_message="This phone number id is already used by another active configuration.",
+                    )
+                ],
             },
         ),
     ]

@@ -5,30 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('whatsapp', '0001_initial'),
+        ("whatsapp", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MessageTemplate',
+            name="MessageTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('meta_id', models.CharField(help_text="Meta's id of the template.", max_length=64)),
-                ('name', models.CharField(max_length=512)),
-                ('language', models.CharField(max_length=16)),
-                ('status', models.CharField(help_text='APPROVED, PENDING, REJECTED, PAUSED, DISABLED...', max_length=32)),
-                ('category', models.CharField(blank=True, max_length=32)),
-                ('parameter_format', models.CharField(default='POSITIONAL', max_length=16)),
-                ('components', models.JSONField(default=list, help_text="Meta's components: HEADER, BODY, FOOTER, BUTTONS.")),
-                ('synced_at', models.DateTimeField()),
-                ('configuration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='templates', to='whatsapp.whatsappconfiguration')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("meta_id", models.CharField(help_text="Meta's id of the template.", max_length=64)),
+                ("name", models.CharField(max_length=512)),
+                ("language", models.CharField(max_length=16)),
+                (
+                    "status",
+                    models.CharField(help_text="APPROVED, PENDING, REJECTED, PAUSED, DISABLED...", max_length=32),
+                ),
+                ("category", models.CharField(blank=True, max_length=32)),
+                ("parameter_format", models.CharField(default="POSITIONAL", max_length=16)),
+                (
+                    "components",
+                    models.JSONField(default=list, help_text="Meta's components: HEADER, BODY, FOOTER, BUTTONS."),
+                ),
+                ("synced_at", models.DateTimeField()),
+                (
+                    "configuration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="templates",
+                        to="whatsapp.whatsappconfiguration",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'whatsapp_message_templates',
-                'ordering': ['name', 'language'],
-                'constraints': [models.UniqueConstraint(fields=('configuration', 'name', 'language'), name='whatsapp_message_templates_unique_name_language')],
+                "db_table": "whatsapp_message_templates",
+                "ordering": ["name", "language"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("configuration", "name", "language"),
+                        name="whatsapp_message_templates_unique_name_language",
+                    )
+                ],
             },
         ),
     ]

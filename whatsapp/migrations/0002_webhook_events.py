@@ -5,32 +5,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('whatsapp', '0001_initial'),
+        ("whatsapp", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookEvent',
+            name="WebhookEvent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('received_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
-                ('body', models.TextField(help_text='The request body exactly as Meta sent it (its signature was valid).')),
-                ('phone_number_id', models.CharField(blank=True, default='', help_text="The business number's Phone Number ID the event is for.", max_length=64)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('processed', 'Processed'), ('failed', 'Failed'), ('unroutable', 'Unroutable')], default='pending', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0, help_text='How many times processing ran.')),
-                ('next_attempt_at', models.DateTimeField(blank=True, help_text='A pending event waits until then (a retry after a failure).', null=True)),
-                ('processed_at', models.DateTimeField(blank=True, help_text='When processing last ran.', null=True)),
-                ('summary', models.TextField(blank=True, default='', help_text="What processing did with the event's items.")),
-                ('error', models.TextField(blank=True, default='', help_text='Why the last processing failed, item by item.')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "received_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False),
+                ),
+                (
+                    "body",
+                    models.TextField(help_text="The request body exactly as Meta sent it (its signature was valid)."),
+                ),
+                (
+                    "phone_number_id",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        help_text="The business number's Phone Number ID the event is for.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("processed", "Processed"),
+                            ("failed", "Failed"),
+                            ("unroutable", "Unroutable"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, help_text="How many times processing ran.")),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(
+                        blank=True, help_text="A pending event waits until then (a retry after a failure).", null=True
+                    ),
+                ),
+                ("processed_at", models.DateTimeField(blank=True, help_text="When processing last ran.", null=True)),
+                (
+                    "summary",
+                    models.TextField(blank=True, default="", help_text="What processing did with the event's items."),
+                ),
+                (
+                    "error",
+                    models.TextField(blank=True, default="", help_text="Why the last processing failed, item by item."),
+                ),
             ],
             options={
-                'verbose_name': 'webhook event',
-                'db_table': 'whatsapp_webhook_events',
-                'ordering': ['-id'],
-                'indexes': [models.Index(condition=models.Q(('state', 'pending')), fields=['id'], name='whatsapp_event_pending'), models.Index(condition=models.Q(('state__in', ['failed', 'unroutable'])), fields=['state', '-id'], name='whatsapp_event_attention')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('state__in', ['pending', 'processed', 'failed', 'unroutable'])), name='whatsapp_event_state_valid')],
+                "verbose_name": "webhook event",
+                "db_table": "whatsapp_webhook_events",
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "pending")), fields=["id"], name="whatsapp_event_pending"
+                    ),
+                    models.Index(
+                        condition=models.Q(("state__in", ["failed", "unroutable"])),
+                        fields=["state", "-id"],
+                        name="whatsapp_event_attention",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("state__in", ["pending", "processed", "failed", "unroutable"])),
+                        name="whatsapp_event_state_valid",
+                    )
+                ],
             },
         ),
     ]

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('whatsapp', '0002_message_templates'),
-        ('whatsapp', '0002_webhook_events'),
+        ("whatsapp", "0002_message_templates"),
+        ("whatsapp", "0002_webhook_events"),
     ]
 
-    operations = [
-    ]
+    operations = []

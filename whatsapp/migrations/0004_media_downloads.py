@@ -6,33 +6,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0001_initial'),
-        ('whatsapp', '0003_merge_webhook_events_and_templates'),
+        ("agents", "0001_initial"),
+        ("whatsapp", "0003_merge_webhook_events_and_templates"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MediaDownload',
+            name="MediaDownload",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('message_id', models.IntegerField(help_text="The message's id in the agent's messages table.")),
-                ('media_id', models.CharField(help_text="Meta's media id.", max_length=128)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('downloading', 'Downloading'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, default='', help_text='Why the last attempt failed.')),
-                ('file_name', models.TextField(blank=True, default='', help_text="The file's name in the media storage.")),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='agents.agent')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("message_id", models.IntegerField(help_text="The message's id in the agent's messages table.")),
+                ("media_id", models.CharField(help_text="Meta's media id.", max_length=128)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("downloading", "Downloading"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True, default="", help_text="Why the last attempt failed.")),
+                (
+                    "file_name",
+                    models.TextField(blank=True, default="", help_text="The file's name in the media storage."),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "agent",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="agents.agent"),
+                ),
             ],
             options={
-                'db_table': 'whatsapp_media_downloads',
-                'ordering': ['-id'],
-                'indexes': [models.Index(condition=models.Q(('state__in', ['pending', 'downloading'])), fields=['next_attempt_at'], name='whatsapp_media_download_due')],
-                'constraints': [models.UniqueConstraint(fields=('agent', 'message_id'), name='whatsapp_media_download_message'), models.CheckConstraint(condition=models.Q(('state__in', ['pending', 'downloading', 'done', 'failed'])), name='whatsapp_media_download_state_valid')],
+                "db_table": "whatsapp_media_downloads",
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state__in", ["pending", "downloading"])),
+                        fields=["next_attempt_at"],
+                        name="whatsapp_media_download_due",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("agent", "message_id"), name="whatsapp_media_download_message"),
+                    models.CheckConstraint(
+                        condition=models.Q(("state__in", ["pending", "downloading", "done", "failed"])),
+                        name="whatsapp_media_download_state_valid",
+                    ),
+                ],
             },
         ),
     ]

@@ -21,7 +21,9 @@ def test_the_event_list_shows_states_and_filters_those_needing_attention(client,
     page = client.get(reverse("admin:whatsapp_webhookevent_changelist")).content.decode()
     assert "processed" in page and "unroutable" in page and "999999" in page
 
-    page = client.get(reverse("admin:whatsapp_webhookevent_changelist"), {"state__exact": "unroutable"}).content.decode()
+    page = client.get(
+        reverse("admin:whatsapp_webhookevent_changelist"), {"state__exact": "unroutable"}
+    ).content.decode()
     assert "999999" in page and "1 message stored" not in page
 
     page = client.get(reverse("admin:whatsapp_webhookevent_changelist"), {"q": "wamid.lost"}).content.decode()

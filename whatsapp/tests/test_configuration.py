@@ -121,8 +121,13 @@ def test_the_admin_replaces_the_token_only_when_a_new_one_is_typed(client, admin
     client.force_login(admin_user)
     url = reverse("admin:whatsapp_whatsappconfiguration_change", args=[configuration.pk])
     form = {
-        "user": agent.user.pk, "agent": "", "whatsapp_number": "+14155550100", "phone_number_id": "1234567890",
-        "business_account_id": "", "webhook_url": "https://crm.example.com/whatsapp/webhook/", "is_active": "on",
+        "user": agent.user.pk,
+        "agent": "",
+        "whatsapp_number": "+14155550100",
+        "phone_number_id": "1234567890",
+        "business_account_id": "",
+        "webhook_url": "https://crm.example.com/whatsapp/webhook/",
+        "is_active": "on",
     }
 
     assert client.post(url, {**form, "new_access_token": ""}).status_code == 302
@@ -143,8 +148,12 @@ def test_the_admin_refuses_an_agent_of_another_user(client, admin_user, make_age
     response = client.post(
         reverse("admin:whatsapp_whatsappconfiguration_change", args=[configuration.pk]),
         {
-            "user": mine.user.pk, "agent": theirs.pk, "whatsapp_number": "+14155550100",
-            "phone_number_id": "1234567890", "webhook_url": "https://x.example/", "is_active": "on",
+            "user": mine.user.pk,
+            "agent": theirs.pk,
+            "whatsapp_number": "+14155550100",
+            "phone_number_id": "1234567890",
+            "webhook_url": "https://x.example/",
+            "is_active": "on",
         },
     )
     assert response.status_code == 200 and "does not belong to the selected user" in response.content.decode()

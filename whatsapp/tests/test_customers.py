@@ -57,7 +57,13 @@ def test_a_known_customer_gets_their_business_scoped_user_id_when_it_first_appea
 
 def test_a_username_adopter_without_phone_is_a_customer_known_by_their_bsuid(client, t):
     # Meta's example: wa_id and from are empty strings, only the BSUID identifies the user.
-    contacts = [{"profile": {"name": NAME, "username": "@realsheenanelson", "country_code": "US"}, "wa_id": "", "user_id": BSUID}]
+    contacts = [
+        {
+            "profile": {"name": NAME, "username": "@realsheenanelson", "country_code": "US"},
+            "wa_id": "",
+            "user_id": BSUID,
+        }
+    ]
     deliver(client, text(from_="", from_user_id=BSUID), contacts=contacts)
 
     customer = t.Customer.objects.get()
@@ -74,9 +80,11 @@ def test_a_username_is_the_name_when_there_is_no_profile_name(client, t):
     contacts = [{"profile": {"username": "@realsheenanelson"}, "wa_id": "", "user_id": BSUID}]
     deliver(client, text(from_="", from_user_id=BSUID), contacts=contacts)
     assert t.Customer.objects.get().name == "@realsheenanelson"
-    deliver(client, text(wamid="wamid.2", from_="", from_user_id=BSUID), contacts=[
-        {"profile": {"name": NAME, "username": "@realsheenanelson"}, "wa_id": "", "user_id": BSUID}
-    ])
+    deliver(
+        client,
+        text(wamid="wamid.2", from_="", from_user_id=BSUID),
+        contacts=[{"profile": {"name": NAME, "username": "@realsheenanelson"}, "wa_id": "", "user_id": BSUID}],
+    )
     assert t.Customer.objects.get().name == NAME
 
 
@@ -94,7 +102,11 @@ def test_a_changed_number_moves_the_customer_and_shows_in_the_conversation(clien
     deliver(client, text())
     change = message(
         "system",
-        {"body": "User Sheena Nelson changed from 16505551234 to 12195555358", "wa_id": "12195555358", "type": "user_changed_number"},
+        {
+            "body": "User Sheena Nelson changed from 16505551234 to 12195555358",
+            "wa_id": "12195555358",
+            "type": "user_changed_number",
+        },
         wamid="wamid.HBgLMTk4MzU1NTE5NzQVAgASGAoxMTgyMDg2MjY3AA==",
         timestamp="1750269342",
     )
@@ -115,7 +127,9 @@ def test_a_changed_number_already_held_by_another_customer_leaves_both_as_they_a
     deliver(client, text())
     other = t.Customer.objects.create(name="Someone else", phone="+12195555358")
     change = message(
-        "system", {"body": "User changed number", "wa_id": "12195555358", "type": "user_changed_number"}, wamid="wamid.sys"
+        "system",
+        {"body": "User changed number", "wa_id": "12195555358", "type": "user_changed_number"},
+        wamid="wamid.sys",
     )
     deliver(client, change, contacts=[])
     assert t.Customer.objects.get(phone=PHONE).messages.filter(wa_type="system").exists()
@@ -128,8 +142,15 @@ def test_a_changed_business_scoped_user_id_is_followed(client, t):
     new_id = "user.0000000000eb6441c8adb2eaee5b848e7dd174ddd302d7db62142f4722d574b6"
     change = message(
         "system",
-        {"body": f"User Sheena Nelson changed from {BSUID} to {new_id}", "wa_id": "", "user_id": new_id, "type": "user_changed_user_id"},
-        wamid="wamid.sys", from_="", from_user_id=BSUID,
+        {
+            "body": f"User Sheena Nelson changed from {BSUID} to {new_id}",
+            "wa_id": "",
+            "user_id": new_id,
+            "type": "user_changed_user_id",
+        },
+        wamid="wamid.sys",
+        from_="",
+        from_user_id=BSUID,
     )
     deliver(client, change, contacts=[])
     customer = t.Customer.objects.get()
@@ -155,7 +176,9 @@ def test_racing_deliveries_for_a_new_number_make_one_customer(committed_agent):
     def deliver_one(n):
         try:
             start.wait()
-            statuses.append(post(Client(), notification(value([text(f"hello {n}", wamid=f"wamid.race{n}")]))).status_code)
+            statuses.append(
+                post(Client(), notification(value([text(f"hello {n}", wamid=f"wamid.race{n}")]))).status_code
+            )
         finally:
             connections.close_all()
 
@@ -173,7 +196,11 @@ def test_racing_deliveries_for_a_new_number_make_one_customer(committed_agent):
 
 
 def test_a_sender_with_a_garbled_number_but_a_bsuid_is_known_by_the_bsuid(client, t):
-    deliver(client, text(from_="not a number", from_user_id=BSUID), contacts=[payloads.contact(wa_id="call me", user_id=BSUID)])
+    deliver(
+        client,
+        text(from_="not a number", from_user_id=BSUID),
+        contacts=[payloads.contact(wa_id="call me", user_id=BSUID)],
+    )
     customer = t.Customer.objects.get()
     assert (customer.phone, customer.wa_user_id, customer.name) == (BSUID, BSUID, NAME)
 
@@ -181,8 +208,16 @@ def test_a_sender_with_a_garbled_number_but_a_bsuid_is_known_by_the_bsuid(client
 @pytest.mark.parametrize(
     "system",
     [
-        {"body": "Sheena Nelson's security code changed", "type": "customer_identity_changed", "identity": "DF2lS5v2W6x="},
-        {"body": "User Sheena Nelson changed from 16505551234 to 16505551234", "wa_id": WA_ID, "type": "user_changed_number"},
+        {
+            "body": "Sheena Nelson's security code changed",
+            "type": "customer_identity_changed",
+            "identity": "DF2lS5v2W6x=",
+        },
+        {
+            "body": "User Sheena Nelson changed from 16505551234 to 16505551234",
+            "wa_id": WA_ID,
+            "type": "user_changed_number",
+        },
         {"body": "User Sheena Nelson changed number", "wa_id": "", "type": "user_changed_number"},
         {"body": "User Sheena Nelson changed id", "type": "user_changed_user_id"},
     ],

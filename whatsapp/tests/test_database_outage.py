@@ -5,6 +5,7 @@ cluster of the test's own, made with initdb in a temporary directory on a free p
 starts while threads post signed deliveries. The machine's shared cluster is never touched.
 """
 
+import contextlib
 import glob
 import json
 import os
@@ -95,10 +96,8 @@ def private_cluster():
         cluster.create()
         yield cluster
     finally:
-        try:
-            cluster.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass  # it was not running
+        with contextlib.suppress(subprocess.CalledProcessError):
+            cluster.stop("immediate")  # it was not running
         shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -121,8 +120,13 @@ def app_environment(cluster):
 
 
 def manage(environment, *arguments):
-    subprocess.run([sys.executable, "manage.py", *arguments], env=environment, cwd=settings.BASE_DIR, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        env=environment,
+        cwd=settings.BASE_DIR,
+        check=True,
+        capture_output=True,
+    )
 
 
 def wait_for(condition, timeout, what):
@@ -151,16 +155,29 @@ class Meta:
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "15550100001", "phone_number_id": DEMO_PHONE_NUMBER_ID},
             "contacts": [{"profile": {"name": f"Customer {n % len(SENDERS)}"}, "wa_id": SENDERS[n % len(SENDERS)]}],
-            "messages": [{"from": SENDERS[n % len(SENDERS)], "id": wamid, "timestamp": str(int(time.time())),
-                          "type": "text", "text": {"body": f"Message {n}"}}],
+            "messages": [
+                {
+                    "from": SENDERS[n % len(SENDERS)],
+                    "id": wamid,
+                    "timestamp": str(int(time.time())),
+                    "type": "text",
+                    "text": {"body": f"Message {n}"},
+                }
+            ],
         }
-        body = json.dumps({"object": "whatsapp_business_account",
-                           "entry": [{"id": "200000000000001", "changes": [{"field": "messages", "value": value}]}]})
+        body = json.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [{"id": "200000000000001", "changes": [{"field": "messages", "value": value}]}],
+            }
+        )
         return wamid, body.encode()
 
     def post(self, session, wamid, body):
-        headers = {"Content-Type": "application/json",
-                   "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET),
+        }
         try:
             answer = session.post(self.url, data=body, headers=headers, timeout=20).status_code
         except requests.RequestException as error:
@@ -214,13 +231,31 @@ def test_deliveries_during_a_database_outage_are_stored_once_or_refused_with_a_5
     logs = cluster.directory / "app.log"
     with open(logs, "w") as log:
         web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "crm.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--threads", "2", "--timeout", "30"],
-            env=environment, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "crm.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "2",
+                "--timeout",
+                "30",
+            ],
+            env=environment,
+            cwd=settings.BASE_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         intake_worker = subprocess.Popen(
             [sys.executable, "manage.py", "process_webhook_events", "--idle-sleep", "0.05"],
-            env=environment, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+            env=environment,
+            cwd=settings.BASE_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     meta = Meta(f"http://127.0.0.1:{port}/whatsapp/webhook/")
     try:

@@ -22,8 +22,9 @@ def payloads(receiver):
 
 
 def test_a_customer_message_is_posted_signed_in_metas_shape(fake_graph, webhook_receiver, settings):
-    fake_graph.register_phone_number("1001", display_phone_number="+1 555 010 0001", business_account_id="2002",
-                                     webhook_url=webhook_receiver.url)
+    fake_graph.register_phone_number(
+        "1001", display_phone_number="+1 555 010 0001", business_account_id="2002", webhook_url=webhook_receiver.url
+    )
 
     wamid = fake_graph.customer_sends("1001", "+14155550123", name="John Carter", text="Open on Sunday?")
     assert fake_graph.wait_for_webhooks()
@@ -64,8 +65,9 @@ def test_a_customer_image_carries_a_media_id_the_app_can_download(fake_graph, we
 def test_a_sent_message_moves_sent_delivered_then_read_when_the_customer_looks(fake_graph, webhook_receiver):
     fake_graph.webhook_url = webhook_receiver.url
     client = graph.GraphClient("t")
-    wamid = client.send_message("1001", {"messaging_product": "whatsapp", "to": "14155550123", "type": "text",
-                                         "text": {"body": "Yes, 10-16"}})["messages"][0]["id"]
+    wamid = client.send_message(
+        "1001", {"messaging_product": "whatsapp", "to": "14155550123", "type": "text", "text": {"body": "Yes, 10-16"}}
+    )["messages"][0]["id"]
     fake_graph.wait_for_webhooks()
 
     fake_graph.customer_reads("1001", "+14155550123")
@@ -92,8 +94,12 @@ def test_marking_a_customer_message_read_gives_it_blue_ticks_on_their_phone(fake
 
 def test_an_unapproved_or_unknown_template_is_refused_like_meta(fake_graph):
     client = graph.GraphClient("t")
-    body = {"messaging_product": "whatsapp", "to": "14155550123", "type": "template",
-            "template": {"name": "spring_sale", "language": {"code": "en_US"}}}
+    body = {
+        "messaging_product": "whatsapp",
+        "to": "14155550123",
+        "type": "template",
+        "template": {"name": "spring_sale", "language": {"code": "en_US"}},
+    }
 
     with pytest.raises(graph.GraphRequestError) as raised:
         client.send_message("1001", body)
@@ -101,9 +107,16 @@ def test_an_unapproved_or_unknown_template_is_refused_like_meta(fake_graph):
 
 
 def test_a_template_with_the_wrong_number_of_parameters_is_refused(fake_graph):
-    body = {"messaging_product": "whatsapp", "to": "14155550123", "type": "template",
-            "template": {"name": "order_update", "language": {"code": "en_US"},
-                         "components": [{"type": "body", "parameters": [{"type": "text", "text": "Maria"}]}]}}
+    body = {
+        "messaging_product": "whatsapp",
+        "to": "14155550123",
+        "type": "template",
+        "template": {
+            "name": "order_update",
+            "language": {"code": "en_US"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "Maria"}]}],
+        },
+    }
 
     with pytest.raises(graph.GraphRequestError) as raised:
         graph.GraphClient("t").send_message("1001", body)
@@ -111,12 +124,24 @@ def test_a_template_with_the_wrong_number_of_parameters_is_refused(fake_graph):
 
 
 def test_a_template_shows_with_its_values_on_the_customers_phone(fake_graph):
-    body = {"messaging_product": "whatsapp", "to": "14155550123", "type": "template",
-            "template": {"name": "items_on_hold", "language": {"code": "en_US"}, "components": [
-                {"type": "body", "parameters": [
-                    {"type": "text", "parameter_name": "first_name", "text": "John"},
-                    {"type": "text", "parameter_name": "date", "text": "Monday"},
-                ]}]}}
+    body = {
+        "messaging_product": "whatsapp",
+        "to": "14155550123",
+        "type": "template",
+        "template": {
+            "name": "items_on_hold",
+            "language": {"code": "en_US"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "parameter_name": "first_name", "text": "John"},
+                        {"type": "text", "parameter_name": "date", "text": "Monday"},
+                    ],
+                }
+            ],
+        },
+    }
 
     graph.GraphClient("t").send_message("1001", body)
 
@@ -124,16 +149,19 @@ def test_a_template_shows_with_its_values_on_the_customers_phone(fake_graph):
     assert shown["text"].startswith("Hello John, we are holding your items until Monday.")
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"to": "1", "type": "text", "text": {"body": "x"}}, 100),
-    ({"messaging_product": "whatsapp", "type": "text", "text": {"body": "x"}}, 100),
-    ({"messaging_product": "whatsapp", "to": "1", "type": "text"}, 100),
-    ({"messaging_product": "whatsapp", "to": "1", "type": "text", "text": {"body": " "}}, 100),
-    ({"messaging_product": "whatsapp", "to": "1", "type": "text", "text": {"body": "x" * 4097}}, 100),
-    ({"messaging_product": "whatsapp", "to": "1", "type": "image", "image": {"id": "404"}}, 131009),
-    ({"messaging_product": "whatsapp", "to": "1", "type": "image", "image": {}}, 131008),
-    ({"messaging_product": "whatsapp", "status": "read"}, 100),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"to": "1", "type": "text", "text": {"body": "x"}}, 100),
+        ({"messaging_product": "whatsapp", "type": "text", "text": {"body": "x"}}, 100),
+        ({"messaging_product": "whatsapp", "to": "1", "type": "text"}, 100),
+        ({"messaging_product": "whatsapp", "to": "1", "type": "text", "text": {"body": " "}}, 100),
+        ({"messaging_product": "whatsapp", "to": "1", "type": "text", "text": {"body": "x" * 4097}}, 100),
+        ({"messaging_product": "whatsapp", "to": "1", "type": "image", "image": {"id": "404"}}, 131009),
+        ({"messaging_product": "whatsapp", "to": "1", "type": "image", "image": {}}, 131008),
+        ({"messaging_product": "whatsapp", "status": "read"}, 100),
+    ],
+)
 def test_bad_message_requests_get_metas_parameter_errors(fake_graph, body, code):
     with pytest.raises(graph.GraphRequestError) as raised:
         graph.GraphClient("t").send_message("1001", body)
@@ -155,8 +183,7 @@ def test_deleting_media(fake_graph):
     media_id = fake_graph.add_media(b"x", "text/plain")
     headers = {"Authorization": "Bearer t"}
 
-    assert requests.delete(f"{fake_graph.url}/v24.0/{media_id}", headers=headers, timeout=5).json() == {
-        "success": True}
+    assert requests.delete(f"{fake_graph.url}/v24.0/{media_id}", headers=headers, timeout=5).json() == {"success": True}
     assert requests.delete(f"{fake_graph.url}/v24.0/{media_id}", headers=headers, timeout=5).status_code == 400
 
 
@@ -175,8 +202,9 @@ def test_failures_can_be_kept_for_message_sends_alone(fake_graph):
     client.mark_read("1001", "wamid.x")
     client.upload_media("1001", b"hello", "text/plain", "a.txt")
 
-    assert fake_graph.failures and client.send_message("1001", {
-        "messaging_product": "whatsapp", "to": "1", "type": "text", "text": {"body": "x"}})
+    assert fake_graph.failures and client.send_message(
+        "1001", {"messaging_product": "whatsapp", "to": "1", "type": "text", "text": {"body": "x"}}
+    )
     assert not fake_graph.failures
     assert len(fake_graph.calls("/messages")) == 3  # the read receipt, then the send tried twice
 
@@ -187,8 +215,9 @@ def test_a_send_can_be_accepted_and_reported_failed_later_as_meta_does(fake_grap
     client = graph.GraphClient("t")
     client.mark_read("1001", "wamid.x")  # not a send: untouched
 
-    wamid = client.send_message("1001", {"messaging_product": "whatsapp", "to": "1", "type": "text",
-                                         "text": {"body": "x"}})["messages"][0]["id"]
+    wamid = client.send_message(
+        "1001", {"messaging_product": "whatsapp", "to": "1", "type": "text", "text": {"body": "x"}}
+    )["messages"][0]["id"]
     fake_graph.wait_for_webhooks()
 
     [status] = payloads(webhook_receiver)[0]["entry"][0]["changes"][0]["value"]["statuses"]
@@ -217,8 +246,12 @@ def test_refused_connections_time_out_a_clients_connect_and_nothing_reaches_the_
     assert fake_graph.requests == [] and fake_graph.accepted_messages() == []
 
     time.sleep(0.5)
-    assert requests.post(f"{fake_graph.url}/v24.0/1001/messages", json=TEXT, timeout=(0.5, 1),
-                         headers={"Authorization": "Bearer t"}).status_code == 200
+    assert (
+        requests.post(
+            f"{fake_graph.url}/v24.0/1001/messages", json=TEXT, timeout=(0.5, 1), headers={"Authorization": "Bearer t"}
+        ).status_code
+        == 200
+    )
     assert fake_graph.injected == {"connect_timeout": 1}
 
 
@@ -228,8 +261,12 @@ def test_a_send_can_be_accepted_and_never_answered(fake_graph):
     client.mark_read("1001", "wamid.x")  # not a send: answered
 
     with pytest.raises(requests.ReadTimeout):
-        requests.post(f"{fake_graph.url}/v24.0/1001/messages", json=TEXT, timeout=(0.5, 0.2),
-                      headers={"Authorization": "Bearer t"})
+        requests.post(
+            f"{fake_graph.url}/v24.0/1001/messages",
+            json=TEXT,
+            timeout=(0.5, 0.2),
+            headers={"Authorization": "Bearer t"},
+        )
 
     [accepted] = fake_graph.accepted_messages()
     assert accepted["answer_withheld"] and accepted["text"] == "x"
@@ -239,8 +276,12 @@ def test_a_send_can_be_accepted_and_never_answered(fake_graph):
 def test_failing_at_random_fails_about_the_share_asked_with_the_kinds_asked(fake_graph):
     fake_graph.fail_at_random(0.25, errors=("500", "429"), seed=7, retry_after=("3",))
 
-    answers = [requests.post(f"{fake_graph.url}/v24.0/1001/messages", json=TEXT, timeout=2,
-                             headers={"Authorization": "Bearer t"}) for _ in range(200)]
+    answers = [
+        requests.post(
+            f"{fake_graph.url}/v24.0/1001/messages", json=TEXT, timeout=2, headers={"Authorization": "Bearer t"}
+        )
+        for _ in range(200)
+    ]
 
     failed = [answer for answer in answers if answer.status_code != 200]
     assert 30 <= len(failed) <= 70
@@ -254,29 +295,49 @@ def test_failing_at_random_fails_about_the_share_asked_with_the_kinds_asked(fake
 
 def test_the_control_api_drives_a_conversation_from_another_process(fake_graph, webhook_receiver):
     control = fake_graph.url + "/_fake"
-    assert requests.post(f"{control}/phone_numbers", json={
-        "phone_number_id": "1001", "display_phone_number": "15550100001", "webhook_url": webhook_receiver.url,
-    }, timeout=5).ok
-    media_id = requests.post(f"{control}/media", data=b"\x89PNG...", headers={"Content-Type": "image/png"},
-                             timeout=5).json()["id"]
-    sent = requests.post(f"{control}/customer_messages", json={
-        "phone_number_id": "1001", "wa_id": "14155550123", "name": "John", "media_id": media_id, "caption": "pic",
-    }, timeout=5).json()
+    assert requests.post(
+        f"{control}/phone_numbers",
+        json={
+            "phone_number_id": "1001",
+            "display_phone_number": "15550100001",
+            "webhook_url": webhook_receiver.url,
+        },
+        timeout=5,
+    ).ok
+    media_id = requests.post(
+        f"{control}/media", data=b"\x89PNG...", headers={"Content-Type": "image/png"}, timeout=5
+    ).json()["id"]
+    sent = requests.post(
+        f"{control}/customer_messages",
+        json={
+            "phone_number_id": "1001",
+            "wa_id": "14155550123",
+            "name": "John",
+            "media_id": media_id,
+            "caption": "pic",
+        },
+        timeout=5,
+    ).json()
     requests.post(f"{control}/failures", json={"count": 2, "error": "500"}, timeout=5)
 
     assert requests.get(f"{control}/failures", timeout=5).json()["pending"] == [
         {"error": "500", "path": "", "sends_only": False, "later": False},
-        {"error": "500", "path": "", "sends_only": False, "later": False}]
+        {"error": "500", "path": "", "sends_only": False, "later": False},
+    ]
     assert requests.delete(f"{control}/failures", timeout=5).json() == {"pending": []}
     assert requests.get(f"{control}/media/{media_id}", timeout=5).content == b"\x89PNG..."
     assert requests.get(f"{control}/media/404", timeout=5).status_code == 404
-    messages = requests.get(f"{control}/conversation", params={"phone_number_id": "1001", "wa_id": "14155550123"},
-                            timeout=5).json()["messages"]
+    messages = requests.get(
+        f"{control}/conversation", params={"phone_number_id": "1001", "wa_id": "14155550123"}, timeout=5
+    ).json()["messages"]
     assert [m["wamid"] for m in messages] == [sent["wamid"]]
-    assert requests.post(f"{control}/customer_reads", json={"phone_number_id": "1001", "wa_id": "14155550123"},
-                         timeout=5).ok
-    assert requests.post(f"{control}/media", data=b"GIF", headers={"Content-Type": "image/gif"},
-                         timeout=5).status_code == 400
+    assert requests.post(
+        f"{control}/customer_reads", json={"phone_number_id": "1001", "wa_id": "14155550123"}, timeout=5
+    ).ok
+    assert (
+        requests.post(f"{control}/media", data=b"GIF", headers={"Content-Type": "image/gif"}, timeout=5).status_code
+        == 400
+    )
     assert requests.post(f"{control}/failures", json={}, timeout=5).status_code == 400
     assert requests.get(f"{control}/requests", timeout=5).json() == {"requests": []}
     assert requests.post(f"{control}/reset", timeout=5).json() == {"success": True}
@@ -313,7 +374,9 @@ def test_the_run_fake_graph_command_serves_until_stopped():
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_fake_graph", "--port", str(port)],
         env={**os.environ, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "crm.settings"},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         output = [process.stdout.readline() for _ in range(1)]

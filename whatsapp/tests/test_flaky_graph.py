@@ -98,7 +98,7 @@ def test_every_message_ends_sent_or_failed_for_a_reason_and_none_is_sent_twice_u
                 assert attempts[n] == 5, (n, attempts[n], message.error_title)
         # Each timed-out call gave up within the client's timeouts: the next attempt came long before the
         # fake would have answered.
-        for earlier, later in zip(calls[text], calls[text][1:]):
+        for earlier, later in zip(calls[text], calls[text][1:], strict=False):
             assert later - earlier < READ_TIMEOUT + CONNECT_TIMEOUT + 2 * BACKOFF_MAX + 1.0 < HELD, (n, later - earlier)
     assert all(wait <= BACKOFF_MAX for wait in waits), max(waits)
     assert sum(outcomes.values()) == MESSAGES

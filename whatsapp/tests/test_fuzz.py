@@ -49,15 +49,55 @@ STATUS_NAMES = ["sent", "delivered", "read", "played", "failed"]
 OUTBOUND = {"a": ["wamid.out.a0", "wamid.out.a1", "wamid.out.a2"], "b": ["wamid.out.b0"]}
 # Values of every JSON type, and strings PostgreSQL or the code might choke on.
 WRONG_VALUES = [
-    None, True, False, 0, -1, 2**31, 2**63, -(2**80), 10**400, 1.5, 5e-324, -0.0, 1e308,
-    "", " ", "0", "-1", "1e400", "x" * 5000,
-    "\x00", "\ud800", "\u202e\u0301", "\U0001f600", "null", "wamid.out.a0", "16505551234", "image", "text",
-    [], {}, [None], [[]], {"": None}, ["text"], {"id": 1}, {"id": "wamid.x", "type": "text"}, [1, "a", None],
+    None,
+    True,
+    False,
+    0,
+    -1,
+    2**31,
+    2**63,
+    -(2**80),
+    10**400,
+    1.5,
+    5e-324,
+    -0.0,
+    1e308,
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e400",
+    "x" * 5000,
+    "\x00",
+    "\ud800",
+    "\u202e\u0301",
+    "\U0001f600",
+    "null",
+    "wamid.out.a0",
+    "16505551234",
+    "image",
+    "text",
+    [],
+    {},
+    [None],
+    [[]],
+    {"": None},
+    ["text"],
+    {"id": 1},
+    {"id": "wamid.x", "type": "text"},
+    [1, "a", None],
 ]
 ENVELOPE_GARBAGE = [
-    b"", b"\xff\xfe\x00junk", b"not json", b"null", b"[]", b"42", b'"whatsapp_business_account"',
+    b"",
+    b"\xff\xfe\x00junk",
+    b"not json",
+    b"null",
+    b"[]",
+    b"42",
+    b'"whatsapp_business_account"',
     b'\xef\xbb\xbf{"object": "whatsapp_business_account", "entry": []}',
-    b'{"object": "page", "entry": [{"changes": []}]}', b'{"entry": [{"changes": []}]}',
+    b'{"object": "page", "entry": [{"changes": []}]}',
+    b'{"entry": [{"changes": []}]}',
     b'{"object": "whatsapp_business_account", "entry": null}',
     b'{"object": "whatsapp_business_account", "entry": "x"}',
     b'{"object": "whatsapp_business_account", "entry": [1]}',
@@ -118,7 +158,7 @@ def well_formed_messages(stream, rng, count):
     for _ in range(count):
         message = copy.deepcopy(rng.choices(BASE_MESSAGES, BASE_WEIGHTS)[0])
         message["id"] = stream.wamid()
-        message["timestamp"] = str(1749416383 + rng.randrange(-10**6, 10**6))
+        message["timestamp"] = str(1749416383 + rng.randrange(-(10**6), 10**6))
         if rng.random() < 0.1:  # a user known only by their business-scoped user id
             del message["from"]
             message["from_user_id"] = payloads.BSUID
@@ -255,9 +295,15 @@ def deliver_huge(stream, rng):
         extra = rng.randrange(50, 1_000)
         values += [{"display_phone_number": payloads.DISPLAY_PHONE_NUMBER, "event": "VERIFIED_ACCOUNT"}] * extra
         fields += ["account_update"] * extra
-    body = {"object": "whatsapp_business_account", "entry": [{"id": payloads.BUSINESS_ACCOUNT_ID, "changes": [
-        {"value": value, "field": field} for value, field in zip(values, fields)
-    ]}]}
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": payloads.BUSINESS_ACCOUNT_ID,
+                "changes": [{"value": value, "field": field} for value, field in zip(values, fields, strict=False)],
+            }
+        ],
+    }
     return json.dumps(body, ensure_ascii=False).encode(), {200}, ("messages", agent_key, messages, [])
 
 
@@ -276,18 +322,20 @@ def deliver_replay(stream, rng):
 
 
 def forged_signature(rng, body):
-    return rng.choice([
-        None,
-        "",
-        "sha256=",
-        "sha256=" + "0" * 64,
-        "sha1=" + signatures.sign(body, django_settings.WHATSAPP_APP_SECRET)[7:47],
-        signatures.sign(body, "another-app-secret"),
-        signatures.sign(body + b" ", django_settings.WHATSAPP_APP_SECRET),
-        signatures.sign(body, django_settings.WHATSAPP_APP_SECRET)[:-1],
-        " " + signatures.sign(body, django_settings.WHATSAPP_APP_SECRET),
-        signatures.sign(body, ""),
-    ])
+    return rng.choice(
+        [
+            None,
+            "",
+            "sha256=",
+            "sha256=" + "0" * 64,
+            "sha1=" + signatures.sign(body, django_settings.WHATSAPP_APP_SECRET)[7:47],
+            signatures.sign(body, "another-app-secret"),
+            signatures.sign(body + b" ", django_settings.WHATSAPP_APP_SECRET),
+            signatures.sign(body, django_settings.WHATSAPP_APP_SECRET)[:-1],
+            " " + signatures.sign(body, django_settings.WHATSAPP_APP_SECRET),
+            signatures.sign(body, ""),
+        ]
+    )
 
 
 KINDS = {
@@ -327,8 +375,7 @@ def rank(status):
 
 def outbound_ranks(agent_tables):
     return {
-        wamid: rank(status)
-        for wamid, status in agent_tables.Message.objects.outbound().values_list("wamid", "status")
+        wamid: rank(status) for wamid, status in agent_tables.Message.objects.outbound().values_list("wamid", "status")
     }
 
 
@@ -411,9 +458,14 @@ def outbound(connect_number, agent, t):
     all_tables = {"a": t, "b": tables.for_agent(other)}
     for key, agent_tables in all_tables.items():
         customer = agent_tables.Customer.objects.create(phone="+15550000000", name="Outbound")
-        for wamid, status in zip(OUTBOUND[key], ["queued", "sent", "delivered"]):
+        for wamid, status in zip(OUTBOUND[key], ["queued", "sent", "delivered"], strict=False):
             message = agent_tables.Message.objects.create(
-                customer=customer, message="Hi", direction="outbound", status=status, is_read=True, wamid=wamid,
+                customer=customer,
+                message="Hi",
+                direction="outbound",
+                status=status,
+                is_read=True,
+                wamid=wamid,
             )
             note_new_message(agent_tables, message)
     return all_tables
@@ -474,7 +526,9 @@ def test_ten_thousand_signed_deliveries_never_crash_and_leave_the_database_consi
     figures = Figures()
 
     @settings(
-        max_examples=EXAMPLES_PER_RUN, deadline=None, database=None,
+        max_examples=EXAMPLES_PER_RUN,
+        deadline=None,
+        database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
     )
     @given(

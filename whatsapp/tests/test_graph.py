@@ -8,8 +8,13 @@ import pytest
 from whatsapp import graph
 from whatsapp.configuration import save_configuration
 
-TEXT = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "+15550001111",
-        "type": "text", "text": {"body": "Hello"}}
+TEXT = {
+    "messaging_product": "whatsapp",
+    "recipient_type": "individual",
+    "to": "+15550001111",
+    "type": "text",
+    "text": {"body": "Hello"},
+}
 
 
 @pytest.fixture
@@ -94,8 +99,9 @@ def test_a_call_that_always_times_out_gives_up_with_a_connection_error(client, f
     assert len(fake_graph.calls("/messages")) == 2
 
 
-def test_a_connect_that_always_times_out_is_tried_five_times_and_nothing_reaches_meta(client, fake_graph, settings,
-                                                                                      caplog):
+def test_a_connect_that_always_times_out_is_tried_five_times_and_nothing_reaches_meta(
+    client, fake_graph, settings, caplog
+):
     settings.WHATSAPP_GRAPH_CONNECT_TIMEOUT = 0.1
     fake_graph.refuse_connections(1.5)
 
@@ -231,8 +237,14 @@ def test_the_token_is_never_sent_to_a_host_that_is_not_metas(client, fake_graph,
 
 def test_list_message_templates_follows_paging(client, fake_graph):
     templates = [
-        {"id": str(n), "name": f"template_{n}", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
-         "components": [{"type": "BODY", "text": f"Body {n}"}]}
+        {
+            "id": str(n),
+            "name": f"template_{n}",
+            "language": "en_US",
+            "status": "APPROVED",
+            "category": "UTILITY",
+            "components": [{"type": "BODY", "text": f"Body {n}"}],
+        }
         for n in range(150)
     ]
     fake_graph.set_templates("2002", templates)

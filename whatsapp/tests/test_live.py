@@ -42,7 +42,9 @@ def test_a_conversation_through_the_running_server(live_server, fake_graph, comm
     assert default_storage.open(MediaDownload.objects.get().file_name).read() == b"\xff\xd8\xff a blue mug \xff\xd9"
 
     # The agent answers: sent through the Graph API; Meta's sent, delivered and read statuses come back.
-    reply = send.send_text(committed_agent, customer, "Yes, we have 12 left.", sent_by=committed_agent.user, idempotency_key="reply-1")
+    reply = send.send_text(
+        committed_agent, customer, "Yes, we have 12 left.", sent_by=committed_agent.user, idempotency_key="reply-1"
+    )
     assert wait_until(lambda: t.Message.objects.get(pk=reply.pk).status in ("sent", "delivered"))
     fake_graph.customer_reads(number, customer_wa_id)
     assert fake_graph.wait_for_webhooks()

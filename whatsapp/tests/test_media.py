@@ -21,8 +21,16 @@ PDF = b"%PDF-1.4 receipt for 2 blue mugs %%EOF"
 
 
 def image_message(media_id, wamid=payloads.WAMID):
-    return message("image", {"caption": "This one?", "mime_type": "image/jpeg", "id": media_id,
-                             "sha256": base64.b64encode(hashlib.sha256(JPEG).digest()).decode()}, wamid=wamid)
+    return message(
+        "image",
+        {
+            "caption": "This one?",
+            "mime_type": "image/jpeg",
+            "id": media_id,
+            "sha256": base64.b64encode(hashlib.sha256(JPEG).digest()).decode(),
+        },
+        wamid=wamid,
+    )
 
 
 @pytest.fixture
@@ -61,7 +69,11 @@ def test_an_image_is_downloaded_into_storage_under_the_agent_and_linked(deliver,
         assert file.read() == JPEG
     # GET /{media-id} for the short-lived URL, then the file, both with the number's token.
     lookup, fetch = fake_graph.calls()
-    assert (lookup.method, lookup.endpoint, lookup.query) == ("GET", f"/{media_id}", {"phone_number_id": [payloads.PHONE_NUMBER_ID]})
+    assert (lookup.method, lookup.endpoint, lookup.query) == (
+        "GET",
+        f"/{media_id}",
+        {"phone_number_id": [payloads.PHONE_NUMBER_ID]},
+    )
     assert fetch.path == "/whatsapp_business/attachments/" and fetch.query == {"mid": [media_id]}
     assert lookup.authorization == fetch.authorization == "Bearer test-access-token"
 
@@ -108,7 +120,9 @@ def test_a_download_meta_refuses_fails_at_once_and_is_shown_to_admins(deliver, c
     assert "4490709327384033" in page and "Invalid parameter" in page
 
 
-def test_retrying_from_the_admin_downloads_it_once_meta_has_it(client, django_capture_on_commit_callbacks, deliver, t, fake_graph, admin_user):
+def test_retrying_from_the_admin_downloads_it_once_meta_has_it(
+    client, django_capture_on_commit_callbacks, deliver, t, fake_graph, admin_user
+):
     deliver(image_message("4490709327384033"))
     fake_graph.add_media(JPEG, "image/jpeg", media_id="4490709327384033")
     client.force_login(admin_user)
@@ -137,7 +151,9 @@ def test_after_the_last_retry_the_download_is_failed(deliver, sweep, t, fake_gra
     assert download.attempts == 1 + len(media.RETRY_DELAYS)
 
 
-def test_the_webhook_does_not_wait_for_the_download_and_a_lost_task_is_queued_again(deliver, sweep, t, fake_graph, settings):
+def test_the_webhook_does_not_wait_for_the_download_and_a_lost_task_is_queued_again(
+    deliver, sweep, t, fake_graph, settings
+):
     media_id = fake_graph.add_media(JPEG, "image/jpeg")
     # As in production: the task waits in the database for the worker (`db_worker`).
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -71,7 +71,10 @@ ORDER = {
         {"product_retailer_id": "nqryix03ez", "quantity": 1, "item_price": 25, "currency": "USD"},
     ],
 }
-BUSINESS_CONTEXT = {"from": payloads.DISPLAY_PHONE_NUMBER, "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBJBM0Y4RUU0RUNFQkFDMjYzQUMA"}
+BUSINESS_CONTEXT = {
+    "from": payloads.DISPLAY_PHONE_NUMBER,
+    "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBJBM0Y4RUU0RUNFQkFDMjYzQUMA",
+}
 
 CASES = [
     # (the message object, wa_type, message, media_type, caption)
@@ -113,7 +116,11 @@ CASES = [
             "interactive",
             {
                 "type": "list_reply",
-                "list_reply": {"id": "priority_express", "title": "Priority Mail Express", "description": "Next Day to 2 Days"},
+                "list_reply": {
+                    "id": "priority_express",
+                    "title": "Priority Mail Express",
+                    "description": "Next Day to 2 Days",
+                },
             },
             context=BUSINESS_CONTEXT,
         ),
@@ -157,7 +164,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("wa_message, wa_type, text, media_type, caption", CASES, ids=[c[1] + str(i) for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "wa_message, wa_type, text, media_type, caption", CASES, ids=[c[1] + str(i) for i, c in enumerate(CASES)]
+)
 def test_every_type_is_stored_readable_with_its_payload(client, t, wa_message, wa_type, text, media_type, caption):
     response = post(client, payloads.notification(payloads.value([wa_message])))
 
@@ -208,7 +217,14 @@ def test_an_order_cart_keeps_items_quantities_and_prices(client, t):
 
 
 def test_cart_lines_skip_lines_that_do_not_say_what_or_how_many():
-    order = {"product_items": [{"product_retailer_id": "a", "quantity": 0}, "junk", {"quantity": 2}, {"product_retailer_id": "b", "quantity": 3, "item_price": 7.99}]}
+    order = {
+        "product_items": [
+            {"product_retailer_id": "a", "quantity": 0},
+            "junk",
+            {"quantity": 2},
+            {"product_retailer_id": "b", "quantity": 3, "item_price": 7.99},
+        ]
+    }
     assert cart_lines(order) == [("b", 3, Decimal("7.99"), "")]
     assert cart_lines({"product_items": 5}) == cart_lines("junk") == []
 
@@ -216,7 +232,9 @@ def test_cart_lines_skip_lines_that_do_not_say_what_or_how_many():
 def test_one_notification_with_many_messages_stores_them_all_in_order(client, t):
     batch = [payloads.text(f"message {n}", wamid=f"wamid.many{n}", timestamp=str(1749416383 + n)) for n in range(5)]
     post(client, payloads.notification(payloads.value(batch)))
-    assert list(t.Message.objects.order_by("id").values_list("message", flat=True)) == [f"message {n}" for n in range(5)]
+    assert list(t.Message.objects.order_by("id").values_list("message", flat=True)) == [
+        f"message {n}" for n in range(5)
+    ]
     customer = t.Customer.objects.get()
     assert customer.unread_count == 5
     assert customer.last_message_at == dt.datetime.fromtimestamp(1749416387, dt.UTC)

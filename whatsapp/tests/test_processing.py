@@ -62,17 +62,28 @@ def test_replaying_a_processed_event_changes_nothing(client, t, outbound_message
 @pytest.fixture
 def outbound_message(t):
     customer = t.Customer.objects.create(name="Sheena Nelson", phone=payloads.PHONE)
-    return t.Message.objects.create(customer=customer, message="Hi", direction="outbound", status="sent", wamid=payloads.OUR_WAMID)
+    return t.Message.objects.create(
+        customer=customer, message="Hi", direction="outbound", status="sent", wamid=payloads.OUR_WAMID
+    )
 
 
 def test_one_bad_item_never_loses_the_others(client, t, outbound_message):
     bad = payloads.message("text", {"body": 42}, wamid="wamid.bad")
-    post(client, notification(
-        value([text(wamid="wamid.first"), bad, text(wamid="wamid.last")], statuses=[status("delivered")]),
-        value([payloads.message("order", {"product_items": []}, wamid="wamid.emptycart"), text(wamid="wamid.other")]),
-    ))
+    post(
+        client,
+        notification(
+            value([text(wamid="wamid.first"), bad, text(wamid="wamid.last")], statuses=[status("delivered")]),
+            value(
+                [payloads.message("order", {"product_items": []}, wamid="wamid.emptycart"), text(wamid="wamid.other")]
+            ),
+        ),
+    )
 
-    assert set(t.Message.objects.inbound().values_list("wamid", flat=True)) == {"wamid.first", "wamid.last", "wamid.other"}
+    assert set(t.Message.objects.inbound().values_list("wamid", flat=True)) == {
+        "wamid.first",
+        "wamid.last",
+        "wamid.other",
+    }
     outbound_message.refresh_from_db()
     assert outbound_message.status == "delivered"
     event = WebhookEvent.objects.get()
@@ -120,14 +131,20 @@ def test_messages_go_to_the_configurations_agent_or_else_the_users_oldest_agent(
 
 
 def test_other_webhook_fields_are_acknowledged_and_ignored(client):
-    post(client, notification({"display_phone_number": "15550783881", "event": "VERIFIED_ACCOUNT"}, field="account_update"))
+    post(
+        client,
+        notification({"display_phone_number": "15550783881", "event": "VERIFIED_ACCOUNT"}, field="account_update"),
+    )
     event = WebhookEvent.objects.get()
     assert event.state == WebhookEvent.State.PROCESSED
     assert event.summary == "ignored: account_update"
 
 
 def test_errors_meta_reports_on_the_value_are_noted(client, agent):
-    change = {**value(), "errors": [{"code": 131000, "title": "Something went wrong", "message": "Something went wrong"}]}
+    change = {
+        **value(),
+        "errors": [{"code": 131000, "title": "Something went wrong", "message": "Something went wrong"}],
+    }
     post(client, notification(change))
     assert "Meta reported error 131000: Something went wrong" in WebhookEvent.objects.get().summary
 
@@ -191,8 +208,11 @@ def test_a_message_another_transaction_is_storing_right_now_is_stored_once(commi
 
     def concurrent_delivery():
         with psycopg.connect(
-            host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
-            dbname=settings_dict["NAME"], password=settings_dict["PASSWORD"] or None,
+            host=settings_dict["HOST"],
+            port=settings_dict["PORT"] or 5432,
+            user=settings_dict["USER"],
+            dbname=settings_dict["NAME"],
+            password=settings_dict["PASSWORD"] or None,
         ) as other:
             other.execute(
                 f"INSERT INTO {t.Message._meta.db_table} (customer_id, message, direction, wamid) "
@@ -207,14 +227,19 @@ def test_a_message_another_transaction_is_storing_right_now_is_stored_once(commi
     thread.start()
     inserted.wait(5)
     with override_settings(WHATSAPP_PROCESS_INLINE=False):
-        event = WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([
-            text("racing", wamid="wamid.racing"), text("other", wamid="wamid.other")
-        ]))).decode()))
+        event = WebhookEvent.objects.get(
+            pk=intake.store_event(
+                payloads.encode(
+                    notification(value([text("racing", wamid="wamid.racing"), text("other", wamid="wamid.other")]))
+                ).decode()
+            )
+        )
     intake.process_events_now([event.pk])
     thread.join()
 
     assert sorted(t.Message.objects.values_list("wamid", "message")) == [
-        ("wamid.other", "other"), ("wamid.racing", "racing copy")
+        ("wamid.other", "other"),
+        ("wamid.racing", "racing copy"),
     ]
     event.refresh_from_db()
     assert (event.state, event.summary) == (WebhookEvent.State.PROCESSED, "1 message stored; 1 already stored")
@@ -234,7 +259,9 @@ def test_an_event_whose_stored_body_is_not_json_fails_alone(client, agent):
 def test_a_batch_that_breaks_outside_any_item_leaves_each_event_failed_with_the_cause(agent, caplog):
     with override_settings(WHATSAPP_PROCESS_INLINE=False):
         events = [
-            WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([text(wamid=f"wamid.{n}")]))).decode()))
+            WebhookEvent.objects.get(
+                pk=intake.store_event(payloads.encode(notification(value([text(wamid=f"wamid.{n}")]))).decode())
+            )
             for n in range(2)
         ]
     # Routing itself cannot work: the configuration table is gone.
@@ -263,13 +290,23 @@ def test_a_cart_becomes_a_draft_order_once(client, t):
     post(client, notification(value([cart])))
 
     order = t.Order.objects.get()
-    assert (order.status, order.source, order.source_wamid, order.currency) == ("pending", "cart", payloads.WAMID, "USD")
-    assert [(i.product_retailer_id, i.quantity) for i in order.items.order_by("id")] == [("di9ozbzfi4", 2), ("nqryix03ez", 1)]
+    assert (order.status, order.source, order.source_wamid, order.currency) == (
+        "pending",
+        "cart",
+        payloads.WAMID,
+        "USD",
+    )
+    assert [(i.product_retailer_id, i.quantity) for i in order.items.order_by("id")] == [
+        ("di9ozbzfi4", 2),
+        ("nqryix03ez", 1),
+    ]
     assert order.customer == t.Message.objects.get().customer
 
 
 def test_a_cart_that_cannot_become_an_order_is_still_stored_and_said_so(client, t):
-    cart = payloads.message("order", {"product_items": [{"product_retailer_id": "x", "quantity": 1, "item_price": 1.234}]})
+    cart = payloads.message(
+        "order", {"product_items": [{"product_retailer_id": "x", "quantity": 1, "item_price": 1.234}]}
+    )
     post(client, notification(value([cart])))
     assert t.Message.objects.get().wa_type == "order"
     assert not t.Order.objects.exists()
@@ -301,14 +338,22 @@ def test_the_worker_runs_until_told_to_stop(committed_agent):
     from django.conf import settings as django_settings
 
     database = connection.settings_dict
-    url = f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    url = (
+        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    )
     with override_settings(WHATSAPP_PROCESS_INLINE=False):
         event = WebhookEvent.objects.get(pk=intake.store_event(payloads.encode(notification(value([text()]))).decode()))
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "process_webhook_events", "--idle-sleep", "0.05"],
-        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "crm.test_settings",
-             "WHATSAPP_APP_SECRET": django_settings.WHATSAPP_APP_SECRET},
-        cwd=django_settings.BASE_DIR, stdout=subprocess.PIPE, text=True,
+        env={
+            **os.environ,
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "crm.test_settings",
+            "WHATSAPP_APP_SECRET": django_settings.WHATSAPP_APP_SECRET,
+        },
+        cwd=django_settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert "Processing webhook events" in worker.stdout.readline()

@@ -54,8 +54,9 @@ def test_no_receipt_without_a_number_or_an_agent(shop, fake_graph):
 def test_a_configuration_serves_the_agent_it_names_or_its_users_oldest(make_agent, make_user):
     seller = make_user()
     oldest, second = make_agent(user=seller), make_agent(user=seller)
-    configuration, _ = save_configuration(user=seller, whatsapp_number="+15550100001", phone_number_id="1",
-                                          access_token="t")
+    configuration, _ = save_configuration(
+        user=seller, whatsapp_number="+15550100001", phone_number_id="1", access_token="t"
+    )
 
     assert agent_for_configuration(configuration) == oldest
     assert configuration_for_agent(oldest) == configuration

@@ -16,7 +16,9 @@ OLD_KEY, NEW_KEY, LOST_KEY = (Fernet.generate_key().decode() for _ in range(3))
 
 def configuration_with_token(make_user, token, number):
     configuration = WhatsAppConfiguration(
-        user=make_user(), whatsapp_number=number, webhook_url="https://crm.example.com/whatsapp/webhook/",
+        user=make_user(),
+        whatsapp_number=number,
+        webhook_url="https://crm.example.com/whatsapp/webhook/",
         phone_number_id=number.lstrip("+"),
     )
     configuration.set_access_token(token)
@@ -70,8 +72,9 @@ def test_running_it_again_changes_nothing(settings, make_user):
 def test_a_token_stored_in_clear_by_another_program_gets_encrypted(settings, make_user):
     configuration = configuration_with_token(make_user, "EAAG-token-one-1111", "+14155550101")
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE whatsapp_configuration SET api_key = 'EAAG-written-in-clear' WHERE id = %s",
-                       [configuration.pk])
+        cursor.execute(
+            "UPDATE whatsapp_configuration SET api_key = 'EAAG-written-in-clear' WHERE id = %s", [configuration.pk]
+        )
 
     out = rotate()
 
@@ -89,7 +92,9 @@ def test_a_token_no_key_decrypts_stops_everything_and_is_named(settings, make_us
     before = stored_api_key(readable)[0]
 
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
-    with pytest.raises(CommandError, match=rf"configuration\(s\) {unreadable.pk} \(\+14155550102\).*Nothing was changed"):
+    with pytest.raises(
+        CommandError, match=rf"configuration\(s\) {unreadable.pk} \(\+14155550102\).*Nothing was changed"
+    ):
         rotate()
 
     assert stored_api_key(readable)[0] == before

@@ -49,8 +49,13 @@ def test_an_error_report_of_the_admins_token_form_hides_the_typed_token(client, 
     client.force_login(admin_user)
     response = client.post(
         reverse("admin:whatsapp_whatsappconfiguration_add"),
-        {"user": agent.user.pk, "whatsapp_number": "+14155550100", "phone_number_id": "1",
-         "webhook_url": "https://crm.example.com/whatsapp/webhook/", "new_access_token": TOKEN},
+        {
+            "user": agent.user.pk,
+            "whatsapp_number": "+14155550100",
+            "phone_number_id": "1",
+            "webhook_url": "https://crm.example.com/whatsapp/webhook/",
+            "new_access_token": TOKEN,
+        },
     )
     assert response.status_code == 302
     try:
@@ -78,12 +83,21 @@ def test_an_error_report_of_a_login_hides_the_password_and_the_code(client, make
 def test_the_debug_page_hides_every_secret_setting(settings):
     settings.SECRET_KEY_FALLBACKS = ["an-older-secret-key-still-accepted"]
     safe = SafeExceptionReporterFilter().get_safe_settings()
-    for name in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN",
-                 "FIELD_ENCRYPTION_KEYS"):
+    for name in (
+        "SECRET_KEY",
+        "SECRET_KEY_FALLBACKS",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+        "FIELD_ENCRYPTION_KEYS",
+    ):
         assert str(safe[name]).strip("[]'").strip("*") == "", name
     rendered = str(safe)
-    for secret in (settings.SECRET_KEY, settings.WHATSAPP_APP_SECRET, *settings.FIELD_ENCRYPTION_KEYS,
-                   "an-older-secret-key-still-accepted"):
+    for secret in (
+        settings.SECRET_KEY,
+        settings.WHATSAPP_APP_SECRET,
+        *settings.FIELD_ENCRYPTION_KEYS,
+        "an-older-secret-key-still-accepted",
+    ):
         assert secret not in rendered
 
 
@@ -91,20 +105,39 @@ def test_the_debug_page_hides_every_secret_setting(settings):
 def test_a_database_dump_holds_no_token_in_clear(make_user, transactional_db, client, admin_user):
     # No agent here: flushing a transactional test database cannot truncate tables that agent tables reference.
     owner = make_user()
-    save_configuration(user=owner, whatsapp_number="+14155550100", phone_number_id="1", access_token=TOKEN,
-                       actor=admin_user)
+    save_configuration(
+        user=owner, whatsapp_number="+14155550100", phone_number_id="1", access_token=TOKEN, actor=admin_user
+    )
     client.force_login(admin_user)
     configuration = WhatsAppConfiguration.objects.get()
     client.post(
         reverse("admin:whatsapp_whatsappconfiguration_change", args=[configuration.pk]),
-        {"user": owner.pk, "whatsapp_number": "+14155550100", "phone_number_id": "1", "is_active": "on",
-         "webhook_url": configuration.webhook_url, "new_access_token": TOKEN + "-replaced"},
+        {
+            "user": owner.pk,
+            "whatsapp_number": "+14155550100",
+            "phone_number_id": "1",
+            "is_active": "on",
+            "webhook_url": configuration.webhook_url,
+            "new_access_token": TOKEN + "-replaced",
+        },
     )
     settings_dict = connection.settings_dict
     dump = subprocess.run(
-        ["pg_dump", "--no-owner", "-h", settings_dict["HOST"], "-p", str(settings_dict["PORT"]),
-         "-U", settings_dict["USER"], settings_dict["NAME"]],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            "pg_dump",
+            "--no-owner",
+            "-h",
+            settings_dict["HOST"],
+            "-p",
+            str(settings_dict["PORT"]),
+            "-U",
+            settings_dict["USER"],
+            settings_dict["NAME"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     assert "COPY public.whatsapp_configuration" in dump and "fernet:" in dump
     assert "COPY public.audit_log" in dump and "whatsapp.access_token_changed" in dump

@@ -35,8 +35,11 @@ def test_a_text_is_queued_first_then_sent_with_metas_message_id(shop, fake_graph
     [call] = fake_graph.calls(f"/{PHONE_NUMBER_ID}/messages")
     assert call.authorization == "Bearer shop-access-token"
     assert call.json == {
-        "messaging_product": "whatsapp", "recipient_type": "individual", "to": "+5511987654321",
-        "type": "text", "text": {"body": "Hello Maria!", "preview_url": False},
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "+5511987654321",
+        "type": "text",
+        "text": {"body": "Hello Maria!", "preview_url": False},
     }
     [on_the_phone] = fake_graph.conversation(PHONE_NUMBER_ID, "5511987654321")
     assert message.status == "sent" and message.wamid == on_the_phone["wamid"]
@@ -54,10 +57,13 @@ def test_a_reply_quotes_the_message_it_answers(shop, fake_graph, django_capture_
     assert shop.Message.objects.get(pk=message.pk).context_wamid == "wamid.from-maria"
 
 
-@pytest.mark.parametrize("ago, is_open", [
-    (dt.timedelta(hours=23, minutes=59), True),
-    (dt.timedelta(hours=24, minutes=1), False),
-])
+@pytest.mark.parametrize(
+    "ago, is_open",
+    [
+        (dt.timedelta(hours=23, minutes=59), True),
+        (dt.timedelta(hours=24, minutes=1), False),
+    ],
+)
 def test_the_window_is_open_until_24_hours_after_the_last_inbound_message(shop, ago, is_open):
     now = timezone.now()
     shop.Message.objects.all().delete()
@@ -109,8 +115,9 @@ def test_a_double_submit_sends_once(shop, fake_graph, django_capture_on_commit_c
 @pytest.mark.postgres
 def test_two_simultaneous_submits_of_one_form_send_once(committed_db, make_agent, fake_graph):
     agent = make_agent()
-    save_configuration(user=agent.user, whatsapp_number="+15550100001", phone_number_id=PHONE_NUMBER_ID,
-                       access_token="token")
+    save_configuration(
+        user=agent.user, whatsapp_number="+15550100001", phone_number_id=PHONE_NUMBER_ID, access_token="token"
+    )
     agent_tables = tables.for_agent(agent)
     customer = agent_tables.Customer.objects.create(name="Maria", phone="+5511987654321")
     add_inbound(agent_tables, customer)
@@ -243,12 +250,15 @@ def test_a_send_that_cannot_get_through_fails_with_metas_error(
     assert len(fake_graph.calls("/messages")) == calls
 
 
-@pytest.mark.parametrize("fault, reason", [
-    ("500", "Something went wrong"),
-    ("429", "Rate limit hit"),
-    ("timeout", "Meta did not answer in time"),
-    ("connect_timeout", "Could not connect to Meta in time"),
-])
+@pytest.mark.parametrize(
+    "fault, reason",
+    [
+        ("500", "Something went wrong"),
+        ("429", "Rate limit hit"),
+        ("timeout", "Meta did not answer in time"),
+        ("connect_timeout", "Could not connect to Meta in time"),
+    ],
+)
 def test_a_send_failing_on_all_five_attempts_is_failed_with_the_reason_and_a_resend_sends_it_once(
     shop, fake_graph, settings, caplog, django_capture_on_commit_callbacks, fault, reason
 ):
@@ -332,8 +342,13 @@ def test_the_send_task_is_idempotent(shop, fake_graph, django_capture_on_commit_
 
 def test_a_send_held_by_a_live_worker_is_left_alone_until_its_lease_ends(shop, fake_graph):
     message = shop.Message.objects.create(
-        customer=shop.customer, message="queued", direction="outbound", status="queued", status_at=timezone.now(),
-        payload=send._payload(shop.customer, "text", {"body": "queued"}), wa_type="text",
+        customer=shop.customer,
+        message="queued",
+        direction="outbound",
+        status="queued",
+        status_at=timezone.now(),
+        payload=send._payload(shop.customer, "text", {"body": "queued"}),
+        wa_type="text",
     )
     assert send.deliver(shop.agent.id, message.pk) == "not queued"
 
@@ -344,8 +359,12 @@ def test_a_send_held_by_a_live_worker_is_left_alone_until_its_lease_ends(shop, f
 
 def test_a_send_whose_number_was_disconnected_meanwhile_fails_with_the_reason(shop, fake_graph):
     message = shop.Message.objects.create(
-        customer=shop.customer, message="queued", direction="outbound", status="queued",
-        payload=send._payload(shop.customer, "text", {"body": "queued"}), wa_type="text",
+        customer=shop.customer,
+        message="queued",
+        direction="outbound",
+        status="queued",
+        payload=send._payload(shop.customer, "text", {"body": "queued"}),
+        wa_type="text",
     )
     shop.configuration.delete()
 
@@ -363,8 +382,14 @@ def upload(name, content, content_type="application/octet-stream"):
 
 def test_an_image_is_uploaded_to_meta_and_sent_by_its_id(shop, fake_graph, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        message = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), caption="The blue mug",
-                                  sent_by=shop.seller, idempotency_key="img")
+        message = send.send_media(
+            shop.agent,
+            shop.customer,
+            upload("mug.png", PNG),
+            caption="The blue mug",
+            sent_by=shop.seller,
+            idempotency_key="img",
+        )
         queued = shop.Message.objects.get(pk=message.pk)
         assert (queued.status, queued.media_type, queued.caption) == ("queued", "image", "The blue mug")
 
@@ -381,8 +406,9 @@ def test_an_image_is_uploaded_to_meta_and_sent_by_its_id(shop, fake_graph, djang
 
 def test_a_document_keeps_its_file_name_on_the_customers_phone(shop, fake_graph, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        message = send.send_media(shop.agent, shop.customer, upload("Invoice 42.pdf", b"%PDF-1.7 ..."),
-                                  sent_by=None, idempotency_key="doc")
+        message = send.send_media(
+            shop.agent, shop.customer, upload("Invoice 42.pdf", b"%PDF-1.7 ..."), sent_by=None, idempotency_key="doc"
+        )
 
     [sent] = fake_graph.sent_messages()
     assert sent["document"]["filename"] == "Invoice_42.pdf"
@@ -390,19 +416,23 @@ def test_a_document_keeps_its_file_name_on_the_customers_phone(shop, fake_graph,
     assert (message.media_type, message.message, message.caption) == ("document", "Invoice_42.pdf", None)
 
 
-@pytest.mark.parametrize("name, content, caption, code", [
-    ("anim.gif", b"GIF89a", "", "unsupported_type"),
-    ("noextension", b"data", "", "unsupported_type"),
-    ("fake.jpg", PNG, "", "unsupported_type"),
-    ("clip.mp4", b"not a video at all", "", "unsupported_type"),
-    ("empty.png", b"", "", "empty_file"),
-    ("voice.ogg", b"OggS" + b"\x00" * 20, "a caption", "caption_not_allowed"),
-    ("mug.jpg", JPEG, "x" * 1025, "too_long"),
-])
+@pytest.mark.parametrize(
+    "name, content, caption, code",
+    [
+        ("anim.gif", b"GIF89a", "", "unsupported_type"),
+        ("noextension", b"data", "", "unsupported_type"),
+        ("fake.jpg", PNG, "", "unsupported_type"),
+        ("clip.mp4", b"not a video at all", "", "unsupported_type"),
+        ("empty.png", b"", "", "empty_file"),
+        ("voice.ogg", b"OggS" + b"\x00" * 20, "a caption", "caption_not_allowed"),
+        ("mug.jpg", JPEG, "x" * 1025, "too_long"),
+    ],
+)
 def test_media_outside_the_cloud_apis_types_is_refused(shop, fake_graph, name, content, caption, code):
     with pytest.raises(send.SendError) as refused:
-        send.send_media(shop.agent, shop.customer, upload(name, content), caption=caption, sent_by=None,
-                        idempotency_key="m")
+        send.send_media(
+            shop.agent, shop.customer, upload(name, content), caption=caption, sent_by=None, idempotency_key="m"
+        )
     assert refused.value.code == code
     assert not shop.Message.objects.filter(idempotency_key="m").exists()
 
@@ -421,14 +451,18 @@ def test_no_file_is_refused(shop):
     assert refused.value.code == "no_file"
 
 
-@pytest.mark.parametrize("name, content, media_type", [
-    ("clip.mp4", b"\x00\x00\x00\x18ftypmp42", "video"),
-    ("note.m4a", b"\x00\x00\x00\x18ftypM4A ", "audio"),
-    ("song.mp3", b"ID3\x03", "audio"),
-    ("sheet.xlsx", b"PK\x03\x04rest", "document"),
-])
-def test_each_media_kind_is_sent_as_its_whatsapp_type(shop, fake_graph, django_capture_on_commit_callbacks,
-                                                       name, content, media_type):
+@pytest.mark.parametrize(
+    "name, content, media_type",
+    [
+        ("clip.mp4", b"\x00\x00\x00\x18ftypmp42", "video"),
+        ("note.m4a", b"\x00\x00\x00\x18ftypM4A ", "audio"),
+        ("song.mp3", b"ID3\x03", "audio"),
+        ("sheet.xlsx", b"PK\x03\x04rest", "document"),
+    ],
+)
+def test_each_media_kind_is_sent_as_its_whatsapp_type(
+    shop, fake_graph, django_capture_on_commit_callbacks, name, content, media_type
+):
     with django_capture_on_commit_callbacks(execute=True):
         send.send_media(shop.agent, shop.customer, upload(name, content), sent_by=None, idempotency_key=name)
 
@@ -452,8 +486,7 @@ def test_a_failed_upload_shows_its_reason_and_the_resend_uploads_again(
 ):
     fake_graph.fail_next(5, "500", path="/media")
     with django_capture_on_commit_callbacks(execute=True):
-        message = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), sent_by=None,
-                                  idempotency_key="i")
+        message = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), sent_by=None, idempotency_key="i")
     message.refresh_from_db()
     assert (message.status, message.error_code) == ("failed", 131000)
 
@@ -469,8 +502,7 @@ def test_a_stored_file_that_disappeared_fails_the_send_with_a_reason(
     shop, fake_graph, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        message = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), sent_by=None,
-                                  idempotency_key="i")
+        message = send.send_media(shop.agent, shop.customer, upload("mug.png", PNG), sent_by=None, idempotency_key="i")
     default_storage.delete(message.media_url)
     for callback in callbacks:
         callback()

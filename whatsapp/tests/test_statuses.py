@@ -61,7 +61,10 @@ def test_a_failed_status_keeps_metas_error(client, outbound):
     assert outbound.status == "failed"
     assert outbound.error_code == 131049
     assert outbound.error_title == "This message was not delivered to maintain healthy ecosystem engagement."
-    assert outbound.error_detail == "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."
+    assert (
+        outbound.error_detail
+        == "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."
+    )
 
 
 def test_a_played_voice_note_counts_as_read(t, outbound):
@@ -90,7 +93,10 @@ def test_a_status_with_a_bsuid_recipient_as_meta_shapes_it_is_applied(client, ou
     # From Meta's business-scoped user id guide: contacts beside the statuses, an empty recipient_id.
     item = status("delivered", recipient="", recipient_user_id=payloads.BSUID)
     item["pricing"] = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "marketing"}
-    change = {**value(statuses=[item]), "contacts": [payloads.contact(wa_id="", user_id=payloads.BSUID, username="@pablomorales")]}
+    change = {
+        **value(statuses=[item]),
+        "contacts": [payloads.contact(wa_id="", user_id=payloads.BSUID, username="@pablomorales")],
+    }
     post(client, notification(change))
     outbound.refresh_from_db()
     assert outbound.status == "delivered"
@@ -104,7 +110,9 @@ def test_a_status_for_an_unknown_message_is_kept_on_its_event_and_looked_at_agai
     assert "wamid.notyet" in event.summary and not event.error
 
     customer = t.Customer.objects.create(name="Sheena Nelson", phone=payloads.PHONE)
-    message = t.Message.objects.create(customer=customer, message="Hi", direction="outbound", status="sent", wamid="wamid.notyet")
+    message = t.Message.objects.create(
+        customer=customer, message="Hi", direction="outbound", status="sent", wamid="wamid.notyet"
+    )
     assert intake.process_due_events(now=event.next_attempt_at) == 1
     message.refresh_from_db()
     assert message.status == "delivered"

@@ -6,15 +6,26 @@ from whatsapp.configuration import save_configuration
 
 
 def test_an_admin_syncs_templates_and_reads_them(client, admin_user, make_user, fake_graph):
-    synced, _ = save_configuration(user=make_user(), whatsapp_number="+15550100001", phone_number_id="1",
-                                   business_account_id="2002", access_token="t")
-    unsyncable, _ = save_configuration(user=make_user(), whatsapp_number="+15550100002", phone_number_id="2",
-                                       access_token="t")
+    synced, _ = save_configuration(
+        user=make_user(),
+        whatsapp_number="+15550100001",
+        phone_number_id="1",
+        business_account_id="2002",
+        access_token="t",
+    )
+    unsyncable, _ = save_configuration(
+        user=make_user(), whatsapp_number="+15550100002", phone_number_id="2", access_token="t"
+    )
     client.force_login(admin_user)
 
-    response = client.post(reverse("admin:whatsapp_whatsappconfiguration_changelist"), {
-        "action": "sync_message_templates", "_selected_action": [synced.pk, unsyncable.pk],
-    }, follow=True)
+    response = client.post(
+        reverse("admin:whatsapp_whatsappconfiguration_changelist"),
+        {
+            "action": "sync_message_templates",
+            "_selected_action": [synced.pk, unsyncable.pk],
+        },
+        follow=True,
+    )
 
     page = response.content.decode()
     assert "+15550100001: 4 templates synced." in page

@@ -14,21 +14,35 @@ from whatsapp.models import MessageTemplate
 from .shop import BUSINESS_ACCOUNT_ID
 
 COUPON = {
-    "id": "1304694804498707", "name": "coupon_reminder", "language": "en", "status": "APPROVED",
-    "category": "MARKETING", "parameter_format": "POSITIONAL",
+    "id": "1304694804498707",
+    "name": "coupon_reminder",
+    "language": "en",
+    "status": "APPROVED",
+    "category": "MARKETING",
+    "parameter_format": "POSITIONAL",
     "components": [
         {"type": "HEADER", "format": "TEXT", "text": "Act fast, {{1}}!", "example": {"header_text": ["Pablo"]}},
-        {"type": "BODY", "text": "Your code {{1}} expires in {{2}} days.",
-         "example": {"body_text": [["SUMMER20", "10"]]}},
+        {
+            "type": "BODY",
+            "text": "Your code {{1}} expires in {{2}} days.",
+            "example": {"body_text": [["SUMMER20", "10"]]},
+        },
         {"type": "FOOTER", "text": "Lucky Shrub"},
-        {"type": "BUTTONS", "buttons": [
-            {"type": "URL", "text": "See deals", "url": "https://shop.example/deals/{{1}}", "example": ["spring"]},
-            {"type": "QUICK_REPLY", "text": "Unsubscribe"},
-        ]},
+        {
+            "type": "BUTTONS",
+            "buttons": [
+                {"type": "URL", "text": "See deals", "url": "https://shop.example/deals/{{1}}", "example": ["spring"]},
+                {"type": "QUICK_REPLY", "text": "Unsubscribe"},
+            ],
+        },
     ],
 }
 IMAGE_HEADER = {
-    "id": "5", "name": "new_arrivals", "language": "en_US", "status": "APPROVED", "category": "MARKETING",
+    "id": "5",
+    "name": "new_arrivals",
+    "language": "en_US",
+    "status": "APPROVED",
+    "category": "MARKETING",
     "components": [{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "New in!"}],
 }
 
@@ -38,8 +52,9 @@ def sync(shop):
 
 
 def send_template(shop, template, values, key="t-1", customer=None):
-    return send.send_template(shop.agent, customer or shop.customer, template, values, sent_by=shop.seller,
-                              idempotency_key=key)
+    return send.send_template(
+        shop.agent, customer or shop.customer, template, values, sent_by=shop.seller, idempotency_key=key
+    )
 
 
 def test_sync_keeps_the_business_accounts_templates_per_configuration(shop, fake_graph):
@@ -48,21 +63,32 @@ def test_sync_keeps_the_business_accounts_templates_per_configuration(shop, fake
     [call] = fake_graph.calls(f"/{BUSINESS_ACCOUNT_ID}/message_templates")
     assert call.authorization == "Bearer shop-access-token"
     names = {t.name: t.status for t in shop.configuration.templates.all()}
-    assert names == {"hello_world": "APPROVED", "order_update": "APPROVED", "items_on_hold": "APPROVED",
-                     "spring_sale": "PENDING"}
+    assert names == {
+        "hello_world": "APPROVED",
+        "order_update": "APPROVED",
+        "items_on_hold": "APPROVED",
+        "spring_sale": "PENDING",
+    }
     assert [t.name for t in send.approved_templates(shop.agent)] == ["hello_world", "items_on_hold", "order_update"]
 
 
 def test_a_second_sync_updates_changed_templates_and_drops_deleted_ones(shop, fake_graph):
     sync(shop)
-    fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [
-        {**DEMO_TEMPLATES[3], "status": "APPROVED"}, COUPON, {"name": "", "language": "en"},
-    ])
+    fake_graph.set_templates(
+        BUSINESS_ACCOUNT_ID,
+        [
+            {**DEMO_TEMPLATES[3], "status": "APPROVED"},
+            COUPON,
+            {"name": "", "language": "en"},
+        ],
+    )
 
     assert sync(shop) == 2
 
     assert {(t.name, t.status) for t in shop.configuration.templates.all()} == {
-        ("spring_sale", "APPROVED"), ("coupon_reminder", "APPROVED")}
+        ("spring_sale", "APPROVED"),
+        ("coupon_reminder", "APPROVED"),
+    }
 
 
 def test_a_configuration_without_a_business_account_cannot_sync(shop):
@@ -97,7 +123,11 @@ def test_template_fields_name_each_variable_with_metas_example(shop, fake_graph)
     fields = send.template_fields(shop.configuration.templates.get())
 
     assert [(f.key, f.example) for f in fields] == [
-        ("header.1", "Pablo"), ("body.1", "SUMMER20"), ("body.2", "10"), ("button.0", "spring")]
+        ("header.1", "Pablo"),
+        ("body.1", "SUMMER20"),
+        ("body.2", "10"),
+        ("button.0", "spring"),
+    ]
     assert fields[0].label == "Header variable {{1}}"
     assert "See deals" in fields[3].label
 
@@ -115,15 +145,25 @@ def test_an_approved_template_is_sent_outside_the_window_with_its_values(
     message.refresh_from_db()
     [sent] = fake_graph.sent_messages()
     assert sent["type"] == "template"
-    assert sent["template"] == {"name": "order_update", "language": {"code": "en_US"}, "components": [
-        {"type": "body", "parameters": [
-            {"type": "text", "text": "Maria"}, {"type": "text", "text": "#1042"},
-            {"type": "text", "text": "on its way"},
-        ]},
-    ]}
+    assert sent["template"] == {
+        "name": "order_update",
+        "language": {"code": "en_US"},
+        "components": [
+            {
+                "type": "body",
+                "parameters": [
+                    {"type": "text", "text": "Maria"},
+                    {"type": "text", "text": "#1042"},
+                    {"type": "text", "text": "on its way"},
+                ],
+            },
+        ],
+    }
     assert message.status == "sent" and message.wa_type == "template"
-    assert message.message == ("Hi Maria, your order #1042 is now on its way. Thank you for shopping with us!"
-                               "\n\nReply to this message if you have any question")
+    assert message.message == (
+        "Hi Maria, your order #1042 is now on its way. Thank you for shopping with us!"
+        "\n\nReply to this message if you have any question"
+    )
 
 
 def test_a_named_template_names_its_parameters(shop, fake_graph, django_capture_on_commit_callbacks):
@@ -164,14 +204,18 @@ def test_header_and_url_button_variables_go_where_meta_expects_them(shop, fake_g
         {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "spring-sale"}]},
     ]
     assert message_templates.render(template, values) == (
-        "Act fast, Ana!\n\nYour code SPRING expires in 3 days.\n\nLucky Shrub")
+        "Act fast, Ana!\n\nYour code SPRING expires in 3 days.\n\nLucky Shrub"
+    )
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"body.1": "Maria", "body.2": "#1"}, "Fill in the Body variable \\{\\{3\\}\\}"),
-    ({"body.1": "Maria", "body.2": "#1", "body.3": "two\nlines"}, "cannot contain line breaks"),
-    ({"body.1": "Maria", "body.2": "#1", "body.3": "x" * 1025}, "at most 1024 characters"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"body.1": "Maria", "body.2": "#1"}, "Fill in the Body variable \\{\\{3\\}\\}"),
+        ({"body.1": "Maria", "body.2": "#1", "body.3": "two\nlines"}, "cannot contain line breaks"),
+        ({"body.1": "Maria", "body.2": "#1", "body.3": "x" * 1025}, "at most 1024 characters"),
+    ],
+)
 def test_missing_or_invalid_variables_are_refused(shop, fake_graph, values, message):
     sync(shop)
 
@@ -187,10 +231,15 @@ def test_only_approved_templates_of_the_agents_own_number_are_sent(shop, fake_gr
         send_template(shop, pending, {"body.1": "Monday"})
 
     other_configuration, _ = save_configuration(
-        user=make_user(), whatsapp_number="+15550100002", phone_number_id="3003", access_token="other")
+        user=make_user(), whatsapp_number="+15550100002", phone_number_id="3003", access_token="other"
+    )
     theirs = MessageTemplate.objects.create(
-        configuration=other_configuration, name="hello_world", language="en_US", status="APPROVED",
-        synced_at=timezone.now())
+        configuration=other_configuration,
+        name="hello_world",
+        language="en_US",
+        status="APPROVED",
+        synced_at=timezone.now(),
+    )
     with pytest.raises(send.SendError, match="does not belong"):
         send_template(shop, theirs, {})
     with pytest.raises(send.SendError, match="does not belong"):
@@ -199,11 +248,14 @@ def test_only_approved_templates_of_the_agents_own_number_are_sent(shop, fake_gr
         send_template(shop, 999_999, {})
 
 
-@pytest.mark.parametrize("template, reason", [
-    (IMAGE_HEADER, "image header"),
-    ({**IMAGE_HEADER, "components": [], "category": "AUTHENTICATION"}, "Authentication"),
-    ({**IMAGE_HEADER, "components": [{"type": "BUTTONS", "buttons": [{"type": "COPY_CODE"}]}]}, "copy code button"),
-])
+@pytest.mark.parametrize(
+    "template, reason",
+    [
+        (IMAGE_HEADER, "image header"),
+        ({**IMAGE_HEADER, "components": [], "category": "AUTHENTICATION"}, "Authentication"),
+        ({**IMAGE_HEADER, "components": [{"type": "BUTTONS", "buttons": [{"type": "COPY_CODE"}]}]}, "copy code button"),
+    ],
+)
 def test_templates_the_inbox_cannot_fill_are_refused_with_the_reason(shop, fake_graph, template, reason):
     fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [template])
     sync(shop)

@@ -53,8 +53,10 @@ def test_a_signed_notification_is_stored_and_answered_200(client, t):
 
 
 def test_the_body_is_stored_byte_for_byte(client, agent):
-    body = b'{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",' \
-           b'"value":{"metadata":{"phone_number_id":"106540352242922"},"statuses":[]}}]}],  "extra" : "\\u00e9"}'
+    body = (
+        b'{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",'
+        b'"value":{"metadata":{"phone_number_id":"106540352242922"},"statuses":[]}}]}],  "extra" : "\\u00e9"}'
+    )
     assert post(client, body).status_code == 200
     assert WebhookEvent.objects.get().body == body.decode()
 

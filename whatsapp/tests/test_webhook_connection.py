@@ -80,4 +80,3 @@ def test_a_kept_connection_that_died_is_replaced_and_the_delivery_stored(client,
     assert len(bodies) == 2
     assert "wamid.connection-1" in bodies[0] and "wamid.connection-2" in bodies[1]
     assert "kept database connection was dead" in caplog.text
-

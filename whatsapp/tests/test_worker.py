@@ -74,8 +74,9 @@ def test_a_send_still_running_within_its_lease_is_left_alone(shop, database_task
     assert send.requeue_abandoned_sends() == 0
 
 
-def test_periodic_work_prunes_old_results_and_needs_no_worker_under_the_immediate_backend(shop, database_tasks,
-                                                                                          settings):
+def test_periodic_work_prunes_old_results_and_needs_no_worker_under_the_immediate_backend(
+    shop, database_tasks, settings
+):
     send_text(shop)
     DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now() - dt.timedelta(days=8))
 
@@ -95,15 +96,35 @@ def database_url():
 
 
 def manage(fake_graph, *arguments, **options):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.test_settings", "DATABASE_URL": database_url(),
-           "TASKS_BACKEND": "database", "WHATSAPP_GRAPH_URL": fake_graph.url}
-    return subprocess.Popen([sys.executable, "manage.py", *arguments], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, **options)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm.test_settings",
+        "DATABASE_URL": database_url(),
+        "TASKS_BACKEND": "database",
+        "WHATSAPP_GRAPH_URL": fake_graph.url,
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *arguments],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **options,
+    )
 
 
 def worker(fake_graph, *arguments):
-    return manage(fake_graph, "db_worker", "--queue-name", "*", "--no-startup-delay", "--no-reload",
-                  "--interval", "0.1", *arguments)
+    return manage(
+        fake_graph,
+        "db_worker",
+        "--queue-name",
+        "*",
+        "--no-startup-delay",
+        "--no-reload",
+        "--interval",
+        "0.1",
+        *arguments,
+    )
 
 
 def read_until(process, text, timeout=30):
@@ -123,8 +144,13 @@ def read_until(process, text, timeout=30):
 def committed_shop(committed_db, make_agent, fake_graph, settings):
     settings.TASKS = DATABASE_BACKEND
     agent = make_agent(name="Demo Shop")
-    save_configuration(user=agent.user, whatsapp_number="+15550100001", phone_number_id=PHONE_NUMBER_ID,
-                       business_account_id="2002", access_token="shop-access-token")
+    save_configuration(
+        user=agent.user,
+        whatsapp_number="+15550100001",
+        phone_number_id=PHONE_NUMBER_ID,
+        business_account_id="2002",
+        access_token="shop-access-token",
+    )
     agent_tables = tables.for_agent(agent)
     customer = agent_tables.Customer.objects.create(name="Maria Silva", phone="+5511987654321")
     add_inbound(agent_tables, customer)
@@ -202,9 +228,11 @@ def test_a_worker_killed_mid_send_completes_every_send_exactly_once_after_a_rest
     sends = DBTaskResult.objects.filter(task_path="whatsapp.tasks.send_message")
     assert sends.filter(status=TaskResultStatus.SUCCESSFUL).count() == len(queued)
     assert sends.filter(status=TaskResultStatus.FAILED).get().traceback.count("abandoned") == 1
-    print(f"\nworker killed mid-send: {len(queued)} messages queued, {len(fake_graph.calls('/messages'))} calls to "
-          f"the Graph API (1 held when the worker was killed), {len(accepted)} accepted by it, "
-          f"{len(stored)} stored sent")
+    print(
+        f"\nworker killed mid-send: {len(queued)} messages queued, {len(fake_graph.calls('/messages'))} calls to "
+        f"the Graph API (1 held when the worker was killed), {len(accepted)} accepted by it, "
+        f"{len(stored)} stored sent"
+    )
 
 
 @pytest.mark.postgres

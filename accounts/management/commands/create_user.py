@@ -27,7 +27,9 @@ class Command(BaseCommand):
         try:
             validate_password(password, User(email=User.objects.normalize_email(email), name=name.strip(), role=role))
         except ValidationError as error:
-            self.stderr.write("warning: --password is weak: " + " ".join(error.messages) + " Ask the user to change it.")
+            self.stderr.write(
+                "warning: --password is weak: " + " ".join(error.messages) + " Ask the user to change it."
+            )
         try:
             user = User.objects.create_user(email=email, name=name.strip(), password=password, role=role)
         except ValidationError as error:

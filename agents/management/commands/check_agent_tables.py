@@ -31,9 +31,7 @@ class Command(BaseCommand):
                         self.stdout.write(f"{database}: dropped the orphan tables of {prefix}")
                 orphans = provisioning.orphan_prefixes(database)
             if orphans:
-                self.stdout.write(
-                    f"{database}: orphan tables {', '.join(orphans)} (drop them with --drop-orphans)"
-                )
+                self.stdout.write(f"{database}: orphan tables {', '.join(orphans)} (drop them with --drop-orphans)")
             problems += len(missing) + len(orphans)
             self.stdout.write(f"{database}: {counts.get(database, 0)} agent(s)")
         if problems:

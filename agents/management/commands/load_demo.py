@@ -21,18 +21,30 @@ SELLER = ("agent@example.com", "Sam Seller", "agent-demo-password")
 DEMO_PHONE_NUMBER_ID = "100000000000001"
 
 CHATS = [
-    ("Maria Silva", "+5511987654321", [
-        ("inbound", "Hi! Do you still have the blue ceramic mugs?", 190),
-        ("outbound", "Hello Maria! Yes, we have 12 left. They are $8 each.", 185),
-        ("inbound", "Great, I'd like 4 please. Can you deliver to Rua Augusta 500?", 180),
-    ]),
-    ("John Carter", "+14155550123", [
-        ("inbound", "Is the shop open on Sunday?", 60 * 26),
-        ("outbound", "We open 10:00-16:00 on Sundays.", 60 * 25),
-    ]),
-    ("Aisha Bello", "+2348031234567", [
-        ("inbound", "Good morning, what sizes does the linen shirt come in?", 12),
-    ]),
+    (
+        "Maria Silva",
+        "+5511987654321",
+        [
+            ("inbound", "Hi! Do you still have the blue ceramic mugs?", 190),
+            ("outbound", "Hello Maria! Yes, we have 12 left. They are $8 each.", 185),
+            ("inbound", "Great, I'd like 4 please. Can you deliver to Rua Augusta 500?", 180),
+        ],
+    ),
+    (
+        "John Carter",
+        "+14155550123",
+        [
+            ("inbound", "Is the shop open on Sunday?", 60 * 26),
+            ("outbound", "We open 10:00-16:00 on Sundays.", 60 * 25),
+        ],
+    ),
+    (
+        "Aisha Bello",
+        "+2348031234567",
+        [
+            ("inbound", "Good morning, what sizes does the linen shirt come in?", 12),
+        ],
+    ),
 ]
 
 
@@ -88,32 +100,52 @@ class Command(BaseCommand):
         week, and a cart Aisha sent on WhatsApp, waiting as a draft for the seller to review."""
         seller = agent.user
         maria = t.Customer.objects.get(phone="+5511987654321")
-        order = placing.create_order(agent, maria, [LineItem("Blue ceramic mug", 4, Decimal("8.00"))], actor=seller,
-                                     shipping_address="Rua Augusta 500, São Paulo")
+        order = placing.create_order(
+            agent,
+            maria,
+            [LineItem("Blue ceramic mug", 4, Decimal("8.00"))],
+            actor=seller,
+            shipping_address="Rua Augusta 500, São Paulo",
+        )
         workflow.change_status(agent, order, "confirmed", actor=seller)
 
         john = t.Customer.objects.get(phone="+14155550123")
         earlier = placing.create_order(
-            agent, john, [LineItem("Linen shirt", 1, Decimal("45.00")), LineItem("Gift wrap", 1, Decimal("2.50"))],
-            actor=seller, shipping_address="500 Castro St, San Francisco",
+            agent,
+            john,
+            [LineItem("Linen shirt", 1, Decimal("45.00")), LineItem("Gift wrap", 1, Decimal("2.50"))],
+            actor=seller,
+            shipping_address="500 Castro St, San Francisco",
         )
         for status in ("confirmed", "processing", "shipped", "delivered"):
             workflow.change_status(agent, earlier, status, actor=seller)
         workflow.mark_paid(agent, earlier, actor=seller)
-        t.Order.objects.filter(pk=earlier.pk).update(created_at=now - timedelta(days=6),
-                                                     updated_at=now - timedelta(days=4))
+        t.Order.objects.filter(pk=earlier.pk).update(
+            created_at=now - timedelta(days=6), updated_at=now - timedelta(days=4)
+        )
         t.OrderEvent.objects.filter(order=earlier).update(created_at=now - timedelta(days=5))
 
         aisha = t.Customer.objects.get(phone="+2348031234567")
         cart = {
-            "from": "2348031234567", "id": "wamid.DEMO-CART-1", "timestamp": str(int(now.timestamp())), "type": "order",
-            "order": {"catalog_id": "100000000000009", "text": "Size M please", "product_items": [
-                {"product_retailer_id": "linen-shirt-m", "quantity": 2, "item_price": 45, "currency": "USD"},
-            ]},
+            "from": "2348031234567",
+            "id": "wamid.DEMO-CART-1",
+            "timestamp": str(int(now.timestamp())),
+            "type": "order",
+            "order": {
+                "catalog_id": "100000000000009",
+                "text": "Size M please",
+                "product_items": [
+                    {"product_retailer_id": "linen-shirt-m", "quantity": 2, "item_price": 45, "currency": "USD"},
+                ],
+            },
         }
         message = t.Message.objects.create(
-            customer=aisha, message="Order: 2 × linen-shirt-m at 45 USD. Total 90 USD. Note: Size M please",
-            direction="inbound", timestamp=now - timedelta(minutes=10), wamid=cart["id"], wa_type="order",
+            customer=aisha,
+            message="Order: 2 × linen-shirt-m at 45 USD. Total 90 USD. Note: Size M please",
+            direction="inbound",
+            timestamp=now - timedelta(minutes=10),
+            wamid=cart["id"],
+            wa_type="order",
             payload=cart,
         )
         conversations.note_new_message(t, message)

@@ -33,7 +33,9 @@ class Command(BaseCommand):
             "--batch-size", type=int, default=settings.WHATSAPP_EVENT_BATCH_SIZE, help="Events per transaction."
         )
         parser.add_argument(
-            "--idle-sleep", type=float, default=0.1,
+            "--idle-sleep",
+            type=float,
+            default=0.1,
             help="Seconds to wait after a batch that was not full (the longest a message waits in the queue).",
         )
 

@@ -17,8 +17,11 @@ class Command(BaseCommand):
         rotated = current = encrypted_from_clear = 0
         with transaction.atomic():
             configurations = list(
-                WhatsAppConfiguration.objects.select_for_update().filter(api_key__isnull=False).exclude(api_key="")
-                .order_by("pk").only("pk", "api_key", "whatsapp_number")
+                WhatsAppConfiguration.objects.select_for_update()
+                .filter(api_key__isnull=False)
+                .exclude(api_key="")
+                .order_by("pk")
+                .only("pk", "api_key", "whatsapp_number")
             )
             unreadable = []
             new_values = {}
@@ -48,8 +51,12 @@ class Command(BaseCommand):
                 # Not a configuration change: updated_at stays as it was.
                 WhatsAppConfiguration.objects.filter(pk=pk).update(api_key=value)
             audit.record(
-                "whatsapp.keys_rotated", actor=None, target=None,
-                rotated=rotated, already_current=current, encrypted_from_clear=encrypted_from_clear,
+                "whatsapp.keys_rotated",
+                actor=None,
+                target=None,
+                rotated=rotated,
+                already_current=current,
+                encrypted_from_clear=encrypted_from_clear,
             )
         self.stdout.write(
             f"{rotated} token(s) re-encrypted under the first key, {current} already under it, "

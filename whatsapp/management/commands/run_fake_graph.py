@@ -19,17 +19,22 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8010)
         parser.add_argument(
-            "--webhook-url", default=None,
+            "--webhook-url",
+            default=None,
             help="Where customer messages and status updates are posted (default: this app's webhook).",
         )
         parser.add_argument(
-            "--timeout-delay", type=float, default=None,
+            "--timeout-delay",
+            type=float,
+            default=None,
             help="Seconds a simulated timeout keeps the caller waiting (default: just over its read timeout).",
         )
 
     def handle(self, *args, host, port, webhook_url, timeout_delay, **options):
         fake = FakeGraphAPI(
-            host=host, port=port, app_secret=settings.WHATSAPP_APP_SECRET,
+            host=host,
+            port=port,
+            app_secret=settings.WHATSAPP_APP_SECRET,
             webhook_url=webhook_url or default_webhook_url(),
             timeout_delay=timeout_delay if timeout_delay is not None else settings.WHATSAPP_GRAPH_READ_TIMEOUT + 1,
         ).start()

@@ -170,7 +170,7 @@ def super_admin(make_user):
 def _fake_graph_server():
     from django.conf import settings
 
-    from whatsapp.fake_graph import FakeGraphAPI
+    from fakegraph.server import FakeGraphAPI
 
     server = FakeGraphAPI(app_secret=settings.WHATSAPP_APP_SECRET, status_delays=(0.02, 0.05), timeout_delay=1.0)
     server.start()

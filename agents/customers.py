@@ -1,7 +1,7 @@
 """An agent's customers: the list, adding one, renaming, the profile picture, the summary, the export.
 
 Each write is one function that owns its transaction. Phones are stored in E.164
-(whatsapp.phones.to_e164), unique per agent.
+(crm.phones.to_e164), unique per agent.
 """
 
 import functools
@@ -24,10 +24,10 @@ from django.http import Http404
 from django.urls import reverse
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from crm import paging
 from crm.csv_export import csv_lines, csv_safe
-from whatsapp.phones import to_e164
+from crm.phones import to_e164
 
-from . import paging
 from .tables import SOLD_ORDER_STATUSES
 
 PAGE_SIZE = 50

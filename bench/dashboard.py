@@ -196,8 +196,8 @@ def pages(agent):
     from django.urls import reverse
 
     from agents import tables
-    from agents.inbox import inbox_page
-    from agents.threads import cursor_of, thread_page
+    from dashboard.inbox import inbox_page
+    from dashboard.threads import cursor_of, thread_page
 
     t = tables.for_agent(agent)
     big = t.Customer.objects.order_by("id").first()

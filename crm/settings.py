@@ -84,11 +84,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     # axes before audit: its login-failure receiver must count a failure before audit records it.
     "axes",
+    # The product's apps, lowest layer first (docs/architecture.md): each imports only those above it here.
     "audit",
     "accounts",
     "agents",
     "whatsapp",
     "orders",
+    "dashboard",
+    "fakegraph",
     "sandbox",
 ]
 

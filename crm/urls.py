@@ -16,8 +16,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("whatsapp/", include("whatsapp.urls")),
     path("sandbox/", include("sandbox.urls")),
-    path("", include("orders.urls")),
-    path("", include("agents.urls")),
+    path("", include("dashboard.urls")),
 ]
 # Media files from the file system in development (`make run`); nothing is added with DEBUG off.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

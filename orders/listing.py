@@ -1,7 +1,7 @@
 """The orders list: the agent's orders filtered, sorted and paged, the totals of the whole filtered set,
 and the same set as CSV (orders, and their items).
 
-Pages are keyset pages on the sort key and the id (agents.paging): page 400 costs what page 1 costs,
+Pages are keyset pages on the sort key and the id (crm.paging): page 400 costs what page 1 costs,
 and a fixed number of queries serves a page whatever the agent holds.
 """
 
@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from agents import paging
 from agents.customers import phone_digits
 from agents.tables import SOLD_ORDER_STATUSES
+from crm import paging
 from crm.csv_export import csv_lines, csv_safe
 
 PAGE_SIZE = 50

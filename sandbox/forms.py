@@ -1,7 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from whatsapp.phones import to_e164
+from crm.phones import to_e164
 
 from .simulator import FAILURE_CHOICES
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import requests
 from django.conf import settings
 
-from whatsapp.fake_graph import FAILURES
-from whatsapp.phones import to_e164
+from crm.phones import to_e164
+from fakegraph.server import FAILURES
 
 TIMEOUT = 10
 

@@ -9,13 +9,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 import audit
 from crm.admin import ReadOnlyModelAdmin
+from crm.phones import to_e164
 
 from . import intake, media
 from .configuration import audited_values, record_configuration_change
 from .graph import GraphError
 from .message_templates import TemplateError, sync_templates
 from .models import MediaDownload, MessageTemplate, WebhookEvent, WhatsAppConfiguration
-from .phones import to_e164
 
 
 class WhatsAppConfigurationForm(forms.ModelForm):

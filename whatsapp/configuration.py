@@ -7,9 +7,9 @@ from django.views.decorators.debug import sensitive_variables
 
 import audit
 from agents.models import Agent
+from crm.phones import to_e164
 
 from .models import WhatsAppConfiguration
-from .phones import to_e164
 
 WEBHOOK_PATH = "/whatsapp/webhook/"
 # Configuration fields whose changes the audit log records (old and new values). The token is

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
 
+from crm.phones import to_e164
+
 from .inbound import MalformedMessage
-from .phones import to_e164
 
 # BSUIDs are "up to 256 alphanumeric characters" (Meta's business-scoped user id guide) plus a prefix.
 MAX_USER_ID_LENGTH = 300

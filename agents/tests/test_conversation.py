@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agents.threads import PAGE_SIZE
+from dashboard.threads import PAGE_SIZE
 
 from .factories import NOON, customer, message
 
@@ -447,7 +447,7 @@ def test_a_conversation_issues_a_fixed_number_of_queries_however_many_messages(s
 
 
 def test_a_tail_that_grew_too_long_asks_the_browser_to_reload(seller, monkeypatch):
-    from agents import threads
+    from dashboard import threads
 
     t = seller.tables
     ana = customer(t, "Ana")

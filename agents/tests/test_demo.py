@@ -2,8 +2,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from agents import tables
-from agents.management.commands.load_demo import SELLER
 from agents.models import Agent
+from sandbox.management.commands.load_demo import SELLER
 
 
 def test_the_demo_loads_twice_and_its_seller_can_log_in(client, db):

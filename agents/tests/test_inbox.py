@@ -131,7 +131,7 @@ def test_search_finds_by_name_phone_or_message_text(seller):
 
 
 def test_a_common_word_finds_the_same_conversations_by_walking_customers(seller, monkeypatch):
-    from agents import inbox
+    from dashboard import inbox
 
     t = seller.tables
     ana, bo, cy = customer(t, "Ana"), customer(t, "Bo"), customer(t, "Delivery Dan")
@@ -261,7 +261,7 @@ def test_the_inbox_issues_a_fixed_number_of_queries_however_many_rows(seller, dj
 @pytest.mark.postgres
 def test_the_inbox_queries_use_their_indexes(seller):
     """With sequential scans off, the plans name the indexes (tables this small would be scanned anyway)."""
-    from agents.inbox import inbox_page
+    from dashboard.inbox import inbox_page
 
     t = seller.tables
     fill(t, 3, 2)

@@ -4,7 +4,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from agents import media
+from dashboard import media
 
 from .factories import customer, message
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from agents import paging
+from crm import paging
 
 
 def test_a_cursor_round_trips_its_values():

@@ -6,8 +6,8 @@ from django.template.loader import render_to_string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents import rendering
-from agents.threads import Bubble
+from dashboard import rendering
+from dashboard.threads import Bubble
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),

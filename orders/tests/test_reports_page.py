@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents.tests.factories import customer, message
+from dashboard.charts import bar_chart, nice_ceiling
 from orders import reports
-from orders.charts import bar_chart, nice_ceiling
 
 
 def zone_past_six_am():

@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from agents.rendering import describe
+from dashboard.rendering import describe
 from whatsapp import send
 
 from .shop import PHONE_NUMBER_ID

@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from fakegraph.server import DEMO_TEMPLATES
 from whatsapp import message_templates, send
 from whatsapp.configuration import save_configuration
-from whatsapp.fake_graph import DEMO_TEMPLATES
 from whatsapp.models import MessageTemplate
 
 from .shop import BUSINESS_ACCOUNT_ID

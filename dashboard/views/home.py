@@ -1,9 +1,9 @@
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from orders.views.reports import sales_this_month
+from agents.access import agent_required, choose_agent
+from dashboard.views.reports import sales_this_month
 
-from ..access import agent_required, choose_agent
 from ..figures import home_figures
 from ..inbox import inbox_page
 from .common import month_start, today_start

@@ -17,15 +17,14 @@ from django.views.decorators.http import require_POST
 
 from agents.access import agent_required
 from agents.customers import get_customer_or_404
-from agents.threads import present, thread_token
-from agents.views.common import is_htmx
+from dashboard.threads import present, thread_token
+from dashboard.views.common import is_htmx
+from orders import notify, placing, workflow
+from orders.forms import ItemRow, OrderForm
+from orders.models import StatusTemplate
+from orders.placing import EDITABLE_STATUSES, OrderError
+from orders.workflow import MOVE_LABELS, STATUS_LABELS
 from whatsapp import send
-
-from .. import notify, placing, workflow
-from ..forms import ItemRow, OrderForm
-from ..models import StatusTemplate
-from ..placing import EDITABLE_STATUSES, OrderError
-from ..workflow import MOVE_LABELS, STATUS_LABELS
 
 NOTHING_CHANGED = 204
 SUGGESTIONS = 12

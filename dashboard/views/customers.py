@@ -10,8 +10,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from .. import customers, paging
-from ..access import agent_required
+from agents import customers
+from agents.access import agent_required
+from crm import paging
+
 from ..forms import CustomerForm, ProfilePictureForm, RenameCustomerForm
 from ..threads import present
 from .common import bad_request

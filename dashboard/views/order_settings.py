@@ -6,10 +6,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from agents.access import agent_required
+from orders.status_templates import TOLD_STATUSES, choose_status_templates, status_choices, usable_templates
 from whatsapp import send
 from whatsapp.configuration import configuration_for_agent
-
-from ..status_templates import TOLD_STATUSES, choose_status_templates, status_choices, usable_templates
 
 
 def _page(request, *, errors=None, status=200):

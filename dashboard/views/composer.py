@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from agents.access import agent_required
+from agents.customers import get_customer_or_404
 from whatsapp import send
 from whatsapp.message_templates import render as render_template
 from whatsapp.message_templates import template_fields, unsupported_reason
 
-from ..access import agent_required
-from ..customers import get_customer_or_404
 from ..threads import thread_tail
 from .common import is_htmx
 

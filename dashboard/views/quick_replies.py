@@ -5,8 +5,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import quick_replies
-from ..access import agent_required
+from agents import quick_replies
+from agents.access import agent_required
+
 from ..forms import QuickReplyForm
 
 

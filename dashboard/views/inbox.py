@@ -6,14 +6,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from orders.views.order import panel_context as order_panel_context
+from agents.access import agent_required
+from agents.customers import get_customer_or_404
+from agents.quick_replies import quick_replies_of
+from crm import paging
+from dashboard.views.order import panel_context as order_panel_context
 from whatsapp import send
 
-from .. import paging
-from ..access import agent_required
-from ..customers import get_customer_or_404
 from ..inbox import SHOWS, inbox_page
-from ..quick_replies import quick_replies_of
 from ..threads import thread_page, thread_tail
 from .common import bad_request, choice, today_start
 from .composer import composer_context, tail_url

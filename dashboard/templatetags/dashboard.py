@@ -4,8 +4,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from agents import dates
 from agents.customers import avatar_of, display_phone
+from dashboard import dates
 
 register = template.Library()
 register.filter("short_time", dates.short_time)

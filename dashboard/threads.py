@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils import timezone
 
-from . import paging
+from crm import paging
+
 from .dates import day_label
 from .rendering import describe
 

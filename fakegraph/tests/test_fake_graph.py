@@ -13,8 +13,8 @@ import time
 import pytest
 import requests
 
+from fakegraph.server import FakeGraphAPI
 from whatsapp import graph
-from whatsapp.fake_graph import FakeGraphAPI
 
 
 def payloads(receiver):

@@ -6,13 +6,13 @@ from django.urls import reverse
 
 from agents import tables
 from agents.access import agent_required
-from agents.views.common import bad_request, choice
 from crm.csv_export import csv_lines, csv_safe
+from dashboard.views.common import bad_request, choice
+from orders import reports
+from orders.workflow import STATUS_LABELS
 
-from .. import reports
 from ..charts import bar_chart
-from ..workflow import STATUS_LABELS
-from .listing import csv_response
+from .orders import csv_response
 
 PERIOD_NAMES = {"day": "Last 30 days", "week": "Last 12 weeks", "month": "Last 12 months"}
 TABLES = ("periods", "summary", "statuses", "items")

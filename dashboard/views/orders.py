@@ -6,11 +6,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from agents import paging
 from agents.access import agent_required
-
-from ..forms import OrderFilterForm
-from ..listing import OrderFilters, export_items, export_orders, orders_page
+from crm import paging
+from orders.forms import OrderFilterForm
+from orders.listing import OrderFilters, export_items, export_orders, orders_page
 
 
 def _filters(request):

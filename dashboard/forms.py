@@ -2,8 +2,8 @@
 
 from django import forms
 
-from .customers import NAME_MAX_LENGTH, PICTURE_MAX_BYTES
-from .models import QuickReply
+from agents.customers import NAME_MAX_LENGTH, PICTURE_MAX_BYTES
+from agents.models import QuickReply
 
 
 class CustomerForm(forms.Form):

@@ -4,8 +4,8 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from fakegraph.server import FakeGraphAPI
 from whatsapp.configuration import default_webhook_url
-from whatsapp.fake_graph import FakeGraphAPI
 
 
 class Command(BaseCommand):

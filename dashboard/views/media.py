@@ -6,8 +6,9 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 
-from .. import media
-from ..access import agent_required
+from agents.access import agent_required
+from dashboard import media
+
 from ..rendering import describe
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from django.db.models import Case, F, OuterRef, Q, Subquery, When
 
-from . import paging
-from .customers import avatar_of, display_phone, phone_digits
+from agents.customers import avatar_of, display_phone, phone_digits
+from crm import paging
+
 from .dates import short_time
 from .rendering import describe
 from .threads import TICKS

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import composer, customers, home, inbox, media, quick_replies
+from .views import composer, customers, home, inbox, media, order, order_settings, orders, quick_replies, reports
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -23,7 +23,22 @@ urlpatterns = [
     path("customers/<int:customer_id>/name/", customers.customer_rename, name="customer_rename"),
     path("customers/<int:customer_id>/picture/", customers.customer_picture, name="customer_picture"),
     path("customers/<int:customer_id>/avatar.jpg", customers.customer_avatar, name="customer_avatar"),
+    path("customers/<int:customer_id>/orders/new/", order.order_create, name="order_create"),
     path("quick-replies/", quick_replies.quick_reply_list, name="quick_replies"),
     path("quick-replies/<int:quick_reply_id>/", quick_replies.quick_reply_edit, name="quick_reply_edit"),
     path("quick-replies/<int:quick_reply_id>/delete/", quick_replies.quick_reply_delete, name="quick_reply_delete"),
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/export.csv", orders.order_export, name="order_export"),
+    path("orders/items.csv", orders.order_items_export, name="order_items_export"),
+    path("orders/settings/", order_settings.order_settings, name="order_settings"),
+    path("orders/settings/refresh-templates/", order_settings.refresh_templates, name="order_refresh_templates"),
+    path("orders/item-suggestions/", order.order_item_suggestions, name="order_item_suggestions"),
+    path("orders/<int:order_id>/", order.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/edit/", order.order_edit, name="order_edit"),
+    path("orders/<int:order_id>/status/", order.order_change_status, name="order_change_status"),
+    path("orders/<int:order_id>/paid/", order.order_mark_paid, name="order_mark_paid"),
+    path("orders/<int:order_id>/summary/", order.order_send_summary, name="order_send_summary"),
+    path("orders/<int:order_id>/messages/", order.order_messages, name="order_messages"),
+    path("reports/", reports.reports_page, name="reports"),
+    path("reports/export.csv", reports.report_export, name="report_export"),
 ]

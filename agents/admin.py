@@ -5,7 +5,7 @@ from django.db import transaction
 import audit
 from crm import routers
 
-from . import provisioning, tables
+from . import provisioning, shards, tables
 from .models import Agent
 
 
@@ -22,7 +22,7 @@ class AgentCreationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        counts = routers.agent_counts()
+        counts = shards.agent_counts()
         self.fields["placement"].choices = [("", "Automatic")] + [
             (alias, f"{alias} ({counts[alias]} agents)") for alias in routers.agent_databases()
         ]

@@ -10,19 +10,20 @@ ones both work as they are. Data is kept; running it again changes nothing.
 
 import copy
 
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection, models, transaction
 from django.db.utils import DatabaseError
 
 from accounts.models import User
-from whatsapp import encryption
-from whatsapp.models import WhatsAppConfiguration
 
 from . import provisioning, tables
 from .fields import UTCDateTimeField
 from .models import Agent
+from .signals import core_tables_adopted
 
-CORE_MODELS = (User, Agent, WhatsAppConfiguration)
+# The contract's core tables; their models come from the apps that own them (accounts, agents, whatsapp).
+CORE_TABLES = ("users", "agents", "whatsapp_configuration")
 
 
 class AdoptionError(Exception):
@@ -35,19 +36,25 @@ def adopt_database(report=print):
         raise AdoptionError("adoption works on PostgreSQL databases only")
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
-    missing = [model._meta.db_table for model in CORE_MODELS if model._meta.db_table not in existing]
+    missing = [table for table in CORE_TABLES if table not in existing]
     if missing:
         raise AdoptionError(f"this is not a contract database: table(s) {', '.join(missing)} missing")
 
     with transaction.atomic():
-        for model in CORE_MODELS:
+        for model in _core_models():
             for column in _add_app_columns(model):
                 report(f"{model._meta.db_table}: added column {column}")
         _prepare_users(report)
-        _encrypt_access_tokens(report)
+        # The apps that own a core table put its rows in their own shape (whatsapp encrypts the tokens).
+        core_tables_adopted.send(sender=Agent, report=report)
     call_command("migrate", fake_initial=True, interactive=False, verbosity=0)
     report("core tables recognised; Django's own tables created (migrate --fake-initial)")
     return _adopt_agents(report)
+
+
+def _core_models():
+    by_table = {model._meta.db_table: model for model in apps.get_models()}
+    return [by_table[table] for table in CORE_TABLES]
 
 
 def _columns(table):
@@ -105,20 +112,6 @@ def _prepare_users(report):
         count += 1
     if count:
         report(f"users: {count} without a password yet (set one with `manage.py changepassword EMAIL`)")
-
-
-def _encrypt_access_tokens(report):
-    """The contract stores api_key as the token itself; this app keeps it encrypted."""
-    plain = [
-        configuration
-        for configuration in WhatsAppConfiguration.objects.exclude(api_key=None).exclude(api_key="")
-        if not encryption.is_encrypted(configuration.api_key)
-    ]
-    for configuration in plain:
-        configuration.set_access_token(configuration.api_key)
-        WhatsAppConfiguration.objects.filter(pk=configuration.pk).update(api_key=configuration.api_key)
-    if plain:
-        report(f"whatsapp_configuration: encrypted {len(plain)} access token(s)")
 
 
 def _adopt_agents(report):

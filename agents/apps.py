@@ -7,6 +7,7 @@ class AgentsConfig(AppConfig):
 
     def ready(self):
         # Only the global registry runs this: the per-agent registries use a plain AppConfig.
+        # Here, not at the top: models and what imports them load only once the app registry is ready.
         from django.core.signals import request_finished
         from django.db.backends.signals import connection_created
         from django.db.models.signals import pre_delete

@@ -22,7 +22,7 @@ import audit
 from crm import rls, routers
 
 from . import connections as agent_connections
-from . import tables
+from . import shards, tables
 from .models import Agent
 
 logger = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ def create_agent(*, created_by, user=None, name="", database=None, request=None)
 
     `database` chooses where its tables live; by default the least-loaded of NEW_AGENT_DATABASES.
     """
-    database = routers.database_for_new_agent(database)
+    database = shards.database_for_new_agent(database)
     # Tables on another database commit on their own, before the row does (unless the caller holds
     # a transaction there): then a failure of the row's transaction must drop them again.
     separate_commit = database != routers.CORE_DATABASE and not connections[database].in_atomic_block

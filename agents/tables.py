@@ -31,11 +31,10 @@ PREFIX_PATTERN = re.compile(r"agt_[0-9]+")
 
 DIRECTIONS = ("inbound", "outbound")
 MEDIA_TYPES = ("none", "image", "video", "audio", "document", "sticker")
+# The contract's order_status enum, which the orders table's check holds; what each status means to the
+# business (closed, sold, the moves between them) is the orders app's (orders.statuses).
 ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded")
 DELIVERY_STATUSES = ("queued", "sent", "delivered", "read", "failed")
-CLOSED_ORDER_STATUSES = ("delivered", "cancelled", "refunded")
-# Orders that count as revenue and lifetime value: confirmed and not undone (as orders.reports counts).
-SOLD_ORDER_STATUSES = ("confirmed", "processing", "shipped", "delivered")
 
 
 class InvalidAgentPrefix(ValueError):
@@ -99,14 +98,6 @@ class MessageQuerySet(models.QuerySet):
         return self.filter(direction="inbound", is_read=False)
 
 
-class OrderQuerySet(models.QuerySet):
-    def open(self):
-        return self.exclude(status__in=CLOSED_ORDER_STATUSES)
-
-    def revenue(self):
-        return self.filter(status__in=SOLD_ORDER_STATUSES)
-
-
 class CustomerBase(models.Model):
     objects = CustomerQuerySet.as_manager()
 
@@ -128,8 +119,6 @@ class MessageBase(models.Model):
 
 
 class OrderBase(models.Model):
-    objects = OrderQuerySet.as_manager()
-
     class Meta:
         abstract = True
 
@@ -356,7 +345,7 @@ def _order_event_columns(agent_id, prefix):
         (3, "note", models.TextField(blank=True, db_default="")),
         (3, "message_id", models.IntegerField(null=True, blank=True)),
         (3, "created_at", UTCDateTimeField(db_default=UTCNow())),
-        # Version 6: what kind of entry it is (orders.workflow.EVENT_KINDS), and the customer's WhatsApp
+        # Version 6: what kind of entry it is (orders.history.EVENT_KINDS), and the customer's WhatsApp
         # message that caused it (a Confirm / Change reply): a reply delivered twice counts once.
         (6, "kind", models.CharField(max_length=32, blank=True, db_default="")),
         (6, "source_wamid", models.TextField(null=True, blank=True)),
@@ -404,6 +393,22 @@ CURRENT_VERSION = max(
     *SQL_STEPS,
     *(since for spec in TABLES for since, *_ in spec.columns(0, "agt_0") + spec.extras("agt_0") + [(spec.since,)]),
 )
+
+
+# Behaviour that an app above agents gives the generated classes of a table (orders: the Order QuerySet),
+# {model name: abstract base}: agents never imports those apps.
+_behaviours = {}
+
+
+def register_behaviour(model_name, base):
+    """Build every agent's `model_name` class on `base` (an abstract model subclassing the table's own base).
+
+    Called from the owning app's AppConfig.ready(), before any class is built.
+    """
+    spec = _spec(model_name)
+    if spec is None or not issubclass(base, spec.base):
+        raise ValueError(f"{base!r} is not a behaviour of an agent table {model_name!r}")
+    _behaviours[model_name] = base
 
 
 def table_names(prefix, version=None):
@@ -485,7 +490,7 @@ class AgentTables:
                 "agent_database": self.database,
             }
         )
-        model = type(spec.model_name, (spec.base,), attrs)
+        model = type(spec.model_name, (_behaviours.get(spec.model_name, spec.base),), attrs)
         self._built[spec.model_name] = model
         return model
 

@@ -1,4 +1,4 @@
-"""Where agents' tables live: the shard map, the placement of new agents, and the router.
+"""Where agents' tables live: the shard map and the router (agents.shards places new agents).
 
 The single place that knows. The core tables (users, agents, configurations, sessions, tasks) live
 on `default`; each agent's four tables live on the database its `agents.database` names, one of
@@ -8,7 +8,6 @@ whose classes carry that alias and are routed here.
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count
 
 CORE_DATABASE = "default"
 AGENT_TABLES_APP_LABEL = "agent_tables"
@@ -35,31 +34,6 @@ def check_agent_database(alias):
 def holds_core_tables(alias):
     """Whether tables on `alias` can have foreign keys to the core tables (agents, users)."""
     return alias == CORE_DATABASE
-
-
-def agent_counts():
-    """{alias: number of agents whose tables it holds}, for every database in the shard map."""
-    from agents.models import Agent
-
-    counts = dict(Agent.objects.values_list("database").annotate(Count("id")).order_by())
-    return {alias: counts.get(alias, 0) for alias in agent_databases()}
-
-
-def database_for_new_agent(requested=None):
-    """The database for a new agent's tables: `requested` if given, else the least-loaded open one.
-
-    Load is the number of agents a database holds; ties go to the database listed first in
-    NEW_AGENT_DATABASES.
-    """
-    if requested:
-        return check_agent_database(requested)
-    candidates = settings.NEW_AGENT_DATABASES
-    if len(candidates) == 1:
-        return check_agent_database(candidates[0])
-    from agents.models import Agent
-
-    load = dict(Agent.objects.filter(database__in=candidates).values_list("database").annotate(Count("id")).order_by())
-    return check_agent_database(min(candidates, key=lambda alias: load.get(alias, 0)))
 
 
 class AgentTablesRouter:

@@ -19,7 +19,7 @@ def home_figures(agent_tables, *, today_start, month_start):
     `today_start` (timestamp index), open orders, and revenue of orders created since `month_start`."""
     Customer, Message, Order = agent_tables.Customer, agent_tables.Message, agent_tables.Order
     revenue = (
-        Order.objects.revenue()
+        Order.objects.sold()
         .filter(created_at__gte=month_start)
         .aggregate(
             total=Coalesce(Sum("total_amount"), Value(0), output_field=DecimalField(max_digits=14, decimal_places=2))

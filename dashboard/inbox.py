@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from django.db.models import Case, F, OuterRef, Q, Subquery, When
 
-from agents.customers import avatar_of, display_phone, phone_digits
+from agents.customers import display_phone, phone_digits
 from crm import paging
 
+from .customers import avatar_of
 from .dates import short_time
 from .rendering import describe
 from .threads import TICKS

@@ -6,26 +6,19 @@ Everything here is idempotent, keyed by the message's wamid, so a second deliver
 """
 
 import logging
-import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents import tables
 
-from . import notify, workflow
+from . import history, notify, workflow
 from .carts import draft_order_from_cart
 from .placing import OrderError
 
 logger = logging.getLogger(__name__)
 
-# The ids of an order summary's reply buttons (orders.notify.send_order_summary).
-BUTTON_ID = re.compile(r"order-(?P<order>[0-9]{1,10})-(?P<choice>confirm|change)")
 ORDER_MESSAGE_TYPES = ("order", "interactive")
-
-
-def summary_button_id(order, choice):
-    return f"order-{order.pk}-{choice}"
 
 
 def apply_inbound_message(agent, message):
@@ -38,13 +31,34 @@ def apply_inbound_message(agent, message):
     return apply_button_reply(agent, message)
 
 
+def act_on_stored_message(agent, message):
+    """The intake's handler (whatsapp.hooks): let a newly stored message act on orders, in its own savepoint.
+
+    Returns a notice for the webhook event's summary when a cart could not become a draft order or a reply
+    could not reach its order; None otherwise.
+    """
+    if message.wa_type == "order":
+        what = f"cart {message.wamid} did not become a draft order"
+    else:
+        what = f"reply {message.wamid} did not reach its order"
+    try:
+        with transaction.atomic(using=tables.for_agent(agent).database):
+            done = apply_inbound_message(agent, message)
+    except Exception as error:
+        logger.warning("message %s could not act on orders", message.wamid, exc_info=error)
+        return f"{what} ({error.__class__.__name__}: {error})"
+    if done is None and message.wa_type == "order":
+        return f"{what} (the cart is not usable)"
+    return None
+
+
 def button_choice(message):
     """(order id, "confirm" or "change") of a tap on an order summary's button, else None."""
     payload = message.payload if isinstance(message.payload, dict) else {}
     interactive = payload.get("interactive") if isinstance(payload.get("interactive"), dict) else {}
     reply = interactive.get("button_reply") if interactive.get("type") == "button_reply" else None
     button_id = reply.get("id") if isinstance(reply, dict) else None
-    match = BUTTON_ID.fullmatch(button_id) if isinstance(button_id, str) else None
+    match = notify.BUTTON_ID.fullmatch(button_id) if isinstance(button_id, str) else None
     return (int(match["order"]), match["choice"]) if match else None
 
 
@@ -86,7 +100,7 @@ def apply_button_reply(agent, message):
             else:
                 note = "The customer asked to change the order (tapped Change on WhatsApp)."
                 kind = "change_requested"
-            event = workflow.record_event(
+            event = history.record_event(
                 agent_tables,
                 order,
                 order.status,
@@ -138,7 +152,7 @@ def _confirm(agent, order, message, who):
         # Moved on meanwhile (the agent confirmed or cancelled it): noted, not applied.
         agent_tables = tables.for_agent(agent)
         order.refresh_from_db()
-        return workflow.record_event(
+        return history.record_event(
             agent_tables,
             order,
             order.status,

@@ -12,9 +12,10 @@ from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 
 from agents.customers import phone_digits
-from agents.tables import SOLD_ORDER_STATUSES
 from crm import paging
 from crm.csv_export import csv_lines, csv_safe
+
+from .statuses import SOLD_STATUSES
 
 PAGE_SIZE = 50
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -79,7 +80,7 @@ def totals_of(orders):
     found = orders.aggregate(
         orders=Count("id"),
         value=Coalesce(Sum("total_amount"), Value(0), output_field=MONEY),
-        revenue=Coalesce(Sum("total_amount", filter=Q(status__in=SOLD_ORDER_STATUSES)), Value(0), output_field=MONEY),
+        revenue=Coalesce(Sum("total_amount", filter=Q(status__in=SOLD_STATUSES)), Value(0), output_field=MONEY),
     )
     return Totals(found["orders"], found["value"], found["revenue"])
 

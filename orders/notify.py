@@ -9,6 +9,7 @@ through the webhook to orders.inbound.
 """
 
 import logging
+import re
 
 from django.db import transaction
 
@@ -16,9 +17,10 @@ from agents import tables
 from whatsapp import send
 from whatsapp.message_templates import template_fields
 
+from .history import record_event
 from .models import StatusTemplate
 from .placing import OrderError
-from .workflow import STATUS_LABELS, record_event
+from .workflow import STATUS_LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,13 @@ NAMED_VALUES = {
 }
 # Positional variables {{1}}, {{2}}... are filled in this order.
 POSITIONAL_VALUES = ("customer_name", "order_number", "order_status", "order_total")
+
+# The ids of an order summary's reply buttons (send_order_summary; orders.inbound reads the taps).
+BUTTON_ID = re.compile(r"order-(?P<order>[0-9]{1,10})-(?P<choice>confirm|change)")
+
+
+def summary_button_id(order, choice):
+    return f"order-{order.pk}-{choice}"
 
 
 def money(order):
@@ -159,8 +168,6 @@ def send_order_summary(agent, order, *, sent_by, idempotency_key):
     Raises OrderError (the order is not pending) or send.SendError (the 24-hour window is closed, no
     number is connected...) with a sentence for the agent; nothing is sent then.
     """
-    from .inbound import summary_button_id
-
     agent_tables = tables.for_agent(agent)
     if order.status != "pending":
         raise OrderError(f"This order is {order.status}: a summary asks the customer to confirm a pending order.")

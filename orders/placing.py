@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from agents import tables
 
+from .history import record_event
+
 MAX_ITEMS = 200
 MAX_QUANTITY = 1_000_000
 MAX_PRICE = Decimal("9999999999.99")
@@ -101,8 +103,6 @@ def create_order(
     The history starts with the creation, by `actor` (a user, or None for WhatsApp: `actor_name` then
     says who, e.g. the customer who sent a cart).
     """
-    from .workflow import record_event
-
     _check_items(items)
     agent_tables = tables.for_agent(agent)
     with transaction.atomic(using=agent_tables.database):
@@ -132,8 +132,6 @@ def create_order(
 
 def update_order(agent, order, items, *, actor, notes="", shipping_address=""):
     """Replace an order's items, notes and address while it is still editable."""
-    from .workflow import record_event
-
     _check_items(items)
     agent_tables = tables.for_agent(agent)
     with transaction.atomic(using=agent_tables.database):

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from agents import tables
 
-SOLD_STATUSES = ("confirmed", "processing", "shipped", "delivered")
+from .statuses import SOLD_STATUSES
+
 # How many of each period the reports show, the newest last.
 PERIODS = {"day": 30, "week": 12, "month": 12}
 

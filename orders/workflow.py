@@ -1,4 +1,4 @@
-"""The order status workflow: which moves are allowed, and the history every move leaves.
+"""The order status workflow: which moves are allowed (each leaves an entry in orders.history).
 
 pending -> confirmed -> processing -> shipped -> delivered
 cancelled from any state before delivered; refunded after delivered, or after cancelled once paid.
@@ -11,6 +11,7 @@ import audit
 from agents import tables
 from crm import rls
 
+from .history import record_event
 from .placing import OrderError
 
 STATUS_LABELS = {
@@ -32,17 +33,6 @@ MOVE_LABELS = {
     "delivered": "Mark delivered",
     "cancelled": "Cancel",
     "refunded": "Refund",
-}
-# The kinds of history entries (order_events.kind): a status move, or something noted on the order.
-EVENT_KINDS = {
-    "created": "Created",
-    "status": "Status changed",
-    "edited": "Items edited",
-    "paid": "Marked as paid",
-    "summary_sent": "Summary sent",
-    "customer_confirmed": "Confirmed by the customer",
-    "change_requested": "Customer asked for a change",
-    "customer_reply": "Customer replied",
 }
 
 
@@ -73,42 +63,6 @@ def refusal(order, to_status):
     if to_status == "cancelled":
         return f"A {order.status} order can no longer be cancelled."
     return f"A {order.status} order cannot move to {to_status}: next is {', '.join(allowed_next(order)) or 'nothing'}."
-
-
-def record_event(
-    agent_tables,
-    order,
-    from_status,
-    to_status,
-    *,
-    actor,
-    note="",
-    message_id=None,
-    kind="status",
-    actor_name=None,
-    source_wamid=None,
-):
-    """One history entry of `order`: a move from `from_status` to `to_status`, or (equal statuses) a note.
-
-    `actor` is the user who acted, or None for WhatsApp (then `actor_name` may say who: the customer).
-    """
-    return agent_tables.OrderEvent.objects.create(
-        order=order,
-        from_status=from_status,
-        to_status=to_status,
-        changed_by=getattr(actor, "pk", None),
-        changed_by_name=actor_name or _actor_name(actor),
-        note=note,
-        message_id=message_id,
-        kind=kind,
-        source_wamid=source_wamid,
-    )
-
-
-def _actor_name(actor):
-    if actor is None:
-        return "WhatsApp"
-    return getattr(actor, "name", "") or getattr(actor, "email", "") or str(actor)
 
 
 def change_status(

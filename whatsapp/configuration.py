@@ -9,6 +9,7 @@ import audit
 from agents.models import Agent
 from crm.phones import to_e164
 
+from . import encryption
 from .models import WhatsAppConfiguration
 
 WEBHOOK_PATH = "/whatsapp/webhook/"
@@ -134,3 +135,17 @@ def configuration_for_agent(agent):
         if configuration is not None and agent_for_configuration(configuration) != agent:
             configuration = None
     return configuration
+
+
+def encrypt_adopted_access_tokens(report, **kwargs):
+    """An adopted contract database stores api_key as the token itself; this app keeps it encrypted."""
+    plain = [
+        configuration
+        for configuration in WhatsAppConfiguration.objects.exclude(api_key=None).exclude(api_key="")
+        if not encryption.is_encrypted(configuration.api_key)
+    ]
+    for configuration in plain:
+        configuration.set_access_token(configuration.api_key)
+        WhatsAppConfiguration.objects.filter(pk=configuration.pk).update(api_key=configuration.api_key)
+    if plain:
+        report(f"whatsapp_configuration: encrypted {len(plain)} access token(s)")

@@ -3,7 +3,8 @@
 `parse_notification` + `store_event` are the acknowledgement path (the webhook answers 200 once the
 raw event row exists). `process_due_events` (the worker, in batches) and `process_events_now` (inline
 after storing, replays) route each change to an agent by its phone number id and store its messages
-and statuses (a cart, or a tap on an order summary's buttons, then acts on orders: orders.inbound).
+and statuses (apps above whatsapp act on new messages through whatsapp.hooks: orders on carts and
+replies to order summaries).
 A batch's messages are stored together, a few statements per agent (one savepoint);
 only when that fails are they stored agent by agent, then each alone in its own savepoint, so one bad
 item never loses the others. Each status is applied in its own savepoint. Processing is idempotent
@@ -26,9 +27,9 @@ from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
 from crm import rls
-from orders import inbound as orders_inbound
 
 from . import customers, inbound, media, statuses
+from .hooks import inbound_handlers
 from .models import WebhookEvent, WhatsAppConfiguration
 
 log = logging.getLogger(__name__)
@@ -360,8 +361,9 @@ def _new_messages(tables, items):
     note_new_messages(tables, inserted)
     media.schedule_downloads(tables.agent_id, inserted)
     for row in inserted:
-        if row.wa_type in orders_inbound.ORDER_MESSAGE_TYPES:
-            _act_on_orders(tables, by_wamid[row.wamid], row)
+        handlers = inbound_handlers(row.wa_type) if row.direction == "inbound" else ()
+        if handlers:
+            _hand_over(tables, by_wamid[row.wamid], row, handlers)
     return {wamid: outcome or "duplicate" for wamid, outcome in outcomes.items()}
 
 
@@ -388,26 +390,25 @@ def _count(items, outcomes):
             item.tally.duplicates += 1
 
 
-def _act_on_orders(tables, item, message):
-    """With the message: a customer's cart becomes a draft order for the agent to review, and a tap on an
-    order summary's Confirm or Change confirms the order or asks for a change (orders.inbound).
+def _hand_over(tables, item, message, handlers):
+    """Give a newly stored message to the apps that act on it (whatsapp.hooks: orders turns a cart into a
+    draft order and a tap on an order summary's button into its answer).
 
-    A cart that cannot become an order, or an orders failure, leaves the message stored and says so.
-    Only a newly stored message acts: Meta delivering it again changes nothing twice.
+    A handler that fails leaves the message stored and says so in the event's summary; Meta delivering the
+    message again changes nothing twice, since only a newly stored message is handed over.
     """
     agent = Agent.objects.get(pk=tables.agent_id)
-    try:
-        with transaction.atomic(using=tables.database):
-            done = orders_inbound.apply_inbound_message(agent, message)
-    except Exception as error:
-        log.warning("message %s could not act on orders", item.wamid, exc_info=error)
-        done, reason = None, f"{error.__class__.__name__}: {error}"
-    else:
-        reason = "the cart is not usable" if message.wa_type == "order" else ""
-    if done is None and message.wa_type == "order":
-        item.tally.notices.append(f"cart {item.wamid} did not become a draft order ({reason})")
-    elif done is None and reason:
-        item.tally.notices.append(f"reply {item.wamid} did not reach its order ({reason})")
+    for handler in handlers:
+        try:
+            with transaction.atomic(using=tables.database):
+                notice = handler(agent, message)
+        except Exception as error:
+            log.warning("message %s: %s failed", item.wamid, handler.__qualname__, exc_info=error)
+            notice = (
+                f"message {item.wamid} was not handled by {handler.__module__} ({error.__class__.__name__}: {error})"
+            )
+        if notice:
+            item.tally.notices.append(notice)
 
 
 def _store_carefully(tables, items):

@@ -48,16 +48,14 @@ from datetime import timedelta
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from agents import conversations, tables
-from agents.models import Agent
 
 from . import message_templates, tasks
 from .configuration import configuration_for_agent
-from .graph import GraphError, client_for
+from .delivery import _NO_CONFIGURATION
 from .message_templates import TemplateError, template_fields  # noqa: F401 (part of this module's API)
 from .models import MessageTemplate
 
@@ -65,7 +63,6 @@ logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(hours=24)
 # How long a worker may hold a send before another may take it (longer than any send can take).
-SEND_LEASE = timedelta(minutes=15)
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 # Interactive reply-button messages (documentation/whatsapp/messages/interactive-reply-buttons-messages).
@@ -390,70 +387,7 @@ def failure_reason(message):
     return f"{title}: {detail}" if detail and detail != title else title
 
 
-# What the tasks run (whatsapp.tasks); idempotent, and given ids, never rows.
-
-
-def deliver(agent_id, message_id):
-    """Send a queued outbound message through the Graph API; returns what became of it."""
-    agent = Agent.objects.filter(pk=agent_id).first()
-    if agent is None or not agent.table_version:
-        return "agent gone"
-    agent_tables = tables.for_agent(agent)
-    Message = agent_tables.Message
-    if not _claim(Message, message_id):
-        return "not queued"  # sent already, failed, gone, or another worker holds it
-    message = Message.objects.get(pk=message_id)
-    configuration = configuration_for_agent(agent)
-    if configuration is None or not configuration.phone_number_id:
-        _record_failure(Message, message_id, None, "No WhatsApp number connected", _NO_CONFIGURATION)
-        return "failed"
-    payload = dict(message.payload)
-    try:
-        client = client_for(configuration)
-        if message.media_type != "none":
-            payload[message.wa_type] = {**payload[message.wa_type], "id": _media_id(client, configuration, message)}
-        response = client.send_message(configuration.phone_number_id, payload)
-    except GraphError as error:
-        _record_failure(Message, message_id, error.code, error.title, error.details)
-        return "failed"
-    except OSError as error:  # the stored file is gone or unreadable
-        _record_failure(Message, message_id, None, "The attached file could not be read", str(error))
-        return "failed"
-    wamid = response["messages"][0]["id"]
-    Message.objects.filter(pk=message_id, status="queued").update(
-        status="sent",
-        status_at=timezone.now(),
-        wamid=wamid,
-        payload=payload,
-    )
-    return "sent"
-
-
-def deliver_read_receipt(agent_id, wamid):
-    agent = Agent.objects.filter(pk=agent_id).first()
-    configuration = configuration_for_agent(agent) if agent else None
-    if configuration is None or not configuration.phone_number_id:
-        return "no configuration"
-    try:
-        client_for(configuration).mark_read(configuration.phone_number_id, wamid)
-    except GraphError as error:
-        # Best effort: the customer misses blue ticks, nothing else is lost.
-        logger.warning("Read receipt for %s not sent: %s", wamid, error.describe())
-        return "failed"
-    return "sent"
-
-
-def requeue_abandoned_sends(now=None):
-    """Enqueue again the sends whose worker died mid-task (a task running longer than SEND_LEASE).
-
-    The message's own lease (status_at) keeps the new task from racing one that is still alive.
-    """
-    return tasks.requeue_abandoned(tasks.send_message, older_than=(now or timezone.now()) - SEND_LEASE)
-
-
 # Internals.
-
-_NO_CONFIGURATION = "This agent has no active WhatsApp number connected. An admin connects one in the admin."
 
 
 def _tables(agent, customer):
@@ -543,43 +477,6 @@ def _queue(agent, agent_tables, customer, idempotency_key, sent_by, **fields):
 
 def _enqueue_send(agent, agent_tables, message):
     tasks.enqueue_on_commit(tasks.send_message, agent_tables.database, agent.id, message.pk)
-
-
-def _claim(Message, message_id):
-    """Take a queued send for this worker: only one worker holds it until SEND_LEASE passes."""
-    now = timezone.now()
-    return (
-        Message.objects.filter(
-            Q(status_at__isnull=True) | Q(status_at__lt=now - SEND_LEASE),
-            pk=message_id,
-            direction="outbound",
-            status="queued",
-        ).update(status_at=now)
-        == 1
-    )
-
-
-def _record_failure(Message, message_id, code, title, detail):
-    Message.objects.filter(pk=message_id, status="queued").update(
-        status="failed",
-        status_at=timezone.now(),
-        error_code=code,
-        error_title=title or "Not sent",
-        error_detail=detail or None,
-    )
-
-
-def _media_id(client, configuration, message):
-    """Upload the message's file to Meta once; a retried task reuses the media id already stored."""
-    if message.media_id:
-        return message.media_id
-    with default_storage.open(message.media_url, "rb") as stored:
-        content = stored.read()
-    media_id = client.upload_media(
-        configuration.phone_number_id, content, message.media_mime_type, os.path.basename(message.media_url)
-    )
-    type(message).objects.filter(pk=message.pk).update(media_id=media_id)
-    return media_id
 
 
 def _media_rules(filename):

@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from crm import rls
 
-from . import message_templates, send
+from . import delivery, message_templates
 from .graph import GraphError
 from .models import WhatsAppConfiguration
 
@@ -26,13 +26,13 @@ logger = logging.getLogger(__name__)
 @task()
 def send_message(agent_id, message_id):
     with rls.agent_scope(agent_id):
-        return send.deliver(agent_id, message_id)
+        return delivery.deliver(agent_id, message_id)
 
 
 @task()
 def send_read_receipt(agent_id, wamid):
     with rls.agent_scope(agent_id):
-        return send.deliver_read_receipt(agent_id, wamid)
+        return delivery.deliver_read_receipt(agent_id, wamid)
 
 
 @task()
@@ -94,6 +94,14 @@ def enqueue_template_syncs():
     return len(ids)
 
 
+def requeue_abandoned_sends(now=None):
+    """Enqueue again the sends whose worker died mid-task (a task running longer than SEND_LEASE).
+
+    The message's own lease (status_at) keeps the new task from racing one that is still alive.
+    """
+    return requeue_abandoned(send_message, older_than=(now or timezone.now()) - delivery.SEND_LEASE)
+
+
 def prune_finished_tasks(older_than):
     """Delete finished task results older than `older_than` (the table would grow forever)."""
     if not isinstance(task_backends["default"], DatabaseBackend):
@@ -106,7 +114,7 @@ def run_periodic_work(*, sync_templates_now, now=None):
     """One round of upkeep: re-enqueue abandoned sends, prune old results, and (when due) sync templates."""
     now = now or timezone.now()
     done = {
-        "requeued_sends": send.requeue_abandoned_sends(now),
+        "requeued_sends": requeue_abandoned_sends(now),
         "pruned_results": prune_finished_tasks(now - timezone.timedelta(days=7)),
     }
     if sync_templates_now:

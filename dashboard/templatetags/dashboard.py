@@ -4,8 +4,9 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from agents.customers import avatar_of, display_phone
+from agents.customers import display_phone
 from dashboard import dates
+from dashboard.customers import avatar_of
 
 register = template.Library()
 register.filter("short_time", dates.short_time)

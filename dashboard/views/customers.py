@@ -14,6 +14,7 @@ from agents import customers
 from agents.access import agent_required
 from crm import paging
 
+from .. import customers as customer_pages
 from ..forms import CustomerForm, ProfilePictureForm, RenameCustomerForm
 from ..threads import present
 from .common import bad_request
@@ -24,7 +25,7 @@ def customer_list(request):
     search = request.GET.get("q", "")[:200]
     cursor = request.GET.get("after", "")
     try:
-        page = customers.customers_page(request.agent_tables, search=search, cursor=cursor)
+        page = customer_pages.customers_page(request.agent_tables, search=search, cursor=cursor)
     except paging.InvalidCursor as error:
         return bad_request(request, str(error))
     keep = {"q": search} if search else {}
@@ -77,7 +78,7 @@ def customer_add(request):
 
 
 def _detail(request, customer, *, rename_form=None, picture_form=None, status=200):
-    summary = customers.customer_summary(request.agent_tables, customer)
+    summary = customer_pages.customer_summary(request.agent_tables, customer)
     return render(
         request,
         "agents/customers/detail.html",
@@ -151,7 +152,7 @@ def customer_avatar(request, customer_id):
 @agent_required
 def customer_export(request):
     search = request.GET.get("q", "")[:200]
-    response = StreamingHttpResponse(customers.export_rows(request.agent_tables, search), content_type="text/csv")
+    response = StreamingHttpResponse(customer_pages.export_rows(request.agent_tables, search), content_type="text/csv")
     stamp = timezone.localtime().strftime("%Y-%m-%d")
     response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
     return response

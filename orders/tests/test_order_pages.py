@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders import placing, workflow
+from orders import history, placing, workflow
 from orders.models import StatusTemplate
 from orders.placing import LineItem
 from whatsapp.models import MessageTemplate
@@ -387,7 +387,7 @@ def test_the_messages_about_the_order_answer_204_until_something_changes(
 def test_a_cart_draft_and_a_change_request_are_pointed_out(seller):
     order = an_order(seller)
     seller.tables.Order.objects.filter(pk=order.pk).update(source="cart")
-    workflow.record_event(
+    history.record_event(
         seller.tables,
         order,
         "pending",

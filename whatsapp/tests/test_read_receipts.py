@@ -3,7 +3,7 @@
 import datetime as dt
 
 from agents.provisioning import create_agent
-from whatsapp import send
+from whatsapp import delivery, send
 from whatsapp.configuration import agent_for_configuration, configuration_for_agent, save_configuration
 
 from .shop import PHONE_NUMBER_ID, add_inbound
@@ -40,13 +40,13 @@ def test_a_receipt_meta_refuses_is_given_up_quietly(shop, fake_graph, django_cap
 
     assert not shop.Message.objects.unread().exists()
     assert fake_graph.read_receipts == []
-    assert send.deliver_read_receipt(shop.agent.id, "wamid.from-maria") == "failed"
+    assert delivery.deliver_read_receipt(shop.agent.id, "wamid.from-maria") == "failed"
 
 
 def test_no_receipt_without_a_number_or_an_agent(shop, fake_graph):
-    assert send.deliver_read_receipt(999_999, "wamid.x") == "no configuration"
+    assert delivery.deliver_read_receipt(999_999, "wamid.x") == "no configuration"
     shop.configuration.delete()
-    assert send.deliver_read_receipt(shop.agent.id, "wamid.x") == "no configuration"
+    assert delivery.deliver_read_receipt(shop.agent.id, "wamid.x") == "no configuration"
     send.send_read_receipt(shop.agent, None)
     assert fake_graph.requests == []
 

@@ -11,7 +11,7 @@ from django.db import connections
 from django.utils import timezone
 
 from agents import tables
-from whatsapp import send
+from whatsapp import delivery, send
 from whatsapp.configuration import save_configuration
 
 from .shop import PHONE_NUMBER_ID, add_inbound
@@ -334,9 +334,9 @@ def test_the_send_task_is_idempotent(shop, fake_graph, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         message = send_text(shop)
 
-    assert send.deliver(shop.agent.id, message.pk) == "not queued"
-    assert send.deliver(shop.agent.id, 999_999) == "not queued"
-    assert send.deliver(999_999, message.pk) == "agent gone"
+    assert delivery.deliver(shop.agent.id, message.pk) == "not queued"
+    assert delivery.deliver(shop.agent.id, 999_999) == "not queued"
+    assert delivery.deliver(999_999, message.pk) == "agent gone"
     assert len(fake_graph.sent_messages()) == 1
 
 
@@ -350,10 +350,10 @@ def test_a_send_held_by_a_live_worker_is_left_alone_until_its_lease_ends(shop, f
         payload=send._payload(shop.customer, "text", {"body": "queued"}),
         wa_type="text",
     )
-    assert send.deliver(shop.agent.id, message.pk) == "not queued"
+    assert delivery.deliver(shop.agent.id, message.pk) == "not queued"
 
-    shop.Message.objects.filter(pk=message.pk).update(status_at=timezone.now() - send.SEND_LEASE)
-    assert send.deliver(shop.agent.id, message.pk) == "sent"
+    shop.Message.objects.filter(pk=message.pk).update(status_at=timezone.now() - delivery.SEND_LEASE)
+    assert delivery.deliver(shop.agent.id, message.pk) == "sent"
     assert len(fake_graph.sent_messages()) == 1
 
 
@@ -368,7 +368,7 @@ def test_a_send_whose_number_was_disconnected_meanwhile_fails_with_the_reason(sh
     )
     shop.configuration.delete()
 
-    assert send.deliver(shop.agent.id, message.pk) == "failed"
+    assert delivery.deliver(shop.agent.id, message.pk) == "failed"
     message.refresh_from_db()
     assert message.error_title == "No WhatsApp number connected"
 

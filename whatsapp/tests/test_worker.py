@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from agents import tables
-from whatsapp import send, tasks
+from whatsapp import delivery, send, tasks
 from whatsapp.configuration import save_configuration
 
 from .shop import PHONE_NUMBER_ID, add_inbound
@@ -51,13 +51,13 @@ def test_a_send_task_is_written_in_the_same_transaction_as_its_message(shop, fak
 
 def test_a_send_abandoned_by_a_killed_worker_is_enqueued_again_and_sent_once(shop, fake_graph, database_tasks):
     message = send_text(shop)
-    long_ago = timezone.now() - send.SEND_LEASE - dt.timedelta(minutes=1)
+    long_ago = timezone.now() - delivery.SEND_LEASE - dt.timedelta(minutes=1)
     # What a worker killed mid-send leaves: its task "running", the message held by it.
     DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=long_ago)
     shop.Message.objects.filter(pk=message.pk).update(status_at=long_ago)
 
-    assert send.requeue_abandoned_sends() == 1
-    assert send.requeue_abandoned_sends() == 0
+    assert tasks.requeue_abandoned_sends() == 1
+    assert tasks.requeue_abandoned_sends() == 0
 
     abandoned, fresh = DBTaskResult.objects.order_by("enqueued_at")
     assert abandoned.status == TaskResultStatus.FAILED and "abandoned" in abandoned.traceback
@@ -71,7 +71,7 @@ def test_a_send_still_running_within_its_lease_is_left_alone(shop, database_task
     send_text(shop)
     DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
 
-    assert send.requeue_abandoned_sends() == 0
+    assert tasks.requeue_abandoned_sends() == 0
 
 
 def test_periodic_work_prunes_old_results_and_needs_no_worker_under_the_immediate_backend(
@@ -209,7 +209,7 @@ def test_a_worker_killed_mid_send_completes_every_send_exactly_once_after_a_rest
     assert [shop.Message.objects.get(pk=m.pk).status for m in [held, *after]] == ["queued", "sent", "sent"]
 
     # A quarter of an hour later the clock finds the abandoned send and a new worker sends it.
-    long_ago = timezone.now() - send.SEND_LEASE - dt.timedelta(minutes=1)
+    long_ago = timezone.now() - delivery.SEND_LEASE - dt.timedelta(minutes=1)
     DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).update(started_at=long_ago)
     shop.Message.objects.filter(pk=held.pk).update(status_at=long_ago)
     clock = manage(fake_graph, "run_periodic_tasks", "--once")

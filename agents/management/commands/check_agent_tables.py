@@ -2,7 +2,7 @@ from itertools import batched
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agents import provisioning, tables
+from agents import provisioning, shards, tables
 from agents.models import Agent
 from crm import routers
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, drop_orphans=False, **options):
         problems = 0
-        counts = routers.agent_counts()
+        counts = shards.agent_counts()
         for database in routers.agent_databases():
             missing = self.agents_missing_tables(database)
             for prefix in missing:

@@ -3,9 +3,9 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 from fakegraph.server import FakeGraphAPI
-from whatsapp.configuration import default_webhook_url
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
             host=host,
             port=port,
             app_secret=settings.WHATSAPP_APP_SECRET,
-            webhook_url=webhook_url or default_webhook_url(),
+            webhook_url=webhook_url or settings.PUBLIC_BASE_URL.rstrip("/") + reverse("whatsapp_webhook"),
             timeout_delay=timeout_delay if timeout_delay is not None else settings.WHATSAPP_GRAPH_READ_TIMEOUT + 1,
         ).start()
         self.stdout.write(f"Fake Graph API on {fake.url}, posting webhooks to {fake.webhook_url}")

@@ -1,0 +1,25 @@
+"""What the apps above whatsapp do with a newly stored inbound message, without whatsapp importing them.
+
+An app registers a handler for the message types it cares about (orders: carts and taps on an order
+summary's buttons) from its AppConfig.ready(); intake calls it once per newly stored message, never
+for a re-delivery.
+"""
+
+from collections import defaultdict
+
+_handlers = defaultdict(list)
+
+
+def register_inbound_handler(wa_types, handler):
+    """Call `handler(agent, message)` for each newly stored inbound message of one of `wa_types`.
+
+    It runs inside the intake's transaction; it returns a notice for the event's summary when the message
+    could not act ("cart ... did not become a draft order"), else None.
+    """
+    for wa_type in wa_types:
+        if handler not in _handlers[wa_type]:
+            _handlers[wa_type].append(handler)
+
+
+def inbound_handlers(wa_type):
+    return tuple(_handlers.get(wa_type, ()))

@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -68,6 +68,9 @@ PERMANENT_CODES = frozenset(
 )
 AUTH_CODES = frozenset({0, 190})
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024  # the Cloud API's largest media file
+MAX_REDIRECTS = 3
+# What a media URL answers when it is not serving the file (a login or error page): never stored as media.
+NOT_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
 # Where Meta serves media downloads from (lookaside.fbsbx.com today).
 META_MEDIA_DOMAINS = ("facebook.com", "fbsbx.com", "whatsapp.net", "fbcdn.net")
 
@@ -271,17 +274,33 @@ class GraphClient:
         )
 
     def download_media(self, url, *, max_bytes=MAX_DOWNLOAD_BYTES):
-        """GET the media URL from get_media() with the bearer token; the bytes and their type."""
-        self._refuse_foreign_url(url)
-        response = self.request("GET", url, stream=True)
+        """GET the media URL from get_media() with the bearer token; the bytes and their type.
+
+        Redirects are followed by hand, at most MAX_REDIRECTS, each hop checked like the first URL: the token
+        and the request go to the Graph host or Meta's media hosts only, never to an address a redirect names.
+        """
+        for _ in range(MAX_REDIRECTS + 1):
+            self._refuse_foreign_url(url)
+            response = self.request("GET", url, stream=True, allow_redirects=False)
+            if not response.is_redirect:
+                break
+            response.close()
+            url = urljoin(url, response.headers["Location"])
+        else:
+            raise GraphRequestError("Too many redirects downloading media", details=url)
         with response:
+            mime_type = response.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip().lower()
+            if mime_type in NOT_MEDIA_TYPES:
+                raise GraphRequestError("The media URL did not answer with a file", details=f"{mime_type} from {url}")
+            declared = response.headers.get("Content-Length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
+                raise GraphRequestError("Media file too large", details=f"{declared} bytes, more than {max_bytes}")
             chunks, size = [], 0
             for chunk in response.iter_content(chunk_size=64 * 1024):
                 size += len(chunk)
                 if size > max_bytes:
                     raise GraphRequestError("Media file too large", details=f"more than {max_bytes} bytes")
                 chunks.append(chunk)
-        mime_type = response.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip()
         return DownloadedMedia(content=b"".join(chunks), mime_type=mime_type)
 
     def list_message_templates(self, business_account_id):

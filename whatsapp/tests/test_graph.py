@@ -273,3 +273,84 @@ def test_a_token_no_key_decrypts_is_an_auth_error(make_user, settings):
 
     with pytest.raises(graph.GraphAuthError, match="cannot be decrypted"):
         graph.client_for(configuration)
+
+
+class _Redirector:
+    """A local HTTP server standing in for the Graph host: /hop/<n> redirects to what `targets[n]` says,
+    /file serves a PNG, /page an HTML page. Every request's path lands in .paths."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.paths, self.targets = [], {}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.paths.append(self.path)
+                if self.path.startswith("/hop/"):
+                    self.send_response(302)
+                    self.send_header("Location", outer.targets[self.path.removeprefix("/hop/")])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                html = self.path == "/page"
+                body = b"<html>sign in</html>" if html else b"\x89PNG\r\n\x1a\nredirected"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8" if html else "image/png")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def graph_host():
+    host = _Redirector()
+    yield host
+    host.close()
+
+
+def test_a_redirect_on_the_graph_host_is_followed(graph_host):
+    graph_host.targets["1"] = "/file"
+    client = graph.GraphClient("test-token", base_url=graph_host.url)
+
+    assert client.download_media(f"{graph_host.url}/hop/1").content == b"\x89PNG\r\n\x1a\nredirected"
+    assert graph_host.paths == ["/hop/1", "/file"]
+
+
+def test_a_redirect_to_another_host_is_refused_before_any_request_reaches_it(graph_host, webhook_receiver):
+    internal = webhook_receiver.url.replace("/whatsapp/webhook/", "/secret")
+    graph_host.targets["1"] = internal
+    client = graph.GraphClient("test-token", base_url=graph_host.url)
+
+    with pytest.raises(graph.GraphRequestError, match="not Meta's"):
+        client.download_media(f"{graph_host.url}/hop/1")
+    assert graph_host.paths == ["/hop/1"] and webhook_receiver.received == []
+
+
+def test_an_endless_chain_of_redirects_is_given_up(graph_host):
+    graph_host.targets.update({"1": "/hop/2", "2": "/hop/1"})
+    client = graph.GraphClient("test-token", base_url=graph_host.url)
+
+    with pytest.raises(graph.GraphRequestError, match="Too many redirects"):
+        client.download_media(f"{graph_host.url}/hop/1")
+    assert len(graph_host.paths) == graph.MAX_REDIRECTS + 1
+
+
+def test_a_page_instead_of_a_file_is_not_taken_as_media(graph_host):
+    client = graph.GraphClient("test-token", base_url=graph_host.url)
+
+    with pytest.raises(graph.GraphRequestError, match="did not answer with a file"):
+        client.download_media(f"{graph_host.url}/page")

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import composer, customers, home, inbox, media, order, order_settings, orders, quick_replies, reports
+from .views import (
+    composer,
+    customer_data,
+    customers,
+    home,
+    inbox,
+    media,
+    order,
+    order_settings,
+    orders,
+    quick_replies,
+    reports,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -23,6 +35,8 @@ urlpatterns = [
     path("customers/<int:customer_id>/name/", customers.customer_rename, name="customer_rename"),
     path("customers/<int:customer_id>/picture/", customers.customer_picture, name="customer_picture"),
     path("customers/<int:customer_id>/avatar.jpg", customers.customer_avatar, name="customer_avatar"),
+    path("customers/<int:customer_id>/archive.zip", customer_data.customer_archive, name="customer_archive"),
+    path("customers/<int:customer_id>/erase/", customer_data.customer_erase, name="customer_erase"),
     path("customers/<int:customer_id>/orders/new/", order.order_create, name="order_create"),
     path("quick-replies/", quick_replies.quick_reply_list, name="quick_replies"),
     path("quick-replies/<int:quick_reply_id>/", quick_replies.quick_reply_edit, name="quick_reply_edit"),

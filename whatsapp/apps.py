@@ -7,8 +7,10 @@ class WhatsappConfig(AppConfig):
 
     def ready(self):
         # Here, not at the top: models and what imports them load only once the app registry is ready.
-        from agents.signals import core_tables_adopted
+        from agents.signals import core_tables_adopted, customer_erased
 
         from .configuration import encrypt_adopted_access_tokens
+        from .erasure import forget_customer
 
         core_tables_adopted.connect(encrypt_adopted_access_tokens, dispatch_uid="encrypt_adopted_access_tokens")
+        customer_erased.connect(forget_customer, dispatch_uid="whatsapp_forget_customer")

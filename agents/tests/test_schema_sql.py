@@ -1,10 +1,75 @@
-"""database/schema/*.sql: generated from the declarations, and rewritten by write_schema_sql."""
+"""database/schema/*.sql: generated from the declarations, and an agent made by `SELECT create_agent(...)`
+is the agent `create_agent()` makes."""
+
+import dataclasses
+import uuid
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, models, transaction
 
-from agents import schema_sql
+from accounts.models import Role
+from agents import conversations, provisioning, schema_sql, tables
+from agents.models import Agent
+
+# What defines an agent's tables in the catalog, for the relations whose names start with %(prefix)s.
+CATALOG = {
+    "relations": """SELECT relname, relkind, relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner)
+        FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND starts_with(relname, %(prefix)s)""",
+    "columns": """SELECT table_name, column_name, ordinal_position, data_type, character_maximum_length,
+        numeric_precision, numeric_scale, is_nullable, column_default, is_identity, is_generated
+        FROM information_schema.columns
+        WHERE table_schema = current_schema() AND starts_with(table_name::text, %(prefix)s)""",
+    "constraints": """SELECT t.relname, c.conname, c.contype, c.condeferrable, c.condeferred, c.convalidated,
+        pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+        WHERE t.relnamespace = current_schema()::regnamespace AND starts_with(t.relname, %(prefix)s)""",
+    "indexes": """SELECT tablename, indexname, indexdef FROM pg_indexes
+        WHERE schemaname = current_schema() AND starts_with(tablename, %(prefix)s)""",
+    "policies": """SELECT tablename, policyname, permissive, roles::text, cmd, qual, with_check FROM pg_policies
+        WHERE schemaname = current_schema() AND starts_with(tablename, %(prefix)s)""",
+    "triggers": """SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) FROM pg_trigger
+        WHERE NOT tgisinternal AND starts_with(tgrelid::regclass::text, %(prefix)s)""",
+    "functions": """SELECT proname, prosrc, provolatile, proconfig::text, pg_get_userbyid(proowner) FROM pg_proc
+        WHERE pronamespace = current_schema()::regnamespace AND starts_with(proname, %(prefix)s)""",
+    "sequences": """SELECT sequencename, data_type, start_value, increment_by, max_value FROM pg_sequences
+        WHERE schemaname = current_schema() AND starts_with(sequencename, %(prefix)s)""",
+}
+
+
+def catalog(cursor, prefix):
+    """{what: sorted rows} of the relations, columns, constraints, indexes, policies, triggers, functions
+    and sequences whose names start with `prefix`_."""
+    result = {}
+    for what, sql in CATALOG.items():
+        cursor.execute(sql, {"prefix": f"{prefix}_"})
+        result[what] = sorted(cursor.fetchall(), key=repr)
+    return result
+
+
+def django_catalog(prefix):
+    with connection.cursor() as cursor:
+        return catalog(cursor, prefix)
+
+
+def run_sql(statement, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def sql_value(statement, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def sql_functions(db):
+    """create_agent() and create_agent_tables() installed in the test database from the committed files."""
+    with connection.cursor() as cursor:
+        for name in ("dynamic_table_creation.sql", "create_agent_function.sql"):
+            cursor.execute((schema_sql.SCHEMA_DIRECTORY / name).read_text())
+
 
 # The files.
 
@@ -29,3 +94,137 @@ def test_write_schema_sql_writes_the_files_and_check_finds_one_that_drifted(db, 
         call_command("write_schema_sql", "--check")
     call_command("write_schema_sql")
     assert schema_sql.stale_files(tmp_path) == []
+
+
+# The function against provisioning, in the test database.
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("agent_id", [7, 4321, 98765432101, 2**63 - 1])
+def test_the_sql_function_creates_exactly_the_tables_provisioning_creates(sql_functions, agent_id):
+    # Long ids make Django shorten the names it gives foreign keys and their indexes: the function must too.
+    agent = Agent(id=agent_id, agent_prefix=f"agt_{agent_id}", database="default")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT create_agent_tables(%s)", [agent_id])
+    made_by_sql = django_catalog(agent.agent_prefix)
+
+    provisioning.drop_agent_tables(agent)
+    assert django_catalog(agent.agent_prefix)["relations"] == []
+    provisioning.provision_agent_tables(agent)
+
+    assert django_catalog(agent.agent_prefix) == made_by_sql
+    assert len(made_by_sql["policies"]) == len(tables.TABLES)
+
+
+@pytest.mark.postgres
+def test_create_agent_in_sql_writes_the_row_and_the_tables_create_agent_writes(sql_functions, make_user, admin_user):
+    seller = make_user()
+
+    prefix = sql_value("SELECT create_agent(%s, %s)", [seller.pk, admin_user.pk])
+
+    agent = Agent.objects.get(agent_prefix=prefix)
+    assert prefix == f"agt_{agent.pk}"
+    assert (agent.user, agent.created_by, agent.name) == (seller, admin_user, "")
+    assert (agent.table_version, agent.database) == (tables.CURRENT_VERSION, "default")
+    made_by_sql = django_catalog(prefix)
+    provisioning.drop_agent_tables(agent)
+    provisioning.provision_agent_tables(agent)
+    assert django_catalog(prefix) == made_by_sql
+
+
+@pytest.mark.postgres
+def test_a_system_agent_has_no_user(sql_functions, super_admin):
+    prefix = sql_value("SELECT create_agent(NULL, %s)", [super_admin.pk])
+    assert Agent.objects.get(agent_prefix=prefix).user is None
+
+
+def next_agent_id():
+    """The id create_agent() will draw next (this test draws one first, so nobody else takes it)."""
+    return sql_value("SELECT nextval(pg_get_serial_sequence('agents', 'id'))") + 1
+
+
+def agent_relations(agent_id):
+    return sql_value(
+        "SELECT array_agg(relname ORDER BY relname) FROM pg_class WHERE starts_with(relname, %s)", [f"agt_{agent_id}_"]
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "case, sqlstate, message",
+    [
+        ("unknown user", "23503", "create_agent: there is no user "),
+        ("unknown created_by", "23503", "(created_by)"),
+        ("created_by is no admin", "42501", "is not an admin (its role is agent)"),
+        ("an agent has the prefix", "23505", "the prefix agt_{id} is taken already"),
+        ("tables have the prefix", "23505", "the prefix agt_{id} is taken already"),
+        ("a failure after the tables", "42P13", "cannot change return type of existing function"),
+    ],
+)
+def test_create_agent_in_sql_refuses_bad_input_and_leaves_nothing_behind(
+    sql_functions, make_user, admin_user, case, sqlstate, message
+):
+    user, created_by = make_user().pk, admin_user.pk
+    agent_id = next_agent_id()
+    if case == "unknown user":
+        user = uuid.uuid4()
+    elif case == "unknown created_by":
+        created_by = uuid.uuid4()
+    elif case == "created_by is no admin":
+        created_by = make_user(role=Role.AGENT).pk
+    elif case == "an agent has the prefix":
+        # A row written by hand, under an id of its own (one from the sequence would move it on).
+        Agent.objects.create(id=agent_id + 10**6, agent_prefix=f"agt_{agent_id}", created_by=admin_user)
+    elif case == "tables have the prefix":
+        run_sql("SELECT create_agent_tables(%s)", [agent_id])
+    else:
+        # The order item trigger's function is created after every table and index: a clashing one fails it.
+        run_sql(f"CREATE FUNCTION agt_{agent_id}_orders_items_total() RETURNS integer LANGUAGE sql AS 'SELECT 1'")
+    agents, relations = list(Agent.objects.values_list("pk", flat=True)), agent_relations(agent_id)
+
+    with pytest.raises(DatabaseError) as refused, transaction.atomic():
+        sql_value("SELECT create_agent(%s, %s)", [user, created_by])
+
+    assert refused.value.__cause__.sqlstate == sqlstate
+    assert message.format(id=agent_id) in str(refused.value)
+    assert list(Agent.objects.values_list("pk", flat=True)) == agents
+    assert agent_relations(agent_id) == relations
+
+
+@pytest.mark.postgres
+def test_upgrade_agent_tables_brings_an_sql_made_agent_to_a_later_version(
+    sql_functions, make_user, admin_user, monkeypatch, capsys
+):
+    prefix = sql_value("SELECT create_agent(%s, %s)", [make_user().pk, admin_user.pk])
+    next_version = tables.CURRENT_VERSION + 1
+    customers = tables.TABLES[0]
+    later_customers = dataclasses.replace(
+        customers,
+        columns=lambda agent_id, prefix: (
+            customers.columns(agent_id, prefix) + [(next_version, "nickname", models.TextField(null=True))]
+        ),
+    )
+    monkeypatch.setattr(tables, "TABLES", (later_customers, *tables.TABLES[1:]))
+    monkeypatch.setattr(tables, "CURRENT_VERSION", next_version)
+
+    call_command("upgrade_agent_tables")
+
+    assert f"{prefix} (default): applied version(s) {next_version}" in capsys.readouterr().out
+    assert Agent.objects.get(agent_prefix=prefix).table_version == next_version
+    assert sql_value(f"SELECT count(nickname) FROM {prefix}_customers") == 0
+
+
+@pytest.mark.postgres
+def test_the_dashboard_serves_an_sql_made_agent(sql_functions, client, make_user, admin_user):
+    seller = make_user()
+    prefix = sql_value("SELECT create_agent(%s, %s)", [seller.pk, admin_user.pk])
+    agent_tables = tables.for_agent(Agent.objects.get(agent_prefix=prefix))
+    customer = agent_tables.Customer.objects.create(name="Maria Souza", phone="+5511987654321")
+    message = agent_tables.Message.objects.create(customer=customer, message="Is it still there?", direction="inbound")
+    conversations.note_new_message(agent_tables, message)
+    client.force_login(seller)
+
+    inbox = client.get("/inbox/")
+
+    assert inbox.status_code == 200
+    assert "Maria Souza" in inbox.content.decode()

@@ -1,9 +1,15 @@
 """database/schema/*.sql: generated from the declarations, and an agent made by `SELECT create_agent(...)`
-is the agent `create_agent()` makes."""
+is the agent `create_agent()` makes, from an empty database run with psql to the app serving it."""
 
 import dataclasses
+import json
+import re
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -12,6 +18,10 @@ from django.db import DatabaseError, connection, models, transaction
 from accounts.models import Role
 from agents import conversations, provisioning, schema_sql, tables
 from agents.models import Agent
+from crm.tests.processes import child_env
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT_CHECK = ROOT.parent / "shared" / "tools" / "contract_check.py"
 
 # What defines an agent's tables in the catalog, for the relations whose names start with %(prefix)s.
 CATALOG = {
@@ -228,3 +238,166 @@ def test_the_dashboard_serves_an_sql_made_agent(sql_functions, client, make_user
 
     assert inbox.status_code == 200
     assert "Maria Souza" in inbox.content.decode()
+
+
+# From an empty database, with psql alone, to the app.
+
+
+@pytest.fixture
+def empty_database():
+    """(url, role): a new empty database owned by the suite's ordinary role, dropped afterwards."""
+    settings = connection.settings_dict
+    role = settings.get("ROLE") or settings["USER"]
+    name = f"{settings['NAME']}_sql_{uuid.uuid4().hex[:8]}"
+    server = psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        dbname="postgres",
+        autocommit=True,
+    )
+    server.execute(f'CREATE DATABASE "{name}" OWNER "{role}"')
+    url = f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:{settings['PORT'] or 5432}/{name}"
+    yield url, role
+    server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    server.close()
+
+
+def psql(url, role, *arguments):
+    """psql as `role` (no superuser), stopping at the first error."""
+    env = child_env(PGOPTIONS=f"-c role={role}")
+    command = ["psql", "--no-psqlrc", "--quiet", "--tuples-only", "--no-align", "-v", "ON_ERROR_STOP=1", url]
+    return subprocess.run([*command, *arguments], env=env, capture_output=True, text=True)
+
+
+def manage(url, role, *arguments):
+    env = child_env(DEBUG="true", DATABASE_URL=url, DATABASE_ROLE=role, ALLOWED_HOSTS="testserver")
+    return subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+SQL_AGENT_ID = 4101  # far from the small numbers in the tables' defaults, so that comparisons can tell them apart
+USERS_BY_HAND = f"""
+INSERT INTO users (name, email, role) VALUES ('Ada Admin', 'ada@shop.example', 'admin'),
+    ('Sam Seller', 'sam@shop.example', 'agent');
+INSERT INTO whatsapp_configuration (user_id, whatsapp_number, webhook_url, api_key, phone_number_id)
+    SELECT id, '+15550783881', 'https://crm.example/whatsapp/webhook/', 'EAAG-plain-token', '106540352242922'
+    FROM users WHERE email = 'sam@shop.example';
+SELECT setval(pg_get_serial_sequence('agents', 'id'), {SQL_AGENT_ID - 1});
+"""
+CREATE_AGENT = (
+    "SELECT create_agent((SELECT id FROM users WHERE email = '{user}'), (SELECT id FROM users WHERE email = '{by}'))"
+)
+
+
+@pytest.fixture
+def sql_made_database(empty_database):
+    """An empty database run through the four files with psql, two users inserted by hand, and the agent
+    agt_4101 of Sam (created by Ada) made by `SELECT create_agent(...)`: (url, role)."""
+    url, role = empty_database
+    files = [arg for name in schema_sql.FILE_NAMES for arg in ("-f", str(schema_sql.SCHEMA_DIRECTORY / name))]
+    built = psql(url, role, *files)
+    assert built.returncode == 0, built.stderr
+    made = psql(
+        url, role, "-c", USERS_BY_HAND, "-c", CREATE_AGENT.format(user="sam@shop.example", by="ada@shop.example")
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.split() == [str(SQL_AGENT_ID - 1), f"agt_{SQL_AGENT_ID}"]
+    return url, role
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not CONTRACT_CHECK.exists(), reason=f"the contract checker is not at {CONTRACT_CHECK}")
+def test_an_agent_made_in_psql_passes_the_contract_check(sql_made_database):
+    url, _ = sql_made_database
+
+    checked = subprocess.run([sys.executable, CONTRACT_CHECK, url, str(SQL_AGENT_ID)], capture_output=True, text=True)
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert re.search(r"contract: ([0-9]+)/\1 checks hold", checked.stdout)
+
+
+COUNT_AGENTS_AND_THEIR_RELATIONS = (
+    "-c",
+    "SELECT count(*) FROM agents",
+    "-c",
+    "SELECT count(*) FROM pg_class WHERE relname ~ '^agt_'",
+)
+
+
+@pytest.mark.postgres
+def test_a_refused_create_agent_in_psql_says_why_and_leaves_nothing(sql_made_database):
+    url, role = sql_made_database
+    before = psql(url, role, *COUNT_AGENTS_AND_THEIR_RELATIONS).stdout
+
+    refused = psql(url, role, "-c", CREATE_AGENT.format(user="sam@shop.example", by="sam@shop.example"))
+
+    assert refused.returncode != 0
+    assert "ERROR:  create_agent: created_by" in refused.stderr
+    assert "is not an admin (its role is agent)" in refused.stderr
+    assert psql(url, role, *COUNT_AGENTS_AND_THEIR_RELATIONS).stdout == before
+
+
+def normalized(rows, agent_id):
+    """Rows with the agent's id (its prefix's too) and Django's name digests replaced, to compare two agents."""
+    text = re.sub(r"(?<=_)[0-9a-f]{8}(?=[_\"\s])", "<digest>", json.dumps(rows, default=str))
+    return re.sub(rf"(?<![0-9]){agent_id}(?![0-9])", "<id>", text)
+
+
+SERVE_THE_SQL_MADE_AGENT = """
+import json
+from django.test import Client
+from accounts.models import User
+from agents import tables
+from agents.models import Agent
+from whatsapp.tests import payloads
+
+seller = User.objects.get(email="sam@shop.example")
+seller.set_password("sql-made-password-123")
+seller.save()
+client = Client()
+logged_in = client.post(
+    "/accounts/login/", {"username": "sam@shop.example", "password": "sql-made-password-123"}, secure=True
+).status_code == 302
+webhook = payloads.post(client, payloads.notification(payloads.value([payloads.text("Hello from WhatsApp")])), secure=True)
+inbox = client.get("/inbox/", secure=True)
+agent = Agent.objects.get(user=seller)
+print(json.dumps({
+    "logged_in": logged_in,
+    "webhook": webhook.status_code,
+    "inbox": inbox.status_code,
+    "inbox_shows_the_customer": payloads.NAME in inbox.content.decode(),
+    "agent": agent.agent_prefix,
+    "messages": list(tables.for_agent(agent).Message.objects.values_list("message", "direction")),
+}))
+"""
+
+
+@pytest.mark.postgres
+def test_the_app_adopts_a_database_built_with_psql_and_serves_its_sql_made_agent(sql_made_database):
+    url, role = sql_made_database
+
+    adopted = manage(url, role, "adopt_database")
+    assert adopted.returncode == 0, adopted.stderr
+    assert f"agt_{SQL_AGENT_ID}" not in adopted.stdout  # already at the current version: nothing to adopt
+
+    # An agent made by the app beside it has the same tables.
+    made = manage(url, role, "create_agent", "--user", "ada@shop.example", "--created-by", "ada@shop.example")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.split()[-1] == f"agt_{SQL_AGENT_ID + 1}"
+    with psycopg.connect(url) as database, database.cursor() as cursor:
+        made_by_sql = catalog(cursor, f"agt_{SQL_AGENT_ID}")
+        made_by_the_app = catalog(cursor, f"agt_{SQL_AGENT_ID + 1}")
+    for what in CATALOG:
+        assert normalized(made_by_sql[what], SQL_AGENT_ID) == normalized(made_by_the_app[what], SQL_AGENT_ID + 1), what
+
+    served = manage(url, role, "shell", "-c", SERVE_THE_SQL_MADE_AGENT)
+    assert served.returncode == 0, served.stderr
+    result = json.loads(served.stdout.strip().splitlines()[-1])
+    assert result["logged_in"] and result["webhook"] == 200 and result["inbox"] == 200
+    assert result["inbox_shows_the_customer"]
+    assert result["agent"] == f"agt_{SQL_AGENT_ID}"
+    assert result["messages"] == [["Hello from WhatsApp", "inbound"]]
+
+    upgraded = manage(url, role, "upgrade_agent_tables")
+    assert upgraded.returncode == 0 and "0 agent(s) upgraded" in upgraded.stdout

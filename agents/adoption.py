@@ -4,8 +4,10 @@ The contract's core tables (users, agents, whatsapp_configuration) are recognise
 the app's columns are added beside the contract's, and `migrate --fake-initial` records the initial
 migrations as applied while it creates Django's own tables. Every existing agent's tables are then
 brought to the contract's exact version 1 (indexes and checks it lacks) and upgraded to the current
-version like any other agent's. Native enum columns (role, media_type, order_status) and varchar
-ones both work as they are. Data is kept; running it again changes nothing.
+version like any other agent's. Agents that `SELECT create_agent(...)` made (database/schema/) already
+carry their version: the first adoption upgrades them if need be and counts the conversations a SQL
+client wrote into them. Native enum columns (role, media_type, order_status) and varchar ones both
+work as they are. Data is kept; running it again changes nothing.
 """
 
 import copy
@@ -38,6 +40,7 @@ def adopt_database(report=print):
     missing = [model._meta.db_table for model in CORE_MODELS if model._meta.db_table not in existing]
     if missing:
         raise AdoptionError(f"this is not a contract database: table(s) {', '.join(missing)} missing")
+    first_adoption = "django_migrations" not in existing
 
     with transaction.atomic():
         for model in CORE_MODELS:
@@ -47,7 +50,7 @@ def adopt_database(report=print):
         _encrypt_access_tokens(report)
     call_command("migrate", fake_initial=True, interactive=False, verbosity=0)
     report("core tables recognised; Django's own tables created (migrate --fake-initial)")
-    return _adopt_agents(report)
+    return _adopt_agents(report, first_adoption)
 
 
 def _columns(table):
@@ -121,11 +124,14 @@ def _encrypt_access_tokens(report):
         report(f"whatsapp_configuration: encrypted {len(plain)} access token(s)")
 
 
-def _adopt_agents(report):
+def _adopt_agents(report, first_adoption):
+    agents = Agent.objects.order_by("id")
+    if not first_adoption:
+        agents = agents.filter(table_version=0)
     problems = 0
-    for agent in Agent.objects.filter(table_version=0).order_by("id"):
+    for agent in agents:
         try:
-            outcome = _adopt_agent(agent)
+            outcome = _adopt_agent(agent) if agent.table_version == 0 else _adopt_sql_made_agent(agent)
         except (AdoptionError, tables.InvalidAgentPrefix, DatabaseError) as error:
             problems += 1
             report(f"{agent.agent_prefix}: NOT adopted: {error}")
@@ -152,6 +158,15 @@ def _adopt_agent(agent):
     applied = provisioning.upgrade_agent_tables(agent)
     _count_conversations(agent)
     return f"tables adopted at version 1, upgraded to {tables.CURRENT_VERSION} (applied {applied or 'nothing'})"
+
+
+def _adopt_sql_made_agent(agent):
+    """An agent made by create_agent() in SQL before the app ever ran here: its tables are those of its
+    version, but rows written by SQL since then left the customers' inbox fields unfilled."""
+    made_at = agent.table_version
+    applied = provisioning.upgrade_agent_tables(agent)
+    _count_conversations(agent)
+    return f"made by create_agent() in SQL at version {made_at} (applied {applied or 'nothing'}); conversations counted"
 
 
 def _bring_to_version_one(agent):

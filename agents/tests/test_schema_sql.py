@@ -344,6 +344,13 @@ def normalized(rows, agent_id):
     return re.sub(rf"(?<![0-9]){agent_id}(?![0-9])", "<id>", text)
 
 
+# A conversation written by a SQL client before the app took over: adoption fills the inbox fields.
+WRITTEN_BY_SQL = f"""
+INSERT INTO agt_{SQL_AGENT_ID}_customers (name, phone) VALUES ('Maria Souza', '+5511987654321');
+INSERT INTO agt_{SQL_AGENT_ID}_messages (customer_id, message, direction)
+    SELECT id, 'Is it still there?', 'inbound' FROM agt_{SQL_AGENT_ID}_customers;
+"""
+
 SERVE_THE_SQL_MADE_AGENT = """
 import json
 from django.test import Client
@@ -368,7 +375,8 @@ print(json.dumps({
     "inbox": inbox.status_code,
     "inbox_shows_the_customer": payloads.NAME in inbox.content.decode(),
     "agent": agent.agent_prefix,
-    "messages": list(tables.for_agent(agent).Message.objects.values_list("message", "direction")),
+    "inbox_shows_the_sql_customer": "Maria Souza" in inbox.content.decode(),
+    "messages": list(tables.for_agent(agent).Message.objects.order_by("id").values_list("message", "direction")),
 }))
 """
 
@@ -376,10 +384,17 @@ print(json.dumps({
 @pytest.mark.postgres
 def test_the_app_adopts_a_database_built_with_psql_and_serves_its_sql_made_agent(sql_made_database):
     url, role = sql_made_database
+    written = psql(url, role, "-c", WRITTEN_BY_SQL)
+    assert written.returncode == 0, written.stderr
 
     adopted = manage(url, role, "adopt_database")
     assert adopted.returncode == 0, adopted.stderr
-    assert f"agt_{SQL_AGENT_ID}" not in adopted.stdout  # already at the current version: nothing to adopt
+    assert (
+        f"agt_{SQL_AGENT_ID}: made by create_agent() in SQL at version {tables.CURRENT_VERSION} (applied nothing); "
+        "conversations counted" in adopted.stdout
+    )
+    again = manage(url, role, "adopt_database")
+    assert again.returncode == 0 and "agt_" not in again.stdout
 
     # An agent made by the app beside it has the same tables.
     made = manage(url, role, "create_agent", "--user", "ada@shop.example", "--created-by", "ada@shop.example")
@@ -395,9 +410,9 @@ def test_the_app_adopts_a_database_built_with_psql_and_serves_its_sql_made_agent
     assert served.returncode == 0, served.stderr
     result = json.loads(served.stdout.strip().splitlines()[-1])
     assert result["logged_in"] and result["webhook"] == 200 and result["inbox"] == 200
-    assert result["inbox_shows_the_customer"]
+    assert result["inbox_shows_the_customer"] and result["inbox_shows_the_sql_customer"]
     assert result["agent"] == f"agt_{SQL_AGENT_ID}"
-    assert result["messages"] == [["Hello from WhatsApp", "inbound"]]
+    assert result["messages"] == [["Is it still there?", "inbound"], ["Hello from WhatsApp", "inbound"]]
 
     upgraded = manage(url, role, "upgrade_agent_tables")
     assert upgraded.returncode == 0 and "0 agent(s) upgraded" in upgraded.stdout

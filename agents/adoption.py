@@ -4,8 +4,10 @@ The contract's core tables (users, agents, whatsapp_configuration) are recognise
 the app's columns are added beside the contract's, and `migrate --fake-initial` records the initial
 migrations as applied while it creates Django's own tables. Every existing agent's tables are then
 brought to the contract's exact version 1 (indexes and checks it lacks) and upgraded to the current
-version like any other agent's. Native enum columns (role, media_type, order_status) and varchar
-ones both work as they are. Data is kept; running it again changes nothing.
+version like any other agent's. Agents that `SELECT create_agent(...)` made (database/schema/) already
+carry their version: the first adoption upgrades them if need be and counts the conversations a SQL
+client wrote into them. Native enum columns (role, media_type, order_status) and varchar ones both
+work as they are. Data is kept; running it again changes nothing.
 """
 
 import copy
@@ -39,6 +41,7 @@ def adopt_database(report=print):
     missing = [table for table in CORE_TABLES if table not in existing]
     if missing:
         raise AdoptionError(f"this is not a contract database: table(s) {', '.join(missing)} missing")
+    first_adoption = "django_migrations" not in existing
 
     with transaction.atomic():
         for model in _core_models():
@@ -49,7 +52,7 @@ def adopt_database(report=print):
         core_tables_adopted.send(sender=Agent, report=report)
     call_command("migrate", fake_initial=True, interactive=False, verbosity=0)
     report("core tables recognised; Django's own tables created (migrate --fake-initial)")
-    return _adopt_agents(report)
+    return _adopt_agents(report, first_adoption)
 
 
 def _core_models():
@@ -114,11 +117,14 @@ def _prepare_users(report):
         report(f"users: {count} without a password yet (set one with `manage.py changepassword EMAIL`)")
 
 
-def _adopt_agents(report):
+def _adopt_agents(report, first_adoption):
+    agents = Agent.objects.order_by("id")
+    if not first_adoption:
+        agents = agents.filter(table_version=0)
     problems = 0
-    for agent in Agent.objects.filter(table_version=0).order_by("id"):
+    for agent in agents:
         try:
-            outcome = _adopt_agent(agent)
+            outcome = _adopt_agent(agent) if agent.table_version == 0 else _adopt_sql_made_agent(agent)
         except (AdoptionError, tables.InvalidAgentPrefix, DatabaseError) as error:
             problems += 1
             report(f"{agent.agent_prefix}: NOT adopted: {error}")
@@ -145,6 +151,15 @@ def _adopt_agent(agent):
     applied = provisioning.upgrade_agent_tables(agent)
     _count_conversations(agent)
     return f"tables adopted at version 1, upgraded to {tables.CURRENT_VERSION} (applied {applied or 'nothing'})"
+
+
+def _adopt_sql_made_agent(agent):
+    """An agent made by create_agent() in SQL before the app ever ran here: its tables are those of its
+    version, but rows written by SQL since then left the customers' inbox fields unfilled."""
+    made_at = agent.table_version
+    applied = provisioning.upgrade_agent_tables(agent)
+    _count_conversations(agent)
+    return f"made by create_agent() in SQL at version {made_at} (applied {applied or 'nothing'}); conversations counted"
 
 
 def _bring_to_version_one(agent):

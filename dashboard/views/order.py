@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agents.access import agent_required
-from agents.customers import get_customer_or_404
+from agents.customers import first_name, get_customer_or_404
 from dashboard.threads import present, thread_token
 from dashboard.views.common import is_htmx
 from orders import notify, placing, workflow
@@ -47,7 +47,7 @@ def _form_context(request, customer, form, *, panel):
     window = send.window(request.agent_tables, customer)
     return {
         "customer": customer,
-        "first_name": (customer.name.split() or [customer.name])[0],
+        "first_name": first_name(customer),
         "form": form,
         "blank_row": ItemRow(),
         "suggestions": placing.known_items(request.agent, limit=SUGGESTIONS),

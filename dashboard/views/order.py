@@ -10,13 +10,14 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agents.access import agent_required
 from agents.customers import first_name, get_customer_or_404
+from dashboard.polling import nothing_changed
 from dashboard.threads import present, thread_token
 from dashboard.views.common import is_htmx
 from orders import notify, placing, workflow
@@ -26,7 +27,6 @@ from orders.placing import EDITABLE_STATUSES, OrderError
 from orders.workflow import MOVE_LABELS, STATUS_LABELS
 from whatsapp import send
 
-NOTHING_CHANGED = 204
 SUGGESTIONS = 12
 # Moves that undo an order: their buttons look dangerous and ask before they go.
 UNDOING = ("cancelled", "refunded")
@@ -256,7 +256,7 @@ def order_messages(request, order_id):
     order = get_order_or_404(request.agent_tables, order_id)
     context = _messages_context(request, order, list(request.agent_tables.OrderEvent.objects.filter(order=order)))
     if context["messages_token"] == request.GET.get("v"):
-        return HttpResponse(status=NOTHING_CHANGED)
+        return nothing_changed()
     return render(request, "orders/_order_messages.html", context)
 
 

@@ -1,7 +1,11 @@
-"""CSV downloads: lines streamed one at a time, and text cells a spreadsheet will not run as formulas."""
+"""CSV downloads: lines streamed one at a time, text cells a spreadsheet will not run as formulas, and
+the response every download is sent in."""
 
 import csv
 import io
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 
 def csv_safe(value):
@@ -25,3 +29,10 @@ def csv_lines(header, rows):
     yield line(header)
     for row in rows:
         yield line(row)
+
+
+def csv_response(lines, name, *, content_type="text/csv; charset=utf-8"):
+    """A download of CSV `lines` (see csv_lines) named "<name>-<today>.csv", today in the viewer's time zone."""
+    response = StreamingHttpResponse(lines, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate().isoformat()}.csv"'
+    return response

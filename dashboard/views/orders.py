@@ -1,6 +1,5 @@
 """The orders list: filters, sort, keyset pages, the totals of the filtered set, and its CSV exports."""
 
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -8,6 +7,7 @@ from django.utils.http import urlencode
 
 from agents.access import agent_required
 from crm import paging
+from crm.csv_export import csv_response
 from orders.forms import OrderFilterForm
 from orders.listing import OrderFilters, export_items, export_orders, orders_page
 
@@ -72,12 +72,6 @@ def order_list(request):
         }
     )
     return render(request, "orders/list.html", context)
-
-
-def csv_response(lines, name):
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate().isoformat()}.csv"'
-    return response
 
 
 @agent_required

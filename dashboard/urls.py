@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import composer, customers, home, inbox, media, order, order_settings, orders, quick_replies, reports
+from .views import (
+    composer,
+    customers,
+    home,
+    inbox,
+    media,
+    message_templates,
+    order,
+    order_settings,
+    orders,
+    quick_replies,
+    reports,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -13,7 +25,11 @@ urlpatterns = [
     path("conversations/<int:customer_id>/send/", composer.send_message, name="send_message"),
     path("conversations/<int:customer_id>/send-template/", composer.send_template_message, name="send_template"),
     path("conversations/<int:customer_id>/template/", composer.template_form, name="template_form"),
-    path("conversations/<int:customer_id>/templates/refresh/", composer.refresh_templates, name="refresh_templates"),
+    path(
+        "conversations/<int:customer_id>/templates/refresh/",
+        message_templates.refresh_templates,
+        name="refresh_templates",
+    ),
     path("messages/<int:message_id>/media/", media.message_media, name="message_media"),
     path("messages/<int:message_id>/resend/", composer.resend_message, name="resend_message"),
     path("customers/", customers.customer_list, name="customer_list"),
@@ -31,7 +47,7 @@ urlpatterns = [
     path("orders/export.csv", orders.order_export, name="order_export"),
     path("orders/items.csv", orders.order_items_export, name="order_items_export"),
     path("orders/settings/", order_settings.order_settings, name="order_settings"),
-    path("orders/settings/refresh-templates/", order_settings.refresh_templates, name="order_refresh_templates"),
+    path("orders/settings/refresh-templates/", message_templates.refresh_templates, name="order_refresh_templates"),
     path("orders/item-suggestions/", order.order_item_suggestions, name="order_item_suggestions"),
     path("orders/<int:order_id>/", order.order_detail, name="order_detail"),
     path("orders/<int:order_id>/edit/", order.order_edit, name="order_edit"),

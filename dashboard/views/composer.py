@@ -175,16 +175,3 @@ def resend_message(request, message_id):
     else:
         messages.success(request, "Sending it again.")
     return redirect(reverse("conversation", args=[message.customer_id]) + f"#m{message.pk}")
-
-
-@require_POST
-@agent_required
-def refresh_templates(request, customer_id):
-    customer = get_customer_or_404(request.agent_tables, customer_id)
-    try:
-        send.request_template_sync(request.agent)
-    except send.SendError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "Asking WhatsApp for your templates; they appear here in a moment.")
-    return redirect("conversation", customer.pk)

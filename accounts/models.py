@@ -102,10 +102,6 @@ class User(AbstractBaseUser):
     def is_superuser(self):
         return self.is_active and self.role == Role.SUPER_ADMIN
 
-    @property
-    def is_agent(self):
-        return self.role == Role.AGENT
-
     def has_perm(self, perm, obj=None):
         if self.is_superuser:
             return True

@@ -54,6 +54,15 @@ def display_phone(phone):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def first_name(customer):
+    """The first word of the customer's name, or "" when no name is known: the name is empty, or only
+    their number or WhatsApp user id (what a customer is called until a profile name arrives)."""
+    name = (customer.name or "").strip()
+    if not name or name in (customer.phone, customer.wa_user_id) or phone_digits(name):
+        return ""
+    return name.split()[0]
+
+
 def get_customer_or_404(agent_tables, customer_id):
     """The agent's customer with this id; another agent's id is simply not found here."""
     customer = agent_tables.Customer.objects.filter(pk=customer_id).first()

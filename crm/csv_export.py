@@ -1,8 +1,13 @@
-"""CSV downloads: lines streamed one at a time, and text cells a spreadsheet will not run as formulas."""
+"""CSV downloads: lines streamed one at a time, text cells a spreadsheet will not run as formulas, and
+the response every download is sent in."""
 
 import csv
 import io
 import re
+from itertools import chain, islice
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 # What a spreadsheet runs as a formula when a cell starts with it (OWASP's list, with the full-width forms).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -42,3 +47,20 @@ def csv_lines(header, rows):
     yield line(header)
     for row in rows:
         yield line(row)
+
+
+# Excel reads a CSV file as UTF-8 only when it starts with a byte order mark; every other program skips it.
+BYTE_ORDER_MARK = "\ufeff"
+
+
+def csv_response(lines, name):
+    """A download of CSV `lines` (see csv_lines) named "<name>-<today>.csv", today in the viewer's time zone.
+
+    The header and the first row are read before the response starts, so a query that fails does so while
+    an error page can still be answered, not half-way through a file the browser has begun to save.
+    """
+    lines = iter(lines)
+    first = [BYTE_ORDER_MARK + next(lines, ""), *islice(lines, 1)]
+    response = StreamingHttpResponse(chain(first, lines), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate().isoformat()}.csv"'
+    return response

@@ -6,7 +6,6 @@ subquery over the thread index) and those preview messages. A page also has a to
 everything it shows, so that polling answers "nothing changed" without rendering anything.
 """
 
-import hashlib
 from dataclasses import dataclass
 
 from django.db.models import Case, F, OuterRef, Q, Subquery, When
@@ -16,6 +15,7 @@ from crm import paging
 
 from .customers import avatar_of
 from .dates import short_time
+from .polling import poll_token
 from .rendering import describe
 from .threads import TICKS
 
@@ -96,22 +96,19 @@ def inbox_page(agent_tables, *, show="all", search="", cursor=None, today_start=
 
 
 def page_token(rows, next_cursor):
-    """A digest of what a page shows: equal tokens, equal pages."""
-    digest = hashlib.blake2b(digest_size=12)
+    """The poll token of what a page shows: equal tokens, equal pages."""
+    shown = []
     for row in rows:
         c, m = row.customer, row.last_message
-        digest.update(
-            repr(
-                (
-                    c.id,
-                    c.name,
-                    c.phone,
-                    c.profile_image_url,
-                    c.unread_count,
-                    c.last_message_at,
-                    m and (m.id, m.status, m.media_url, m.message, m.caption),
-                )
-            ).encode()
+        shown.append(
+            (
+                c.id,
+                c.name,
+                c.phone,
+                c.profile_image_url,
+                c.unread_count,
+                c.last_message_at,
+                m and (m.id, m.status, m.media_url, m.message, m.caption),
+            )
         )
-    digest.update(repr(next_cursor).encode())
-    return digest.hexdigest()
+    return poll_token([*shown, next_cursor])

@@ -5,7 +5,6 @@ shown oldest-first. Reactions are drawn on the message they react to, replies qu
 they answer; both are found with one indexed query each per page, never one per message.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.utils import timezone
 from crm import paging
 
 from .dates import day_label
+from .polling import poll_token
 from .rendering import describe
 
 PAGE_SIZE = 30
@@ -120,11 +120,8 @@ def thread_tail(agent_tables, customer, since):
 
 
 def thread_token(messages):
-    """A digest of what the messages show (new messages, ticks, downloaded media...)."""
-    digest = hashlib.blake2b(digest_size=12)
-    for m in messages:
-        digest.update(repr((m.pk, m.status, m.error_code, m.media_url, m.message, m.caption)).encode())
-    return digest.hexdigest()
+    """The poll token of what the messages show (new messages, ticks, downloaded media...)."""
+    return poll_token((m.pk, m.status, m.error_code, m.media_url, m.message, m.caption) for m in messages)
 
 
 def present(agent_tables, customer, messages):

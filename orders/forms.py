@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from agents.tables import ORDER_STATUSES
 
+from .listing import OrderFilters
 from .placing import MAX_ITEMS, OrderError, clean_line_item
 from .workflow import STATUS_LABELS
 
@@ -88,6 +89,18 @@ class OrderForm:
         if not self.rows:
             self.rows = [ItemRow()]
 
+    def edit_rows(self):
+        """Add or remove a line as the posted button asks (without JavaScript, a round trip that saves
+        nothing); False when the form was posted to be saved."""
+        if "add" in self.data:
+            self.add_row()
+        elif "remove" in self.data:
+            if self.data["remove"].isdigit():
+                self.remove_row(int(self.data["remove"]))
+        else:
+            return False
+        return True
+
     @property
     def estimated_total(self):
         totals = [row.total for row in self.rows if not row.is_blank]
@@ -165,6 +178,19 @@ class OrderFilterForm(forms.Form):
         since = dt.datetime.combine(start, dt.time.min, tzinfo=zone) if start else None
         until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone) if end else None
         return since, until
+
+    def filters(self):
+        """The valid form's choices, as the orders list reads them."""
+        data = self.cleaned_data
+        since, until = self.created_range()
+        return OrderFilters(
+            status=data["status"],
+            customer=data["customer"],
+            customer_id=data.get("customer_id"),
+            since=since,
+            until=until,
+            sort=data["sort"],
+        )
 
     def query(self):
         """The filters as query parameters (without empty ones), for links that keep them."""

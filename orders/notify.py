@@ -14,6 +14,7 @@ import re
 from django.db import transaction
 
 from agents import tables
+from agents.customers import first_name
 from whatsapp import send
 from whatsapp.message_templates import template_fields
 
@@ -68,7 +69,8 @@ def money(order):
 def order_values(order, customer):
     return {
         "customer_name": customer.name,
-        "first_name": customer.name.split(" ", 1)[0],
+        # A template needs a value: with no name known, the name as stored (their number).
+        "first_name": first_name(customer) or customer.name,
         "order_number": str(order.pk),
         "order_status": STATUS_LABELS[order.status].lower(),
         "order_total": money(order),
@@ -76,7 +78,8 @@ def order_values(order, customer):
 
 
 def status_text(order, customer):
-    greeting = f"Hi {customer.name.split(' ', 1)[0]}, " if customer.name and customer.name != customer.phone else "Hi, "
+    name = first_name(customer)
+    greeting = f"Hi {name}, " if name else "Hi, "
     body = STATUS_TEXTS[order.status].format(number=order.pk, total=money(order))
     return greeting + body
 

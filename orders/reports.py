@@ -209,14 +209,3 @@ def _median_hours_to_first_order(agent_tables, since=None, until=None):
     )
     hours = [max((order - message).total_seconds(), 0) / 3600 for message, order in rows]
     return round(median(hours), 1) if hours else None
-
-
-def revenue_this_month(agent, *, now=None):
-    now = now or timezone.now()
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    total = (
-        tables.for_agent(agent)
-        .Order.objects.filter(created_at__gte=start, status__in=SOLD_STATUSES)
-        .aggregate(total=Sum("total_amount"))["total"]
-    )
-    return total or Decimal("0")

@@ -17,7 +17,7 @@ from .workflow import STATUS_LABELS
 
 # The statuses an order moves to (a new order is pending from the start: nothing to tell then).
 TOLD_STATUSES = ("confirmed", "processing", "shipped", "delivered", "cancelled", "refunded")
-SAMPLE_CUSTOMER = SimpleNamespace(name="Maria Silva", phone="+5511987654321")
+SAMPLE_CUSTOMER = SimpleNamespace(name="Maria Silva", phone="+5511987654321", wa_user_id=None)
 
 
 @dataclass

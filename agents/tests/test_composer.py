@@ -264,6 +264,19 @@ def test_without_templates_the_picker_offers_to_fetch_them(shop, fake_graph, dja
     assert MessageTemplate.objects.filter(name="hello_world").exists()
 
 
+def test_templates_are_fetched_from_the_conversation_or_order_settings_and_back_there(
+    shop, fake_graph, django_capture_on_commit_callbacks
+):
+    ana = customer(shop.tables)
+    before = len(fake_graph.calls("/message_templates"))
+    with django_capture_on_commit_callbacks(execute=True):
+        from_conversation = shop.client.post(reverse("refresh_templates", args=[ana.pk]))
+        from_settings = shop.client.post(reverse("order_refresh_templates"))
+    assert from_conversation["Location"] == reverse("conversation", args=[ana.pk])
+    assert from_settings["Location"] == reverse("order_settings")
+    assert len(fake_graph.calls("/message_templates")) == before + 2
+
+
 def test_an_agent_without_a_number_is_told_so_when_sending(seller):
     ana = customer(seller.tables)
     wrote(seller.tables, ana, dt.timedelta(minutes=1))

@@ -104,6 +104,16 @@ def test_renaming_a_customer(seller):
     assert ana.name == "Ana Lima"
 
 
+def test_a_customers_first_name_is_their_first_word_or_nothing_when_no_name_is_known(seller):
+    def first_name(name, phone="+14155550100", wa_user_id=None):
+        return customer_domain.first_name(seller.tables.Customer(name=name, phone=phone, wa_user_id=wa_user_id))
+
+    assert first_name("Maria  da Silva") == "Maria" and first_name(" Ana ") == "Ana"
+    assert first_name("") == first_name("   ") == ""
+    assert first_name("+14155550100") == first_name("+1 415-555-0100") == first_name("(415) 555 0100") == ""
+    assert first_name("US.13491208655302741918", wa_user_id="US.13491208655302741918") == ""
+
+
 def png_upload(size=(300, 200), name="face.png", colour=(200, 30, 30)):
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, format="PNG")
@@ -185,9 +195,9 @@ def test_the_csv_export_lists_every_matching_customer_safely(seller):
 
     response = seller.client.get(reverse("customer_export"), {"q": "35191"})
 
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'attachment; filename="customers-' in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == customer_pages.EXPORT_HEADER
     assert [row[1] for row in rows[1:]] == ["Ana", '\'=HYPERLINK("http://evil")']
     assert rows[1][2] == "+351912345678" and rows[1][5:] == ["1", "1", "10.00"]

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from agents.access import agent_required
-from agents.customers import get_customer_or_404
+from agents.customers import first_name, get_customer_or_404
 from whatsapp import send
 from whatsapp.message_templates import render as render_template
 from whatsapp.message_templates import template_fields, unsupported_reason
@@ -48,7 +48,7 @@ def composer_context(request, customer, *, error="", text="", template=None, val
     fields = template_fields(template) if template is not None else []
     return {
         "customer": customer,
-        "first_name": (customer.name.split() or [""])[0],
+        "first_name": first_name(customer),
         "window": window,
         "window_left": window_left(window),
         "templates": templates,
@@ -175,16 +175,3 @@ def resend_message(request, message_id):
     else:
         messages.success(request, "Sending it again.")
     return redirect(reverse("conversation", args=[message.customer_id]) + f"#m{message.pk}")
-
-
-@require_POST
-@agent_required
-def refresh_templates(request, customer_id):
-    customer = get_customer_or_404(request.agent_tables, customer_id)
-    try:
-        send.request_template_sync(request.agent)
-    except send.SendError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "Asking WhatsApp for your templates; they appear here in a moment.")
-    return redirect("conversation", customer.pk)

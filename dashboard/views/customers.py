@@ -3,16 +3,16 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from agents import customers
 from agents.access import agent_required
 from crm import paging
+from crm.csv_export import csv_response
 
 from .. import customers as customer_pages
 from ..forms import CustomerForm, ProfilePictureForm, RenameCustomerForm
@@ -152,7 +152,5 @@ def customer_avatar(request, customer_id):
 @agent_required
 def customer_export(request):
     search = request.GET.get("q", "")[:200]
-    response = StreamingHttpResponse(customer_pages.export_rows(request.agent_tables, search), content_type="text/csv")
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
-    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-    return response
+    # This download has always been sent as bare text/csv (no charset): kept as it is.
+    return csv_response(customer_pages.export_rows(request.agent_tables, search), "customers")

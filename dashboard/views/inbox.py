@@ -1,7 +1,6 @@
 """The inbox and the conversation, with their live parts (polled by htmx, answered 204 when unchanged)."""
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -14,11 +13,11 @@ from dashboard.views.order import panel_context as order_panel_context
 from whatsapp import send
 
 from ..inbox import SHOWS, inbox_page
+from ..polling import nothing_changed
 from ..threads import thread_page, thread_tail
 from .common import bad_request, choice, today_start
 from .composer import composer_context, tail_url
 
-NOTHING_CHANGED = 204
 FILTER_LABELS = {"all": "All", "unread": "Unread", "today": "Today"}
 
 
@@ -79,7 +78,7 @@ def inbox_rows(request):
     except paging.InvalidCursor as error:
         return bad_request(request, str(error))
     if context["page"].token == request.GET.get("v"):
-        return HttpResponse(status=NOTHING_CHANGED)
+        return nothing_changed()
     return render(request, "agents/_inbox_list.html", context)
 
 
@@ -147,13 +146,11 @@ def conversation_tail(request, customer_id):
     except paging.InvalidCursor as error:
         return bad_request(request, str(error))
     if not complete:
-        response = HttpResponse(status=NOTHING_CHANGED)
-        response["HX-Refresh"] = "true"
-        return response
+        return nothing_changed(reload=True)
     window = send.window(request.agent_tables, customer)
     window_changed = request.GET.get("open") != str(int(window.is_open))
     if tail.token == request.GET.get("v") and not window_changed:
-        return HttpResponse(status=NOTHING_CHANGED)
+        return nothing_changed()
     context = {
         "customer": customer,
         "thread": tail,

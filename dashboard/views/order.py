@@ -10,13 +10,14 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agents.access import agent_required
-from agents.customers import get_customer_or_404
+from agents.customers import first_name, get_customer_or_404
+from dashboard.polling import nothing_changed
 from dashboard.threads import present, thread_token
 from dashboard.views.common import is_htmx
 from orders import notify, placing, workflow
@@ -26,7 +27,6 @@ from orders.placing import EDITABLE_STATUSES, OrderError
 from orders.workflow import MOVE_LABELS, STATUS_LABELS
 from whatsapp import send
 
-NOTHING_CHANGED = 204
 SUGGESTIONS = 12
 # Moves that undo an order: their buttons look dangerous and ask before they go.
 UNDOING = ("cancelled", "refunded")
@@ -47,7 +47,7 @@ def _form_context(request, customer, form, *, panel):
     window = send.window(request.agent_tables, customer)
     return {
         "customer": customer,
-        "first_name": (customer.name.split() or [customer.name])[0],
+        "first_name": first_name(customer),
         "form": form,
         "blank_row": ItemRow(),
         "suggestions": placing.known_items(request.agent, limit=SUGGESTIONS),
@@ -76,31 +76,10 @@ def order_create(request, customer_id):
     customer = get_customer_or_404(request.agent_tables, customer_id)
     panel = _wants_panel(request) and is_htmx(request)
     template = "orders/_panel.html" if panel else "orders/create.html"
-    if request.method != "POST":
-        return render(
-            request, template, {"section": "orders", **_form_context(request, customer, OrderForm(), panel=panel)}
-        )
-    form = OrderForm(request.POST)
-    if "add" in request.POST or "remove" in request.POST:
-        # Without JavaScript, adding or removing a line is a round trip that saves nothing.
-        if "add" in request.POST:
-            form.add_row()
-        elif request.POST["remove"].isdigit():
-            form.remove_row(int(request.POST["remove"]))
+    form = OrderForm(request.POST if request.method == "POST" else None)
+    if request.method != "POST" or form.edit_rows():
         return render(request, template, {"section": "orders", **_form_context(request, customer, form, panel=panel)})
-    order = None
-    if form.is_valid():
-        try:
-            order = placing.create_order(
-                request.agent,
-                customer,
-                form.items,
-                actor=request.user,
-                notes=form.notes,
-                shipping_address=form.shipping_address,
-            )
-        except OrderError as error:
-            form.errors.append(error.message)
+    order = _place(request, form, placing.create_order, customer)
     if order is None:
         # htmx swaps only successful answers: the panel shows its errors with a 200.
         return render(
@@ -114,16 +93,29 @@ def order_create(request, customer_id):
         return render(
             request,
             "orders/_panel.html",
-            {
-                "customer": customer,
-                "created": order,
-                "summary": summary,
-                "item_count": len(form.items),
-                "panel": True,
-            },
+            {"customer": customer, "created": order, "summary": summary, "item_count": len(form.items), "panel": True},
         )
     messages.success(request, " ".join(filter(None, [f"Order #{order.pk} was created for {customer.name}.", summary])))
     return redirect("order_detail", order.pk)
+
+
+def _place(request, form, place, target):
+    """`place` (placing.create_order or update_order) with the valid form's items, notes and address, or None
+    when the form or placing refuses (the reason is then on the form)."""
+    if not form.is_valid():
+        return None
+    try:
+        return place(
+            request.agent,
+            target,
+            form.items,
+            actor=request.user,
+            notes=form.notes,
+            shipping_address=form.shipping_address,
+        )
+    except OrderError as error:
+        form.errors.append(error.message)
+        return None
 
 
 def _send_summary_if_asked(request, order):
@@ -256,7 +248,7 @@ def order_messages(request, order_id):
     order = get_order_or_404(request.agent_tables, order_id)
     context = _messages_context(request, order, list(request.agent_tables.OrderEvent.objects.filter(order=order)))
     if context["messages_token"] == request.GET.get("v"):
-        return HttpResponse(status=NOTHING_CHANGED)
+        return nothing_changed()
     return render(request, "orders/_order_messages.html", context)
 
 
@@ -325,36 +317,19 @@ def order_edit(request, order_id):
     if order.status not in EDITABLE_STATUSES:
         messages.error(request, f"A {order.status} order can no longer be edited.")
         return redirect("order_detail", order.pk)
-    form = (
-        OrderForm(request.POST)
-        if request.method == "POST"
-        else OrderForm(order=order, items=request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
-    )
-    status = 200
-    if request.method == "POST":
-        if "add" in request.POST:
-            form.add_row()
-        elif "remove" in request.POST:
-            if request.POST["remove"].isdigit():
-                form.remove_row(int(request.POST["remove"]))
-        elif form.is_valid():
-            try:
-                placing.update_order(
-                    request.agent,
-                    order,
-                    form.items,
-                    actor=request.user,
-                    notes=form.notes,
-                    shipping_address=form.shipping_address,
-                )
-            except OrderError as error:
-                form.errors.append(error.message)
-            else:
-                messages.success(request, f"Order #{order.pk} was saved. Its total is computed from its items.")
-                return redirect("order_detail", order.pk)
-            status = 400
-        else:
-            status = 400
+    if request.method != "POST":
+        items = request.agent_tables.OrderItem.objects.filter(order=order).order_by("id")
+        return _edit_page(request, order, OrderForm(order=order, items=items))
+    form = OrderForm(request.POST)
+    if form.edit_rows():
+        return _edit_page(request, order, form)
+    if _place(request, form, placing.update_order, order) is None:
+        return _edit_page(request, order, form, status=400)
+    messages.success(request, f"Order #{order.pk} was saved. Its total is computed from its items.")
+    return redirect("order_detail", order.pk)
+
+
+def _edit_page(request, order, form, *, status=200):
     context = _form_context(request, order.customer, form, panel=False)
     context.update(
         {

@@ -3,11 +3,9 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from agents.access import agent_required
 from orders.status_templates import TOLD_STATUSES, choose_status_templates, status_choices, usable_templates
-from whatsapp import send
 from whatsapp.configuration import configuration_for_agent
 
 
@@ -39,16 +37,4 @@ def order_settings(request):
     except ValidationError as error:
         return _page(request, errors={key: value[0] for key, value in error.message_dict.items()}, status=400)
     messages.success(request, "Saved. Customers are told about each status with the template you chose.")
-    return redirect("order_settings")
-
-
-@require_POST
-@agent_required
-def refresh_templates(request):
-    try:
-        send.request_template_sync(request.agent)
-    except send.SendError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "Asking WhatsApp for your templates; reload this page in a moment to see them.")
     return redirect("order_settings")

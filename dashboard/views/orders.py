@@ -1,6 +1,5 @@
 """The orders list: filters, sort, keyset pages, the totals of the filtered set, and its CSV exports."""
 
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -8,25 +7,15 @@ from django.utils.http import urlencode
 
 from agents.access import agent_required
 from crm import paging
+from crm.csv_export import csv_response
 from orders.forms import OrderFilterForm
-from orders.listing import OrderFilters, export_items, export_orders, orders_page
+from orders.listing import export_items, export_orders, orders_page
 
 
 def _filters(request):
     """(form, OrderFilters) from the query string; the filters are None when the form has errors."""
     form = OrderFilterForm(request.GET)
-    if not form.is_valid():
-        return form, None
-    data = form.cleaned_data
-    since, until = form.created_range()
-    return form, OrderFilters(
-        status=data["status"],
-        customer=data["customer"],
-        customer_id=data.get("customer_id"),
-        since=since,
-        until=until,
-        sort=data["sort"],
-    )
+    return form, form.filters() if form.is_valid() else None
 
 
 def _customer_named(request, customer_id):
@@ -38,11 +27,7 @@ def _customer_named(request, customer_id):
 @agent_required
 def order_list(request):
     if request.GET.get("period") == "month":
-        # The home page's "revenue this month" link: this month's orders, with the date shown in the form.
-        query = request.GET.copy()
-        del query["period"]
-        query["date_from"] = timezone.localdate().replace(day=1).isoformat()
-        return redirect(reverse("order_list") + "?" + query.urlencode())
+        return _this_months_orders(request)
     form, filters = _filters(request)
     cursor = request.GET.get("after", "")
     context = {"section": "orders", "form": form, "cursor": cursor, "page": None}
@@ -53,31 +38,35 @@ def order_list(request):
     except paging.InvalidCursor as error:
         context["cursor_error"] = str(error)
         return render(request, "orders/list.html", context, status=400)
-    keep = form.query()
-    query = urlencode(keep)
     context.update(
-        {
-            "page": page,
-            "filtered": bool(set(keep) - {"sort"}),
-            "customer": _customer_named(request, filters.customer_id),
-            "without_customer_url": reverse("order_list")
-            + "?"
-            + urlencode({key: value for key, value in keep.items() if key != "customer_id"}),
-            "first_url": reverse("order_list") + ("?" + query if query else ""),
-            "next_url": reverse("order_list") + "?" + urlencode({**keep, "after": page.next_cursor})
-            if page.next_cursor
-            else None,
-            "export_url": reverse("order_export") + ("?" + query if query else ""),
-            "items_export_url": reverse("order_items_export") + ("?" + query if query else ""),
-        }
+        page=page,
+        customer=_customer_named(request, filters.customer_id),
+        **_links(form.query(), page.next_cursor),
     )
     return render(request, "orders/list.html", context)
 
 
-def csv_response(lines, name):
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate().isoformat()}.csv"'
-    return response
+def _this_months_orders(request):
+    """The home page's "revenue this month" link: this month's orders, with the date shown in the form."""
+    query = request.GET.copy()
+    del query["period"]
+    query["date_from"] = timezone.localdate().replace(day=1).isoformat()
+    return redirect(reverse("order_list") + "?" + query.urlencode())
+
+
+def _links(keep, next_cursor):
+    """Whether the list is filtered, and its links that keep the filters `keep` (as query parameters)."""
+    query = urlencode(keep)
+    return {
+        "filtered": bool(set(keep) - {"sort"}),
+        "without_customer_url": reverse("order_list")
+        + "?"
+        + urlencode({key: value for key, value in keep.items() if key != "customer_id"}),
+        "first_url": reverse("order_list") + ("?" + query if query else ""),
+        "next_url": reverse("order_list") + "?" + urlencode({**keep, "after": next_cursor}) if next_cursor else None,
+        "export_url": reverse("order_export") + ("?" + query if query else ""),
+        "items_export_url": reverse("order_items_export") + ("?" + query if query else ""),
+    }
 
 
 @agent_required

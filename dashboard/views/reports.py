@@ -6,13 +6,12 @@ from django.urls import reverse
 
 from agents import tables
 from agents.access import agent_required
-from crm.csv_export import csv_lines, csv_safe
+from crm.csv_export import csv_lines, csv_response, csv_safe
 from dashboard.views.common import bad_request, choice
 from orders import reports
 from orders.workflow import STATUS_LABELS
 
 from ..charts import bar_chart
-from .orders import csv_response
 
 PERIOD_NAMES = {"day": "Last 30 days", "week": "Last 12 weeks", "month": "Last 12 months"}
 TABLES = ("periods", "summary", "statuses", "items")

@@ -135,3 +135,10 @@ def test_a_fresh_inbound_message_reopens_the_window(shop, fake_graph, ship):
     _, event, _ = ship(shop, order_for(shop))
     event.refresh_from_db()
     assert shop.Message.objects.get(pk=event.message_id).wa_type == "text"
+
+
+def test_a_customer_known_only_by_their_number_is_greeted_without_it(shop):
+    order = order_for(shop, "shipped")
+    for stored in (shop.customer.phone, "+55 11 98765-4321", ""):
+        shop.customer.name = stored
+        assert notify.status_text(order, shop.customer) == f"Hi, your order #{order.pk} is on its way."

@@ -153,7 +153,7 @@ def test_the_list_costs_the_same_queries_for_3_or_60_orders(seller, django_asser
 
 
 def csv_rows(response):
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 def test_the_filtered_orders_and_their_items_download_as_csv(seller):

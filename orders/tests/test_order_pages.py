@@ -82,6 +82,12 @@ def test_the_new_order_panel_opens_beside_the_thread_with_earlier_items_and_thei
     )
 
 
+def test_the_panel_names_a_customer_known_only_by_their_number_the_customer(seller):
+    seller.tables.Customer.objects.filter(pk=seller.customer.pk).update(name=seller.customer.phone)
+    panel = text(seller.client.get(reverse("order_create", args=[seller.customer.pk]), {"panel": "1"}, **HTMX))
+    assert "Send the customer the summary to confirm on WhatsApp" in panel
+
+
 def test_totals_are_the_servers_whatever_the_client_sent(seller):
     url = reverse("order_create", args=[seller.customer.pk])
     forged = items_post(

@@ -83,19 +83,4 @@ def test_an_empty_shop_has_no_averages(shop):
     agent, _ = shop
     summary = reports.summary(agent)
     assert summary.average_order_value is None and summary.conversion is None
-    assert summary.median_hours_to_first_order is None and reports.revenue_this_month(agent) == 0
-
-
-def test_revenue_this_month_counts_sales_since_the_first(shop):
-    agent, t = shop
-    customer_with(
-        t,
-        "+15550000001",
-        orders=[
-            (NOW, "confirmed", "10.00"),
-            (NOW.replace(day=1), "delivered", "2.00"),
-            (dt.datetime(2026, 5, 31, 23, 59, 59, tzinfo=dt.UTC), "delivered", "100.00"),
-            (NOW, "pending", "9.00"),
-        ],
-    )
-    assert reports.revenue_this_month(agent, now=NOW) == Decimal("12.00")
+    assert summary.median_hours_to_first_order is None

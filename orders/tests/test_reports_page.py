@@ -43,7 +43,7 @@ def sales(seller):
 
 
 def csv_rows(response):
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 def test_the_reports_page_draws_accessible_charts_with_the_numbers_beside_them(sales):

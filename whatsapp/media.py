@@ -24,7 +24,7 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from crm import rls
 
-from . import graph
+from . import graph, payloads
 from .models import MediaDownload, WhatsAppConfiguration
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ def _matches(content, sha256):
 
 
 def _storage_name(agent, message, mime_type):
-    media = (message.payload or {}).get(message.wa_type)
-    filename = media.get("filename") if isinstance(media, dict) and isinstance(media.get("filename"), str) else ""
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    filename = payloads.media(payload.get(message.wa_type)).filename or ""
     mime_type = (mime_type or "").split(";")[0].strip().lower()
     extension = (
         posixpath.splitext(filename)[1][:10]

@@ -1,14 +1,15 @@
 """How a stored message reads in the dashboard: its kind, text, media, location, contacts, order...
 
-Everything is taken from the message's `payload` as Meta shapes it (the webhook's message object
-for inbound messages, the request body we posted for outbound ones), falling back to the contract's
-columns (`message`, `media_type`, `media_url`, `caption`) for rows written without a payload.
-Payloads come from outside: every lookup here tolerates a missing or oddly typed field.
+Everything is read from the message's `payload` (the webhook's message object for inbound messages,
+the request body we posted for outbound ones) with whatsapp.payloads, Meta's shapes' one parser,
+falling back to the contract's columns (`message`, `media_type`, `media_url`, `caption`) for rows
+written without a payload. What is left here is presentation: how each kind reads for the seller.
 """
 
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode, urlsplit
+
+from whatsapp import payloads
 
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
 
@@ -31,25 +32,6 @@ KIND_LABELS = {
     "system": ("ℹ", "Notice"),
     "unsupported": ("⚠", "Unsupported message"),
 }
-
-
-def dig(data, *path):
-    """data[path[0]][path[1]]... or None when any step is missing or not a mapping/list."""
-    for key in path:
-        if isinstance(data, dict) and isinstance(key, str):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and -len(data) <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
-
-
-def text_at(data, *path):
-    value = dig(data, *path)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def safe_url(url):
@@ -76,49 +58,15 @@ class Media:
 
 
 @dataclass
-class Location:
-    latitude: float
-    longitude: float
-    name: str | None
-    address: str | None
-    url: str | None
-
-    @property
-    def map_url(self):
-        query = urlencode({"mlat": f"{self.latitude:.6f}", "mlon": f"{self.longitude:.6f}"})
-        return f"https://www.openstreetmap.org/?{query}#map=17/{self.latitude:.6f}/{self.longitude:.6f}"
-
-
-@dataclass
-class Contact:
-    name: str
-    phones: list = field(default_factory=list)  # [(label, number, wa_id)]
-    emails: list = field(default_factory=list)
-    organization: str | None = None
-
-
-@dataclass
-class OrderLine:
-    product: str
-    quantity: int
-    price: Decimal | None
-    currency: str | None
-
-    @property
-    def total(self):
-        return None if self.price is None else self.price * self.quantity
-
-
-@dataclass
 class Described:
     """What the dashboard shows for one message."""
 
     kind: str  # text, image, video, audio, document, sticker, location, contacts, order, reaction...
     text: str = ""  # the body (or caption for media)
     media: Media | None = None
-    location: Location | None = None
-    contacts: list = field(default_factory=list)
-    order_lines: list = field(default_factory=list)
+    location: payloads.Location | None = None  # with both coordinates
+    contacts: list = field(default_factory=list)  # [payloads.Contact], each with a name to show
+    cart: payloads.Cart | None = None
     emoji: str | None = None  # reactions; "" means the reaction was removed
     detail: str | None = None  # a second line: list-reply description, template name, unsupported type
     buttons: list = field(default_factory=list)  # the reply buttons' labels of an interactive message we sent
@@ -140,14 +88,15 @@ class Described:
         return self.kind == "system"
 
     @property
-    def order_total(self):
-        totals = [line.total for line in self.order_lines]
-        return sum(totals) if totals and None not in totals else None
+    def map_url(self):
+        latitude, longitude = f"{self.location.latitude:.6f}", f"{self.location.longitude:.6f}"
+        query = urlencode({"mlat": latitude, "mlon": longitude})
+        return f"https://www.openstreetmap.org/?{query}#map=17/{latitude}/{longitude}"
 
     @property
-    def order_currency(self):
-        currencies = {line.currency for line in self.order_lines if line.currency}
-        return currencies.pop() if len(currencies) == 1 else None
+    def location_url(self):
+        """The web address shared with the location, when a browser may follow it."""
+        return safe_url(self.location.url) if self.location else None
 
     def preview(self, limit=90):
         """One line for the inbox: icon and kind for media and the like, then the text."""
@@ -184,17 +133,18 @@ def describe(message):
 
 
 def _text(message, body, kind):
-    return Described(kind="text", text=text_at(body, "body") or message.message or "")
+    return Described(kind="text", text=payloads.body_text(body) or message.message or "")
 
 
 def _media(message, body, kind):
-    caption = message.caption or text_at(body, "caption")
+    sent = payloads.media(body)
+    caption = message.caption or sent.caption
     media = Media(
         kind=kind,
         available=bool(message.media_url),
-        mime_type=message.media_mime_type or text_at(body, "mime_type"),
-        filename=text_at(body, "filename"),
-        voice=kind == "audio" and dig(body, "voice") is True,
+        mime_type=message.media_mime_type or sent.mime_type,
+        filename=sent.filename,
+        voice=kind == "audio" and sent.voice,
     )
     text = caption or ""
     # Rows without a payload keep the caption (or a placeholder) in `message`.
@@ -203,116 +153,57 @@ def _media(message, body, kind):
     return Described(kind=kind, text=text, media=media)
 
 
-def _number(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number else None  # NaN
-
-
 def _location(message, body, kind):
-    latitude, longitude = _number(dig(body, "latitude")), _number(dig(body, "longitude"))
-    if latitude is None or longitude is None or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+    location = payloads.location(body)
+    if location.latitude is None:
         return Described(kind="location", text=message.message or "")
-    location = Location(
-        latitude=latitude,
-        longitude=longitude,
-        name=text_at(body, "name"),
-        address=text_at(body, "address"),
-        url=safe_url(dig(body, "url")),
-    )
     return Described(kind="location", location=location)
 
 
-def _contact(card):
-    name = text_at(card, "name", "formatted_name") or " ".join(
-        filter(None, [text_at(card, "name", "first_name"), text_at(card, "name", "last_name")])
-    )
-    phones = [
-        (text_at(phone, "type") or "", text_at(phone, "phone") or text_at(phone, "wa_id"), text_at(phone, "wa_id"))
-        for phone in (dig(card, "phones") or [])
-        if isinstance(phone, dict) and (text_at(phone, "phone") or text_at(phone, "wa_id"))
-    ]
-    emails = [text_at(email, "email") for email in (dig(card, "emails") or []) if text_at(email, "email")]
-    organization = " · ".join(filter(None, [text_at(card, "org", "company"), text_at(card, "org", "title")])) or None
-    return Contact(
-        name=name or (phones[0][1] if phones else "Contact"), phones=phones, emails=emails, organization=organization
-    )
-
-
 def _contacts(message, body, kind):
-    cards = [_contact(card) for card in (body if isinstance(body, list) else []) if isinstance(card, dict)]
+    cards = [
+        replace(card, name=card.name or (card.phones[0].number if card.phones else "Contact"))
+        for card in payloads.contacts(body)
+    ]
     return Described(kind="contacts", contacts=cards, text="" if cards else message.message or "")
 
 
-def _decimal(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
 def _order(message, body, kind):
-    lines = []
-    for item in dig(body, "product_items") or []:
-        quantity = dig(item, "quantity")
-        if isinstance(quantity, str) and quantity.isdigit():
-            quantity = int(quantity)
-        if not isinstance(quantity, int) or isinstance(quantity, bool):
-            continue
-        lines.append(
-            OrderLine(
-                product=text_at(item, "product_retailer_id") or "Item",
-                quantity=quantity,
-                price=_decimal(dig(item, "item_price")),
-                currency=text_at(item, "currency"),
-            )
-        )
-    return Described(kind="order", text=text_at(body, "text") or "", order_lines=lines)
+    cart = payloads.cart(body)
+    return Described(kind="order", text=cart.note or "", cart=cart)
 
 
 def _reaction(message, body, kind):
-    emoji = dig(body, "emoji")
-    return Described(kind="reaction", emoji=emoji if isinstance(emoji, str) else "")
+    return Described(kind="reaction", emoji=payloads.reaction(body).emoji or "")
 
 
 def _interactive(message, body, kind):
-    reply_type = text_at(body, "type") or ""
-    if reply_type == "button":  # one we sent: its text and the buttons the customer can tap
-        buttons = [text_at(button, "reply", "title") for button in dig(body, "action", "buttons") or []]
+    sent = payloads.reply_buttons(body)
+    if sent is not None:  # one we sent: its text and the buttons the customer can tap
         return Described(
-            kind="buttons",
-            text=text_at(body, "body", "text") or message.message or "",
-            buttons=[title for title in buttons if title],
-            detail=text_at(body, "footer", "text"),
+            kind="buttons", text=sent.body or message.message or "", buttons=sent.titles, detail=sent.footer
         )
-    reply = dig(body, reply_type) if reply_type else None
-    title = text_at(reply, "title") or text_at(body, "nfm_reply", "body") or message.message or ""
-    return Described(kind="interactive", text=title, detail=text_at(reply, "description"))
+    reply = payloads.reply(body)
+    return Described(kind="interactive", text=reply.title or message.message or "", detail=reply.description)
 
 
 def _button(message, body, kind):
-    return Described(kind="button", text=text_at(body, "text") or text_at(body, "payload") or message.message or "")
+    return Described(kind="button", text=payloads.button_text(body) or message.message or "")
 
 
 def _template(message, body, kind):
-    return Described(kind="template", text=message.message or "", detail=text_at(body, "name"))
+    return Described(kind="template", text=message.message or "", detail=payloads.template_name(body))
 
 
 def _system(message, body, kind):
-    return Described(kind="system", text=text_at(body, "body") or message.message or "")
+    return Described(kind="system", text=payloads.system(body).body or message.message or "")
 
 
 def _unsupported(message, body, kind):
-    reason = text_at(message.payload, "errors", 0, "title") if isinstance(message.payload, dict) else None
     return Described(
-        kind="unsupported", text=reason or "This message type cannot be shown here.", detail=text_at(body, "type")
+        kind="unsupported",
+        text=payloads.first_error_title(message.payload) or "This message type cannot be shown here.",
+        detail=payloads.unsupported_kind(body),
     )
 
 

@@ -3,26 +3,25 @@
 from django.db import IntegrityError, transaction
 
 from agents import tables
+from whatsapp import payloads
 
 from .placing import OrderError, clean_line_item, create_order
 
 
 def cart_items(payload):
-    """LineItems from a Meta `order` message object; OrderError when the cart is not usable."""
-    order = payload.get("order") if isinstance(payload, dict) else None
-    products = order.get("product_items") if isinstance(order, dict) else None
-    if not isinstance(products, list) or not products:
+    """(LineItems, currency, note) of a Meta `order` message object; OrderError when the cart is not usable.
+
+    The items are the cart's lines as whatsapp.payloads reads them, the ones its message shows.
+    """
+    body = payload.get("order") if isinstance(payload, dict) else None
+    cart = payloads.cart(body)
+    if not cart.lines:
         raise OrderError("The cart has no products.")
-    items, currencies = [], set()
-    for product in products:
-        if not isinstance(product, dict):
-            raise OrderError("The cart holds something that is not a product.")
-        retailer_id = str(product.get("product_retailer_id") or "").strip()
-        name = f"Product {retailer_id}" if retailer_id else "Product"
-        items.append(clean_line_item(name, product.get("quantity"), product.get("item_price"), retailer_id or None))
-        if product.get("currency"):
-            currencies.add(str(product["currency"]).upper()[:3])
-    return items, (currencies.pop() if len(currencies) == 1 else None), str(order.get("text") or "").strip()
+    items = [
+        clean_line_item(f"Product {line.product_retailer_id}", line.quantity, line.price, line.product_retailer_id)
+        for line in cart.lines
+    ]
+    return items, (cart.currency or "").upper()[:3] or None, cart.note or ""
 
 
 def draft_order_from_cart(agent, message):

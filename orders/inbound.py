@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents import tables
+from whatsapp import payloads
 
 from . import history, notify, workflow
 from .carts import draft_order_from_cart
@@ -55,10 +56,8 @@ def act_on_stored_message(agent, message):
 def button_choice(message):
     """(order id, "confirm" or "change") of a tap on an order summary's button, else None."""
     payload = message.payload if isinstance(message.payload, dict) else {}
-    interactive = payload.get("interactive") if isinstance(payload.get("interactive"), dict) else {}
-    reply = interactive.get("button_reply") if interactive.get("type") == "button_reply" else None
-    button_id = reply.get("id") if isinstance(reply, dict) else None
-    match = notify.BUTTON_ID.fullmatch(button_id) if isinstance(button_id, str) else None
+    reply = payloads.reply(payload.get("interactive"))
+    match = notify.BUTTON_ID.fullmatch(reply.id) if reply.kind == "button_reply" and reply.id else None
     return (int(match["order"]), match["choice"]) if match else None
 
 

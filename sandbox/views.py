@@ -43,13 +43,7 @@ def sandbox_view(view):
 
 def _configurations(user):
     """The numbers this user may play a customer of: their own; every active one for admins."""
-    configurations = (
-        WhatsAppConfiguration.objects.filter(is_active=True)
-        .exclude(phone_number_id=None)
-        .exclude(phone_number_id="")
-        .select_related("user")
-        .order_by("whatsapp_number")
-    )
+    configurations = WhatsAppConfiguration.objects.routable().select_related("user").order_by("whatsapp_number")
     return configurations if user.is_staff else configurations.filter(user=user)
 
 

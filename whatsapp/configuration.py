@@ -1,8 +1,12 @@
-"""Saving a user's WhatsApp configuration: the one place that writes it, token encrypted, audited."""
+"""A user's WhatsApp configuration: the one place that writes it (token encrypted, audited), and the one
+rule that routes its number to an agent (route) and an agent back to its number (configuration_for_agent)."""
+
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.views.decorators.debug import sensitive_variables
 
 import audit
@@ -119,22 +123,50 @@ def save_configuration(
     return configuration, created
 
 
-def agent_for_configuration(configuration):
-    """The agent whose inbox this configuration's number serves: the one it names, else its user's oldest."""
-    if configuration.agent_id is not None:
-        return configuration.agent
-    return Agent.objects.filter(user_id=configuration.user_id).order_by("id").first()
+class Route(NamedTuple):
+    configuration: WhatsAppConfiguration
+    agent: Agent
+
+
+def route(phone_number_ids):
+    """{phone number id: Route(configuration, agent)} for each of the ids that reaches an agent, in two queries.
+
+    The rule, the only one: a number routes through its active configuration (an inactive one receives,
+    sends and downloads nothing), to the configuration's `agent` when set, else to its user's oldest
+    agent (first created, then lowest id). configuration_for_agent reads it backwards.
+    """
+    configurations = WhatsAppConfiguration.objects.routable().filter(phone_number_id__in=set(phone_number_ids))
+    return {
+        configuration.phone_number_id: Route(configuration, agent) for configuration, agent in _routed(configurations)
+    }
+
+
+def _routed(configurations):
+    """(configuration, agent) for each of the routable `configurations` that reaches an agent."""
+    configurations = list(configurations.select_related("agent"))
+    users = {configuration.user_id for configuration in configurations if configuration.agent_id is None}
+    oldest = {}
+    for agent in Agent.objects.filter(user_id__in=users).order_by("created_at", "id") if users else ():
+        oldest.setdefault(agent.user_id, agent)
+    for configuration in configurations:
+        agent = configuration.agent if configuration.agent_id is not None else oldest.get(configuration.user_id)
+        if agent is not None:
+            yield configuration, agent
 
 
 def configuration_for_agent(agent):
-    """The active configuration whose number serves `agent` (sending, read receipts, templates), or None."""
-    configurations = WhatsAppConfiguration.objects.filter(is_active=True)
-    configuration = configurations.filter(agent=agent).first()
-    if configuration is None and agent.user_id is not None:
-        configuration = configurations.filter(user_id=agent.user_id, agent__isnull=True).first()
-        if configuration is not None and agent_for_configuration(configuration) != agent:
-            configuration = None
-    return configuration
+    """The configuration whose number routes to `agent` (sending, read receipts, templates, media), or None."""
+    serving = Q(agent=agent)
+    if agent.user_id is not None:
+        serving |= Q(agent__isnull=True, user_id=agent.user_id)
+    configurations = WhatsAppConfiguration.objects.routable().filter(serving).order_by("id")
+    return next((configuration for configuration, routed in _routed(configurations) if routed.pk == agent.pk), None)
+
+
+def agent_for_configuration(configuration):
+    """The agent `configuration`'s number routes to, or None (inactive, without a number, or no agent)."""
+    routed = route([configuration.phone_number_id]).get(configuration.phone_number_id)
+    return routed.agent if routed is not None and routed.configuration.pk == configuration.pk else None
 
 
 def encrypt_adopted_access_tokens(report, **kwargs):

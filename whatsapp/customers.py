@@ -15,6 +15,7 @@ from django.db import IntegrityError, connections, transaction
 
 from crm.phones import to_e164
 
+from . import payloads
 from .inbound import MalformedMessage
 
 # BSUIDs are "up to 256 alphanumeric characters" (Meta's business-scoped user id guide) plus a prefix.
@@ -39,9 +40,9 @@ class Sender:
 
 
 def _string(value, limit=None):
-    if isinstance(value, str) and value.strip() and (limit is None or len(value) <= limit):
-        return value.strip()
-    return None
+    """payloads.text(value), but None for a value longer than `limit` (no identity is that long)."""
+    found = payloads.text(value)
+    return found if found is not None and (limit is None or len(value) <= limit) else None
 
 
 # A business-scoped user id as Meta writes them ("US.13491208655302741918", "US.ENT.118157992128868"): letters,

@@ -36,7 +36,7 @@ def deliver(agent_id, message_id):
         return "not queued"  # sent already, failed, gone, or another worker holds it
     message = Message.objects.get(pk=message_id)
     configuration = configuration_for_agent(agent)
-    if configuration is None or not configuration.phone_number_id:
+    if configuration is None:
         _record_failure(Message, message_id, None, "No WhatsApp number connected", _NO_CONFIGURATION)
         return "failed"
     payload = dict(message.payload)
@@ -64,7 +64,7 @@ def deliver(agent_id, message_id):
 def deliver_read_receipt(agent_id, wamid):
     agent = Agent.objects.filter(pk=agent_id).first()
     configuration = configuration_for_agent(agent) if agent else None
-    if configuration is None or not configuration.phone_number_id:
+    if configuration is None:
         return "no configuration"
     try:
         client_for(configuration).mark_read(configuration.phone_number_id, wamid)

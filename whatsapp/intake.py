@@ -2,9 +2,9 @@
 
 `parse_notification` + `store_event` are the acknowledgement path (the webhook answers 200 once the
 raw event row exists). `process_due_events` (the worker, in batches) and `process_events_now` (inline
-after storing, replays) route each change to an agent by its phone number id and store its messages
-and statuses (apps above whatsapp act on new messages through whatsapp.hooks: orders on carts and
-replies to order summaries).
+after storing, replays) route each change to an agent by its phone number id (configuration.route)
+and store its messages and statuses (apps above whatsapp act on new messages through whatsapp.hooks:
+orders on carts and replies to order summaries).
 A batch's messages are stored together, a few statements per agent (one savepoint);
 only when that fails are they stored agent by agent, then each alone in its own savepoint, so one bad
 item never loses the others. Each status is applied in its own savepoint. Processing is idempotent
@@ -29,8 +29,9 @@ from agents.models import Agent
 from crm import rls
 
 from . import customers, inbound, media, statuses
+from .configuration import route
 from .hooks import inbound_handlers
-from .models import WebhookEvent, WhatsAppConfiguration
+from .models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -233,31 +234,6 @@ def _prepare_message(tally, message, contacts):
         timestamp=statuses.timestamp_of(message.get("timestamp")),
         payload=message,
     )
-
-
-class _Router:
-    """phone_number_id -> the agent that receives it, loaded for a whole batch in two queries.
-
-    The rule: the active configuration's `agent` when set, else its user's oldest agent.
-    """
-
-    def __init__(self, phone_number_ids):
-        configurations = WhatsAppConfiguration.objects.filter(
-            is_active=True, phone_number_id__in=phone_number_ids
-        ).select_related("agent")
-        self.agents = {}
-        waiting = defaultdict(list)
-        for configuration in configurations:
-            if configuration.agent is not None:
-                self.agents[configuration.phone_number_id] = configuration.agent
-            else:
-                waiting[configuration.user_id].append(configuration.phone_number_id)
-        for agent in Agent.objects.filter(user_id__in=waiting).order_by("created_at", "id"):
-            for number_id in waiting.pop(agent.user_id, ()):
-                self.agents[number_id] = agent
-
-    def agent_for(self, phone_number_id):
-        return self.agents.get(phone_number_id)
 
 
 def _changes(payload):
@@ -493,14 +469,14 @@ def _process(events, now):
                 tally.ignored_fields.add(str(field_name))
                 continue
             work.append((tally, value))
-    router = _Router({number_id for _, value in work if (number_id := _phone_number_id(value))})
+    routes = route({number_id for _, value in work if (number_id := _phone_number_id(value))})
     messages_by_agent, statuses_by_agent, agents = defaultdict(list), defaultdict(list), {}
     for tally, value in work:
         number_id = _phone_number_id(value)
-        agent = router.agent_for(number_id)
-        if agent is None:
+        if number_id not in routes:
             tally.unroutable.add(number_id or "(none)")
             continue
+        agent = routes[number_id].agent
         agents[agent.pk] = agent
         tally.notices.extend(_notice_of_errors(value))
         contacts = inbound.clean(value.get("contacts"))  # names become customer rows: storable like the rest

@@ -17,15 +17,16 @@ import posixpath
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
 
 from agents import tables as agent_tables
 from crm import rls
 
-from . import graph
-from .models import MediaDownload, WhatsAppConfiguration
+from . import graph, payloads
+from .configuration import configuration_for_agent
+from .models import MediaDownload
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +75,6 @@ def download_media(download_id):
     attempt_download(download_id)
 
 
-def _configuration_for(agent):
-    """The WhatsApp number that receives this agent's messages (its token reads the media)."""
-    return (
-        WhatsAppConfiguration.objects.filter(Q(agent=agent) | Q(agent__isnull=True, user_id=agent.user_id))
-        .order_by("-is_active", "-updated_at")
-        .first()
-    )
-
-
 def _matches(content, sha256):
     """Whether `content` has the SHA-256 Meta announced (base64 in webhooks; hex is accepted too)."""
     digest = hashlib.sha256(content).digest()
@@ -90,8 +82,8 @@ def _matches(content, sha256):
 
 
 def _storage_name(agent, message, mime_type):
-    media = (message.payload or {}).get(message.wa_type)
-    filename = media.get("filename") if isinstance(media, dict) and isinstance(media.get("filename"), str) else ""
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    filename = payloads.media(payload.get(message.wa_type)).filename or ""
     mime_type = (mime_type or "").split(";")[0].strip().lower()
     extension = (
         posixpath.splitext(filename)[1][:10]
@@ -110,9 +102,9 @@ def _fetch(download):
     message = tables.Message.objects.filter(pk=download.message_id).first()
     if message is None:
         raise MediaUnavailable("the message no longer exists")
-    configuration = _configuration_for(agent)
+    configuration = configuration_for_agent(agent)
     if configuration is None:
-        raise MediaUnavailable("no WhatsApp configuration receives this agent's messages")
+        raise MediaUnavailable("no active WhatsApp number serves this agent")
     client = graph.client_for(configuration)
     info = client.get_media(download.media_id, phone_number_id=configuration.phone_number_id)
     downloaded = client.download_media(info.url)

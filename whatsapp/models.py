@@ -8,6 +8,12 @@ from django.views.decorators.debug import sensitive_variables
 from . import encryption
 
 
+class WhatsAppConfigurationQuerySet(models.QuerySet):
+    def routable(self):
+        """The configurations whose number routes (whatsapp.configuration.route): active, with a phone number id."""
+        return self.filter(is_active=True).exclude(phone_number_id=None).exclude(phone_number_id="")
+
+
 class WhatsAppConfiguration(models.Model):
     """A row of the contract's `whatsapp_configuration` table, one per user.
 
@@ -39,6 +45,8 @@ class WhatsAppConfiguration(models.Model):
         related_name="+",
         help_text="The agent whose inbox receives this number's messages. Empty: the user's oldest agent.",
     )
+
+    objects = WhatsAppConfigurationQuerySet.as_manager()
 
     class Meta:
         db_table = "whatsapp_configuration"

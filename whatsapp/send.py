@@ -11,16 +11,15 @@ The public API (the dashboard calls these; the names are stable):
     send_read_receipt(agent, wamid) -> None
     read_conversation(agent, customer) -> the newest inbound wamid marked read, or None
     approved_templates(agent) -> MessageTemplate queryset (what the composer offers)
-    template_fields(template) -> [TemplateField(key, component, name, label, example)]
     request_template_sync(agent) -> None
     failure_reason(message) -> "Re-engagement message: More than 24 hours have passed..." or ""
 
 `agent` is an agents.models.Agent; `customer` and `message` are rows of that agent's tables
 (agents.tables.for_agent(agent)); `sent_by` is the User sending (or None for the system);
 `upload` is a Django File (an UploadedFile from a form); `template` a whatsapp.models.MessageTemplate
-(or its id) and `values` maps each of its template_fields() keys to text; `buttons` is a list of up to
-three (id, title) pairs: the reply buttons of an interactive message, whose id comes back in the
-customer's `button_reply` when they tap one.
+(or its id) and `values` maps each of its message_templates.template_fields() keys to text;
+`buttons` is a list of up to three (id, title) pairs: the reply buttons of an interactive message,
+whose id comes back in the customer's `button_reply` when they tap one.
 
 Every send function refuses bad input with SendError, whose str() is a sentence for the agent, and then
 changes nothing. Free-form messages (text, media, reply buttons) are refused outside the 24-hour
@@ -56,7 +55,6 @@ from agents import conversations, tables
 from . import message_templates, tasks
 from .configuration import configuration_for_agent
 from .delivery import _NO_CONFIGURATION
-from .message_templates import TemplateError, template_fields  # noqa: F401 (part of this module's API)
 from .models import MessageTemplate
 
 logger = logging.getLogger(__name__)
@@ -235,7 +233,7 @@ def send_template(agent, customer, template, values, *, sent_by, idempotency_key
     template = _approved_template(agent, template)
     try:
         cleaned = message_templates.clean_values(template, values)
-    except TemplateError as error:
+    except message_templates.TemplateError as error:
         raise SendError(str(error), "template") from None
     content = {"name": template.name, "language": {"code": template.language}}
     components = message_templates.template_components(template, cleaned)
@@ -380,10 +378,13 @@ def request_template_sync(agent):
 
 
 def failure_reason(message):
-    """What went wrong with a failed message, in Meta's words, for the agent."""
+    """What went wrong with a failed message, in Meta's words, for the agent ("" unless it failed).
+
+    The one sentence every page shows under a message that was not sent.
+    """
     if message.status != "failed":
         return ""
-    title, detail = message.error_title or "Not sent", message.error_detail or ""
+    title, detail = message.error_title or "WhatsApp refused this message", message.error_detail or ""
     return f"{title}: {detail}" if detail and detail != title else title
 
 

@@ -6,8 +6,10 @@ import re
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from dashboard.threads import PAGE_SIZE
+from whatsapp.send import failure_reason
 
 from .factories import NOON, customer, message
 
@@ -352,6 +354,24 @@ def test_outbound_messages_show_their_ticks_and_failures_their_reason(seller):
         assert f'<span class="visually-hidden">{label}</span>' in body
     assert "Not sent." in body and "Re-engagement message" in body
     assert "More than 24 hours have passed" in body and "error 131047" in body
+
+
+def test_a_failed_message_reads_as_whatsapp_send_failure_reason_words_it(seller):
+    t = seller.tables
+    ana = customer(t, "Ana")
+    failures = [
+        message(
+            t, ana, "a", direction="outbound", status="failed", error_title="Spam Rate limit hit", error_detail=None
+        ),
+        message(t, ana, "b", direction="outbound", status="failed", error_title="Same", error_detail="Same"),
+        message(t, ana, "c", direction="outbound", status="failed", error_title=None, error_detail="Meta said no"),
+    ]
+
+    body = open_thread(seller, ana)
+
+    for failed in failures:
+        assert f"<strong>Not sent.</strong> {escape(failure_reason(failed))}" in body
+    assert "Not sent.</strong> WhatsApp refused this message: Meta said no" in body
 
 
 def test_message_text_is_escaped(seller):

@@ -1,4 +1,4 @@
-"""Template helpers of the dashboard: avatars, short times, money, phone numbers."""
+"""Template helpers of the dashboard: avatars, short times, money, phone numbers, why a message failed."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -7,9 +7,11 @@ from django import template
 from agents.customers import display_phone
 from dashboard import dates
 from dashboard.customers import avatar_of
+from whatsapp.send import failure_reason
 
 register = template.Library()
 register.filter("short_time", dates.short_time)
+register.filter("failure_reason", failure_reason)
 
 
 @register.inclusion_tag("agents/_avatar.html")

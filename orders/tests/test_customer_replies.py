@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
+from dashboard import rendering
 from orders import notify, placing
 from orders.placing import LineItem
 from whatsapp.models import WebhookEvent
@@ -208,6 +209,33 @@ def test_a_cart_sent_on_whatsapp_becomes_a_draft_order_once(shop, deliver):
     )
     assert order.source_wamid == "wamid.CART1" and "For my sister" in order.notes
     assert [(i.name, i.quantity, i.price) for i in order.items.all()] == [("Product mug-blue", 2, Decimal("8.50"))]
+
+
+def test_a_cart_reads_the_same_in_the_inbox_on_the_page_and_in_its_draft_order(shop, deliver):
+    """Lines that do not say a whole number of a product are left out everywhere, never truncated."""
+    cart = message(
+        "order",
+        {
+            "product_items": [
+                {"product_retailer_id": "mug-blue", "quantity": "2", "item_price": "8.50", "currency": "BRL"},
+                {"product_retailer_id": "half-mug", "quantity": 2.5, "item_price": 4, "currency": "BRL"},
+                {"product_retailer_id": "yes-mug", "quantity": True, "item_price": 4, "currency": "BRL"},
+            ],
+        },
+        wamid="wamid.CART2",
+        from_=MARIA,
+    )
+
+    deliver(cart)
+
+    stored = shop.Message.objects.get(wamid="wamid.CART2")
+    assert stored.message == "Order: 2 × mug-blue at 8.50 BRL. Total 17.00 BRL"
+    shown = rendering.describe(stored).cart
+    assert [(line.product_retailer_id, line.quantity) for line in shown.lines] == [("mug-blue", 2)]
+    assert (shown.total, shown.currency) == (Decimal("17.00"), "BRL")
+    order = shop.tables.Order.objects.get()
+    assert [(i.product_retailer_id, i.quantity) for i in order.items.all()] == [("mug-blue", 2)]
+    assert (order.total_amount, order.currency) == (Decimal("17.00"), "BRL")
 
 
 def test_a_reply_whose_order_step_fails_is_kept_and_said_so(

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from whatsapp.inbound import cart_lines
 from whatsapp.models import WebhookEvent
+from whatsapp.payloads import cart_lines
 
 from . import payloads
 from .payloads import message, post

@@ -120,7 +120,7 @@ def test_template_fields_name_each_variable_with_metas_example(shop, fake_graph)
     fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [COUPON])
     sync(shop)
 
-    fields = send.template_fields(shop.configuration.templates.get())
+    fields = message_templates.template_fields(shop.configuration.templates.get())
 
     assert [(f.key, f.example) for f in fields] == [
         ("header.1", "Pablo"),

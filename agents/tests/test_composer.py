@@ -273,10 +273,9 @@ def test_an_agent_without_a_number_is_told_so_when_sending(seller):
     assert "no active WhatsApp number connected" in response.content.decode()
 
 
-def test_another_agents_customer_or_message_cannot_be_sent_to(shop, make_seller):
-    other = make_seller()
-    theirs = customer(other.tables)
-    failed = message(other.tables, theirs, "x", direction="outbound", status="failed")
+def test_another_agents_customer_or_message_cannot_be_sent_to(shop, seller_b):
+    theirs = customer(seller_b.tables)
+    failed = message(seller_b.tables, theirs, "x", direction="outbound", status="failed")
     for url in (
         reverse("send_message", args=[theirs.pk]),
         reverse("send_template", args=[theirs.pk]),

@@ -1,0 +1,125 @@
+"""Who the tests work as: the fixtures every app's tests share (the root conftest.py loads this module).
+
+The permission matrix: `agent_a`, the agent the tests work as; `second_agent_of_a`, another agent of the same
+user; `agent_b`, an agent of another user; `admin_user` and `super_admin`. At work: `seller` is agent A's user
+with a test client logged in (working as agent A), `seller_b` the same for agent B.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+PASSWORD = "correct-horse-battery"  # every test user's, unless a test gives another
+
+
+@pytest.fixture
+def make_user(db):
+    from accounts.models import Role, User
+
+    counter = iter(range(1, 10_000))
+
+    def make(role=Role.AGENT, email=None, name=None, password=PASSWORD):
+        n = next(counter)
+        return User.objects.create_user(
+            email=email or f"{role}{n}@example.com", name=name or f"{role.title()} {n}", password=password, role=role
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_agent(make_user, request):
+    from accounts.models import Role
+    from agents.models import Agent
+    from agents.provisioning import create_agent
+
+    created = []
+
+    def make(user=None, name="", created_by=None, database="default"):
+        """An agent with its tables; `database="shard2"` puts them on the test shard (PostgreSQL only)."""
+        user = user or make_user()
+        agent = create_agent(
+            created_by=created_by or make_user(role=Role.ADMIN), user=user, name=name, database=database
+        )
+        created.append(agent.pk)
+        return agent
+
+    yield make
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        # A transactional test commits: its agents' tables would outlive the flush (and their foreign
+        # keys stop it from truncating `agents`), so delete the agents, which drops their tables.
+        for agent in Agent.objects.filter(pk__in=created):
+            agent.delete()
+
+
+# The permission matrix ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def agent_a(make_agent):
+    """Agent A, of a user of its own: the agent the tests work as."""
+    return make_agent(name="Shop A")
+
+
+@pytest.fixture
+def second_agent_of_a(agent_a, make_agent):
+    """A second agent of agent A's user, younger than agent A."""
+    return make_agent(user=agent_a.user, name="Shop A2")
+
+
+@pytest.fixture
+def agent_b(make_agent):
+    """Agent B, of another user: what agent A must never reach."""
+    return make_agent(name="Shop B")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    from accounts.models import Role
+
+    return make_user(role=Role.ADMIN)
+
+
+@pytest.fixture
+def super_admin(make_user):
+    from accounts.models import Role
+
+    return make_user(role=Role.SUPER_ADMIN)
+
+
+# At work -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Seller:
+    """An agent's user at work: `client` is logged in as `user` and works as `agent`, whose tables are
+    `tables`; `configuration` is the agent's WhatsApp number once connected."""
+
+    user: object
+    agent: object
+    tables: object
+    client: object
+    configuration: object = None
+
+
+def _at_work(agent, client):
+    from agents import tables
+
+    client.force_login(agent.user)
+    return Seller(user=agent.user, agent=agent, tables=tables.for_agent(agent), client=client)
+
+
+@pytest.fixture
+def seller(agent_a, client):
+    """Agent A's user logged in, working as agent A (the user's first agent). Its client is pytest-django's
+    `client`: in a test with a seller, `client` is logged in too."""
+    return _at_work(agent_a, client)
+
+
+@pytest.fixture
+def seller_b(agent_b):
+    """Agent B's user logged in on a client of their own, working as agent B."""
+    from django.test import Client
+
+    return _at_work(agent_b, Client())

@@ -2,14 +2,23 @@
 
 The permission matrix: `agent_a`, the agent the tests work as; `second_agent_of_a`, another agent of the same
 user; `agent_b`, an agent of another user; `admin_user` and `super_admin`. At work: `seller` is agent A's user
-with a test client logged in (working as agent A), `seller_b` the same for agent B.
+with a test client logged in (working as agent A), `seller_b` the same for agent B. `connected_shop` is the
+seller with agent A's WhatsApp number on the fake Graph API, and `maria` a customer of agent A who wrote five
+minutes ago.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 
 PASSWORD = "correct-horse-battery"  # every test user's, unless a test gives another
+
+# Agent A's WhatsApp number once connected (`connected_shop`).
+WHATSAPP_NUMBER = "+15550100001"
+PHONE_NUMBER_ID = "1001"
+BUSINESS_ACCOUNT_ID = "2002"
+ACCESS_TOKEN = "shop-access-token"
 
 
 @pytest.fixture
@@ -123,3 +132,46 @@ def seller_b(agent_b):
     from django.test import Client
 
     return _at_work(agent_b, Client())
+
+
+@pytest.fixture
+def connected_shop(seller, fake_graph):
+    """The seller, with agent A's WhatsApp number (WHATSAPP_NUMBER, PHONE_NUMBER_ID) on the fake Graph API."""
+    from whatsapp.configuration import save_configuration
+
+    seller.configuration, _ = save_configuration(
+        user=seller.user,
+        whatsapp_number=WHATSAPP_NUMBER,
+        phone_number_id=PHONE_NUMBER_ID,
+        business_account_id=BUSINESS_ACCOUNT_ID,
+        access_token=ACCESS_TOKEN,
+    )
+    return seller
+
+
+def add_inbound(agent_tables, customer, *, ago=dt.timedelta(minutes=5), text="Hi!", wamid=None):
+    """A message from `customer`, `ago` ago, stored as intake stores it."""
+    from django.utils import timezone
+
+    from agents import conversations
+
+    message = agent_tables.Message.objects.create(
+        customer=customer,
+        message=text,
+        direction="inbound",
+        timestamp=timezone.now() - ago,
+        wamid=wamid,
+    )
+    conversations.note_new_message(agent_tables, message)
+    return message
+
+
+@pytest.fixture
+def maria(agent_a):
+    """Maria Silva, a customer of agent A who wrote "Hi!" five minutes ago: the 24-hour window is open."""
+    from agents import tables
+
+    agent_tables = tables.for_agent(agent_a)
+    customer = agent_tables.Customer.objects.create(name="Maria Silva", phone="+5511987654321")
+    add_inbound(agent_tables, customer, wamid="wamid.from-maria")
+    return customer

@@ -1,6 +1,6 @@
 """Fixtures shared by every app's tests, and the guard that keeps tests off the internet.
 
-Who the tests work as (users, agents, the permission matrix, a connected shop) is in crm/tests/fixtures.py.
+Who the tests work as (users, agents, the permission matrix, a connected shop, a live one) is in crm/tests/fixtures.py.
 """
 
 import ipaddress

@@ -3,8 +3,8 @@
 The permission matrix: `agent_a`, the agent the tests work as; `second_agent_of_a`, another agent of the same
 user; `agent_b`, an agent of another user; `admin_user` and `super_admin`. At work: `seller` is agent A's user
 with a test client logged in (working as agent A), `seller_b` the same for agent B. `connected_shop` is the
-seller with agent A's WhatsApp number on the fake Graph API, and `maria` a customer of agent A who wrote five
-minutes ago.
+seller with agent A's WhatsApp number on the fake Graph API, `maria` a customer of agent A who wrote five
+minutes ago, and `live_shop` the connected shop on a live server, for Chromium and other processes.
 """
 
 import datetime as dt
@@ -14,7 +14,7 @@ import pytest
 
 PASSWORD = "correct-horse-battery"  # every test user's, unless a test gives another
 
-# Agent A's WhatsApp number once connected (`connected_shop`).
+# Agent A's WhatsApp number once connected (`connected_shop`, `live_shop`).
 WHATSAPP_NUMBER = "+15550100001"
 PHONE_NUMBER_ID = "1001"
 BUSINESS_ACCOUNT_ID = "2002"
@@ -175,3 +175,21 @@ def maria(agent_a):
     customer = agent_tables.Customer.objects.create(name="Maria Silva", phone="+5511987654321")
     add_inbound(agent_tables, customer, wamid="wamid.from-maria")
     return customer
+
+
+@pytest.fixture
+def live_shop(committed_db, live_server, connected_shop, fake_graph, settings):
+    """The connected shop on a live server, its rows committed: the fake Graph API posts the number's
+    webhooks to the live server. The customer sandbox is on and the dashboard polls every second."""
+    from django.urls import reverse
+
+    settings.DASHBOARD_POLL_SECONDS = 1
+    settings.WHATSAPP_SANDBOX = True
+    fake_graph.register_phone_number(
+        PHONE_NUMBER_ID,
+        display_phone_number=WHATSAPP_NUMBER,
+        business_account_id=BUSINESS_ACCOUNT_ID,
+        webhook_url=live_server.url + reverse("whatsapp_webhook"),
+    )
+    yield connected_shop
+    fake_graph.wait_for_webhooks(timeout=5)

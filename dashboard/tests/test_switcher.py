@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from agents import tables
 from agents.access import SESSION_KEY
-
-from .factories import customer, message
+from agents.tests.factories import customer, message
 
 
 def test_a_user_with_several_agents_switches_between_them(make_user, make_agent):

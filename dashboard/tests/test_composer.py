@@ -8,10 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from agents.tests.factories import customer, message
 from crm.tests.fixtures import PHONE_NUMBER_ID
 from whatsapp.message_templates import sync_templates
-
-from .factories import customer, message
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -6,8 +6,7 @@ import re
 from django.urls import reverse
 
 from agents.models import QuickReply
-
-from .factories import customer
+from agents.tests.factories import customer
 
 
 def test_adding_editing_and_deleting_quick_replies(seller):

@@ -7,9 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from agents.tests.factories import NOON, customer, message
 from dashboard.threads import PAGE_SIZE
-
-from .factories import NOON, customer, message
 
 # Message objects as Meta's webhook reference documents them (messages/<type>).
 IMAGE = {

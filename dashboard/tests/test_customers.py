@@ -15,8 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from agents import customers as customer_domain
-
-from .factories import NOON, customer, message
+from agents.tests.factories import NOON, customer, message
 
 
 def names(response):

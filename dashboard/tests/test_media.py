@@ -4,9 +4,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from agents.tests.factories import customer, message
 from dashboard import media
-
-from .factories import customer, message
 
 
 def stored(name, content=b"\xff\xd8\xff fake jpeg"):

@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests, and the guard that keeps tests off the internet.
 
-Who the tests work as (users, agents, the permission matrix, a connected shop, a live one) is in crm/tests/fixtures.py.
+Who the tests work as (the permission matrix of users and agents, the connected and live shops) is in
+crm/tests/fixtures.py, loaded below.
 """
 
 import ipaddress

@@ -9,15 +9,19 @@ from .factories import customer, message
 
 
 @pytest.fixture
-def victim(make_seller):
+def victim(seller_b):
     """Agent B with a customer whose id agent A does not have (A has none)."""
-    b = make_seller("Victim")
-    secret = customer(b.tables, "Secret Customer", phone="+15550009999")
+    secret = customer(seller_b.tables, "Secret Customer", phone="+15550009999")
     message(
-        b.tables, secret, "secret message text", wamid="wamid.SECRET", media_url="agents/secret.jpg", media_type="image"
+        seller_b.tables,
+        secret,
+        "secret message text",
+        wamid="wamid.SECRET",
+        media_url="agents/secret.jpg",
+        media_type="image",
     )
-    reply = QuickReply.objects.create(agent=b.agent, shortcut="secret", text="secret snippet")
-    return b, secret, reply
+    reply = QuickReply.objects.create(agent=seller_b.agent, shortcut="secret", text="secret snippet")
+    return seller_b, secret, reply
 
 
 def test_agent_a_asking_for_agent_bs_message_media_gets_404(seller, victim):

@@ -89,9 +89,8 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
 
 
 @pytest.fixture
-def world(make_agent, make_user):
-    agent_a = make_agent(name="Shop A")
-    agent_b = make_agent(name="Shop B")
+def world(agent_a, agent_b):
+    """Agents A and B of the permission matrix, each with customers, messages, orders and a quick reply."""
     add_agent_data(
         agent_a, name="Alice Own", phone="+15558880001", text="A-MESSAGE", item="A-ITEM", snippet="A-SNIPPET", count=1
     )
@@ -215,10 +214,10 @@ def test_an_agent_user_is_kept_out_of_every_admin_page(client, world, make_user)
         assert_no_b_data(response, f"GET {url}")
 
 
-def test_an_admin_cannot_do_what_only_super_admins_may(client, make_user):
-    admin = make_user(role=Role.ADMIN)
+def test_an_admin_cannot_do_what_only_super_admins_may(client, admin_user, super_admin, make_user):
+    admin = admin_user
     other_admin = make_user(role=Role.ADMIN)
-    boss = make_user(role=Role.SUPER_ADMIN)
+    boss = super_admin
     client.force_login(admin)
     for target in (other_admin, boss):
         change = reverse("admin:accounts_user_change", args=[target.pk])

@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
+from crm.tests.fixtures import PHONE_NUMBER_ID
 from dashboard import rendering
 from orders import notify, placing
 from orders.placing import LineItem
 from whatsapp.models import WebhookEvent
 from whatsapp.tests.payloads import contact, message, notification, post, value
-from whatsapp.tests.shop import PHONE_NUMBER_ID
 
 MARIA = "5511987654321"
 
@@ -30,15 +30,13 @@ def deliver(client, django_capture_on_commit_callbacks):
     return post_from_maria
 
 
-def pending_order(shop, customer=None):
-    return placing.create_order(
-        shop.agent, customer or shop.customer, [LineItem("Blue mug", 2, Decimal("8.00"))], actor=shop.seller
-    )
+def pending_order(shop, customer):
+    return placing.create_order(shop.agent, customer, [LineItem("Blue mug", 2, Decimal("8.00"))], actor=shop.user)
 
 
 def sent_summary(shop, order, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        summary = notify.send_order_summary(shop.agent, order, sent_by=shop.seller, idempotency_key=f"s-{order.pk}")
+        summary = notify.send_order_summary(shop.agent, order, sent_by=shop.user, idempotency_key=f"s-{order.pk}")
     summary.refresh_from_db()
     return summary
 
@@ -54,16 +52,16 @@ def tap(summary, button_id, title, wamid="wamid.REPLY1"):
 
 
 def test_the_summary_lists_the_order_under_confirm_and_change_buttons(
-    shop, fake_graph, django_capture_on_commit_callbacks
+    connected_shop, maria, fake_graph, django_capture_on_commit_callbacks
 ):
     order = placing.create_order(
-        shop.agent,
-        shop.customer,
+        connected_shop.agent,
+        maria,
         [LineItem("Blue mug", 2, Decimal("8.00")), LineItem("Gift wrap", 1, Decimal("1.50"))],
-        actor=shop.seller,
+        actor=connected_shop.user,
         shipping_address="Rua Augusta 500\nSão Paulo",
     )
-    summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
+    summary = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
     [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
     assert sent["interactive"]["body"]["text"] == (
         f"Order #{order.pk} for Maria Silva\n2 × Blue mug: 16.00\n1 × Gift wrap: 1.50\nTotal: 17.50\n"
@@ -74,38 +72,40 @@ def test_the_summary_lists_the_order_under_confirm_and_change_buttons(
         {"id": f"order-{order.pk}-change", "title": "Change"},
     ]
     event = order.events.get(kind="summary_sent")
-    assert (event.message_id, event.changed_by) == (summary.pk, shop.seller.pk)
+    assert (event.message_id, event.changed_by) == (summary.pk, connected_shop.user.pk)
 
 
-def test_the_same_summary_request_twice_sends_one_message(shop, fake_graph, django_capture_on_commit_callbacks):
-    order = pending_order(shop)
-    first = sent_summary(shop, order, django_capture_on_commit_callbacks)
-    second = sent_summary(shop, order, django_capture_on_commit_callbacks)
+def test_the_same_summary_request_twice_sends_one_message(
+    connected_shop, maria, fake_graph, django_capture_on_commit_callbacks
+):
+    order = pending_order(connected_shop, maria)
+    first = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
+    second = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
     assert first.pk == second.pk and len(fake_graph.sent_messages()) == 1
     assert order.events.filter(kind="summary_sent").count() == 1
 
 
-def test_a_summary_is_only_for_a_pending_order(shop):
-    order = pending_order(shop)
-    shop.tables.Order.objects.filter(pk=order.pk).update(status="shipped")
+def test_a_summary_is_only_for_a_pending_order(connected_shop, maria):
+    order = pending_order(connected_shop, maria)
+    connected_shop.tables.Order.objects.filter(pk=order.pk).update(status="shipped")
     order.refresh_from_db()
     with pytest.raises(placing.OrderError, match="This order is shipped"):
-        notify.send_order_summary(shop.agent, order, sent_by=shop.seller, idempotency_key="k")
+        notify.send_order_summary(connected_shop.agent, order, sent_by=connected_shop.user, idempotency_key="k")
 
 
-def test_a_long_order_summary_lists_the_first_items_and_counts_the_rest(shop):
+def test_a_long_order_summary_lists_the_first_items_and_counts_the_rest(connected_shop, maria):
     order = placing.create_order(
-        shop.agent, shop.customer, [LineItem(f"Item {n} " + "x" * 70, 1, Decimal("1")) for n in range(15)], actor=None
+        connected_shop.agent, maria, [LineItem(f"Item {n} " + "x" * 70, 1, Decimal("1")) for n in range(15)], actor=None
     )
-    text = notify.summary_text(order, shop.customer, list(order.items.order_by("id")))
+    text = notify.summary_text(order, maria, list(order.items.order_by("id")))
     assert "…and 3 more items" in text and len(text) <= 1024 and "Item 11" in text and "Item 12" not in text
 
 
 def test_confirm_moves_the_pending_order_to_confirmed_once_and_tells_the_customer(
-    shop, fake_graph, deliver, django_capture_on_commit_callbacks
+    connected_shop, maria, fake_graph, deliver, django_capture_on_commit_callbacks
 ):
-    order = pending_order(shop)
-    summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
+    order = pending_order(connected_shop, maria)
+    summary = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
 
     deliver(tap(summary, f"order-{order.pk}-confirm", "Confirm"))
     deliver(tap(summary, f"order-{order.pk}-confirm", "Confirm"))  # Meta delivers it again
@@ -121,13 +121,13 @@ def test_confirm_moves_the_pending_order_to_confirmed_once_and_tells_the_custome
     # The customer hears back once: the order is confirmed.
     texts = [m["text"]["body"] for m in fake_graph.sent_messages() if m["type"] == "text"]
     assert texts == [f"Hi Maria, your order #{order.pk} is confirmed. Total: 16.00."]
-    assert shop.Message.objects.get(pk=event.message_id).wa_type == "text"
+    assert connected_shop.tables.Message.objects.get(pk=event.message_id).wa_type == "text"
     assert WebhookEvent.objects.order_by("-id").first().summary == "1 already stored"
 
 
-def test_change_is_noted_for_the_agent(shop, fake_graph, deliver, django_capture_on_commit_callbacks):
-    order = pending_order(shop)
-    summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
+def test_change_is_noted_for_the_agent(connected_shop, maria, fake_graph, deliver, django_capture_on_commit_callbacks):
+    order = pending_order(connected_shop, maria)
+    summary = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
 
     deliver(tap(summary, f"order-{order.pk}-change", "Change"))
 
@@ -136,13 +136,15 @@ def test_change_is_noted_for_the_agent(shop, fake_graph, deliver, django_capture
     event = order.events.get(kind="change_requested")
     assert event.note == "The customer asked to change the order (tapped Change on WhatsApp)."
     assert (event.from_status, event.to_status) == ("pending", "pending")
-    assert shop.Message.objects.get(wamid="wamid.REPLY1").message == "Button reply: Change"
+    assert connected_shop.tables.Message.objects.get(wamid="wamid.REPLY1").message == "Button reply: Change"
 
 
-def test_confirm_on_an_order_that_moved_on_is_only_noted(shop, fake_graph, deliver, django_capture_on_commit_callbacks):
-    order = pending_order(shop)
-    summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
-    shop.tables.Order.objects.filter(pk=order.pk).update(status="cancelled")
+def test_confirm_on_an_order_that_moved_on_is_only_noted(
+    connected_shop, maria, fake_graph, deliver, django_capture_on_commit_callbacks
+):
+    order = pending_order(connected_shop, maria)
+    summary = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
+    connected_shop.tables.Order.objects.filter(pk=order.pk).update(status="cancelled")
 
     deliver(tap(summary, f"order-{order.pk}-confirm", "Confirm"))
 
@@ -154,11 +156,11 @@ def test_confirm_on_an_order_that_moved_on_is_only_noted(shop, fake_graph, deliv
 
 
 def test_a_button_naming_someone_elses_order_changes_nothing(
-    shop, fake_graph, deliver, django_capture_on_commit_callbacks
+    connected_shop, maria, fake_graph, deliver, django_capture_on_commit_callbacks
 ):
-    other = shop.tables.Customer.objects.create(name="John", phone="+14155550123")
-    order = pending_order(shop, customer=other)
-    summary = sent_summary(shop, pending_order(shop), django_capture_on_commit_callbacks)
+    other = connected_shop.tables.Customer.objects.create(name="John", phone="+14155550123")
+    order = pending_order(connected_shop, customer=other)
+    summary = sent_summary(connected_shop, pending_order(connected_shop, maria), django_capture_on_commit_callbacks)
 
     deliver(
         tap(summary, f"order-{order.pk}-confirm", "Confirm"),
@@ -167,10 +169,10 @@ def test_a_button_naming_someone_elses_order_changes_nothing(
 
     order.refresh_from_db()
     assert order.status == "pending" and order.events.count() == 1
-    assert shop.Message.objects.filter(wamid__in=["wamid.REPLY1", "wamid.REPLY2"]).count() == 2
+    assert connected_shop.tables.Message.objects.filter(wamid__in=["wamid.REPLY1", "wamid.REPLY2"]).count() == 2
 
 
-def test_other_button_replies_are_ordinary_messages(shop, deliver):
+def test_other_button_replies_are_ordinary_messages(connected_shop, maria, deliver):
     deliver(
         message(
             "interactive",
@@ -179,11 +181,11 @@ def test_other_button_replies_are_ordinary_messages(shop, deliver):
             from_=MARIA,
         )
     )
-    assert shop.Message.objects.get(wamid="wamid.REPLY3").message == "Button reply: Talk"
-    assert not shop.tables.OrderEvent.objects.exists()
+    assert connected_shop.tables.Message.objects.get(wamid="wamid.REPLY3").message == "Button reply: Talk"
+    assert not connected_shop.tables.OrderEvent.objects.exists()
 
 
-def test_a_cart_sent_on_whatsapp_becomes_a_draft_order_once(shop, deliver):
+def test_a_cart_sent_on_whatsapp_becomes_a_draft_order_once(connected_shop, maria, deliver):
     cart = message(
         "order",
         {
@@ -200,9 +202,9 @@ def test_a_cart_sent_on_whatsapp_becomes_a_draft_order_once(shop, deliver):
     deliver(cart)
     deliver(cart)
 
-    order = shop.tables.Order.objects.get()
+    order = connected_shop.tables.Order.objects.get()
     assert (order.customer_id, order.status, order.source, order.total_amount) == (
-        shop.customer.pk,
+        maria.pk,
         "pending",
         "cart",
         Decimal("17.00"),
@@ -211,7 +213,7 @@ def test_a_cart_sent_on_whatsapp_becomes_a_draft_order_once(shop, deliver):
     assert [(i.name, i.quantity, i.price) for i in order.items.all()] == [("Product mug-blue", 2, Decimal("8.50"))]
 
 
-def test_a_cart_reads_the_same_in_the_inbox_on_the_page_and_in_its_draft_order(shop, deliver):
+def test_a_cart_reads_the_same_in_the_inbox_on_the_page_and_in_its_draft_order(connected_shop, maria, deliver):
     """Lines that do not say a whole number of a product are left out everywhere, never truncated."""
     cart = message(
         "order",
@@ -228,24 +230,24 @@ def test_a_cart_reads_the_same_in_the_inbox_on_the_page_and_in_its_draft_order(s
 
     deliver(cart)
 
-    stored = shop.Message.objects.get(wamid="wamid.CART2")
+    stored = connected_shop.tables.Message.objects.get(wamid="wamid.CART2")
     assert stored.message == "Order: 2 × mug-blue at 8.50 BRL. Total 17.00 BRL"
     shown = rendering.describe(stored).cart
     assert [(line.product_retailer_id, line.quantity) for line in shown.lines] == [("mug-blue", 2)]
     assert (shown.total, shown.currency) == (Decimal("17.00"), "BRL")
-    order = shop.tables.Order.objects.get()
+    order = connected_shop.tables.Order.objects.get()
     assert [(i.product_retailer_id, i.quantity) for i in order.items.all()] == [("mug-blue", 2)]
     assert (order.total_amount, order.currency) == (Decimal("17.00"), "BRL")
 
 
 def test_a_reply_whose_order_step_fails_is_kept_and_said_so(
-    shop, fake_graph, deliver, django_capture_on_commit_callbacks
+    connected_shop, maria, fake_graph, deliver, django_capture_on_commit_callbacks
 ):
     from django.db import connection
 
-    order = pending_order(shop)
-    summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
-    events_table = shop.tables.OrderEvent._meta.db_table
+    order = pending_order(connected_shop, maria)
+    summary = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
+    events_table = connected_shop.tables.OrderEvent._meta.db_table
     with connection.cursor() as cursor:  # the order step breaks: its table is out of reach
         cursor.execute(f'ALTER TABLE "{events_table}" RENAME TO "{events_table}_away"')
 
@@ -254,18 +256,20 @@ def test_a_reply_whose_order_step_fails_is_kept_and_said_so(
     event = WebhookEvent.objects.order_by("-id").first()
     assert event.state == WebhookEvent.State.PROCESSED
     assert "reply wamid.REPLY1 did not reach its order (" in event.summary
-    assert shop.Message.objects.filter(wamid="wamid.REPLY1").exists()  # the reply itself is kept
+    assert connected_shop.tables.Message.objects.filter(wamid="wamid.REPLY1").exists()  # the reply itself is kept
     with connection.cursor() as cursor:
         cursor.execute(f'ALTER TABLE "{events_table}_away" RENAME TO "{events_table}"')
-    assert shop.tables.Order.objects.get(pk=order.pk).status == "pending"
+    assert connected_shop.tables.Order.objects.get(pk=order.pk).status == "pending"
 
 
 def test_confirm_under_a_summary_older_than_the_last_edit_is_only_noted(
-    shop, fake_graph, deliver, django_capture_on_commit_callbacks
+    connected_shop, maria, fake_graph, deliver, django_capture_on_commit_callbacks
 ):
-    order = pending_order(shop)
-    old_summary = sent_summary(shop, order, django_capture_on_commit_callbacks)
-    placing.update_order(shop.agent, order, [LineItem("Blue mug", 5, Decimal("8.00"))], actor=shop.seller)
+    order = pending_order(connected_shop, maria)
+    old_summary = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
+    placing.update_order(
+        connected_shop.agent, order, [LineItem("Blue mug", 5, Decimal("8.00"))], actor=connected_shop.user
+    )
 
     deliver(tap(old_summary, f"order-{order.pk}-confirm", "Confirm"))
 
@@ -274,29 +278,34 @@ def test_confirm_under_a_summary_older_than_the_last_edit_is_only_noted(
     assert "under an earlier summary, but the items changed since" in order.events.get(kind="customer_reply").note
 
     with django_capture_on_commit_callbacks(execute=True):
-        new_summary = notify.send_order_summary(shop.agent, order, sent_by=shop.seller, idempotency_key="new")
+        new_summary = notify.send_order_summary(
+            connected_shop.agent, order, sent_by=connected_shop.user, idempotency_key="new"
+        )
     new_summary.refresh_from_db()
     deliver(tap(new_summary, f"order-{order.pk}-confirm", "Confirm", wamid="wamid.REPLY2"))
     order.refresh_from_db()
     assert order.status == "confirmed"
 
 
-def test_only_inbound_carts_and_replies_act_on_orders(shop):
+def test_only_inbound_carts_and_replies_act_on_orders(connected_shop, maria):
     from orders.inbound import apply_inbound_message
 
-    sent = shop.Message.objects.create(
-        customer=shop.customer,
+    sent = connected_shop.tables.Message.objects.create(
+        customer=maria,
         message="[Confirm]",
         direction="outbound",
         wa_type="interactive",
         payload={"type": "interactive"},
     )
-    text = shop.Message.objects.get(wamid="wamid.from-maria")
-    assert apply_inbound_message(shop.agent, sent) is None and apply_inbound_message(shop.agent, text) is None
+    text = connected_shop.tables.Message.objects.get(wamid="wamid.from-maria")
+    assert (
+        apply_inbound_message(connected_shop.agent, sent) is None
+        and apply_inbound_message(connected_shop.agent, text) is None
+    )
 
 
-def test_a_tap_without_its_context_confirms_the_order_as_it_stands(shop, fake_graph, deliver):
-    order = pending_order(shop)
+def test_a_tap_without_its_context_confirms_the_order_as_it_stands(connected_shop, maria, fake_graph, deliver):
+    order = pending_order(connected_shop, maria)
     reply = message(
         "interactive",
         {"type": "button_reply", "button_reply": {"id": f"order-{order.pk}-confirm", "title": "Confirm"}},

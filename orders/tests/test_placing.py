@@ -9,16 +9,8 @@ from orders import placing
 from orders.placing import LineItem, OrderError, clean_line_item
 
 
-@pytest.fixture
-def shop(make_agent):
-    agent = make_agent()
-    t = tables.for_agent(agent)
-    customer = t.Customer.objects.create(name="Ana", phone="+15550000001")
-    return agent, t, customer
-
-
-def test_an_order_is_created_with_its_items_and_the_sum_of_their_totals(shop):
-    agent, t, customer = shop
+def test_an_order_is_created_with_its_items_and_the_sum_of_their_totals(agent_a, maria):
+    agent, customer = agent_a, maria
     order = placing.create_order(
         agent,
         customer,
@@ -57,15 +49,15 @@ def test_bad_items_are_refused_with_a_message(raw, message):
         clean_line_item(*raw)
 
 
-def test_an_order_without_items_is_refused_and_nothing_is_written(shop):
-    agent, t, customer = shop
+def test_an_order_without_items_is_refused_and_nothing_is_written(agent_a, maria):
+    agent, t, customer = agent_a, tables.for_agent(agent_a), maria
     with pytest.raises(OrderError, match="at least one item"):
         placing.create_order(agent, customer, [], actor=None)
     assert not t.Order.objects.exists()
 
 
-def test_editing_replaces_items_and_recomputes_the_total(shop):
-    agent, t, customer = shop
+def test_editing_replaces_items_and_recomputes_the_total(agent_a, maria):
+    agent, customer = agent_a, maria
     order = placing.create_order(agent, customer, [LineItem("Mug", 1, Decimal("8"))], actor=None)
     placing.update_order(
         agent, order, [LineItem("Mug", 2, Decimal("8")), LineItem("Bowl", 1, Decimal("5"))], actor=None
@@ -75,8 +67,8 @@ def test_editing_replaces_items_and_recomputes_the_total(shop):
     assert list(order.events.values_list("note", flat=True).order_by("id")) == ["Order created", "Items edited"]
 
 
-def test_a_shipped_order_can_no_longer_be_edited(shop):
-    agent, t, customer = shop
+def test_a_shipped_order_can_no_longer_be_edited(agent_a, maria):
+    agent, t, customer = agent_a, tables.for_agent(agent_a), maria
     order = placing.create_order(agent, customer, [LineItem("Mug", 1, Decimal("8"))], actor=None)
     t.Order.objects.filter(pk=order.pk).update(status="shipped")
     with pytest.raises(OrderError, match="shipped order can no longer be edited"):
@@ -84,8 +76,8 @@ def test_a_shipped_order_can_no_longer_be_edited(shop):
     assert order.items.get().quantity == 1
 
 
-def test_known_items_suggest_earlier_names_with_their_last_price(shop):
-    agent, t, customer = shop
+def test_known_items_suggest_earlier_names_with_their_last_price(agent_a, maria):
+    agent, customer = agent_a, maria
     placing.create_order(agent, customer, [LineItem("Blue mug", 1, Decimal("8"))], actor=None)
     placing.create_order(
         agent, customer, [LineItem("Blue mug", 1, Decimal("9")), LineItem("Bowl", 1, Decimal("5"))], actor=None

@@ -11,12 +11,6 @@ from orders import reports
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def shop(make_agent):
-    agent = make_agent()
-    return agent, tables.for_agent(agent)
-
-
 def customer_with(t, phone, wrote_at=None, orders=()):
     customer = t.Customer.objects.create(name=phone, phone=phone)
     if wrote_at:
@@ -26,8 +20,8 @@ def customer_with(t, phone, wrote_at=None, orders=()):
     return customer
 
 
-def test_orders_and_revenue_per_day_fill_gaps_and_count_only_sales(shop):
-    agent, t = shop
+def test_orders_and_revenue_per_day_fill_gaps_and_count_only_sales(agent_a):
+    agent, t = agent_a, tables.for_agent(agent_a)
     customer_with(
         t,
         "+15550000001",
@@ -48,8 +42,8 @@ def test_orders_and_revenue_per_day_fill_gaps_and_count_only_sales(shop):
 
 
 @pytest.mark.parametrize("period, expected_count", [("week", 12), ("month", 12)])
-def test_weeks_and_months_start_on_their_first_day(shop, period, expected_count):
-    agent, t = shop
+def test_weeks_and_months_start_on_their_first_day(agent_a, period, expected_count):
+    agent, t = agent_a, tables.for_agent(agent_a)
     customer_with(t, "+15550000001", orders=[(NOW, "shipped", "3.00")])
     rows = reports.by_period(agent, period, now=NOW)
     assert len(rows) == expected_count
@@ -57,8 +51,8 @@ def test_weeks_and_months_start_on_their_first_day(shop, period, expected_count)
     assert rows[-1].revenue == Decimal("3.00")
 
 
-def test_summary_gives_average_order_value_conversion_and_time_to_first_order(shop):
-    agent, t = shop
+def test_summary_gives_average_order_value_conversion_and_time_to_first_order(agent_a):
+    agent, t = agent_a, tables.for_agent(agent_a)
     customer_with(
         t,
         "+15550000001",
@@ -79,8 +73,8 @@ def test_summary_gives_average_order_value_conversion_and_time_to_first_order(sh
     assert summary.median_hours_to_first_order == 3.5
 
 
-def test_an_empty_shop_has_no_averages(shop):
-    agent, _ = shop
+def test_an_empty_shop_has_no_averages(agent_a):
+    agent = agent_a
     summary = reports.summary(agent)
     assert summary.average_order_value is None and summary.conversion is None
     assert summary.median_hours_to_first_order is None

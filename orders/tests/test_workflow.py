@@ -23,16 +23,8 @@ ALLOWED = {
 }
 
 
-@pytest.fixture
-def shop(make_agent):
-    agent = make_agent()
+def order_in(agent, customer, status, paid=False):
     t = tables.for_agent(agent)
-    customer = t.Customer.objects.create(name="Ana", phone="+15550000001")
-    return agent, t, customer
-
-
-def order_in(shop, status, paid=False):
-    agent, t, customer = shop
     order = placing.create_order(agent, customer, [LineItem("Mug", 1, Decimal("8"))], actor=None)
     t.Order.objects.filter(pk=order.pk).update(status=status)
     if paid:
@@ -41,9 +33,9 @@ def order_in(shop, status, paid=False):
 
 
 @pytest.mark.parametrize("from_status, to_status", list(product(STATUSES, STATUSES)))
-def test_each_transition_is_allowed_or_refused_as_the_workflow_says(shop, from_status, to_status):
-    agent, t, _ = shop
-    order = order_in(shop, from_status)
+def test_each_transition_is_allowed_or_refused_as_the_workflow_says(agent_a, maria, from_status, to_status):
+    agent, t = agent_a, tables.for_agent(agent_a)
+    order = order_in(agent, maria, from_status)
     before = order.updated_at
     if (from_status, to_status) in ALLOWED:
         order, event = workflow.change_status(agent, order, to_status, actor=agent.user)
@@ -57,27 +49,27 @@ def test_each_transition_is_allowed_or_refused_as_the_workflow_says(shop, from_s
         assert order.events.count() == 1
 
 
-def test_a_paid_cancelled_order_can_be_refunded_an_unpaid_one_cannot(shop):
-    agent, t, _ = shop
-    unpaid = order_in(shop, "cancelled")
+def test_a_paid_cancelled_order_can_be_refunded_an_unpaid_one_cannot(agent_a, maria):
+    agent, t = agent_a, tables.for_agent(agent_a)
+    unpaid = order_in(agent, maria, "cancelled")
     with pytest.raises(OrderError, match="cancelled order that was paid"):
         workflow.change_status(agent, unpaid, "refunded", actor=None)
-    paid = order_in(shop, "cancelled", paid=True)
+    paid = order_in(agent, maria, "cancelled", paid=True)
     workflow.change_status(agent, paid, "refunded", actor=None)
     assert t.Order.objects.get(pk=paid.pk).status == "refunded"
 
 
-def test_the_refusal_says_what_comes_next(shop):
-    agent, _, _ = shop
+def test_the_refusal_says_what_comes_next(agent_a, maria):
+    agent = agent_a
     with pytest.raises(OrderError, match="cannot move to shipped: next is confirmed, cancelled"):
-        workflow.change_status(agent, order_in(shop, "pending"), "shipped", actor=None)
+        workflow.change_status(agent, order_in(agent, maria, "pending"), "shipped", actor=None)
     with pytest.raises(OrderError, match="not an order status"):
-        workflow.change_status(agent, order_in(shop, "pending"), "lost", actor=None)
+        workflow.change_status(agent, order_in(agent, maria, "pending"), "lost", actor=None)
 
 
-def test_the_history_keeps_who_when_from_and_to(shop):
-    agent, t, _ = shop
-    order = order_in(shop, "pending")
+def test_the_history_keeps_who_when_from_and_to(agent_a, maria):
+    agent = agent_a
+    order = order_in(agent, maria, "pending")
     for status in ("confirmed", "processing", "shipped", "delivered"):
         workflow.change_status(agent, order, status, actor=agent.user)
     history = list(order.events.order_by("created_at", "id").values_list("from_status", "to_status", "changed_by_name"))
@@ -89,13 +81,13 @@ def test_the_history_keeps_who_when_from_and_to(shop):
     ]
 
 
-def test_a_commit_hook_runs_only_after_a_successful_change(shop, django_capture_on_commit_callbacks):
-    agent, _, _ = shop
+def test_a_commit_hook_runs_only_after_a_successful_change(agent_a, maria, django_capture_on_commit_callbacks):
+    agent = agent_a
     seen = []
     with django_capture_on_commit_callbacks(execute=True):
         workflow.change_status(
             agent,
-            order_in(shop, "pending"),
+            order_in(agent, maria, "pending"),
             "confirmed",
             actor=None,
             on_commit=lambda order, event: seen.append(event.to_status),
@@ -103,7 +95,7 @@ def test_a_commit_hook_runs_only_after_a_successful_change(shop, django_capture_
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(OrderError):
         workflow.change_status(
             agent,
-            order_in(shop, "pending"),
+            order_in(agent, maria, "pending"),
             "delivered",
             actor=None,
             on_commit=lambda order, event: seen.append("never"),
@@ -111,11 +103,11 @@ def test_a_commit_hook_runs_only_after_a_successful_change(shop, django_capture_
     assert seen == ["confirmed"]
 
 
-def test_a_status_change_is_written_to_the_audit_log(shop):
+def test_a_status_change_is_written_to_the_audit_log(agent_a, maria):
     from audit.models import AuditEvent
 
-    agent, t, _ = shop
-    order = order_in(shop, "pending")
+    agent = agent_a
+    order = order_in(agent, maria, "pending")
     workflow.change_status(agent, order, "confirmed", actor=agent.user)
     event = AuditEvent.objects.get(action="order.status_changed")
     assert (event.actor, event.target_type, event.target_id) == (

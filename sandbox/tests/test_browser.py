@@ -7,8 +7,8 @@ from django.db import connections
 from django.urls import reverse
 
 from agents import tables
+from crm.tests.fixtures import PASSWORD
 from whatsapp import send
-from whatsapp.configuration import save_configuration
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -54,15 +54,6 @@ def chromium_page():
         browser.close()
 
 
-@pytest.fixture
-def seller_shop(committed_db, live_server, fake_graph, make_user, make_agent, settings):
-    settings.WHATSAPP_SANDBOX = True
-    seller = make_user(email="seller@example.com", password="seller-password-1")
-    agent = make_agent(user=seller, name="Demo Shop")
-    save_configuration(user=seller, whatsapp_number="+15550100001", phone_number_id="1001", access_token="token")
-    return seller, agent
-
-
 def reply(agent, seller, text, key):
     customer = tables.for_agent(agent).Customer.objects.get(phone="+14155550123")
     message = send.send_text(agent, customer, text, sent_by=seller, idempotency_key=key)
@@ -71,14 +62,14 @@ def reply(agent, seller, text, key):
 
 
 @pytest.mark.browser
-def test_a_person_plays_a_customer_in_the_browser(seller_shop, live_server, fake_graph, chromium_page):
+def test_a_person_plays_a_customer_in_the_browser(live_shop, live_server, fake_graph, chromium_page):
     from playwright.sync_api import expect
 
-    seller, agent = seller_shop
+    seller, agent = live_shop.user, live_shop.agent
     page = chromium_page
     page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Email").fill("seller@example.com")
-    page.get_by_label("Password").fill("seller-password-1")
+    page.get_by_label("Email").fill(seller.email)
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("link", name="Customer sandbox").click()
     page.get_by_label("Your phone number").fill("+1 415 555 0123")

@@ -4,13 +4,11 @@ receives it signed, the agent answers, the reply reaches the customer's phone an
 import re
 import time
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from agents import tables
 from whatsapp import send
-from whatsapp.configuration import save_configuration
 
 
 def wait_until(condition, timeout=10):
@@ -22,24 +20,9 @@ def wait_until(condition, timeout=10):
     return condition()
 
 
-@pytest.fixture
-def live_shop(committed_db, live_server, fake_graph, make_agent, settings, client):
-    settings.WHATSAPP_SANDBOX = True
-    agent = make_agent(name="Demo Shop")
-    configuration, _ = save_configuration(
-        user=agent.user,
-        whatsapp_number="+15550100001",
-        phone_number_id="1001",
-        business_account_id="2002",
-        access_token="shop-token",
-    )
-    client.force_login(agent.user)
+def test_sandbox_round_trip_customer_message_in_agent_reply_out(client, live_shop, live_server, fake_graph):
+    agent, configuration = live_shop.agent, live_shop.configuration
     host = live_server.url.removeprefix("http://")
-    return agent, configuration, host
-
-
-def test_sandbox_round_trip_customer_message_in_agent_reply_out(client, live_shop, fake_graph):
-    agent, configuration, host = live_shop
     chat = {"number": configuration.pk, "phone": "+14155550123", "name": "John Carter"}
     agent_tables = tables.for_agent(agent)
 
@@ -70,8 +53,9 @@ def test_sandbox_round_trip_customer_message_in_agent_reply_out(client, live_sho
     assert [d["status"] for d in fake_graph.deliveries] == [200] * len(fake_graph.deliveries)
 
 
-def test_a_sandbox_image_reaches_the_inbox(client, live_shop, fake_graph):
-    agent, configuration, host = live_shop
+def test_a_sandbox_image_reaches_the_inbox(client, live_shop, live_server, fake_graph):
+    agent, configuration = live_shop.agent, live_shop.configuration
+    host = live_server.url.removeprefix("http://")
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
     client.post(
         reverse("sandbox:send"),
@@ -90,8 +74,9 @@ def test_a_sandbox_image_reaches_the_inbox(client, live_shop, fake_graph):
     assert message.media_type == "image" and message.media_id and message.caption == "This one?"
 
 
-def test_a_send_meta_reports_failed_later_shows_the_reason_and_resends(client, live_shop, fake_graph):
-    agent, configuration, host = live_shop
+def test_a_send_meta_reports_failed_later_shows_the_reason_and_resends(client, live_shop, live_server, fake_graph):
+    agent, configuration = live_shop.agent, live_shop.configuration
+    host = live_server.url.removeprefix("http://")
     chat = {"number": configuration.pk, "phone": "+14155550123", "name": "John Carter"}
     client.post(reverse("sandbox:send"), {**chat, "text": "Hi"}, HTTP_HOST=host)
     assert fake_graph.wait_for_webhooks()

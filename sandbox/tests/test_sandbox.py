@@ -21,20 +21,6 @@ def sandbox_on(settings):
     settings.WHATSAPP_SANDBOX = True
 
 
-@pytest.fixture
-def shop(make_agent, fake_graph, sandbox_on, client):
-    agent = make_agent(name="Demo Shop")
-    configuration, _ = save_configuration(
-        user=agent.user,
-        whatsapp_number="+15550100001",
-        phone_number_id="1001",
-        business_account_id="2002",
-        access_token="shop-token",
-    )
-    client.force_login(agent.user)
-    return agent, configuration
-
-
 def chat_params(configuration, phone="+14155550123", name="John Carter"):
     return {"number": configuration.pk, "phone": phone, "name": name}
 
@@ -64,8 +50,8 @@ def test_the_sandbox_needs_a_login(client, sandbox_on):
     assert response.status_code == 302 and reverse("login") in response.url
 
 
-def test_a_seller_plays_customers_of_their_own_number_only(client, shop, make_user, fake_graph):
-    agent, configuration = shop
+def test_a_seller_plays_customers_of_their_own_number_only(client, sandbox_on, connected_shop, make_user, fake_graph):
+    agent = connected_shop.agent
     save_configuration(user=make_user(), whatsapp_number="+15550100099", phone_number_id="9009", access_token="x")
     customer = tables.for_agent(agent).Customer.objects.create(name="Maria Silva", phone="+5511987654321")
 
@@ -77,7 +63,7 @@ def test_a_seller_plays_customers_of_their_own_number_only(client, shop, make_us
     assert 'href="/sandbox/"' in client.get(reverse("home")).content.decode()
 
 
-def test_an_admin_plays_customers_of_every_number(client, shop, admin_user, make_user):
+def test_an_admin_plays_customers_of_every_number(client, sandbox_on, connected_shop, admin_user, make_user):
     save_configuration(user=make_user(), whatsapp_number="+15550100099", phone_number_id="9009", access_token="x")
     client.force_login(admin_user)
 
@@ -92,9 +78,9 @@ def test_a_user_without_a_number_is_told_so(client, sandbox_on, make_user, fake_
 
 
 def test_a_customer_message_reaches_the_apps_webhook_signed_as_meta_sends_it(
-    client, shop, fake_graph, webhook_receiver, settings
+    client, sandbox_on, connected_shop, fake_graph, webhook_receiver, settings
 ):
-    _, configuration = shop
+    configuration = connected_shop.configuration
 
     response = client.post(
         reverse("sandbox:send"),
@@ -115,8 +101,10 @@ def test_a_customer_message_reaches_the_apps_webhook_signed_as_meta_sends_it(
     assert "Open on Sunday?" in page and "John Carter (+14155550123) writing to +15550100001" in page
 
 
-def test_a_customer_image_is_sent_with_its_caption_and_shown_in_the_chat(client, shop, fake_graph, webhook_receiver):
-    _, configuration = shop
+def test_a_customer_image_is_sent_with_its_caption_and_shown_in_the_chat(
+    client, sandbox_on, connected_shop, fake_graph, webhook_receiver
+):
+    configuration = connected_shop.configuration
 
     client.post(
         reverse("sandbox:send"),
@@ -141,8 +129,8 @@ def test_a_customer_image_is_sent_with_its_caption_and_shown_in_the_chat(client,
         ({"text": "x", "image": SimpleUploadedFile("a.gif", b"GIF89a", "image/gif")}, "Only JPEG and PNG images"),
     ],
 )
-def test_a_bad_customer_message_is_refused_with_the_reason(client, shop, fake_graph, data, error):
-    _, configuration = shop
+def test_a_bad_customer_message_is_refused_with_the_reason(client, sandbox_on, connected_shop, fake_graph, data, error):
+    configuration = connected_shop.configuration
 
     response = client.post(reverse("sandbox:send"), {**chat_params(configuration), **data})
 
@@ -150,8 +138,8 @@ def test_a_bad_customer_message_is_refused_with_the_reason(client, shop, fake_gr
     assert fake_graph.conversation("1001", "14155550123") == []
 
 
-def test_a_message_needs_a_valid_customer(client, shop, fake_graph):
-    _, configuration = shop
+def test_a_message_needs_a_valid_customer(client, sandbox_on, connected_shop, fake_graph):
+    configuration = connected_shop.configuration
 
     response = client.post(
         reverse("sandbox:send"), {**chat_params(configuration, phone="12"), "text": "hi"}, follow=True
@@ -161,9 +149,9 @@ def test_a_message_needs_a_valid_customer(client, shop, fake_graph):
 
 
 def test_the_shops_reply_shows_as_the_customer_sees_it_and_turns_read_while_the_chat_is_open(
-    client, shop, fake_graph, webhook_receiver, django_capture_on_commit_callbacks
+    client, sandbox_on, connected_shop, fake_graph, webhook_receiver, django_capture_on_commit_callbacks
 ):
-    agent, configuration = shop
+    agent, configuration = connected_shop.agent, connected_shop.configuration
     params = chat_params(configuration)
     client.post(reverse("sandbox:send"), {**params, "text": "Hi!"}, HTTP_HOST=webhook_receiver.host)
     agent_tables = tables.for_agent(agent)
@@ -188,8 +176,10 @@ def test_the_shops_reply_shows_as_the_customer_sees_it_and_turns_read_while_the_
     assert statuses == ["sent", "delivered", "read"]
 
 
-def test_meta_can_be_made_to_fail_the_next_sends_and_answer_normally_again(client, shop, fake_graph, settings):
-    _, configuration = shop
+def test_meta_can_be_made_to_fail_the_next_sends_and_answer_normally_again(
+    client, sandbox_on, connected_shop, fake_graph, settings
+):
+    configuration = connected_shop.configuration
     settings.WHATSAPP_GRAPH_MAX_ATTEMPTS = 3
 
     response = client.post(
@@ -215,8 +205,10 @@ def test_meta_can_be_made_to_fail_the_next_sends_and_answer_normally_again(clien
     assert "Choose what Meta answers" in response.content.decode()
 
 
-def test_the_sandbox_says_how_to_start_the_fake_graph_api_when_it_is_not_running(client, shop, settings):
-    _, configuration = shop
+def test_the_sandbox_says_how_to_start_the_fake_graph_api_when_it_is_not_running(
+    client, sandbox_on, connected_shop, settings
+):
+    configuration = connected_shop.configuration
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         settings.WHATSAPP_GRAPH_URL = f"http://127.0.0.1:{unused.getsockname()[1]}"
@@ -230,15 +222,15 @@ def test_the_sandbox_says_how_to_start_the_fake_graph_api_when_it_is_not_running
     assert "is not answering" in response.content.decode()
 
 
-def test_the_chat_alone_needs_a_customer_and_unknown_media_is_a_404(client, shop, fake_graph):
+def test_the_chat_alone_needs_a_customer_and_unknown_media_is_a_404(client, sandbox_on, connected_shop, fake_graph):
     assert client.get(reverse("sandbox:chat")).status_code == 404
     assert client.get(reverse("sandbox:media", args=[404])).status_code == 404
 
 
 def test_the_shops_reply_buttons_show_and_a_tap_reaches_the_webhook_as_a_button_reply(
-    client, shop, fake_graph, webhook_receiver, django_capture_on_commit_callbacks
+    client, sandbox_on, connected_shop, fake_graph, webhook_receiver, django_capture_on_commit_callbacks
 ):
-    agent, configuration = shop
+    agent, configuration = connected_shop.agent, connected_shop.configuration
     params = chat_params(configuration)
     agent_tables = tables.for_agent(agent)
     customer = agent_tables.Customer.objects.create(name="John Carter", phone="+14155550123")
@@ -286,8 +278,8 @@ def test_the_shops_reply_buttons_show_and_a_tap_reaches_the_webhook_as_a_button_
     assert "Choose a business number, your phone number and a button first." in response.content.decode()
 
 
-def test_the_polled_chat_answers_204_while_nothing_changed(client, shop, fake_graph):
-    _, configuration = shop
+def test_the_polled_chat_answers_204_while_nothing_changed(client, sandbox_on, connected_shop, fake_graph):
+    configuration = connected_shop.configuration
     params = chat_params(configuration)
     chat = client.get(reverse("sandbox:chat"), params)
     token = chat.context["chat_token"]

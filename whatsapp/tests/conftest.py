@@ -6,7 +6,6 @@ from agents import tables
 from whatsapp.configuration import save_configuration
 
 from .payloads import PHONE_NUMBER_ID
-from .shop import shop  # noqa: F401  (a fixture)
 
 
 @pytest.fixture

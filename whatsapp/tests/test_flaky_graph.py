@@ -38,13 +38,15 @@ def flaky_client(settings):
 
 
 def test_every_message_ends_sent_or_failed_for_a_reason_and_none_is_sent_twice_unless_meta_kept_quiet(
-    shop, fake_graph, flaky_client, caplog, django_capture_on_commit_callbacks
+    connected_shop, maria, fake_graph, flaky_client, caplog, django_capture_on_commit_callbacks
 ):
     caplog.set_level(logging.INFO, logger="whatsapp.graph")
     seed = random.randrange(10**6)
     with django_capture_on_commit_callbacks() as sends:
         messages = [
-            send.send_text(shop.agent, shop.customer, f"Message {n}", sent_by=shop.seller, idempotency_key=f"flaky-{n}")
+            send.send_text(
+                connected_shop.agent, maria, f"Message {n}", sent_by=connected_shop.user, idempotency_key=f"flaky-{n}"
+            )
             for n in range(MESSAGES)
         ]
     assert len(sends) == MESSAGES and {m.status for m in messages} == {"queued"}

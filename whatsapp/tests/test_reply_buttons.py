@@ -8,26 +8,23 @@ import pytest
 import requests
 from django.utils import timezone
 
+from crm.tests.fixtures import PHONE_NUMBER_ID
 from dashboard.rendering import describe
 from whatsapp import send
-
-from .shop import PHONE_NUMBER_ID
 
 MARIA = "5511987654321"
 BUTTONS = [("order-7-confirm", "Confirm"), ("order-7-change", "Change")]
 
 
-def send_buttons(shop, body="Order #7: 2 × Blue mug", buttons=BUTTONS, key="buttons-1", **kwargs):
-    return send.send_buttons(
-        shop.agent, shop.customer, body, buttons, sent_by=shop.seller, idempotency_key=key, **kwargs
-    )
+def send_buttons(shop, customer, body="Order #7: 2 × Blue mug", buttons=BUTTONS, key="buttons-1", **kwargs):
+    return send.send_buttons(shop.agent, customer, body, buttons, sent_by=shop.user, idempotency_key=key, **kwargs)
 
 
 def test_a_message_with_reply_buttons_is_sent_in_metas_interactive_shape(
-    shop, fake_graph, django_capture_on_commit_callbacks
+    connected_shop, maria, fake_graph, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        message = send_buttons(shop, footer="Demo Shop")
+        message = send_buttons(connected_shop, maria, footer="Demo Shop")
 
     message.refresh_from_db()
     [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
@@ -80,30 +77,30 @@ def test_a_message_with_reply_buttons_is_sent_in_metas_interactive_shape(
         ("Order", [("a" * 257, "Confirm")], "without spaces"),
     ],
 )
-def test_malformed_button_messages_are_refused_and_nothing_is_written(shop, body, buttons, error):
-    before = shop.Message.objects.count()
+def test_malformed_button_messages_are_refused_and_nothing_is_written(connected_shop, maria, body, buttons, error):
+    before = connected_shop.tables.Message.objects.count()
     with pytest.raises(send.SendError, match=error):
-        send_buttons(shop, body=body, buttons=buttons)
-    assert shop.Message.objects.count() == before
+        send_buttons(connected_shop, maria, body=body, buttons=buttons)
+    assert connected_shop.tables.Message.objects.count() == before
 
 
-def test_buttons_are_free_form_and_need_the_24_hour_window(shop):
-    shop.Message.objects.update(timestamp=timezone.now() - dt.timedelta(hours=25))
+def test_buttons_are_free_form_and_need_the_24_hour_window(connected_shop, maria):
+    connected_shop.tables.Message.objects.update(timestamp=timezone.now() - dt.timedelta(hours=25))
     with pytest.raises(send.SendError) as refused:
-        send_buttons(shop)
+        send_buttons(connected_shop, maria)
     assert refused.value.code == "window_closed"
 
 
-def test_a_long_header_or_footer_is_refused(shop):
+def test_a_long_header_or_footer_is_refused(connected_shop, maria):
     with pytest.raises(send.SendError, match="The footer can be at most 60"):
-        send_buttons(shop, footer="f" * 61)
+        send_buttons(connected_shop, maria, footer="f" * 61)
     with pytest.raises(send.SendError, match="The header can be at most 60"):
-        send_buttons(shop, header="h" * 61)
+        send_buttons(connected_shop, maria, header="h" * 61)
 
 
-def test_a_header_is_sent_as_text(shop, fake_graph, django_capture_on_commit_callbacks):
+def test_a_header_is_sent_as_text(connected_shop, maria, fake_graph, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        send_buttons(shop, header="Your order")
+        send_buttons(connected_shop, maria, header="Your order")
     assert fake_graph.sent_messages()[0]["interactive"]["header"] == {"type": "text", "text": "Your order"}
 
 

@@ -14,11 +14,8 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from agents import tables
+from crm.tests.fixtures import PHONE_NUMBER_ID
 from whatsapp import delivery, send, tasks
-from whatsapp.configuration import save_configuration
-
-from .shop import PHONE_NUMBER_ID, add_inbound
 
 DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -28,33 +25,37 @@ def database_tasks(settings):
     settings.TASKS = DATABASE_BACKEND
 
 
-def send_text(shop, key="key-1"):
-    return send.send_text(shop.agent, shop.customer, "Hello from the worker", sent_by=None, idempotency_key=key)
+def send_text(shop, customer, key="key-1"):
+    return send.send_text(shop.agent, customer, "Hello from the worker", sent_by=None, idempotency_key=key)
 
 
-def test_a_send_task_is_written_in_the_same_transaction_as_its_message(shop, fake_graph, database_tasks):
-    message = send_text(shop)
+def test_a_send_task_is_written_in_the_same_transaction_as_its_message(
+    connected_shop, maria, fake_graph, database_tasks
+):
+    message = send_text(connected_shop, maria)
 
     [result] = DBTaskResult.objects.all()
     assert result.task_path == "whatsapp.tasks.send_message"
-    assert result.args_kwargs == {"args": [shop.agent.id, message.pk], "kwargs": {}}
+    assert result.args_kwargs == {"args": [connected_shop.agent.id, message.pk], "kwargs": {}}
     assert result.status == TaskResultStatus.READY
-    assert shop.Message.objects.get(pk=message.pk).status == "queued"
+    assert connected_shop.tables.Message.objects.get(pk=message.pk).status == "queued"
     assert fake_graph.requests == []
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        send_text(shop, key="rolled-back")
+        send_text(connected_shop, maria, key="rolled-back")
         raise RuntimeError("the request failed after queueing")
     assert DBTaskResult.objects.count() == 1
-    assert not shop.Message.objects.filter(idempotency_key="rolled-back").exists()
+    assert not connected_shop.tables.Message.objects.filter(idempotency_key="rolled-back").exists()
 
 
-def test_a_send_abandoned_by_a_killed_worker_is_enqueued_again_and_sent_once(shop, fake_graph, database_tasks):
-    message = send_text(shop)
+def test_a_send_abandoned_by_a_killed_worker_is_enqueued_again_and_sent_once(
+    connected_shop, maria, fake_graph, database_tasks
+):
+    message = send_text(connected_shop, maria)
     long_ago = timezone.now() - delivery.SEND_LEASE - dt.timedelta(minutes=1)
     # What a worker killed mid-send leaves: its task "running", the message held by it.
     DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=long_ago)
-    shop.Message.objects.filter(pk=message.pk).update(status_at=long_ago)
+    connected_shop.tables.Message.objects.filter(pk=message.pk).update(status_at=long_ago)
 
     assert tasks.requeue_abandoned_sends() == 1
     assert tasks.requeue_abandoned_sends() == 0
@@ -67,17 +68,17 @@ def test_a_send_abandoned_by_a_killed_worker_is_enqueued_again_and_sent_once(sho
     assert len(fake_graph.sent_messages()) == 1
 
 
-def test_a_send_still_running_within_its_lease_is_left_alone(shop, database_tasks):
-    send_text(shop)
+def test_a_send_still_running_within_its_lease_is_left_alone(connected_shop, maria, database_tasks):
+    send_text(connected_shop, maria)
     DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
 
     assert tasks.requeue_abandoned_sends() == 0
 
 
 def test_periodic_work_prunes_old_results_and_needs_no_worker_under_the_immediate_backend(
-    shop, database_tasks, settings
+    connected_shop, maria, database_tasks, settings
 ):
-    send_text(shop)
+    send_text(connected_shop, maria)
     DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now() - dt.timedelta(days=8))
 
     assert tasks.run_periodic_work(sync_templates_now=False) == {"requeued_sends": 0, "pruned_results": 1}
@@ -140,36 +141,18 @@ def read_until(process, text, timeout=30):
     raise AssertionError(f"{text!r} never appeared in: {''.join(lines)}")
 
 
-@pytest.fixture
-def committed_shop(committed_db, make_agent, fake_graph, settings):
-    settings.TASKS = DATABASE_BACKEND
-    agent = make_agent(name="Demo Shop")
-    save_configuration(
-        user=agent.user,
-        whatsapp_number="+15550100001",
-        phone_number_id=PHONE_NUMBER_ID,
-        business_account_id="2002",
-        access_token="shop-access-token",
-    )
-    agent_tables = tables.for_agent(agent)
-    customer = agent_tables.Customer.objects.create(name="Maria Silva", phone="+5511987654321")
-    add_inbound(agent_tables, customer)
-    shop = type("Shop", (), {})()
-    shop.agent, shop.customer, shop.Message = agent, customer, agent_tables.Message
-    return shop
-
-
 @pytest.mark.postgres
-def test_the_worker_picks_up_a_queued_send_after_a_restart(committed_shop, fake_graph):
-    shop = committed_shop
+def test_the_worker_picks_up_a_queued_send_after_a_restart(
+    committed_db, database_tasks, connected_shop, maria, fake_graph
+):
     running = worker(fake_graph)
     read_until(running, "Starting worker")
     running.send_signal(signal.SIGTERM)  # the worker stops (a deploy, a crash): nothing runs the queue
     assert running.wait(timeout=30) == 0
 
-    message = send_text(shop)
+    message = send_text(connected_shop, maria)
     time.sleep(0.3)
-    assert shop.Message.objects.get(pk=message.pk).status == "queued" and fake_graph.requests == []
+    assert connected_shop.tables.Message.objects.get(pk=message.pk).status == "queued" and fake_graph.requests == []
 
     restarted = worker(fake_graph, "--batch")
     output, _ = restarted.communicate(timeout=60)
@@ -189,29 +172,34 @@ def wait_until(condition, timeout=30):
 
 
 @pytest.mark.postgres
-def test_a_worker_killed_mid_send_completes_every_send_exactly_once_after_a_restart(committed_shop, fake_graph):
-    shop = committed_shop
+def test_a_worker_killed_mid_send_completes_every_send_exactly_once_after_a_restart(
+    committed_db, database_tasks, connected_shop, maria, fake_graph
+):
     running = worker(fake_graph)
-    before = [send_text(shop, key=f"before-{n}") for n in range(2)]
-    wait_until(lambda: all(shop.Message.objects.get(pk=m.pk).status == "sent" for m in before))
+    before = [send_text(connected_shop, maria, key=f"before-{n}") for n in range(2)]
+    wait_until(lambda: all(connected_shop.tables.Message.objects.get(pk=m.pk).status == "sent" for m in before))
     # Meta hangs on the next send (it has not taken the message): the worker is stuck inside it.
     fake_graph.fail_next(1, "timeout", delay=5, sends_only=True)
-    held, *after = [send_text(shop, key=f"after-{n}") for n in range(3)]
+    held, *after = [send_text(connected_shop, maria, key=f"after-{n}") for n in range(3)]
     wait_until(lambda: len(fake_graph.calls("/messages")) == 3)
     running.kill()  # SIGKILL: no clean-up at all
     running.wait(timeout=10)
     assert DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count() == 1
-    assert shop.Message.objects.get(pk=held.pk).status == "queued"
+    assert connected_shop.tables.Message.objects.get(pk=held.pk).status == "queued"
 
     # A new worker sends what was waiting, but leaves the held send alone while its lease runs.
     restarted = worker(fake_graph, "--batch")
     restarted.communicate(timeout=60)
-    assert [shop.Message.objects.get(pk=m.pk).status for m in [held, *after]] == ["queued", "sent", "sent"]
+    assert [connected_shop.tables.Message.objects.get(pk=m.pk).status for m in [held, *after]] == [
+        "queued",
+        "sent",
+        "sent",
+    ]
 
     # A quarter of an hour later the clock finds the abandoned send and a new worker sends it.
     long_ago = timezone.now() - delivery.SEND_LEASE - dt.timedelta(minutes=1)
     DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).update(started_at=long_ago)
-    shop.Message.objects.filter(pk=held.pk).update(status_at=long_ago)
+    connected_shop.tables.Message.objects.filter(pk=held.pk).update(status_at=long_ago)
     clock = manage(fake_graph, "run_periodic_tasks", "--once")
     output, _ = clock.communicate(timeout=60)
     assert "requeued sends: 1" in output
@@ -219,7 +207,11 @@ def test_a_worker_killed_mid_send_completes_every_send_exactly_once_after_a_rest
     restarted.communicate(timeout=60)
 
     queued = [*before, held, *after]
-    stored = list(shop.Message.objects.outbound().filter(pk__in=[m.pk for m in queued]).values_list("status", "wamid"))
+    stored = list(
+        connected_shop.tables.Message.objects.outbound()
+        .filter(pk__in=[m.pk for m in queued])
+        .values_list("status", "wamid")
+    )
     accepted = fake_graph.accepted_messages()
     assert [status for status, _ in stored] == ["sent"] * len(queued)
     # The hung request was never answered nor accepted: the customer got each message once.
@@ -236,7 +228,7 @@ def test_a_worker_killed_mid_send_completes_every_send_exactly_once_after_a_rest
 
 
 @pytest.mark.postgres
-def test_the_clock_runs_rounds_until_stopped(committed_shop, fake_graph):
+def test_the_clock_runs_rounds_until_stopped(committed_db, database_tasks, connected_shop, maria, fake_graph):
     clock = manage(fake_graph, "run_periodic_tasks", "--interval", "0.1")
     lines = read_until(clock, "requeued sends: 0")
     read_until(clock, "requeued sends: 0")

@@ -8,10 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from agents.tests.factories import NOON, customer, message
 from dashboard.threads import PAGE_SIZE
 from whatsapp.send import failure_reason
-
-from .factories import NOON, customer, message
 
 # Message objects as Meta's webhook reference documents them (messages/<type>).
 IMAGE = {

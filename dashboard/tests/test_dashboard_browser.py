@@ -8,47 +8,20 @@ PostgreSQL only: the live server answers the page's polls on several threads at 
 import re
 
 import pytest
-from django.urls import reverse
 
-from crm.tests.browser import chromium_page, csp_violations, drop_agent_tables_after_test, log_in
-from whatsapp.configuration import save_configuration
+from crm.tests.browser import chromium_page, csp_violations, log_in
+from crm.tests.fixtures import PASSWORD, PHONE_NUMBER_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
-PHONE_NUMBER_ID = "106540352242922"
-PASSWORD = "correct-horse-battery"
 MARIA = "5511987654321"
-
-
-@pytest.fixture
-def live_shop(live_server, transactional_db, make_user, make_agent, fake_graph, settings):
-    """A seller with a WhatsApp number on the fake Graph API, whose webhooks reach the live server."""
-    settings.DASHBOARD_POLL_SECONDS = 1
-    seller = make_user(email="rosa@example.com", name="Rosa Seller", password=PASSWORD)
-    make_agent(user=seller, name="Rosa's Bakery")
-    save_configuration(
-        user=seller,
-        whatsapp_number="+15550783881",
-        phone_number_id=PHONE_NUMBER_ID,
-        business_account_id="102290129340398",
-        access_token="bakery-token",
-    )
-    fake_graph.register_phone_number(
-        PHONE_NUMBER_ID,
-        display_phone_number="+15550783881",
-        business_account_id="102290129340398",
-        webhook_url=live_server.url + reverse("whatsapp_webhook"),
-    )
-    yield seller
-    fake_graph.wait_for_webhooks(timeout=5)
-    drop_agent_tables_after_test()
 
 
 def test_a_new_message_appears_live_is_answered_and_its_ticks_advance(live_server, live_shop, fake_graph):
     from playwright.sync_api import expect
 
     with chromium_page() as page:
-        log_in(page, live_server.url, live_shop.email, PASSWORD)
+        log_in(page, live_server.url, live_shop.user.email, PASSWORD)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
         expect(page.get_by_text("No conversations yet.")).to_be_visible()
         page.evaluate("window.__sameDocument = true")
@@ -97,10 +70,7 @@ def test_a_new_message_appears_live_is_answered_and_its_ticks_advance(live_serve
 def test_a_customer_is_found_by_search(live_server, live_shop):
     from playwright.sync_api import expect
 
-    from agents import tables
-    from agents.models import Agent
-
-    t = tables.for_agent(Agent.objects.get(user=live_shop))
+    t = live_shop.tables
     for name, phone in (
         ("Maria Silva", "+5511987654321"),
         ("John Carter", "+14155550123"),
@@ -109,7 +79,7 @@ def test_a_customer_is_found_by_search(live_server, live_shop):
         t.Customer.objects.create(name=name, phone=phone)
 
     with chromium_page() as page:
-        log_in(page, live_server.url, live_shop.email, PASSWORD)
+        log_in(page, live_server.url, live_shop.user.email, PASSWORD)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
         search = page.get_by_role("searchbox", name="Search customers")
         search.fill("carter")

@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from agents import tables
 from agents.access import SESSION_KEY
-
-from .factories import customer, message
+from agents.tests.factories import customer, message
 
 
 def test_a_user_with_several_agents_switches_between_them(make_user, make_agent):
@@ -27,8 +26,8 @@ def test_a_user_with_several_agents_switches_between_them(make_user, make_agent)
     assert "Bread Lover" in client.get(reverse("inbox")).content.decode()
 
 
-def test_someone_elses_agent_cannot_be_chosen(make_user, make_agent, seller):
-    stranger = make_agent(user=make_user(), name="Not Yours")
+def test_someone_elses_agent_cannot_be_chosen(seller, agent_b):
+    stranger = agent_b
     response = seller.client.post(reverse("switch_agent"), {"agent": stranger.pk})
     assert response.status_code == 403
     assert seller.client.session.get(SESSION_KEY) != stranger.pk

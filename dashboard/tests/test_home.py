@@ -8,8 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents import conversations
-
-from .factories import customer, message
+from agents.tests.factories import customer, message
 
 
 def figure(body, label):

@@ -15,9 +15,8 @@ from django.urls import reverse
 from PIL import Image
 
 from agents import customers as customer_domain
+from agents.tests.factories import NOON, customer, message
 from dashboard import customers as customer_pages
-
-from .factories import NOON, customer, message
 
 
 def names(response):
@@ -121,7 +120,7 @@ def png_upload(size=(300, 200), name="face.png", colour=(200, 30, 30)):
 
 
 def test_an_uploaded_picture_becomes_a_square_jpeg_served_only_to_its_agent(
-    seller, make_seller, django_capture_on_commit_callbacks
+    seller, seller_b, django_capture_on_commit_callbacks
 ):
     ana = customer(seller.tables, "Ana Lima")
     assert ">AL</span>" in seller.client.get(reverse("customer_detail", args=[ana.pk])).content.decode()
@@ -138,8 +137,7 @@ def test_an_uploaded_picture_becomes_a_square_jpeg_served_only_to_its_agent(
     served = seller.client.get(src)
     assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
 
-    other = make_seller()
-    assert other.client.get(src).status_code in (404,)
+    assert seller_b.client.get(src).status_code in (404,)
 
     # A second upload replaces the first; removing goes back to initials.
     with django_capture_on_commit_callbacks(execute=True):

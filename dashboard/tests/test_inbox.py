@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agents import conversations
-
-from .factories import NOON, customer, message
+from agents.tests.factories import NOON, customer, message
 
 
 def row_names(response):

@@ -6,8 +6,7 @@ import re
 from django.urls import reverse
 
 from agents.models import QuickReply
-
-from .factories import customer
+from agents.tests.factories import customer
 
 
 def test_adding_editing_and_deleting_quick_replies(seller):
@@ -25,7 +24,7 @@ def test_adding_editing_and_deleting_quick_replies(seller):
     assert not QuickReply.objects.exists()
 
 
-def test_a_shortcut_is_unique_per_agent_and_must_be_a_word(seller, make_seller):
+def test_a_shortcut_is_unique_per_agent_and_must_be_a_word(seller, seller_b):
     seller.client.post(reverse("quick_replies"), {"shortcut": "hours", "text": "A"})
     taken = seller.client.post(reverse("quick_replies"), {"shortcut": "hours", "text": "B"})
     assert taken.status_code == 400 and "already have a quick reply with this shortcut" in taken.content.decode()
@@ -34,8 +33,7 @@ def test_a_shortcut_is_unique_per_agent_and_must_be_a_word(seller, make_seller):
     empty = seller.client.post(reverse("quick_replies"), {"shortcut": "x", "text": ""})
     assert empty.status_code == 400
     # Another agent may use the same shortcut.
-    other = make_seller()
-    assert other.client.post(reverse("quick_replies"), {"shortcut": "hours", "text": "C"}).status_code == 302
+    assert seller_b.client.post(reverse("quick_replies"), {"shortcut": "hours", "text": "C"}).status_code == 302
     assert QuickReply.objects.filter(shortcut="hours").count() == 2
 
     second = QuickReply.objects.create(agent=seller.agent, shortcut="pay", text="IBAN ...")

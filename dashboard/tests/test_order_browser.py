@@ -13,58 +13,36 @@ from django.urls import reverse
 
 from agents import tables
 from agents.models import Agent
-from crm.tests.browser import chromium_page, csp_violations, drop_agent_tables_after_test, log_in
+from crm.tests.browser import chromium_page, csp_violations, log_in
+from crm.tests.fixtures import PASSWORD, PHONE_NUMBER_ID
 from orders import notify, placing
 from orders.placing import LineItem
-from whatsapp.configuration import save_configuration
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
-PHONE_NUMBER_ID = "106540352242922"
-PASSWORD = "correct-horse-battery"
 MARIA = "5511987654321"
 
 
 @pytest.fixture
-def live_shop(live_server, transactional_db, make_user, make_agent, fake_graph, settings):
-    """A seller with a WhatsApp number on the fake Graph API, whose webhooks reach the live server, and
-    Maria, who has just written."""
-    settings.DASHBOARD_POLL_SECONDS = 1
-    settings.WHATSAPP_SANDBOX = True
-    seller = make_user(email="rosa@example.com", name="Rosa Seller", password=PASSWORD)
-    agent = make_agent(user=seller, name="Rosa's Bakery")
-    configuration, _ = save_configuration(
-        user=seller,
-        whatsapp_number="+15550783881",
-        phone_number_id=PHONE_NUMBER_ID,
-        business_account_id="102290129340398",
-        access_token="bakery-token",
-    )
-    fake_graph.register_phone_number(
-        PHONE_NUMBER_ID,
-        display_phone_number="+15550783881",
-        business_account_id="102290129340398",
-        webhook_url=live_server.url + reverse("whatsapp_webhook"),
-    )
+def maria_on_whatsapp(live_shop, fake_graph):
+    """Maria, who has just written to the live shop on WhatsApp (through the fake Graph API and the webhook)."""
     fake_graph.customer_sends(PHONE_NUMBER_ID, MARIA, name="Maria Silva", text="Hi! 2 blue mugs and gift wrap please")
     assert fake_graph.wait_for_webhooks()
-    agent_tables = tables.for_agent(agent)
-    maria = agent_tables.Customer.objects.get(phone="+" + MARIA)
-    yield agent, agent_tables, maria, configuration
-    fake_graph.wait_for_webhooks(timeout=5)
-    drop_agent_tables_after_test()
+    return live_shop.tables.Customer.objects.get(phone="+" + MARIA)
 
 
-def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(live_server, live_shop, fake_graph):
+def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
+    live_server, live_shop, maria_on_whatsapp, fake_graph
+):
     from playwright.sync_api import expect
 
-    agent, agent_tables, maria, _ = live_shop
+    agent, agent_tables, maria = live_shop.agent, live_shop.tables, maria_on_whatsapp
     # Sold before: its name and last price come back as a suggestion.
     placing.create_order(agent, maria, [LineItem("Blue mug", 1, Decimal("8.50"))], actor=None)
     agent_tables.Order.objects.update(status="delivered")
 
     with chromium_page() as page:
-        log_in(page, live_server.url, "rosa@example.com", PASSWORD)
+        log_in(page, live_server.url, live_shop.user.email, PASSWORD)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
         page.get_by_role("link", name=re.compile("Maria Silva")).click()
         page.evaluate("window.__sameDocument = true")
@@ -147,16 +125,18 @@ def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
     ]
 
 
-def test_a_sandbox_customer_taps_confirm_and_the_order_is_confirmed(live_server, live_shop, fake_graph):
+def test_a_sandbox_customer_taps_confirm_and_the_order_is_confirmed(
+    live_server, live_shop, maria_on_whatsapp, fake_graph
+):
     from playwright.sync_api import expect
 
-    agent, agent_tables, maria, configuration = live_shop
+    agent, maria = live_shop.agent, maria_on_whatsapp
     order = placing.create_order(agent, maria, [LineItem("Blue mug", 2, Decimal("8.00"))], actor=agent.user)
     notify.send_order_summary(agent, order, sent_by=agent.user, idempotency_key="summary-1")
     assert fake_graph.wait_for_webhooks()
 
     with chromium_page() as page:
-        log_in(page, live_server.url, "rosa@example.com", PASSWORD)
+        log_in(page, live_server.url, live_shop.user.email, PASSWORD)
         page.get_by_role("link", name="Customer sandbox").click()
         page.get_by_role("link", name=re.compile(r"Maria Silva \(\+5511987654321\)")).click()
         chat = page.get_by_role("list", name="Conversation")

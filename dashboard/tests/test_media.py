@@ -4,9 +4,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from agents.tests.factories import customer, message
 from dashboard import media
-
-from .factories import customer, message
 
 
 def stored(name, content=b"\xff\xd8\xff fake jpeg"):
@@ -15,7 +14,7 @@ def stored(name, content=b"\xff\xd8\xff fake jpeg"):
     return default_storage.save(name, ContentFile(content))
 
 
-def test_a_stored_image_is_served_inline_to_its_agent_only(seller, make_seller):
+def test_a_stored_image_is_served_inline_to_its_agent_only(seller, seller_b):
     name = stored("agents/test/media/photo.jpg")
     row = message(
         seller.tables,
@@ -32,7 +31,7 @@ def test_a_stored_image_is_served_inline_to_its_agent_only(seller, make_seller):
     response = seller.client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content).startswith(b"\xff\xd8\xff")
-    assert make_seller().client.get(url).status_code == 404
+    assert seller_b.client.get(url).status_code == 404
 
 
 def test_a_document_downloads_under_its_own_name_and_risky_types_never_render(seller):

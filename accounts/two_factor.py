@@ -86,7 +86,7 @@ def _verify(user, code, *, recovery_codes_allowed=True):
     code = _normalise(code)
     # Six digits are the app's code; anything else can only be a recovery code. Trying only the
     # device a code is shaped for keeps a mistyped code from slowing down the other device too.
-    if code.isdigit() and len(code) == AUTHENTICATOR_DIGITS:
+    if code.isascii() and code.isdigit() and len(code) == AUTHENTICATOR_DIGITS:
         devices = TOTPDevice.objects.filter(user=user, confirmed=True)
     elif recovery_codes_allowed:
         devices = StaticDevice.objects.filter(user=user, confirmed=True)

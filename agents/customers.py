@@ -41,7 +41,7 @@ class DuplicatePhone(ValidationError):
 def phone_digits(search):
     """The digits of a search that looks like (part of) a phone number, else None."""
     digits = re.sub(r"[\s().+-]", "", search)
-    return digits if len(digits) >= 3 and digits.isdigit() else None
+    return digits if len(digits) >= 3 and digits.isascii() and digits.isdigit() else None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "crm.rls.RowScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL character in a query string or form is refused (400) before any view or query sees it.
+    "crm.inputs.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from agents.tables import ORDER_STATUSES
+from crm.inputs import date_in_range, whole_number
 
 from .listing import OrderFilters
 from .placing import MAX_ITEMS, OrderError, clean_line_item
@@ -95,8 +96,9 @@ class OrderForm:
         if "add" in self.data:
             self.add_row()
         elif "remove" in self.data:
-            if self.data["remove"].isdigit():
-                self.remove_row(int(self.data["remove"]))
+            row = whole_number(self.data["remove"], maximum=MAX_ITEMS)
+            if row is not None:
+                self.remove_row(row)
         else:
             return False
         return True
@@ -166,6 +168,9 @@ class OrderFilterForm(forms.Form):
         cleaned["status"] = cleaned.get("status") or "all"
         cleaned["sort"] = cleaned.get("sort") or "newest"
         cleaned["customer"] = (cleaned.get("customer") or "").strip()
+        for name in ("date_from", "date_to"):
+            if cleaned.get(name) is not None and date_in_range(cleaned[name]) is None:
+                self.add_error(name, "Choose a date between 1900 and 2999.")
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from agents import tables
 from crm import rls
+from crm.inputs import object_id
 from whatsapp.configuration import WEBHOOK_PATH, agent_for_configuration
 from whatsapp.models import WhatsAppConfiguration
 
@@ -92,8 +93,8 @@ def _render_page(request, data, message_form=None):
     if chosen:
         selected = chosen[0]
     else:
-        number = str(data.get("number", ""))
-        selected = configurations.filter(pk=number).first() if number.isdigit() else None
+        number = object_id(str(data.get("number", "")))
+        selected = configurations.filter(pk=number).first() if number else None
         selected = selected or configurations.first()
         form.initial["number"] = selected.pk if selected else None
     context = {

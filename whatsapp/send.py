@@ -51,6 +51,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from agents import conversations, tables
+from crm.inputs import object_id
 
 from . import message_templates, tasks
 from .configuration import configuration_for_agent
@@ -510,7 +511,8 @@ def _approved_template(agent, template):
     if configuration is None:
         raise SendError(_NO_CONFIGURATION, "no_configuration")
     template_id = getattr(template, "pk", template)
-    found = configuration.templates.filter(pk=template_id).first() if str(template_id).isdigit() else None
+    template_id = object_id(str(template_id))
+    found = configuration.templates.filter(pk=template_id).first() if template_id else None
     if found is None:
         raise SendError("This template does not belong to this WhatsApp number.", "not_found")
     if found.status != MessageTemplate.APPROVED:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from agents.access import agent_required
 from agents.customers import first_name, get_customer_or_404
+from crm.inputs import object_id
 from whatsapp import send
 from whatsapp.message_templates import render as render_template
 from whatsapp.message_templates import template_fields, unsupported_reason
@@ -126,9 +127,8 @@ def send_message(request, customer_id):
 
 
 def _chosen_template(request, template_id):
-    if not str(template_id).isdigit():
-        return None
-    return send.approved_templates(request.agent).filter(pk=int(template_id)).first()
+    template_id = object_id(template_id)
+    return send.approved_templates(request.agent).filter(pk=template_id).first() if template_id else None
 
 
 @require_POST

@@ -2,6 +2,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from agents.access import agent_required, choose_agent
+from crm.inputs import object_id
 from dashboard.views.reports import sales_this_month
 
 from ..figures import home_figures
@@ -39,7 +40,7 @@ def home(request):
 @agent_required
 def switch_agent(request):
     """Make another of the user's agents the session's agent; anyone else's agent is refused."""
-    agent_id = request.POST.get("agent", "")
-    if not agent_id.isdigit() or not choose_agent(request, int(agent_id)):
+    agent_id = object_id(request.POST.get("agent", ""))
+    if agent_id is None or not choose_agent(request, agent_id):
         return render(request, "agents/bad_request.html", {"message": "That agent is not one of yours."}, status=403)
     return redirect(SECTION_LISTS.get(request.POST.get("section"), "home"))

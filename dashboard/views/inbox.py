@@ -9,6 +9,7 @@ from agents.access import agent_required
 from agents.customers import get_customer_or_404
 from agents.quick_replies import quick_replies_of
 from crm import paging
+from crm.inputs import object_id
 from dashboard.views.order import panel_context as order_panel_context
 from whatsapp import send
 
@@ -71,8 +72,8 @@ def inbox_rows(request):
     query = _inbox_query(request)
     if query is None:
         return bad_request(request, "There is no such inbox filter.")
-    current = request.GET.get("current", "")
-    current = request.agent_tables.Customer.objects.filter(pk=int(current)).first() if current.isdigit() else None
+    current = object_id(request.GET.get("current", ""))
+    current = request.agent_tables.Customer.objects.filter(pk=current).first() if current else None
     try:
         context = _inbox_context(request, *query, current=current)
     except paging.InvalidCursor as error:
@@ -112,10 +113,8 @@ def conversation(request, customer_id):
 
 def _template_asked(request):
     """The template picked in the composer without JavaScript (?template=<id>), if it is one of ours."""
-    template_id = request.GET.get("template", "")
-    if not template_id.isdigit():
-        return None
-    return send.approved_templates(request.agent).filter(pk=int(template_id)).first()
+    template_id = object_id(request.GET.get("template", ""))
+    return send.approved_templates(request.agent).filter(pk=template_id).first() if template_id else None
 
 
 @agent_required

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from agents.access import agent_required
+from crm.inputs import object_id
 from orders.status_templates import TOLD_STATUSES, choose_status_templates, status_choices, usable_templates
 from whatsapp.configuration import configuration_for_agent
 
@@ -30,8 +31,7 @@ def order_settings(request):
         return _page(request)
     chosen = {}
     for status in TOLD_STATUSES:
-        value = request.POST.get(f"template-{status}", "")
-        chosen[status] = int(value) if value.isdigit() else None
+        chosen[status] = object_id(request.POST.get(f"template-{status}", ""))
     try:
         choose_status_templates(request.agent, chosen)
     except ValidationError as error:

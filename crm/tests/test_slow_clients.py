@@ -1,9 +1,11 @@
 """Slow clients against the shipped web process: gunicorn with crm/gunicorn.py, real sockets."""
 
+import shutil
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,10 +20,8 @@ PAGE_BOUND_SECONDS = 5
 PAGES = ("/healthz", "/accounts/login/")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The shipped web process with its default shape on 2 CPUs (2 workers x 4 threads); its port."""
-    tmp_path = tmp_path_factory.mktemp("slow_clients")
+def serve(tmp_path, *arguments):
+    """Start the shipped web process with its default shape on 2 CPUs (2 workers x 4 threads); its port."""
     port = free_port()
     env = child_env(
         **PRODUCTION_ENV,
@@ -37,24 +37,33 @@ def server(tmp_path_factory):
     )
     # The login form checks its password against the users table.
     subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
-    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "gunicorn", "--config", "crm/gunicorn.py", "crm.wsgi", *arguments]
+    return port, start(command, port, env, tmp_path / "server.log")
+
+
+def start(command, port, env, log):
     with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "crm/gunicorn.py", "crm.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time_page(port, "/healthz", timeout=2)[0] != 200:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
+            pytest.fail(f"{command[0]} did not start:\n{log.read_text()}")
         time.sleep(0.2)
+    return process
+
+
+def stop(*processes):
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port, process = serve(tmp_path_factory.mktemp("slow_clients"))
     yield port
-    process.terminate()
-    process.wait(timeout=30)
+    stop(process)
 
 
 def wait_for(condition, seconds):
@@ -66,13 +75,17 @@ def wait_for(condition, seconds):
     return True
 
 
+def assert_pages_answer(port, rounds=20):
+    for _ in range(rounds):
+        for path in PAGES:
+            status, seconds = time_page(port, path, timeout=PAGE_BOUND_SECONDS)
+            assert status == 200 and seconds < PAGE_BOUND_SECONDS, f"GET {path}: {status} after {seconds:.1f} s"
+
+
 def test_pages_keep_answering_while_50_slow_clients_hold_connections(server):
     with SlowClients(server, 50) as slow_clients:
         assert slow_clients.ready.wait(30), "the slow clients could not all connect"
-        for _ in range(20):
-            for path in PAGES:
-                status, seconds = time_page(server, path, timeout=PAGE_BOUND_SECONDS)
-                assert status == 200 and seconds < PAGE_BOUND_SECONDS, f"GET {path}: {status} after {seconds:.1f} s"
+        assert_pages_answer(server)
         # Each slow client is cut off, and comes back at once: the pages answered while 50 were open.
         assert wait_for(lambda: slow_clients.answers["408"] >= 50, READ_TIMEOUT * 10)
     assert set(slow_clients.answers) == {"408"}
@@ -117,3 +130,25 @@ def test_requests_arriving_in_pieces_or_pipelined_are_served_as_before(server):
     assert raw_exchange(server, head.replace(b"Content-Length", b"Transfer-Encoding: chunked\r\nX-Was")).startswith(
         b"HTTP/1.1 411 "
     )
+
+
+def test_the_shipped_nginx_config_alone_keeps_pages_answering_through_50_slow_clients(tmp_path):
+    """deploy/nginx.conf in front of gunicorn's plain gthread worker, which slow clients stall on its own."""
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        pytest.skip("nginx is not installed here (on Debian: apt-get install nginx-light; .ci/run installs it)")
+    app_port, app = serve(tmp_path, "--worker-class", "gthread")
+    port = free_port()
+    (tmp_path / "nginx").mkdir()
+    run_nginx = [
+        str(ROOT / "scripts" / "run-nginx"),
+        f"127.0.0.1:{port}",
+        f"127.0.0.1:{app_port}",
+        str(tmp_path / "nginx"),
+    ]
+    nginx = start(run_nginx, port, child_env(), tmp_path / "nginx.log")
+    try:
+        with SlowClients(port, 50) as slow_clients:
+            assert slow_clients.ready.wait(30), "the slow clients could not all connect"
+            assert_pages_answer(port)
+    finally:
+        stop(nginx, app)

@@ -280,7 +280,7 @@ class BufferingWorker(gthread.ThreadWorker):
 
     def finish_request(self, conn, fs):
         super().finish_request(conn, fs)
-        if conn.carried and conn in self.keepalived_conns:
+        if getattr(conn, "carried", b"") and conn in self.keepalived_conns:
             # The client sent its next request with this one: it is in hand, no socket event will announce it.
             self.poller.unregister(conn.sock)
             self.keepalived_conns.remove(conn)

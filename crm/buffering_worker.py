@@ -124,7 +124,7 @@ class SpooledUnreader(SocketUnreader):
 
     def chunk(self, size_hint=None):
         if self.spool is not None:
-            data = self.spool.read(max(size_hint or 0, self.mxchunk))
+            data = self.spool.read(min(max(size_hint or 0, self.mxchunk), self.max_body_chunk))
             if data:
                 return data
             self.close_spool()

@@ -22,7 +22,10 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8000)}"
 # Requests mostly wait on PostgreSQL: a worker per core, a few threads each.
 workers = _int("WEB_CONCURRENCY", max(2, cpu_count))
 threads = _int("WEB_THREADS", 4)
-worker_class = "gthread"
+# gthread, except that the main loop reads each request whole before a thread serves it, and answers 408 to
+# one that has not arrived in WEB_READ_TIMEOUT seconds (10, plus a second per WEB_READ_MIN_RATE bytes
+# received, 8192): slow or stalled clients cost a socket, not a thread (crm/buffering_worker.py).
+worker_class = "crm.buffering_worker.BufferingWorker"
 
 timeout = _int("WEB_TIMEOUT", 30)  # a request running longer than this kills its worker
 graceful_timeout = 30  # on restart, in-flight requests get this long to finish

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.core.signals import request_finished
-from django.db import connections
+from django.db import connections, migrations
 from django.db.backends.signals import connection_created
 
 SETTING = "crm.agent_id"
@@ -200,6 +200,43 @@ def agent_table_policy_sql(table, agent_id):
 
 
 AGENT_SCOPE = f"{_SCOPE} ~ '^[0-9]+$'"
+
+
+# The scoped agent's id as a one-off subquery (an InitPlan), so `column = SCOPED_AGENT_ID` can use an
+# index on the column; NULL outside an agent's scope.
+SCOPED_AGENT_ID = f"(SELECT CASE WHEN {_SCOPE} ~ '^[0-9]+$' THEN {_SCOPE}::bigint END)"
+
+
+def keyed_table_policy_sql(table, column="agent_id"):
+    """Statements that let the rows of `table`, a table every agent shares whose rows each name their
+    agent in `column`, be read and written only in that agent's scope, or in the unrestricted ones
+    ('' and ALL). The policy is named `<table>_agent_keyed`."""
+    allowed = f"{_SCOPE} IN ('', '{ALL}') OR {column} = {SCOPED_AGENT_ID}"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {table}_agent_keyed ON {table}",
+        f"CREATE POLICY {table}_agent_keyed ON {table} USING ({allowed}) WITH CHECK ({allowed})",
+    ]
+
+
+def keyed_row_security(table, column="agent_id"):
+    """A migration operation that puts `keyed_table_policy_sql(table, column)` on PostgreSQL (other
+    databases have no row security; the access layer is their only wall)."""
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for sql in keyed_table_policy_sql(table, column):
+                schema_editor.execute(sql)
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP POLICY IF EXISTS {table}_agent_keyed ON {table}")
+            schema_editor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+            schema_editor.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
+
 SCOPED_AGENT_USER = f"(SELECT a.user_id FROM agents a WHERE a.id::text = {_SCOPE})"
 
 CORE_POLICIES_SQL = [

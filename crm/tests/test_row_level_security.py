@@ -176,3 +176,19 @@ def test_work_left_for_the_commit_runs_in_the_scope_it_was_left_in(two_shops, dj
         transaction.on_commit(rls.bound(read_beas))
         transaction.on_commit(read_beas)
     assert seen == [[("Bea",)], []]
+
+
+def test_a_table_every_agent_shares_shows_each_agent_only_its_own_rows(two_shops):
+    from agents.models import QuickReply
+
+    alice, bea = two_shops
+    for agent in two_shops:
+        QuickReply.objects.create(agent=agent, shortcut="hours", text=f"{agent.name} opens at 9")
+    with rls.agent_scope(alice):
+        assert list(QuickReply.objects.values_list("text", flat=True)) == ["Shop of Alice opens at 9"]
+        assert rows("UPDATE agent_quick_replies SET text = 'taken' WHERE agent_id = %s RETURNING id", [bea.pk]) == []
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            QuickReply.objects.create(agent=bea, shortcut="planted", text="from Alice's scope")
+    with rls.scope(rls.NOBODY):
+        assert QuickReply.objects.count() == 0
+    assert QuickReply.objects.count() == 2

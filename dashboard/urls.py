@@ -45,6 +45,18 @@ urlpatterns = [
     path("customers/<int:customer_id>/erase/", customer_data.customer_erase, name="customer_erase"),
     path("customers/<int:customer_id>/marketing/", outreach.customer_marketing, name="customer_marketing"),
     path("outreach/settings/", outreach.outreach_settings, name="outreach_settings"),
+    path("broadcasts/", outreach.broadcast_list, name="broadcast_list"),
+    path("broadcasts/new/", outreach.broadcast_new, name="broadcast_new"),
+    path("broadcasts/<int:broadcast_id>/", outreach.broadcast_detail, name="broadcast_detail"),
+    *[
+        path(
+            f"broadcasts/<int:broadcast_id>/{action}/",
+            outreach.broadcast_action,
+            {"action": action},
+            name=f"broadcast_{action}",
+        )
+        for action in ("pause", "resume", "cancel")
+    ],
     path("customers/<int:customer_id>/orders/new/", order.order_create, name="order_create"),
     path("quick-replies/", quick_replies.quick_reply_list, name="quick_replies"),
     path("quick-replies/<int:quick_reply_id>/", quick_replies.quick_reply_edit, name="quick_reply_edit"),

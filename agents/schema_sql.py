@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connections, models
 
 from accounts.models import Role, User
-from crm import routers
+from crm import rls, routers
 
 from . import provisioning, tables
 from .models import Agent
@@ -183,12 +183,17 @@ def _dynamic_table_creation_sql(connection):
     max_length = connection.ops.max_name_length()
     statements, names = _captured_statements(connection)
     executes = "\n".join(_execute(sql, names) for sql in statements)
+    row_scope = "\n".join(f"{sql};" for sql in rls.ROW_SCOPE_FUNCTION_SQL)
     return f"""\
 -- create_agent_tables(agent_id) creates the tables of agent agt_<agent_id> at version {tables.CURRENT_VERSION}: exactly the
 -- statements provisioning runs (agents/provisioning.py), for any id. create_agent() calls it.
 
 -- Message search's trigram index needs pg_trgm (a trusted extension: the database's owner may create it).
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- The row scope every table's policy asks (crm/rls.py): the scope a transaction set, if signed by the app.
+-- Its keys are written when the app adopts the database; until then no agent's row is visible.
+{row_scope}
 
 -- The name Django's schema editor gives an index or foreign key it names itself (_create_index_name):
 -- table, columns and a digest, shortened to PostgreSQL's {max_length} characters as Django shortens it. (Django

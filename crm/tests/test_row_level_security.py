@@ -255,3 +255,85 @@ def test_the_web_role_can_neither_read_the_keys_nor_drop_a_policy(two_shops, web
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             web.execute(attack)
 
+
+# Every table that holds one agent's data, beside the agent tables, shows each agent only its own rows.
+
+AGENT_KEYED_TABLES = (
+    "agent_quick_replies",
+    "whatsapp_media_downloads",
+    "whatsapp_webhook_events",
+    "order_status_templates",
+)
+
+
+def test_every_shared_table_holding_one_agents_data_carries_row_security(db):
+    for table in (*AGENT_KEYED_TABLES, "whatsapp_message_templates"):
+        assert rows("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table]) == [
+            (True, True)
+        ], table
+        assert rows("SELECT count(*) FROM pg_policy WHERE polrelid = %s::regclass", [table]) == [(1,)], table
+
+
+def test_media_downloads_status_templates_and_message_templates_show_each_agent_its_own(two_shops):
+    from django.utils import timezone
+
+    from orders.models import StatusTemplate
+    from whatsapp.models import MediaDownload, MessageTemplate
+
+    alice, bea = two_shops
+    for agent in two_shops:
+        MediaDownload.objects.create(agent=agent, message_id=1, media_id=f"media-{agent.name}")
+        template = MessageTemplate.objects.create(
+            configuration=WhatsAppConfiguration.objects.get(user=agent.user),
+            meta_id=f"t-{agent.pk}",
+            name=f"shipped_{agent.pk}",
+            language="en",
+            status="APPROVED",
+            synced_at=timezone.now(),
+        )
+        StatusTemplate.objects.create(agent=agent, status="shipped", template=template)
+    with rls.agent_scope(alice):
+        assert list(MediaDownload.objects.values_list("media_id", flat=True)) == ["media-Shop of Alice"]
+        assert list(MessageTemplate.objects.values_list("name", flat=True)) == [f"shipped_{alice.pk}"]
+        assert list(StatusTemplate.objects.values_list("agent_id", flat=True)) == [alice.pk]
+        assert (
+            rows(
+                "UPDATE whatsapp_message_templates SET status = 'PAUSED' WHERE name = %s RETURNING id",
+                [f"shipped_{bea.pk}"],
+            )
+            == []
+        )
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            MediaDownload.objects.create(agent=bea, message_id=2, media_id="planted")
+    with rls.scope(rls.NOBODY):
+        assert (MediaDownload.objects.count(), MessageTemplate.objects.count(), StatusTemplate.objects.count()) == (
+            0,
+            0,
+            0,
+        )
+    assert (MediaDownload.objects.count(), MessageTemplate.objects.count(), StatusTemplate.objects.count()) == (2, 2, 2)
+
+
+def test_a_webhook_event_is_seen_by_the_agent_it_was_routed_to_and_before_that_by_the_intake_only(two_shops):
+    from whatsapp.intake import process_events_now, store_event
+    from whatsapp.models import WebhookEvent
+
+    alice, bea = two_shops
+    body = (
+        '{"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": '
+        '{"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550000001", "phone_number_id": '
+        '"pn-Alice"}, "statuses": []}}]}]}'
+    )
+    with rls.scope(rls.NOBODY):  # the webhook's request
+        event_id = store_event(body, "pn-Alice")
+        assert WebhookEvent.objects.count() == 0
+    for agent in two_shops:
+        with rls.agent_scope(agent):
+            assert WebhookEvent.objects.count() == 0
+    process_events_now([event_id])
+    assert WebhookEvent.objects.get(pk=event_id).agent_id == alice.pk
+    with rls.agent_scope(alice):
+        assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [event_id]
+    with rls.agent_scope(bea):
+        assert WebhookEvent.objects.count() == 0
+        assert rows("DELETE FROM whatsapp_webhook_events RETURNING id") == []

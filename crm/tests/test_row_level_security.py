@@ -337,3 +337,12 @@ def test_a_webhook_event_is_seen_by_the_agent_it_was_routed_to_and_before_that_b
     with rls.agent_scope(bea):
         assert WebhookEvent.objects.count() == 0
         assert rows("DELETE FROM whatsapp_webhook_events RETURNING id") == []
+
+
+@pytest.mark.django_db(databases=["default", "shard2"])
+def test_readyz_says_when_the_database_refuses_this_processs_row_scope(client):
+    assert client.get("/readyz").status_code == 200
+    rows(f"DELETE FROM {rls.KEYS_TABLE} RETURNING 1")  # as if SECRET_KEY had changed without `migrate`
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["databases"]["default"].startswith("refuses the row scope")

@@ -386,8 +386,10 @@ TABLES = (
 # Versions that change no column, index or table, only what SQL alone says (provisioning runs it).
 SQL_STEPS = {
     5: "row level security: each table readable and writable only in its agent's scope (crm/rls.py)",
+    11: "the row scope checked by the database: a scope set by hand, unsigned, reads nothing (crm/rls.py)",
 }
 ROW_SECURITY_VERSION = 5
+SIGNED_SCOPE_VERSION = 11
 
 CURRENT_VERSION = max(
     *SQL_STEPS,

@@ -241,3 +241,28 @@ def live_shop(committed_db, live_server, connected_shop, fake_graph, settings):
     )
     yield connected_shop
     fake_graph.wait_for_webhooks(timeout=5)
+
+
+WEB_ROLE = "crm_web_probe"
+
+
+@pytest.fixture
+def web_role(committed_db):
+    """The name of an ordinary login role that owns nothing and has what `grant_web_role` gives the web
+    processes: how production's web processes should connect (docs/security.md). Skipped where this
+    login may not create roles."""
+    import io
+
+    import psycopg
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    server = {k: v for k, v in {"host": settings_dict["HOST"], "port": settings_dict["PORT"]}.items() if v}
+    with psycopg.connect(**server, user=settings_dict["USER"], dbname="postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+            pytest.skip("creating a login role for the web needs a superuser login")
+        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [WEB_ROLE]).fetchone():
+            admin.execute(f"CREATE ROLE {WEB_ROLE} LOGIN")
+    call_command("grant_web_role", WEB_ROLE, database=["default"], stdout=io.StringIO())
+    return WEB_ROLE

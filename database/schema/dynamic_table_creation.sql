@@ -4,11 +4,24 @@
 -- order; then adopt it (docs/schema.md). On a database made with earlier files, run the new
 -- migrations/*.sql and `SELECT upgrade_agent_tables(id) FROM agents`.
 
--- create_agent_tables(agent_id) creates the tables of agent agt_<agent_id> at version 6: exactly the
+-- create_agent_tables(agent_id) creates the tables of agent agt_<agent_id> at version 11: exactly the
 -- statements provisioning runs (agents/provisioning.py), for any id. create_agent() calls it.
 
 -- Message search's trigram index needs pg_trgm (a trusted extension: the database's owner may create it).
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- The row scope every table's policy asks (crm/rls.py): the scope a transaction set, if signed by the app.
+-- Its keys are written when the app adopts the database; until then no agent's row is visible.
+CREATE TABLE IF NOT EXISTS crm_row_scope_keys (inner_pad bytea NOT NULL, outer_pad bytea NOT NULL);
+REVOKE ALL ON crm_row_scope_keys FROM PUBLIC;
+CREATE OR REPLACE FUNCTION crm_row_scope() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT parts[1] FROM (SELECT string_to_array(current_setting('crm.agent_id', true), ':') AS parts) token
+    WHERE cardinality(parts) = 3 AND parts[1] ~ '^(all|[0-9]{1,18})$' AND parts[2] ~ '^[0-9]{1,12}$'
+      AND parts[2]::bigint >= extract(epoch FROM now())
+      AND EXISTS (SELECT FROM public.crm_row_scope_keys k WHERE encode(sha256(k.outer_pad
+          || sha256(k.inner_pad || convert_to(parts[1] || ':' || parts[2], 'UTF8'))), 'hex') = parts[3])
+    $$;
 
 -- The name Django's schema editor gives an index or foreign key it names itself (_create_index_name):
 -- table, columns and a digest, shortened to PostgreSQL's 63 characters as Django shortens it. (Django
@@ -148,22 +161,22 @@ BEGIN
     EXECUTE format($ddl$ALTER TABLE %1$s_customers ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_customers FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_customers_agent ON %1$s_customers$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_customers_agent ON %1$s_customers USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_customers_agent ON %1$s_customers USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_messages ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_messages FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_messages_agent ON %1$s_messages$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_messages_agent ON %1$s_messages USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_messages_agent ON %1$s_messages USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_orders_agent ON %1$s_orders$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_orders_agent ON %1$s_orders USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_orders_agent ON %1$s_orders USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders_items ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders_items FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_orders_items_agent ON %1$s_orders_items$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_orders_items_agent ON %1$s_orders_items USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_orders_items_agent ON %1$s_orders_items USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_order_events ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_order_events FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_order_events_agent ON %1$s_order_events$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_order_events_agent ON %1$s_order_events USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_order_events_agent ON %1$s_order_events USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
 END
 $function$;

@@ -168,3 +168,14 @@ def test_dates_on_pages_are_the_shops_time_zone_and_locale(seller):
     page = text(seller.client.get(reverse("order_detail", args=[order.pk])))
     assert "02.03.2026, 07:30" in page
     assert timezone.get_current_timezone_name() == "UTC"  # the request's zone did not leak out
+
+
+def test_a_seller_sees_and_changes_only_their_own_shop(seller, seller_b):
+    set_shop(seller_b, "USD", "en_US", name="Boston Books")
+    page = text(seller.client.get(reverse("shop_settings")))
+    assert "Boston Books" not in page and 'value="Shop A"' in page
+    seller.client.post(
+        reverse("shop_settings"), {"name": "Lisbon Linen", "currency": "EUR", "locale": "de_DE", "time_zone": ""}
+    )
+    assert dict(Shop.objects.values_list("agent__name", "currency")) == {"Lisbon Linen": "EUR", "Boston Books": "USD"}
+    assert "$" in text(seller_b.client.get(reverse("shop_settings")))

@@ -183,36 +183,46 @@ def _note(event, text):
 
 
 SUMMARY_LINES = 12  # items listed in a summary; more are counted ("and 3 more items")
+SUMMARY_MAX_LENGTH = 1024  # an interactive message's body text, at most (Meta's Cloud API)
 
 
 def summary_text(order, customer, items, shop):
-    """The summary the customer reads above the Confirm / Change buttons (at most 1024 characters): the
-    items, then what the discount takes off and the delivery fee adds, and the total."""
+    """The summary the customer reads above the Confirm / Change buttons: the items, then what the discount
+    takes off and the delivery fee adds, and the total. Fewer items are listed (the rest counted) while it
+    would pass the 1024 characters an interactive message's body may hold."""
     goods = [item for item in items if item.kind != "fee"]
-    fees = [item for item in items if item.kind == "fee"]
+    shown = SUMMARY_LINES
+    while True:
+        text = "\n".join(_summary_lines(order, customer, items, shop, goods, shown))
+        if len(text) <= SUMMARY_MAX_LENGTH or shown <= 1:
+            return text[:SUMMARY_MAX_LENGTH]
+        shown -= 1
+
+
+def _summary_lines(order, customer, items, shop, goods, shown):
     named = f" for {customer.name}" if customer.name != customer.phone else ""
-    lines = [f"Order {order_named(order, shop)}{named}"]
-    for item in goods[:SUMMARY_LINES]:
+    yield f"Order {order_named(order, shop)}{named}"
+    for item in goods[:shown]:
         name = item.name if len(item.name) <= 60 else item.name[:59] + "…"
-        lines.append(f"{item.quantity} × {name}: {money(order, shop, item.total)}")
-    if len(goods) > SUMMARY_LINES:
-        more = len(goods) - SUMMARY_LINES
-        lines.append(f"…and {more} more item{'s' if more != 1 else ''}")
+        yield f"{item.quantity} × {name}: {money(order, shop, item.total)}"
+    if len(goods) > shown:
+        more = len(goods) - shown
+        yield f"…and {more} more item{'s' if more != 1 else ''}"
     totals = stored_totals(order, items)
+    fees = [item for item in items if item.kind == "fee"]
     if totals.discount or fees:
-        lines.append(f"Items: {money(order, shop, totals.subtotal)}")
+        yield f"Items: {money(order, shop, totals.subtotal)}"
     if totals.discount:
         discount = discount_of(order)
         percent = f" ({discount})" if discount and discount.type == "percent" else ""
-        lines.append(f"Discount{percent}: −{money(order, shop, totals.discount)}")
+        yield f"Discount{percent}: −{money(order, shop, totals.discount)}"
     for fee in fees:
-        lines.append(f"{fee.name}: {money(order, shop, fee.total)}")
-    lines.append(f"Total: {money(order, shop)}")
+        yield f"{fee.name}: {money(order, shop, fee.total)}"
+    yield f"Total: {money(order, shop)}"
     if order.shipping_address:
         address = " ".join(order.shipping_address.split())
-        lines.append(f"Deliver to: {address if len(address) <= 200 else address[:199] + '…'}")
-    lines.append("Tap Confirm if it is right, or Change to tell us what to change.")
-    return "\n".join(lines)
+        yield f"Deliver to: {address if len(address) <= 200 else address[:199] + '…'}"
+    yield "Tap Confirm if it is right, or Change to tell us what to change."
 
 
 def send_order_summary(agent, order, *, sent_by, idempotency_key):

@@ -190,3 +190,19 @@ def test_the_summary_and_the_order_page_show_items_discount_delivery_and_total(
     ):
         assert row in page
     assert shop_of(connected_shop.agent).currency == "EUR"
+
+
+def test_a_summary_with_long_names_lists_fewer_items_to_stay_within_1024_characters(connected_shop, maria):
+    save_shop(connected_shop.agent, name="S" * 120, currency="EUR", locale="de_DE", time_zone="", actor=None)
+    maria.name = "M" * 200
+    order = placing.create_order(
+        connected_shop.agent,
+        maria,
+        [LineItem(f"Item {n} " + "x" * 70, 1, Decimal("1")) for n in range(12)] + [placing.delivery_fee(Decimal("3"))],
+        actor=None,
+        shipping_address="A" * 500,
+        discount=Discount("percent", Decimal("12.5")),
+    )
+    text = notify.summary_text(order, maria, list(order.items.order_by("id")), shop_of(connected_shop.agent))
+    assert len(text) <= 1024 and "more items" in text and text.endswith("tell us what to change.")
+    assert f"Total: 13,50{'\xa0'}€" in text

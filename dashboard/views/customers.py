@@ -14,6 +14,7 @@ from agents.access import agent_required
 from agents.shop import shop_of
 from crm import paging
 from crm.csv_export import csv_response
+from outreach import consent
 
 from .. import customers as customer_pages
 from ..forms import CustomerDetailsForm, CustomerForm, ProfilePictureForm
@@ -98,6 +99,7 @@ def _detail(request, customer, *, details_form=None, picture_form=None, status=2
                 }
             ),
             "picture_form": picture_form or ProfilePictureForm(),
+            "marketing": consent.preference(request.agent, customer.pk),
         },
         status=status,
     )

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
+from crm import rls
 
 from .models import Agent, Shop
 
@@ -41,7 +42,9 @@ def shop_of(agent):
         return agent._shop_cache
     except AttributeError:
         pass
-    shop = Shop.objects.filter(agent_id=agent.pk).first()
+    # Read in the agent's own row scope: a webhook's request works as nobody until it stores for an agent.
+    with rls.agent_scope(agent):
+        shop = Shop.objects.filter(agent_id=agent.pk).first()
     if shop is None:
         shop = default_shop()
         shop.agent = agent

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from agents.shop import shop_of
+from agents.shop import save_shop, shop_of
 from audit.models import AuditEvent
 from crm.tests.fixtures import MARIA_WA_ID as MARIA
 from crm.tests.fixtures import PHONE_NUMBER_ID
@@ -242,6 +242,15 @@ def test_a_cart_reads_the_same_in_the_inbox_on_the_page_and_in_its_draft_order(c
     order = connected_shop.tables.Order.objects.get()
     assert [(i.product_retailer_id, i.quantity) for i in order.items.all()] == [("mug-blue", 2)]
     assert (order.total_amount, order.currency) == (Decimal("17.00"), "BRL")
+
+
+def test_a_cart_is_written_the_receiving_shops_way(connected_shop, maria, deliver):
+    save_shop(connected_shop.agent, name="Lisbon Linen", currency="EUR", locale="de_DE", time_zone="", actor=None)
+    item = {"product_retailer_id": "mug-blue", "quantity": "2", "item_price": "8.50", "currency": "EUR"}
+    deliver(message("order", {"product_items": [item]}, wamid="wamid.CART3", from_=MARIA))
+
+    stored = connected_shop.tables.Message.objects.get(wamid="wamid.CART3")
+    assert stored.message == "Order: 2 × mug-blue at 8,50\xa0€. Total 17,00\xa0€"
 
 
 def test_a_reply_whose_order_step_fails_is_kept_and_said_so(

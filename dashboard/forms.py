@@ -6,7 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from agents.customers import NAME_MAX_LENGTH, PICTURE_MAX_BYTES
+from agents import shop
+from agents.customers import PICTURE_MAX_BYTES
 from agents.models import QuickReply
 from crm.inputs import object_id
 from outreach import broadcasts, consent
@@ -15,7 +16,9 @@ from whatsapp import message_templates
 
 
 class CustomerForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX_LENGTH, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    # Names are checked by agents.customers.clean_name, which states the limit: a max_length here would
+    # give the input a maxlength, and a browser cuts a longer name silently.
+    name = forms.CharField(widget=forms.TextInput(attrs={"autocomplete": "off"}))
     phone = forms.CharField(
         label="WhatsApp number",
         max_length=40,
@@ -24,8 +27,25 @@ class CustomerForm(forms.Form):
     )
 
 
-class RenameCustomerForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX_LENGTH, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+class CustomerDetailsForm(forms.Form):
+    """What the seller keeps about a customer; agents.customers.save_customer_details checks each limit."""
+
+    name = forms.CharField(widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    email = forms.CharField(
+        label="Email", required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"}), strip=True
+    )
+    address = forms.CharField(
+        label="Saved address",
+        required=False,
+        help_text="A new order is sent here unless their last order went elsewhere.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    notes = forms.CharField(
+        label="Notes",
+        required=False,
+        help_text="For you: never sent to the customer.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ProfilePictureForm(forms.Form):
@@ -53,6 +73,42 @@ class QuickReplyForm(forms.ModelForm):
 
     def clean_shortcut(self):
         return self.cleaned_data["shortcut"].lower()
+
+
+class ShopForm(forms.Form):
+    """The shop's name, currency, locale and time zone; agents.shop checks each value again when saving."""
+
+    name = forms.CharField(
+        label="Shop name",
+        help_text="Shown in the dashboard and in the messages your customers get.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    currency = forms.ChoiceField(label="Currency", help_text="Every amount is written in it.")
+    locale = forms.ChoiceField(
+        label="Language and country",
+        help_text="How amounts and dates are written: 1.234,50 € in Germany, €1,234.50 in Ireland.",
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Days in reports and times on pages are this zone's. Leave it empty to use each viewer's own.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = shop.currency_choices()
+        self.fields["locale"].choices = shop.locale_choices()
+        self.fields["time_zone"].choices = [("", "Each viewer's own time zone")] + [
+            (zone, zone.replace("_", " ")) for zone in shop.time_zone_choices()
+        ]
+
+    def clean_name(self):
+        # Checked here rather than by max_length, whose maxlength attribute makes a browser cut a longer
+        # name silently.
+        try:
+            return shop.clean_name(self.cleaned_data["name"])
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.messages)
 
 
 class OutreachSettingsForm(forms.ModelForm):

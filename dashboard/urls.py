@@ -14,6 +14,7 @@ from .views import (
     outreach,
     quick_replies,
     reports,
+    shop_settings,
 )
 
 urlpatterns = [
@@ -38,7 +39,7 @@ urlpatterns = [
     path("customers/new/", customers.customer_add, name="customer_add"),
     path("customers/export.csv", customers.customer_export, name="customer_export"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer_detail"),
-    path("customers/<int:customer_id>/name/", customers.customer_rename, name="customer_rename"),
+    path("customers/<int:customer_id>/details/", customers.customer_details, name="customer_details"),
     path("customers/<int:customer_id>/picture/", customers.customer_picture, name="customer_picture"),
     path("customers/<int:customer_id>/avatar.jpg", customers.customer_avatar, name="customer_avatar"),
     path("customers/<int:customer_id>/archive.zip", customer_data.customer_archive, name="customer_archive"),
@@ -73,6 +74,7 @@ urlpatterns = [
     path("orders/<int:order_id>/paid/", order.order_mark_paid, name="order_mark_paid"),
     path("orders/<int:order_id>/summary/", order.order_send_summary, name="order_send_summary"),
     path("orders/<int:order_id>/messages/", order.order_messages, name="order_messages"),
+    path("shop/settings/", shop_settings.shop_settings, name="shop_settings"),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/export.csv", reports.report_export, name="report_export"),
 ]

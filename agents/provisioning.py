@@ -22,7 +22,7 @@ import audit
 from crm import rls, routers
 
 from . import connections as agent_connections
-from . import shards, tables
+from . import conversations, shards, tables
 from .models import Agent
 
 logger = logging.getLogger(__name__)
@@ -368,6 +368,8 @@ def _apply_version(connection, agent, version):
                     editor.add_index(model, extra)
                 else:
                     editor.add_constraint(model, extra)
+    if version == tables.REPLY_STATE_VERSION:
+        conversations.refresh_all_reply_states(twin)
 
 
 def existing_tables(agents):

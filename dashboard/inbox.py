@@ -9,7 +9,9 @@ everything it shows, so that polling answers "nothing changed" without rendering
 from dataclasses import dataclass
 
 from django.db.models import Case, F, OuterRef, Q, Subquery, When
+from django.utils import timezone
 
+from agents import conversations
 from agents.customers import display_phone, phone_digits
 from crm import paging
 
@@ -22,7 +24,7 @@ from .threads import TICKS
 PAGE_SIZE = 25
 # Above this many matching messages, a search walks customers instead of listing the matches.
 MANY_MATCHES = 2000
-SHOWS = ("all", "unread", "today")
+SHOWS = ("all", "needs_reply", "unread", "open", "done", "snoozed", "today")
 
 
 @dataclass
@@ -42,6 +44,7 @@ class InboxRow:
         outbound = m is not None and m.direction == "outbound"
         self.tick_icon, self.tick_label = TICKS.get(m.status, ("", "")) if outbound else ("", "")
         self.tick_status = m.status if outbound else ""
+        self.needs_reply = bool(c.awaiting_reply_since) and conversations.queue_state(c) == "open"
 
 
 @dataclass
@@ -51,14 +54,19 @@ class InboxPage:
     token: str
 
 
-def inbox_page(agent_tables, *, show="all", search="", cursor=None, today_start=None, size=PAGE_SIZE):
-    """A page of the inbox. `cursor` comes from a previous page's next_cursor (InvalidCursor if damaged)."""
+def inbox_page(agent_tables, *, show="all", search="", cursor=None, today_start=None, labelled=None, size=PAGE_SIZE):
+    """A page of the inbox. `cursor` comes from a previous page's next_cursor (InvalidCursor if damaged).
+
+    `labelled`: only these customer ids (a label's customers), or None for everyone.
+    """
     Customer, Message = agent_tables.Customer, agent_tables.Message
     customers = Customer.objects.with_messages()
-    if show == "unread":
-        customers = customers.with_unread()
-    elif show == "today":
+    if show == "today":
         customers = customers.filter(last_message_at__gte=today_start)
+    elif show != "all":
+        customers = customers.filter(conversations.queue_filters(timezone.now())[show])
+    if labelled is not None:
+        customers = customers.filter(pk__in=labelled)
 
     thread = Message.objects.filter(customer=OuterRef("pk")).order_by("-timestamp", "-id").values("id")
     search = " ".join(search.split())
@@ -108,6 +116,7 @@ def page_token(rows, next_cursor):
                 c.profile_image_url,
                 c.unread_count,
                 c.last_message_at,
+                row.needs_reply,
                 m and (m.id, m.status, m.media_url, m.message, m.caption),
             )
         )

@@ -2,7 +2,7 @@
 -- Run on an empty PostgreSQL database, in this order: enums.sql, core_tables.sql,
 -- dynamic_table_creation.sql, create_agent_function.sql; then adopt it (docs/schema.md).
 
--- create_agent_tables(agent_id) creates the tables of agent agt_<agent_id> at version 6: exactly the
+-- create_agent_tables(agent_id) creates the tables of agent agt_<agent_id> at version 8: exactly the
 -- statements provisioning runs (agents/provisioning.py), for any id. create_agent() calls it.
 
 -- Message search's trigram index needs pg_trgm (a trusted extension: the database's owner may create it).
@@ -45,7 +45,10 @@ BEGIN
         "created_at" timestamp DEFAULT ((CURRENT_TIMESTAMP AT TIME ZONE 'UTC')) NOT NULL,
         "wa_user_id" text NULL,
         "last_message_at" timestamp NULL,
-        "unread_count" integer DEFAULT 0 NULL
+        "unread_count" integer DEFAULT 0 NULL,
+        "awaiting_reply_since" timestamp NULL,
+        "conversation_done_at" timestamp NULL,
+        "snoozed_until" timestamp NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_messages" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -114,6 +117,10 @@ BEGIN
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_activity" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_unread" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE "unread_count" > 0$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_name" ON "%1$s_customers" ("name", "id")$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_open" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("conversation_done_at" IS NULL AND "last_message_at" IS NOT NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_needs_reply" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("awaiting_reply_since" IS NOT NULL AND "conversation_done_at" IS NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_done" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE "conversation_done_at" IS NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_snoozed" ON "%1$s_customers" ("snoozed_until") WHERE "snoozed_until" IS NOT NULL$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%3$s" FOREIGN KEY ("customer_id") REFERENCES "%1$s_customers" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_messages', ARRAY['customer_id'], '_fk_' || prefix || '_customers_id'));
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%1$s_msg_direction" CHECK ("direction" IN ('inbound', 'outbound'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%1$s_msg_media_type" CHECK ("media_type" IN ('none', 'image', 'video', 'audio', 'document', 'sticker'))$ddl$, prefix, agent_id);

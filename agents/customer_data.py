@@ -20,6 +20,7 @@ from django.forms.models import model_to_dict
 
 import audit
 
+from . import labels, notes
 from .signals import customer_erased
 
 ARCHIVE_SPOOL_BYTES = 16 * 1024 * 1024  # kept in memory up to this size, then on disk
@@ -94,6 +95,8 @@ def erase_customer(agent, agent_tables, customer, *, actor, request=None):
             **counts,
             media_files=len(files),
         )
+        counts["notes"] = notes.forget_customer(agent, customer.pk)
+        counts["labels"] = labels.forget_customer(agent, customer.pk)
         for _receiver, erased in customer_erased.send(
             sender=type(customer), agent=agent, customer=customer, message_ids=message_ids
         ):

@@ -44,6 +44,7 @@ urlpatterns = [
     path("labels/<int:label_id>/delete/", labels.label_delete, name="label_delete"),
     path("customers/labels/", labels.customers_label, name="customers_label"),
     path("messages/<int:message_id>/media/", media.message_media, name="message_media"),
+    path("messages/<int:message_id>/react/", composer.react_to_message, name="react_to_message"),
     path("messages/<int:message_id>/resend/", composer.resend_message, name="resend_message"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/new/", customers.customer_add, name="customer_add"),

@@ -7,7 +7,8 @@ from django import template
 from agents.customers import display_phone
 from dashboard import dates
 from dashboard.customers import avatar_of
-from whatsapp.send import failure_reason
+from dashboard.rendering import whatsapp_markup
+from whatsapp.send import REACTIONS, failure_reason
 
 register = template.Library()
 register.filter("short_time", dates.short_time)
@@ -29,3 +30,10 @@ def money(value):
 
 
 register.filter("phone_display", display_phone)
+register.filter("whatsapp", whatsapp_markup)
+
+
+@register.simple_tag
+def reaction_choices():
+    """The emoji a seller may react with (whatsapp.send.REACTIONS)."""
+    return REACTIONS

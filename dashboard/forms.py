@@ -40,6 +40,12 @@ class QuickReplyForm(forms.ModelForm):
     class Meta:
         model = QuickReply
         fields = ("shortcut", "text")
+        error_messages = {
+            "shortcut": {
+                "invalid": "A shortcut is one word of letters, digits, - and _ only: no spaces, and no signs "
+                "such as “!” or “/” (for example: hours, opening-hours, pix_key)."
+            }
+        }
         widgets = {
             "shortcut": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "hours"}),
             "text": forms.Textarea(attrs={"rows": 3}),

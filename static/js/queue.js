@@ -35,15 +35,36 @@
   /* A thread opens at its last message even when its images load after the first scroll. */
   document.addEventListener("load", function (event) {
     var image = event.target;
-    var box = document.getElementById("thread-scroll");
-    if (!box || image.tagName !== "IMG" || !box.contains(image)) { return; }
-    if (box.getAttribute("data-at-end") !== "0") { box.scrollTop = box.scrollHeight; }
+    if (image.tagName !== "IMG") { return; }
+    ["thread-scroll", "chat"].forEach(function (id) {
+      var box = document.getElementById(id);
+      if (box && box.contains(image) && box.getAttribute("data-at-end") !== "0") { box.scrollTop = box.scrollHeight; }
+    });
   }, true);
+  /* Whether the reader is at the end: only then does a late image or a new message move the view. */
   document.addEventListener("scroll", function (event) {
     var box = event.target;
-    if (box.id !== "thread-scroll") { return; }
+    if (box.id !== "thread-scroll" && box.id !== "chat") { return; }
     box.setAttribute("data-at-end", box.scrollHeight - box.scrollTop - box.clientHeight < 120 ? "1" : "0");
   }, true);
+
+  /* The header's Menu button (phones) opens and closes the navigation. */
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("[data-menu-toggle]");
+    if (!toggle) { return; }
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = !menu.classList.contains("open");
+    menu.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
+  /* The sandbox's chat shows its newest message: on load, after a send, and when a poll brings more. */
+  function chatToEnd() {
+    var chat = document.getElementById("chat");
+    if (chat && chat.getAttribute("data-at-end") !== "0") { chat.scrollTop = chat.scrollHeight; }
+  }
+  document.addEventListener("DOMContentLoaded", chatToEnd);
+  document.addEventListener("htmx:afterSettle", chatToEnd);
 
   /* Keyboard shortcuts: j / k next and previous conversation, e mark done, ? this help. Never while typing. */
   function typing(target) {

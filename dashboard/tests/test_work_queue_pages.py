@@ -244,3 +244,14 @@ def test_labels_and_notes_show_each_agent_only_its_own_rows(seller, seller_b, qu
     with rls.scope(rls.NOBODY):
         assert Label.objects.count() == 0
     assert Label.objects.count() == 2
+
+
+def test_polling_brings_the_new_counts_with_the_list(seller, queue):
+    first = seller.client.get(reverse("inbox"))
+    assert count_of(first, "needs_reply") == 1
+    message(seller.tables, queue["Answered"], "another question", at=NOON + dt.timedelta(hours=2))
+    poll_url = re.search(r'id="inbox-list" class="inbox-list" hx-get="([^"]+)"', text(first)).group(1)
+    polled = seller.client.get(poll_url.replace("&amp;", "&"))
+    assert polled.status_code == 200
+    assert 'id="inbox-filters" class="inbox-filters" hx-swap-oob="true"' in text(polled)
+    assert count_of(polled, "needs_reply") == 2

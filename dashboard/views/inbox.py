@@ -83,7 +83,7 @@ def inbox_rows(request):
         return bad_request(request, str(error))
     if context["page"].token == request.GET.get("v"):
         return nothing_changed()
-    return render(request, "agents/_inbox_list.html", context)
+    return render(request, "agents/_inbox_list.html", {**context, "filters_oob": True})
 
 
 def _mark_read(request, customer):

@@ -115,11 +115,16 @@ def refresh_reply_state(agent_tables, customer_ids):
     _execute_each(connections[agent_tables.database], sql, [(pk, pk, pk, pk) for pk in sorted(set(customer_ids))])
 
 
-def refresh_all_reply_states(agent_tables):
-    """refresh_reply_state() for every customer with messages (an upgrade or an adopted database)."""
+def all_reply_states_sql(agent_tables):
+    """The UPDATE that does refresh_reply_state() for every customer with messages (the version-8 upgrade)."""
     table = connections[agent_tables.database].ops.quote_name(agent_tables.Customer._meta.db_table)
+    return _reply_state_sql(agent_tables, f"{table}.id") + " WHERE last_message_at IS NOT NULL"
+
+
+def refresh_all_reply_states(agent_tables):
+    """refresh_reply_state() for every customer with messages (an adopted database)."""
     with connections[agent_tables.database].cursor() as cursor:
-        cursor.execute(_reply_state_sql(agent_tables, f"{table}.id") + " WHERE last_message_at IS NOT NULL")
+        cursor.execute(all_reply_states_sql(agent_tables))
 
 
 def note_failed_sends(agent_tables, message_ids):

@@ -59,6 +59,8 @@ def customer_archive(agent_tables, customer, *, actor, request=None):
             ("customer.json", _rows([customer])[0]),
             ("messages.json", _rows(messages.iterator(chunk_size=2000))),
             ("orders.json", orders),
+            ("notes.json", _rows(notes.notes_on(agent_tables.agent_id, customer))),
+            ("labels.json", labels.label_names_by_customer(agent_tables.agent_id).get(customer.pk, [])),
         ):
             zipped.writestr(name, json.dumps(content, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
         missing = []

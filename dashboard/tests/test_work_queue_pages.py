@@ -255,3 +255,17 @@ def test_polling_brings_the_new_counts_with_the_list(seller, queue):
     assert polled.status_code == 200
     assert 'id="inbox-filters" class="inbox-filters" hx-swap-oob="true"' in text(polled)
     assert count_of(polled, "needs_reply") == 2
+
+
+def test_a_customers_archive_carries_their_notes_and_labels(seller, queue):
+    import json
+    import zipfile
+
+    waiting = queue["Waiting"]
+    paid = labels.save_label(seller.agent, name="Paid", colour="green")
+    labels.add_label(seller.agent, seller.tables, paid, [waiting.pk])
+    seller.client.post(reverse("note_add", args=[waiting.pk]), {"text": "Asked for an invoice"})
+    response = seller.client.get(reverse("customer_archive", args=[waiting.pk]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert [note["text"] for note in json.loads(archive.read("notes.json"))] == ["Asked for an invoice"]
+    assert json.loads(archive.read("labels.json")) == ["Paid"]

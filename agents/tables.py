@@ -168,6 +168,10 @@ def _customer_columns(agent_id, prefix):
         (7, "email", models.TextField(null=True, blank=True)),
         (7, "address", models.TextField(null=True, blank=True)),
         (7, "notes", models.TextField(null=True, blank=True)),
+        # Version 8: the inbox as a work queue (agents/conversations.py says what each one means).
+        (8, "awaiting_reply_since", UTCDateTimeField(null=True, blank=True)),
+        (8, "conversation_done_at", UTCDateTimeField(null=True, blank=True)),
+        (8, "snoozed_until", UTCDateTimeField(null=True, blank=True)),
     ]
 
 
@@ -189,6 +193,37 @@ def _customer_extras(prefix):
             ),
         ),
         (4, models.Index(fields=["name", "id"], name=f"{prefix}_cust_name")),
+        # Version 8: the inbox's work-queue filters and their counts (open, needs reply, done, snoozed).
+        (
+            8,
+            models.Index(
+                fields=["-last_message_at", "-id"],
+                condition=models.Q(conversation_done_at__isnull=True, last_message_at__isnull=False),
+                name=f"{prefix}_cust_open",
+            ),
+        ),
+        (
+            8,
+            models.Index(
+                fields=["-last_message_at", "-id"],
+                condition=models.Q(conversation_done_at__isnull=True, awaiting_reply_since__isnull=False),
+                name=f"{prefix}_cust_needs_reply",
+            ),
+        ),
+        (
+            8,
+            models.Index(
+                fields=["-last_message_at", "-id"],
+                condition=models.Q(conversation_done_at__isnull=False),
+                name=f"{prefix}_cust_done",
+            ),
+        ),
+        (
+            8,
+            models.Index(
+                fields=["snoozed_until"], condition=models.Q(snoozed_until__isnull=False), name=f"{prefix}_cust_snoozed"
+            ),
+        ),
     ]
 
 
@@ -422,6 +457,8 @@ SQL_STEPS = {
 }
 ROW_SECURITY_VERSION = 5
 SIGNED_SCOPE_VERSION = 11
+# The version that brings the work-queue fields, which an upgrade fills from the messages already there.
+REPLY_STATE_VERSION = 8
 
 CURRENT_VERSION = max(
     *SQL_STEPS,

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from agents import shop
 from agents.customers import PICTURE_MAX_BYTES
-from agents.models import QuickReply
+from agents.models import Label, QuickReply
+from agents.notes import MAX_NOTE_LENGTH
 from crm.inputs import object_id
 from outreach import broadcasts, consent
 from outreach.models import OutreachSettings
@@ -66,6 +67,12 @@ class QuickReplyForm(forms.ModelForm):
     class Meta:
         model = QuickReply
         fields = ("shortcut", "text")
+        error_messages = {
+            "shortcut": {
+                "invalid": "A shortcut is one word of letters, digits, - and _ only: no spaces, and no signs "
+                "such as “!” or “/” (for example: hours, opening-hours, pix_key)."
+            }
+        }
         widgets = {
             "shortcut": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "hours"}),
             "text": forms.Textarea(attrs={"rows": 3}),
@@ -109,6 +116,68 @@ class ShopForm(forms.Form):
             return shop.clean_name(self.cleaned_data["name"])
         except forms.ValidationError as error:
             raise forms.ValidationError(error.messages)
+
+
+class LabelForm(forms.ModelForm):
+    class Meta:
+        model = Label
+        fields = ("name", "colour")
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Pending payment"}),
+            "colour": forms.RadioSelect,
+        }
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Give the label a name.")
+        return name
+
+
+class _AgentLabelsForm(forms.Form):
+    """A form whose `label(s)` field offers the agent's labels only."""
+
+    def __init__(self, agent, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[self.label_field].queryset = Label.objects.filter(agent=agent).order_by("name", "id")
+
+
+class CustomerLabelsForm(_AgentLabelsForm):
+    label_field = "labels"
+    labels = forms.ModelMultipleChoiceField(
+        queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class BulkLabelForm(_AgentLabelsForm):
+    """A label put on (or taken off) the customers ticked in the customers list."""
+
+    label_field = "label"
+    label = forms.ModelChoiceField(queryset=Label.objects.none(), empty_label="Choose a label")
+    action = forms.ChoiceField(choices=[("add", "Add label"), ("remove", "Remove label")], initial="add")
+    customers = forms.CharField(required=False)  # read with getlist in clean_customers
+
+    MAX_CUSTOMERS = 500
+
+    def clean_customers(self):
+        values = self.data.getlist("customers") if hasattr(self.data, "getlist") else []
+        if not values:
+            raise forms.ValidationError("Tick the customers to label first.")
+        if len(values) > self.MAX_CUSTOMERS:
+            raise forms.ValidationError(f"Label at most {self.MAX_CUSTOMERS} customers at a time.")
+        ids = [object_id(value) for value in values]
+        if None in ids:
+            raise forms.ValidationError("The ticked customers could not be read; reload the page and try again.")
+        return ids
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Private note",
+        max_length=MAX_NOTE_LENGTH,
+        help_text="Only people working this inbox see it; it is never sent to the customer.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class OutreachSettingsForm(forms.ModelForm):

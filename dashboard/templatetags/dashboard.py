@@ -9,7 +9,8 @@ from agents import shop
 from agents.customers import display_phone
 from dashboard import dates
 from dashboard.customers import avatar_of
-from whatsapp.send import failure_reason
+from dashboard.rendering import whatsapp_markup
+from whatsapp.send import REACTIONS, failure_reason
 
 register = template.Library()
 register.filter("short_time", dates.short_time)
@@ -64,3 +65,10 @@ def shop_datetime(value, length="medium"):
 
 
 register.filter("phone_display", display_phone)
+register.filter("whatsapp", whatsapp_markup)
+
+
+@register.simple_tag
+def reaction_choices():
+    """The emoji a seller may react with (whatsapp.send.REACTIONS)."""
+    return REACTIONS

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from agents import customers
+from agents import customers, labels
 from agents.access import agent_required
 from agents.shop import shop_of
 from crm import paging
@@ -17,20 +17,23 @@ from crm.csv_export import csv_response
 from outreach import consent
 
 from .. import customers as customer_pages
-from ..forms import CustomerDetailsForm, CustomerForm, ProfilePictureForm
+from ..forms import BulkLabelForm, CustomerDetailsForm, CustomerForm, ProfilePictureForm
 from ..threads import present
-from .common import bad_request
+from .common import NO_SUCH_LABEL, bad_request, label_asked
 
 
 @agent_required
 def customer_list(request):
-    search = request.GET.get("q", "")[:200]
-    cursor = request.GET.get("after", "")
+    search, cursor, label = request.GET.get("q", "")[:200], request.GET.get("after", ""), label_asked(request)
+    if label is NO_SUCH_LABEL:
+        return bad_request(request, "There is no such label. Pick one from the list's labels.")
     try:
-        page = customer_pages.customers_page(request.agent_tables, search=search, cursor=cursor)
+        page = customer_pages.customers_page(
+            request.agent_tables, agent=request.agent, search=search, label=label, cursor=cursor
+        )
     except paging.InvalidCursor as error:
         return bad_request(request, str(error))
-    keep = {"q": search} if search else {}
+    keep = {key: value for key, value in (("q", search), ("label", label and label.pk)) if value}
     return render(
         request,
         "agents/customers/list.html",
@@ -38,6 +41,9 @@ def customer_list(request):
             "section": "customers",
             "page": page,
             "search": search,
+            "label": label,
+            "labels": labels.labels_of(request.agent),
+            "bulk_form": BulkLabelForm(request.agent),
             "cursor": cursor,
             "export_url": reverse("customer_export") + ("?" + urlencode(keep) if keep else ""),
             "first_url": reverse("customer_list") + ("?" + urlencode(keep) if keep else ""),
@@ -162,8 +168,9 @@ def customer_avatar(request, customer_id):
 
 @agent_required
 def customer_export(request):
-    search = request.GET.get("q", "")[:200]
-    # This download has always been sent as bare text/csv (no charset): kept as it is.
-    return csv_response(
-        customer_pages.export_rows(request.agent_tables, shop_of(request.agent).currency, search), "customers"
-    )
+    search, label = request.GET.get("q", "")[:200], label_asked(request)
+    if label is NO_SUCH_LABEL:
+        return bad_request(request, "There is no such label. Pick one from the list's labels.")
+    currency = shop_of(request.agent).currency
+    lines = customer_pages.export_rows(request.agent_tables, currency, search, agent=request.agent, label=label)
+    return csv_response(lines, "customers")

@@ -63,7 +63,10 @@ BEGIN
         "unread_count" integer DEFAULT 0 NULL,
         "email" text NULL,
         "address" text NULL,
-        "notes" text NULL
+        "notes" text NULL,
+        "awaiting_reply_since" timestamp NULL,
+        "conversation_done_at" timestamp NULL,
+        "snoozed_until" timestamp NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_messages" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -136,6 +139,10 @@ BEGIN
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_activity" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_unread" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE "unread_count" > 0$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_name" ON "%1$s_customers" ("name", "id")$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_open" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("conversation_done_at" IS NULL AND "last_message_at" IS NOT NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_needs_reply" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("awaiting_reply_since" IS NOT NULL AND "conversation_done_at" IS NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_done" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE "conversation_done_at" IS NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_snoozed" ON "%1$s_customers" ("snoozed_until") WHERE "snoozed_until" IS NOT NULL$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%3$s" FOREIGN KEY ("customer_id") REFERENCES "%1$s_customers" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_messages', ARRAY['customer_id'], '_fk_' || prefix || '_customers_id'));
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%1$s_msg_direction" CHECK ("direction" IN ('inbound', 'outbound'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%1$s_msg_media_type" CHECK ("media_type" IN ('none', 'image', 'video', 'audio', 'document', 'sticker'))$ddl$, prefix, agent_id);

@@ -60,6 +60,25 @@ class ProposedLine:
     def matched(self):
         return self.candidate is not None
 
+    @property
+    def item_as_written(self):
+        """The phrase without its count and the words around the item ("I'd like 2 candles pls" -> "Candles"),
+        as the customer spelled it: the item's name when the seller keeps it as typed."""
+        words = self.phrase.split()
+        while words and _is_wrapping(words[0]):
+            words.pop(0)
+        while words and _is_wrapping(words[-1]):
+            words.pop()
+        text = " ".join(words).strip(" .,;:!?¿¡*-") or self.phrase.strip()
+        return (text[:1].upper() + text[1:])[:MAX_NAME_LENGTH]
+
+
+def _is_wrapping(word):
+    """Whether a word of a phrase is a count, a filler or an emoji, not part of the item's name."""
+    tokens = tokens_of(word)
+    counting = set().union(*NUMBER_WORDS.values(), *ARTICLES.values(), DOZENS, HALF, UNITS, FILLER, {"x"})
+    return all(token.isdigit() or token in counting for token in tokens)
+
 
 @dataclass
 class Proposal:
@@ -104,6 +123,8 @@ ARTICLES = {"en": {"a", "an"}, "es": {"un", "una"}, "pt": {"um", "uma"}, "fr": {
 # Words that make a number words' multiple: "two dozen" = 24, "media docena" = 6.
 DOZENS = {"dozen", "dozens", "docena", "docenas", "duzia", "duzias", "douzaine", "douzaines"}
 HALF = {"half", "media", "meia", "demi"}
+# "this one", "the other one": "one" that is no count.
+PRONOUN_ONE = {"this", "that", "the", "which", "other", "another", "same", "big", "small", "blue", "red"}
 # Read around a quantity and dropped: "2 units of", "a couple of", "x 3 pcs".
 UNITS = {
     "pc", "pcs", "piece", "pieces", "unit", "units", "u", "un", "uds", "ud", "unid", "unidad", "unidades",
@@ -330,9 +351,12 @@ def _quantity(words, language):
         if words[i].isdigit() and words[i + 1] == "x" and i <= first:
             return int(words[i]), True, _without_units(words[:i] + words[i + 2 :], i)
     # The first count in the phrase ("can I get 2 vases", "me pones dos gorras"); an article only before
-    # the item's words ("I'd like a vase", not "a vase for a friend" twice).
+    # the item's words ("I'd like a vase", not "a vase for a friend" twice), and "one" not as a pronoun
+    # ("this one in red", "the blue one").
     for i, word in enumerate(words):
         if word in ARTICLES[language] and i > first:
+            continue
+        if word == "one" and (i + 1 == len(words) or i and words[i - 1] in PRONOUN_ONE):
             continue
         count, used, strong = _count_at(words, i, numbers, language)
         if count is not None and (i + used < len(words) or not word.isdigit()):
@@ -488,6 +512,13 @@ def _read_phrase(phrase, prepared, language):
 
 
 # The agent's candidates ----------------------------------------------------------------------------------
+
+
+def propose(agent, text):
+    """What `text`, a message of one of the agent's customers, asks for, read against the agent's candidates.
+
+    The language is told from the text; once the shop has a locale of its own, it is passed here."""
+    return read_order(text, candidates(agent))
 
 
 def candidates(agent):

@@ -8,12 +8,14 @@ plurals still match. A phrase scoring below MATCH_THRESHOLD, or tied between two
 unmatched: the seller picks one of its close candidates or keeps it as typed.
 """
 
+import functools
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from agents import tables
 
@@ -27,6 +29,8 @@ CLOSE_THRESHOLD = 45
 # Two candidates this close to each other are a tie: the seller chooses.
 TIE_MARGIN = 4
 CLOSE_CANDIDATES = 5
+# Two words of six letters or more alike from this rapidfuzz ratio on are the same word with a typo.
+TYPO_SIMILARITY = 72
 # Earlier items read as candidates (newest first), and the longest message read.
 MAX_EARLIER_ITEMS = 500
 MAX_TEXT_LENGTH = 4096
@@ -287,6 +291,7 @@ def _key(text, language):
     return _Key(words, "".join(words), head)
 
 
+@functools.lru_cache(maxsize=100_000)
 def _word_similarity(a, b):
     """How alike two words are (0-100): short words must be equal, longer ones may carry a typo."""
     if a == b:
@@ -294,7 +299,7 @@ def _word_similarity(a, b):
     if min(len(a), len(b)) <= 3:
         return 0.0
     score = fuzz.ratio(a, b)
-    return score if score >= (80 if min(len(a), len(b)) <= 5 else 72) else 0.0
+    return score if score >= (80 if min(len(a), len(b)) <= 5 else TYPO_SIMILARITY) else 0.0
 
 
 def _score(phrase, candidate, sku):
@@ -434,11 +439,11 @@ def read_order(text, candidates, language=None):
     """
     text = (text or "")[:MAX_TEXT_LENGTH]
     language = language if language in LANGUAGES else guess_language(text)
-    prepared = [(candidate, _key(candidate.name, language), _sku(candidate)) for candidate in candidates]
+    catalog = _Catalog(candidates, language)
     proposal = Proposal(language=language)
     maybe, aside = [], None
     for number, phrase in _phrases(text, _protected_names(candidates)):
-        line, sure = _read_phrase(phrase, prepared, language)
+        line, sure = _read_phrase(phrase, catalog, language)
         if line is ASIDE:
             # An address or a time goes on to the end of its line ("Calle Mayor 12, 3ºB, Madrid").
             aside = number
@@ -462,21 +467,59 @@ def _sku(candidate):
     return re.sub(r"[^a-z0-9]", "", normalize(candidate.retailer_id or ""))
 
 
+class _Catalog:
+    """The candidates prepared once per message, with an index from each word to the candidates that hold
+    it: a phrase is scored only against candidates sharing a word with it (typos included), its SKU, or a
+    name spelled close to it as one word ("giftwrap"); the others score below CLOSE_THRESHOLD anyway."""
+
+    def __init__(self, candidates, language):
+        self.entries = [(candidate, _key(candidate.name, language), _sku(candidate)) for candidate in candidates]
+        self.by_word, self.by_sku, self.numbered = defaultdict(set), defaultdict(set), {}
+        for n, (candidate, key, sku) in enumerate(self.entries):
+            for word in key.words:
+                self.by_word[word].add(n)
+            if sku:
+                self.by_sku[sku].add(n)
+            if any(word.isdigit() for word in key.words):
+                self.numbered.setdefault(key.words, candidate)
+        self.vocabulary = list(self.by_word)
+        self.joined = [key.joined for _, key, _ in self.entries]
+
+    def scored(self, phrase):
+        """[(score, n, candidate)] of the candidates the phrase may name, best first (then in their order)."""
+        found = set(self.by_sku.get(phrase.joined, ()))
+        for word in phrase.words:
+            found |= self.by_sku.get(word, set())
+            for other, _, _ in process.extract(
+                word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY, limit=None
+            ):
+                if _word_similarity(word, other):
+                    found |= self.by_word[other]
+        if len(phrase.joined) > 5:
+            found |= {
+                n
+                for *_, n in process.extract(
+                    phrase.joined, self.joined, scorer=fuzz.ratio, score_cutoff=CLOSE_THRESHOLD, limit=None
+                )
+            }
+        scored = [(_score(phrase, self.entries[n][1], self.entries[n][2]), n, self.entries[n][0]) for n in found]
+        return sorted(scored, key=lambda entry: (-entry[0], entry[1]))
+
+
 # What _read_phrase answers for a phrase about an address, a time or a payment.
 ASIDE = object()
 
 
-def _read_phrase(phrase, prepared, language):
+def _read_phrase(phrase, catalog, language):
     """(line, sure): the ProposedLine a phrase asks for (None for none, ASIDE for an address, a time or a
     payment), and whether it surely is an item."""
     if len(phrase) > MAX_NAME_LENGTH:
         return None, False
     words = SIZE.sub(" ", " ".join(tokens_of(phrase))).split()
     whole = _key(" ".join(words), language)
-    for candidate, candidate_key, _ in prepared:
-        if any(word.isdigit() for word in candidate_key.words) and candidate_key.words == whole.words:
-            # The phrase is a name with a number in it, as the shop sells it ("Sunscreen SPF 50").
-            return ProposedLine(1, candidate, phrase, 100.0, phrase_words=whole.words), True
+    if whole.words in catalog.numbered:
+        # The phrase is a name with a number in it, as the shop sells it ("Sunscreen SPF 50").
+        return ProposedLine(1, catalog.numbered[whole.words], phrase, 100.0, phrase_words=whole.words), True
     quantity, strong, rest = _quantity(words, language)
     if quantity is not None and not 0 < quantity <= LARGEST_QUANTITY:
         return None, False
@@ -486,10 +529,7 @@ def _read_phrase(phrase, prepared, language):
             return ASIDE, False
         counted = quantity is not None and strong
         return (ProposedLine(quantity, None, phrase, 0.0, phrase_words=()) if counted else None), True
-    scored = sorted(
-        ((_score(key, candidate_key, sku), n, candidate) for n, (candidate, candidate_key, sku) in enumerate(prepared)),
-        key=lambda entry: (-entry[0], entry[1]),
-    )
+    scored = catalog.scored(key)
     close = tuple(candidate for score, _, candidate in scored[:CLOSE_CANDIDATES] if score >= CLOSE_THRESHOLD)
     best = scored[0][0] if scored else 0.0
     tied = len(scored) > 1 and scored[1][0] >= best - TIE_MARGIN

@@ -145,7 +145,9 @@ FILLER = {
     "just", "too", "hi", "hello", "hey", "hiya", "morning", "good", "afternoon", "evening", "oh", "ok", "okay",
     "yes", "sure", "so", "will", "be", "is", "it", "that", "this", "all", "plus", "x", "another", "extra", "to",
     "gonna", "put", "add", "include", "lemme", "let", "dear", "there", "again", "same", "as", "last", "time",
-    "them", "each", "cada", "deles", "delas", "chacun",
+    "them", "each", "cada", "deles", "delas", "chacun", "new", "nice", "lovely", "pretty", "cute", "in", "en",
+    "preparas", "prepara", "reservas", "reserva", "reservame", "haces", "vendes", "separas", "separa", "apartas",
+    "aparta", "guardame",
     # Spanish
     "quiero", "queria", "quisiera", "das", "dame", "manda", "mandame", "envia",
     "enviame", "necesito", "pedir", "pido", "por", "favor", "porfa", "porfavor", "pf", "gracias", "hola",
@@ -174,16 +176,20 @@ MARKERS = {
     "fr": {"je", "bonjour", "merci", "une", "deux", "et", "pour", "voudrais", "svp", "des", "les", "veux",
            "douzaine", "trois", "avec", "aussi", "salut", "du", "sil", "plait"},
 }  # fmt: skip
+# Words of when: about a delivery, never part of an item's name ("girasoles para mañana").
+WHEN = (
+    r"tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|"
+    r"manana|hoy|lunes|martes|miercoles|jueves|viernes|sabado|domingo|"
+    r"amanha|hoje|segunda|terca|quarta|quinta|sexta|demain|aujourdhui|lundi|mardi|mercredi|jeudi|vendredi|samedi"
+)
+WHEN_WORD = re.compile(WHEN)
 # A phrase with one of these words is about delivery, payment or a time, not an item.
 NOT_ITEMS = re.compile(
-    r"\b(address|street|st|avenue|ave|road|rd|apt|apartment|flat|floor|zip|postcode|deliver|delivery|"
-    r"ship|shipping|pickup|pick|collect|tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|"
-    r"saturday|sunday|pay|paying|paid|payment|transfer|cash|card|total|price|cost|how much|"
-    r"calle|avenida|av|piso|puerta|portal|cp|direccion|entrega|envio|enviar a|manana|hoy|lunes|martes|"
-    r"miercoles|jueves|viernes|sabado|domingo|pago|pagar|transferencia|efectivo|tarjeta|cuanto|cuesta|"
-    r"rua|avenida|apto|andar|cep|endereco|entregar|entregue|amanha|hoje|segunda|terca|quarta|quinta|sexta|"
-    r"pagamento|pix|quanto|custa|rue|adresse|etage|livraison|livrer|demain|aujourd'hui|paiement|payer|"
-    r"combien|espece|especes)\b"
+    r"\b(address|street|st|avenue|ave|road|rd|apt|apartment|flat \d+|floor|zip|postcode|deliver|delivery|"
+    r"ship|shipping|pickup|pick|collect|pay|paying|paid|payment|transfer|cash|card|total|price|cost|how much|"
+    r"calle|avenida|av|piso|puerta|portal|cp|direccion|entrega|envio|enviar a|pago|pagar|transferencia|"
+    r"efectivo|tarjeta|cuanto|cuesta|rua|apto|andar|cep|endereco|entregar|entregue|pagamento|pix|quanto|"
+    r"custa|rue|adresse|etage|livraison|livrer|paiement|payer|combien|espece|especes|" + WHEN + r")\b"
 )
 # A question about what the shop has ("do you have red vases?") names items without ordering them.
 ASKING = re.compile(
@@ -205,12 +211,18 @@ TIME = re.compile(r"\b\d{1,2}\s*(?:[:h]\s*\d{2}|am|pm|h)\b|\b(?:at|a las|as|a)\s
 PRICE = re.compile(r"[$€£]\s*\d|\d\s*(?:[$€£]|eur|euros?|usd|dollars?|reais|brl|pesos?)\b")
 
 CONJUNCTIONS = re.compile(r"\s+(?:and|y|e|et|&|\+|plus|also|tambien|también|também|aussi)\s+", re.I)
-SEPARATORS = re.compile(r"\s*[,;/|]\s*|\s+-\s+")
-SENTENCE_END = re.compile(r"(?<=[.!?¡¿])\s+|\s*[.!]{2,}\s*")
+# A slash separates items, but not sizes ("30/32").
+SEPARATORS = re.compile(r"\s*[,;|]\s*|(?<!\d)\s*/\s*|\s*/\s*(?!\d)|\s+-\s+")
+# Sentences end at . ! ? but not after the abbreviations of an address ("Av. Libertad 30").
+NOT_AN_END = "".join(
+    f"(?<!\\b{abbreviation}\\.)" for abbreviation in ("Av", "av", "St", "st", "Rd", "rd", "No", "no", "Nr")
+)
+SENTENCE_END = re.compile(r"(?<=[.!?])" + NOT_AN_END + r"\s+")
+WORDS_END = re.compile(r"(?<=[.!?¡¿])" + NOT_AN_END + r"\s+|\s*[.!]{2,}\s*")
 BULLET = re.compile(r"^\s*(?:[-*•·▪►→>+]|\d{1,2}[.)](?=\s))\s*")
 # A new item starting with its count after the previous one: "2 vases 3 wraps", "vase x2 wrap x3".
 NEXT_COUNT = re.compile(
-    r"(?<=\D)(?<!size)(?<!talla)(?<!taille)(?<!tamanho)\s+(?=\d{1,4}\s*(?:[x×*]\s*)?(?![x×*]\s*\d)[^\W\d_])"
+    r"(?<=\D)(?<!\bx)(?<![×*])(?<!size)(?<!talla)(?<!taille)(?<!tamanho)\s+(?=\d{1,4}\s*(?:[x×*]\s*)?(?![x×*]\s*\d)[^\W\d_])"
     r"|(?:(?<=\S\s[x×]\d)|(?<=\S\s[x×]\d\d)|(?<=\S\s[x×]\s\d)|(?<=\S\s[x×]\s\d\d))\s+(?=[^\W\d_])"
 )
 
@@ -283,9 +295,15 @@ class _Key:
     head: str
 
 
-def _key(text, language):
-    words = tuple(singular(word, language) for word in tokens_of(text) if word not in FILLER or word == "x")
-    words = tuple(word for word in words if word != "x")
+def _key(text, language, *, phrase=False):
+    # Not the item's words: filler, when ("girasoles para mañana") and, in what a customer wrote, sizes ("in S").
+    words = tuple(
+        singular(word, language)
+        for word in tokens_of(text)
+        if word not in FILLER
+        and not WHEN_WORD.fullmatch(word)
+        and not (phrase and len(word) == 1 and not word.isdigit())
+    )
     # The noun that says what the thing is: last in English ("blue vase"), first elsewhere ("camisa azul").
     head = (words[-1] if language == "en" else words[0]) if words else ""
     return _Key(words, "".join(words), head)
@@ -351,7 +369,8 @@ def _quantity(words, language):
     first = ends[0] if ends else len(words)
     for i in range(len(words) - 1):
         # "3x shirt", "2 x photo frame" at the start; "shirt x2", "x2 shirt" at either end.
-        if words[i] == "x" and words[i + 1].isdigit() and (i + 2 == len(words) or i <= first):
+        at_end = all(word in FILLER for word in words[i + 2 :])
+        if words[i] == "x" and words[i + 1].isdigit() and (at_end or i <= first):
             return int(words[i + 1]), True, _without_units(words[:i] + words[i + 2 :], i)
         if words[i].isdigit() and words[i + 1] == "x" and i <= first:
             return int(words[i]), True, _without_units(words[:i] + words[i + 2 :], i)
@@ -379,7 +398,8 @@ def _without_units(words, at):
 
 
 def _phrases(text, protected):
-    """The phrases of a message, as written, each with the number of its line or sentence: lines, bullets,
+    """The phrases of a message, as written, each with the number of its line or sentence and whether that
+    asks for something ("can I get..."): lines, bullets,
     sentences, commas and "and" split it, but never inside the name of a candidate that holds one of them
     ("salt and pepper set", "salt & pepper", "Sunscreen SPF 50")."""
     masked = text
@@ -387,16 +407,17 @@ def _phrases(text, protected):
         masked = pattern.sub(lambda match, index=index: f"\ue000{index}:{match.group(0)}\ue001", masked)
     masked = re.sub("\ue000\\d+:(.*?)\ue001", lambda match: match.group(0).replace(",", "\ue002"), masked)
     phrases = []
-    for number, line in enumerate(re.split(r"[\r\n]+|(?<=[.!?])\s+", masked)):
+    for number, line in enumerate(part for text in re.split(r"[\r\n]+", masked) for part in SENTENCE_END.split(text)):
         line = BULLET.sub("", line)
-        for sentence in SENTENCE_END.split(line):
+        requested = bool(REQUEST.search(line))
+        for sentence in WORDS_END.split(line):
             for part in SEPARATORS.split(sentence):
                 for piece in _split_outside_names(part, CONJUNCTIONS):
-                    phrases.extend((number, p) for p in _split_outside_names(piece, NEXT_COUNT))
+                    phrases.extend((number, p, requested) for p in _split_outside_names(piece, NEXT_COUNT))
     unmask = re.compile("\ue000\\d+:(.*?)\ue001")
     return [
-        (number, text)
-        for number, phrase in phrases
+        (number, text, requested)
+        for number, phrase, requested in phrases
         if (text := unmask.sub(lambda m: m.group(1), phrase).replace("\ue002", ",").strip(" .!:-"))
     ]
 
@@ -442,8 +463,8 @@ def read_order(text, candidates, language=None):
     catalog = _Catalog(candidates, language)
     proposal = Proposal(language=language)
     maybe, aside = [], None
-    for number, phrase in _phrases(text, _protected_names(candidates)):
-        line, sure = _read_phrase(phrase, catalog, language)
+    for number, phrase, requested in _phrases(text, _protected_names(candidates)):
+        line, sure = _read_phrase(phrase, catalog, language, requested)
         if line is ASIDE:
             # An address or a time goes on to the end of its line ("Calle Mayor 12, 3ºB, Madrid").
             aside = number
@@ -510,9 +531,10 @@ class _Catalog:
 ASIDE = object()
 
 
-def _read_phrase(phrase, catalog, language):
+def _read_phrase(phrase, catalog, language, requested=False):
     """(line, sure): the ProposedLine a phrase asks for (None for none, ASIDE for an address, a time or a
-    payment), and whether it surely is an item."""
+    payment), and whether it surely is an item. `requested`: its sentence asks for something ("could you
+    send me..."), so a question mark does not make it a question about the shop."""
     if len(phrase) > MAX_NAME_LENGTH:
         return None, False
     words = SIZE.sub(" ", " ".join(tokens_of(phrase))).split()
@@ -523,17 +545,18 @@ def _read_phrase(phrase, catalog, language):
     quantity, strong, rest = _quantity(words, language)
     if quantity is not None and not 0 < quantity <= LARGEST_QUANTITY:
         return None, False
-    key = _key(" ".join(rest), language)
+    key = _key(" ".join(rest), language, phrase=True)
     if not key.words:
         if _about_something_else(words):
             return ASIDE, False
-        counted = quantity is not None and strong
+        # Only a count in digits counts the line before ("2 of them", "x3"; not "uno en S").
+        counted = quantity is not None and strong and any(word.isdigit() for word in words)
         return (ProposedLine(quantity, None, phrase, 0.0, phrase_words=()) if counted else None), True
     scored = catalog.scored(key)
     close = tuple(candidate for score, _, candidate in scored[:CLOSE_CANDIDATES] if score >= CLOSE_THRESHOLD)
     best = scored[0][0] if scored else 0.0
     tied = len(scored) > 1 and scored[1][0] >= best - TIE_MARGIN
-    asking = ASKING.search(" ".join(words)) or "?" in phrase and quantity is None and not REQUEST.search(phrase)
+    asking = ASKING.search(" ".join(words)) or "?" in phrase and quantity is None and not requested
     if asking and not strong:
         return None, False
     if best >= MATCH_THRESHOLD and not tied:

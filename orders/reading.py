@@ -585,15 +585,24 @@ def propose(agent, text):
 
 
 def candidates(agent):
-    """What the agent's messages are matched against: the items of earlier orders (newest first, each with
-    its last price). Products of a catalog are added here, before the earlier items."""
-    agent_tables = tables.for_agent(agent)
-    seen, found = set(), []
-    rows = agent_tables.OrderItem.objects.order_by("-created_at", "-id").values_list(
-        "name", "price", "product_retailer_id"
-    )
-    for name, price, retailer_id in rows[:MAX_EARLIER_ITEMS]:
-        if name.lower() not in seen:
-            seen.add(name.lower())
-            found.append(Candidate(name=name, price=price, retailer_id=retailer_id or ""))
-    return found
+    """What the agent's messages are matched against, each name once (the first one wins): the items of
+    earlier orders, newest first, with their last price. A catalog's products go first in this list."""
+    return _each_name_once([*earlier_items(agent)])
+
+
+def earlier_items(agent):
+    """Candidates from the items of the agent's last MAX_EARLIER_ITEMS order lines, newest first."""
+    rows = tables.for_agent(agent).OrderItem.objects.order_by("-created_at", "-id")
+    return [
+        Candidate(name=name, price=price, retailer_id=retailer_id or "")
+        for name, price, retailer_id in rows.values_list("name", "price", "product_retailer_id")[:MAX_EARLIER_ITEMS]
+    ]
+
+
+def _each_name_once(found):
+    seen, once = set(), []
+    for candidate in found:
+        if candidate.name.lower() not in seen:
+            seen.add(candidate.name.lower())
+            once.append(candidate)
+    return once

@@ -219,3 +219,29 @@ def test_the_candidates_are_the_agents_earlier_items_with_their_last_price(agent
     found = reading.candidates(agent_a)
     assert found == [Candidate("Gift wrap", Decimal("3.00"), ""), Candidate("Blue vase", Decimal("25.00"), "VASE-BLU")]
     assert reading.candidates(agent_b) == []
+
+
+def test_a_request_ending_in_a_question_mark_still_orders():
+    assert lines("could you put aside 2 blue vases and the gift wrap for me?") == [(2, "Blue vase"), (1, "Gift wrap")]
+    assert lines("is the gift wrap nice?") == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("linen shirt size 40 x2", [(2, "Linen shirt")]),
+        ("linen shirt 30/32 x2", [(2, "Linen shirt")]),
+        ("linen shirt x 5 please, it's for a wedding", [(5, "Linen shirt")]),
+        ("blue vase / gift wrap", [(1, "Blue vase"), (1, "Gift wrap")]),
+    ],
+)
+def test_sizes_are_no_counts_and_a_count_may_come_before_please(text, expected):
+    assert lines(text) == expected
+
+
+def test_a_size_after_the_item_does_not_change_its_count():
+    assert lines("2 camisas azules, una en S y otra en M", TIENDA, "es") == [(2, "Camisa azul")]
+
+
+def test_when_and_where_around_an_item_are_not_part_of_it():
+    assert lines("Hola! una bolsa de tela para mañana, a la Av. Libertad 30", TIENDA, "es") == [(1, "Bolsa de tela")]

@@ -79,9 +79,7 @@ class ProposedLine:
 
 def _is_wrapping(word):
     """Whether a word of a phrase is a count, a filler or an emoji, not part of the item's name."""
-    tokens = tokens_of(word)
-    counting = set().union(*NUMBER_WORDS.values(), *ARTICLES.values(), DOZENS, HALF, UNITS, FILLER, {"x"})
-    return all(token.isdigit() or token in counting for token in tokens)
+    return all(token.isdigit() or token in AROUND_ITEMS for token in tokens_of(word))
 
 
 @dataclass
@@ -164,6 +162,8 @@ FILLER = {
     "bonjour", "salut", "bonsoir", "le", "les", "des", "du", "et", "aussi", "avec", "pour", "mon",
     "ma", "mes", "sil", "vous", "plait", "moi", "stp", "aurais", "j", "ai", "encore", "au", "aux",
 }  # fmt: skip
+# Words around an item's name in a phrase, dropped when the seller keeps the phrase as typed.
+AROUND_ITEMS = set().union(*NUMBER_WORDS.values(), *ARTICLES.values(), DOZENS, HALF, UNITS, FILLER, {"x"})
 # Words of a language, for telling which one a message is written in when the shop has not said.
 MARKERS = {
     "en": {"i", "want", "please", "pls", "and", "the", "of", "hi", "hello", "thanks", "would", "like", "can", "you",
@@ -178,7 +178,7 @@ MARKERS = {
 }  # fmt: skip
 # Words of when: about a delivery, never part of an item's name ("girasoles para mañana").
 WHEN = (
-    r"tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|"
+    r"yesterday|ayer|ontem|hier|tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|"
     r"manana|hoy|lunes|martes|miercoles|jueves|viernes|sabado|domingo|"
     r"amanha|hoje|segunda|terca|quarta|quinta|sexta|demain|aujourdhui|lundi|mardi|mercredi|jeudi|vendredi|samedi"
 )
@@ -208,7 +208,7 @@ REQUEST = re.compile(
 # Sizes and dimensions are no count: "size 32", "talla 40", "10x15".
 SIZE = re.compile(r"\b(?:size|sz|talla|taille|tamanho|tam|numero)\s+\w+\b|\b\d+ x \d+ (?:cm|mm|in\b)?")
 TIME = re.compile(r"\b\d{1,2}\s*(?:[:h]\s*\d{2}|am|pm|h)\b|\b(?:at|a las|as|a)\s+\d{1,2}\b")
-PRICE = re.compile(r"[$€£]\s*\d|\d\s*(?:[$€£]|eur|euros?|usd|dollars?|reais|brl|pesos?)\b")
+PRICE = re.compile(r"[$€£]\s*\d|\d\s*[$€£]|\d\s*(?:eur|euros?|usd|dollars?|reais|brl|pesos?)\b")
 
 CONJUNCTIONS = re.compile(r"\s+(?:and|y|e|et|&|\+|plus|also|tambien|también|também|aussi)\s+", re.I)
 # A slash separates items, but not sizes ("30/32").
@@ -398,10 +398,9 @@ def _without_units(words, at):
 
 
 def _phrases(text, protected):
-    """The phrases of a message, as written, each with the number of its line or sentence and whether that
-    asks for something ("can I get..."): lines, bullets,
-    sentences, commas and "and" split it, but never inside the name of a candidate that holds one of them
-    ("salt and pepper set", "salt & pepper", "Sunscreen SPF 50")."""
+    """The phrases of a message as written, each with the number of its line or sentence and whether that
+    asks for something ("can I get..."). Lines, bullets, sentences, commas and "and" split it, but never
+    inside the name of a candidate that holds one of them ("salt and pepper set", "Sunscreen SPF 50")."""
     masked = text
     for index, pattern in enumerate(protected):
         masked = pattern.sub(lambda match, index=index: f"\ue000{index}:{match.group(0)}\ue001", masked)
@@ -443,14 +442,21 @@ def _protected_names(candidates):
             r"(?:and|y|e|et|&|\+)" if part.lower() in ("and", "y", "e", "et", "&", "+") else re.escape(part)
             for part in name.split()
         ]
-        patterns.append(re.compile(r"\b" + r"\s*".join(parts) + r"\b", re.I))
+        patterns.append(re.compile(r"(?<!\w)" + r"\s*".join(parts) + r"(?!\w)", re.I))
     return patterns
 
 
-def _about_something_else(words):
-    """Whether the words speak of an address, a time, a price, a payment or a phone number."""
+def _about_something_else(words, phrase=""):
+    """Whether the words (or the phrase they come from, for a currency sign) speak of an address, a time, a
+    price, a payment or a phone number."""
     plain = " ".join(words)
-    return bool(NOT_ITEMS.search(plain) or TIME.search(plain) or PRICE.search(plain) or re.search(r"\d{5,}", plain))
+    return bool(
+        NOT_ITEMS.search(plain)
+        or TIME.search(plain)
+        or PRICE.search(plain)
+        or PRICE.search(normalize(phrase))
+        or re.search(r"\d{5,}", plain)
+    )
 
 
 def read_order(text, candidates, language=None):
@@ -547,7 +553,7 @@ def _read_phrase(phrase, catalog, language, requested=False):
         return None, False
     key = _key(" ".join(rest), language, phrase=True)
     if not key.words:
-        if _about_something_else(words):
+        if _about_something_else(words, phrase):
             return ASIDE, False
         # Only a count in digits counts the line before ("2 of them", "x3"; not "uno en S").
         counted = quantity is not None and strong and any(word.isdigit() for word in words)
@@ -565,7 +571,7 @@ def _read_phrase(phrase, catalog, language, requested=False):
         if quantity is None and _about_something_else(others):
             return ASIDE, False
         return ProposedLine(quantity or 1, candidate, phrase, round(best, 1), close, key.words), True
-    if _about_something_else(words):
+    if _about_something_else(words, phrase):
         return ASIDE, False
     # Tied between two things the shop sells ("a vase": blue or red?), the phrase surely is an item.
     sure = strong or tied and best >= MATCH_THRESHOLD

@@ -184,6 +184,8 @@ def test_greetings_addresses_times_and_questions_are_no_items():
 
 def test_a_message_without_an_order_proposes_nothing():
     assert lines("Hello, I have a question about my last order") == []
+    assert lines("I sent you 25€ yesterday, 2 blue vases") == [(2, "Blue vase")]
+    assert lines("ok so 53 $ in total?") == []
     assert lines("") == [] and lines("👍") == []
 
 

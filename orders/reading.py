@@ -143,7 +143,7 @@ FILLER = {
     "just", "too", "hi", "hello", "hey", "hiya", "morning", "good", "afternoon", "evening", "oh", "ok", "okay",
     "yes", "sure", "so", "will", "be", "is", "it", "that", "this", "all", "plus", "x", "another", "extra", "to",
     "gonna", "put", "add", "include", "lemme", "let", "dear", "there", "again", "same", "as", "last", "time",
-    "them", "each", "cada", "deles", "delas", "chacun", "new", "nice", "lovely", "pretty", "cute", "in", "en",
+    "them", "each", "on", "up", "at", "cada", "deles", "delas", "chacun", "new", "nice", "lovely", "pretty", "cute", "in", "en",
     "preparas", "prepara", "reservas", "reserva", "reservame", "haces", "vendes", "separas", "separa", "apartas",
     "aparta", "guardame",
     # Spanish
@@ -512,6 +512,12 @@ class _Catalog:
         self.vocabulary = list(self.by_word)
         self.joined = [key.joined for _, key, _ in self.entries]
 
+    def item_words(self, phrase):
+        """The phrase's key without the words of a delivery or a payment that no candidate's name holds
+        ("2 sourdough loaves for pick up on Friday"; but "card" stays in a shop that sells cards)."""
+        words = tuple(word for word in phrase.words if word in self.by_word or not NOT_ITEMS.fullmatch(word))
+        return phrase if words == phrase.words else _Key(words, "".join(words), phrase.head)
+
     def scored(self, phrase):
         """[(score, n, candidate)] of the candidates the phrase may name, best first (then in their order)."""
         found = set(self.by_sku.get(phrase.joined, ()))
@@ -551,7 +557,7 @@ def _read_phrase(phrase, catalog, language, requested=False):
     quantity, strong, rest = _quantity(words, language)
     if quantity is not None and not 0 < quantity <= LARGEST_QUANTITY:
         return None, False
-    key = _key(" ".join(rest), language, phrase=True)
+    key = catalog.item_words(_key(" ".join(rest), language, phrase=True))
     if not key.words:
         if _about_something_else(words, phrase):
             return ASIDE, False

@@ -246,4 +246,6 @@ def test_a_size_after_the_item_does_not_change_its_count():
 
 
 def test_when_and_where_around_an_item_are_not_part_of_it():
+    assert lines("Could I please order 2 blue vases for pick up on Friday?") == [(2, "Blue vase")]
+    assert lines("2 greeting cards", [*SHOP, Candidate("Greeting card", Decimal("3.50"))]) == [(2, "Greeting card")]
     assert lines("Hola! una bolsa de tela para mañana, a la Av. Libertad 30", TIENDA, "es") == [(1, "Bolsa de tela")]

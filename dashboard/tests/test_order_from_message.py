@@ -120,6 +120,20 @@ def test_a_message_of_ours_has_nothing_to_read(shop_with_history, maria):
     assert "only what a customer wrote can be read" in response.content.decode()
 
 
+def test_a_location_has_no_words_to_read(shop_with_history, maria):
+    seller = shop_with_history
+    location = seller.tables.Message.objects.create(
+        customer=maria,
+        direction="inbound",
+        wa_type="location",
+        message="Location",
+        payload={"type": "location", "location": {"latitude": 38.7, "longitude": -9.1, "name": "2 blue vases"}},
+    )
+    assert page(seller.client, location).status_code == 400
+    html = seller.client.get(reverse("conversation", args=[maria.pk])).content.decode()
+    assert reverse("order_from_message", args=[location.pk]) not in html
+
+
 def test_another_agents_message_is_not_found(seller, seller_b):
     customer_b = seller_b.tables.Customer.objects.create(name="Bea", phone="+15559990003")
     message_b = add_inbound(seller_b.tables, customer_b, text="B-SECRET 2 vases")

@@ -48,6 +48,8 @@ urlpatterns = [
     path("messages/<int:message_id>/media/", media.message_media, name="message_media"),
     path("messages/<int:message_id>/react/", composer.react_to_message, name="react_to_message"),
     path("messages/<int:message_id>/resend/", composer.resend_message, name="resend_message"),
+    # A string, read by crm.inputs.object_id: a damaged id gets a sentence rather than a bare 404.
+    path("messages/<str:message_id>/order/", order.order_from_message, name="order_from_message"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/new/", customers.customer_add, name="customer_add"),
     path("customers/export.csv", customers.customer_export, name="customer_export"),

@@ -36,6 +36,8 @@ class ItemRow:
     price: str = ""
     error: str = ""
     product_retailer_id: str = ""
+    # Read out of a message but matched to nothing: the number of the unmatched phrase the seller picks for.
+    unmatched: int | None = None
 
     @property
     def is_blank(self):
@@ -108,6 +110,22 @@ class OrderForm:
         if not self.rows:
             self.rows = [ItemRow()]
         self.discount_choices = DISCOUNT_CHOICES
+
+    @classmethod
+    def from_proposal(cls, proposal):
+        """The form filled with an order read out of a message (orders.reading): each matched line with the
+        candidate's name and price, each unmatched one as the customer wrote it, its price left to the seller."""
+        form = cls()
+        rows = []
+        for line in proposal.lines[:MAX_ITEMS]:
+            if line.matched:
+                price = "" if line.candidate.price is None else f"{line.candidate.price:.2f}"
+                rows.append(ItemRow(line.candidate.name, str(line.quantity), price, "", line.candidate.retailer_id))
+            else:
+                number = len([row for row in rows if row.unmatched is not None])
+                rows.append(ItemRow(line.item_as_written, str(line.quantity), unmatched=number))
+        form.rows = rows or [ItemRow()]
+        return form
 
     def add_row(self):
         if len(self.rows) < MAX_ITEMS:

@@ -11,17 +11,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from agents.access import agent_required
 from agents.customers import first_name, get_customer_or_404
 from agents.shop import shop_of
+from crm.inputs import object_id
 from dashboard.polling import nothing_changed
+from dashboard.rendering import readable_text
 from dashboard.threads import present, thread_token
-from dashboard.views.common import is_htmx
-from orders import notify, placing, workflow
+from dashboard.views.common import bad_request, is_htmx
+from orders import notify, placing, reading, workflow
 from orders.forms import ItemRow, OrderForm
 from orders.models import StatusTemplate
 from orders.placing import EDITABLE_STATUSES, OrderError
@@ -103,6 +105,35 @@ def order_create(request, customer_id):
         )
     messages.success(request, " ".join(filter(None, [f"Order #{order.pk} was created for {customer.name}.", summary])))
     return redirect("order_detail", order.pk)
+
+
+@require_GET
+@agent_required
+def order_from_message(request, message_id):
+    """The new-order page filled with what a customer's message asks for (orders.reading): matched items
+    with their price, each unmatched phrase above the form for the seller to pick an item. Nothing is
+    created here: the form posts to order_create when the seller presses Create order."""
+    pk = object_id(message_id)
+    if pk is None:
+        return bad_request(request, NOT_A_MESSAGE)
+    message = get_object_or_404(request.agent_tables.Message.objects.select_related("customer"), pk=pk)
+    text = readable_text(message)
+    if not text:
+        return bad_request(request, NO_WORDS_TO_READ)
+    proposal = reading.propose(request.agent, text)
+    form = OrderForm.from_proposal(proposal)
+    context = _form_context(request, message.customer, form, panel=False)
+    context.update({"section": "orders", "proposal": proposal, "read_message": message, "read_text": text})
+    return render(request, "orders/create.html", context)
+
+
+NOT_A_MESSAGE = (
+    'This link names no message. Open the conversation and use "Make an order from this" on the customer\'s message.'
+)
+NO_WORDS_TO_READ = (
+    "This message has no words to read an order from: only what a customer wrote can be read (a text, or the "
+    "caption of their photo, video, voice note or document)."
+)
 
 
 def _place(request, form, place, target):

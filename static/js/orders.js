@@ -148,6 +148,22 @@
     updateTotals(form);
   });
 
+  /* An order read out of a message: picking an item for an unmatched phrase fills that phrase's line with
+     the item's name, last price and product; "Kept as typed" puts the customer's words back. */
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-pick]")) { return; }
+    var row = document.querySelector("[data-order-form] [data-item-row][data-unmatched='" + select.getAttribute("data-pick") + "']");
+    if (!row) { return; }
+    var option = select.options[select.selectedIndex];
+    row.querySelector("[data-item-name]").value = option.getAttribute("data-name");
+    var price = row.querySelector("[data-item-price]");
+    price.value = option.getAttribute("data-price");
+    price.setAttribute("data-autofilled", "1");
+    row.querySelector("[data-item-product]").value = option.getAttribute("data-product");
+    updateTotals(row.closest("[data-order-form]"));
+  });
+
   /* Suggestions arrive while the agent types: a name typed in full may match one only then. */
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "known-items") {

@@ -11,7 +11,7 @@ from agents.customers import PICTURE_MAX_BYTES
 from agents.models import Label, QuickReply
 from agents.notes import MAX_NOTE_LENGTH
 from crm.inputs import object_id
-from outreach import broadcasts, consent
+from outreach import autoreplies, broadcasts, consent
 from outreach.models import OutreachSettings
 from whatsapp import message_templates
 
@@ -240,6 +240,81 @@ class OutreachSettingsForm(forms.ModelForm):
         both.discard("")
         if both:
             self.add_error("start_words", f"“{sorted(both)[0]}” cannot be both a stop word and a start word.")
+        return cleaned
+
+
+class BusinessHoursForm(forms.ModelForm):
+    """The shop's opening hours, holidays and automatic replies."""
+
+    holidays_text = forms.CharField(
+        required=False,
+        label="Holidays",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Days the shop is closed, one a line: 2026-12-25.",
+    )
+
+    class Meta:
+        model = OutreachSettings
+        fields = ["away_enabled", "away_message", "greeting_enabled", "greeting_message", "auto_reply_hours"]
+        labels = {
+            "away_enabled": "Answer messages that arrive while the shop is closed",
+            "away_message": "Away message",
+            "greeting_enabled": "Greet customers who write for the first time",
+            "greeting_message": "Greeting",
+            "auto_reply_hours": "Hours between two automatic replies to the same customer",
+        }
+        help_texts = {"greeting_message": "{first_name} becomes the customer's first name, {shop} the shop's name."}
+        widgets = {
+            "away_message": forms.Textarea(attrs={"rows": 2}),
+            "greeting_message": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.day_names = []
+        for number, day in enumerate(autoreplies.DAYS):
+            name = f"hours_{number}"
+            self.fields[name] = forms.CharField(
+                required=False, max_length=200, label=day, help_text="e.g. 09:00-13:00, 14:00-18:00, or closed"
+            )
+            self.initial.setdefault(name, autoreplies.day_text(self.instance.opening_hours.get(str(number), [])))
+            self.day_names.append(name)
+        self.initial.setdefault("holidays_text", "\n".join(self.instance.holidays))
+
+    def day_fields(self):
+        return [self[name] for name in self.day_names]
+
+    def clean_auto_reply_hours(self):
+        value = self.cleaned_data["auto_reply_hours"]
+        if not 1 <= value <= 720:
+            raise forms.ValidationError("Between 1 and 720 hours (30 days).")
+        return value
+
+    def clean_holidays_text(self):
+        days = []
+        for line in self.cleaned_data["holidays_text"].split():
+            try:
+                days.append(datetime.date.fromisoformat(line).isoformat())
+            except ValueError:
+                raise forms.ValidationError(f"“{line[:20]}” is not a day like 2026-12-25.")
+        return sorted(set(days))
+
+    def clean(self):
+        cleaned = super().clean()
+        hours = {}
+        for number, name in enumerate(self.day_names):
+            try:
+                ranges = autoreplies.parse_day(cleaned.get(name, ""))
+            except autoreplies.HoursError as error:
+                self.add_error(name, str(error))
+                continue
+            if ranges:
+                hours[str(number)] = ranges
+        if not hours and cleaned.get("away_enabled"):
+            self.add_error("hours_0", "Give the hours the shop is open: away messages go outside them.")
+        self.instance.opening_hours = hours
+        self.instance.holidays = cleaned.get("holidays_text", [])
         return cleaned
 
 

@@ -16,6 +16,8 @@ DEFAULT_STOP_WORDS = (
 DEFAULT_START_WORDS = "start\nsubscribe\nalta\nvolver\ncomeçar\nreprendre\nanmelden"
 DEFAULT_OPT_OUT_REPLY = "You will not receive promotions from us any more. Reply START to receive them again."
 DEFAULT_OPT_IN_REPLY = "You will receive our promotions again. Reply STOP to stop them."
+DEFAULT_AWAY_MESSAGE = "Thanks for your message! We are closed right now and will answer as soon as we open."
+DEFAULT_GREETING = "Hi {first_name}, thanks for writing to {shop}! We will answer you shortly."
 
 
 class MarketingPreference(models.Model):
@@ -74,6 +76,17 @@ class OutreachSettings(models.Model):
     # business may start conversations with in a rolling 24 hours: 250 for a new number, then 1,000...).
     messages_per_second = models.PositiveSmallIntegerField(
         default=10, help_text="Broadcast messages sent per second at most (Meta allows up to 80)."
+    )
+    # Business hours and automatic replies (outreach/autoreplies.py). Hours: {"0": [["09:00", "18:00"]], ...},
+    # Monday is "0", in the shop's time zone; no entry for a day: closed that day; none at all: always open.
+    opening_hours = models.JSONField(default=dict, blank=True)
+    holidays = models.JSONField(default=list, blank=True, help_text='Closed days, "YYYY-MM-DD".')
+    away_enabled = models.BooleanField(default=False)
+    away_message = models.TextField(max_length=1024, default=DEFAULT_AWAY_MESSAGE)
+    greeting_enabled = models.BooleanField(default=False)
+    greeting_message = models.TextField(max_length=1024, default=DEFAULT_GREETING)
+    auto_reply_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="Hours before the same automatic reply goes to the same customer again."
     )
     daily_limit = models.PositiveIntegerField(
         default=1000,

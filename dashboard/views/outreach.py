@@ -8,7 +8,7 @@ from agents import customers
 from agents.access import agent_required
 from outreach import broadcasts, consent
 
-from ..forms import BroadcastForm, OutreachSettingsForm
+from ..forms import BroadcastForm, BusinessHoursForm, OutreachSettingsForm
 from .common import bad_request
 
 CHOICES = {"out": True, "in": False}
@@ -41,6 +41,18 @@ def outreach_settings(request):
         "outreach/settings.html",
         {"section": "customers", "form": form},
         status=400 if form.errors else 200,
+    )
+
+
+@agent_required
+def business_hours(request):
+    form = BusinessHoursForm(request.POST or None, instance=consent.settings_of(request.agent))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "The business hours and automatic replies were saved.")
+        return redirect("business_hours")
+    return render(
+        request, "outreach/hours.html", {"section": "customers", "form": form}, status=400 if form.errors else 200
     )
 
 

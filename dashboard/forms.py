@@ -330,6 +330,12 @@ class BroadcastForm(forms.Form):
     ordered_item = forms.CharField(
         required=False, max_length=200, label="Ordered an item named", help_text="Part of the name is enough."
     )
+    labels = forms.ModelMultipleChoiceField(
+        queryset=Label.objects.none(),
+        required=False,
+        label="With any of these labels",
+        widget=forms.CheckboxSelectMultiple,
+    )
     numbers = forms.CharField(
         required=False,
         max_length=400_000,
@@ -345,8 +351,9 @@ class BroadcastForm(forms.Form):
         help_text="Leave empty to send now.",
     )
 
-    def __init__(self, templates, *args, **kwargs):
+    def __init__(self, templates, labels, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["labels"].queryset = labels
         self.templates = {template.pk: template for template in templates}
         self.fields["template"].choices = [("", "Choose a template")] + [
             (pk, f"{t.name} ({t.language}, {t.category.lower() or 'no category'})") for pk, t in self.templates.items()
@@ -382,6 +389,7 @@ class BroadcastForm(forms.Form):
             ordered_to=_start_of(data["ordered_to"], days=1),
             ordered_item=data["ordered_item"].strip(),
             numbers=data["numbers"],
+            labels=[label.pk for label in data["labels"]],
         )
 
     def values(self):

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from agents import customers
 from agents.access import agent_required
+from agents.labels import labels_of
 from outreach import broadcasts, consent
 
 from ..forms import BroadcastForm, BusinessHoursForm, OutreachSettingsForm
@@ -67,7 +68,8 @@ def broadcast_list(request):
 
 @agent_required
 def broadcast_new(request):
-    form = BroadcastForm(broadcasts.broadcast_templates(request.agent), request.POST or None, initial=request.GET)
+    templates, labels = broadcasts.broadcast_templates(request.agent), labels_of(request.agent)
+    form = BroadcastForm(templates, labels, request.POST or None, initial=request.GET)
     found = None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:

@@ -11,9 +11,10 @@ from agents.customers import PICTURE_MAX_BYTES
 from agents.models import Label, QuickReply
 from agents.notes import MAX_NOTE_LENGTH
 from crm.inputs import object_id
-from outreach import autoreplies, broadcasts, consent
+from outreach import autoreplies, broadcasts, carts, consent
 from outreach.models import OutreachSettings
 from whatsapp import message_templates
+from whatsapp.models import MessageTemplate
 
 
 class CustomerForm(forms.Form):
@@ -256,22 +257,45 @@ class BusinessHoursForm(forms.ModelForm):
 
     class Meta:
         model = OutreachSettings
-        fields = ["away_enabled", "away_message", "greeting_enabled", "greeting_message", "auto_reply_hours"]
+        fields = [
+            "away_enabled",
+            "away_message",
+            "greeting_enabled",
+            "greeting_message",
+            "auto_reply_hours",
+            "cart_reminder_enabled",
+            "cart_reminder_hours",
+            "cart_reminder_text",
+            "cart_reminder_template",
+        ]
         labels = {
+            "cart_reminder_enabled": "Remind a customer of a cart they sent and did not confirm",
+            "cart_reminder_hours": "Hours after the cart",
+            "cart_reminder_text": "Reminder",
+            "cart_reminder_template": "Template when the 24-hour window has closed",
             "away_enabled": "Answer messages that arrive while the shop is closed",
             "away_message": "Away message",
             "greeting_enabled": "Greet customers who write for the first time",
             "greeting_message": "Greeting",
             "auto_reply_hours": "Hours between two automatic replies to the same customer",
         }
-        help_texts = {"greeting_message": "{first_name} becomes the customer's first name, {shop} the shop's name."}
+        help_texts = {
+            "greeting_message": "{first_name} becomes the customer's first name, {shop} the shop's name.",
+            "cart_reminder_text": "{first_name} becomes the customer's first name, {order} the order's number.",
+            "cart_reminder_template": "An approved template whose variables are at most the first name and the "
+            "order's number. None: no reminder once the window has closed.",
+        }
         widgets = {
             "away_message": forms.Textarea(attrs={"rows": 2}),
             "greeting_message": forms.Textarea(attrs={"rows": 2}),
+            "cart_reminder_text": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, templates, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["cart_reminder_template"].queryset = MessageTemplate.objects.filter(
+            pk__in=[template.pk for template in carts.reminder_templates(templates)]
+        )
         self.day_names = []
         for number, day in enumerate(autoreplies.DAYS):
             name = f"hours_{number}"
@@ -284,6 +308,12 @@ class BusinessHoursForm(forms.ModelForm):
 
     def day_fields(self):
         return [self[name] for name in self.day_names]
+
+    def clean_cart_reminder_hours(self):
+        value = self.cleaned_data["cart_reminder_hours"]
+        if not 1 <= value <= 168:
+            raise forms.ValidationError("Between 1 and 168 hours (a week).")
+        return value
 
     def clean_auto_reply_hours(self):
         value = self.cleaned_data["auto_reply_hours"]

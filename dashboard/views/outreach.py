@@ -8,6 +8,7 @@ from agents import customers
 from agents.access import agent_required
 from agents.labels import labels_of
 from outreach import broadcasts, consent
+from whatsapp.send import approved_templates
 
 from ..forms import BroadcastForm, BusinessHoursForm, OutreachSettingsForm
 from .common import bad_request
@@ -47,10 +48,11 @@ def outreach_settings(request):
 
 @agent_required
 def business_hours(request):
-    form = BusinessHoursForm(request.POST or None, instance=consent.settings_of(request.agent))
+    templates = approved_templates(request.agent)
+    form = BusinessHoursForm(templates, request.POST or None, instance=consent.settings_of(request.agent))
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "The business hours and automatic replies were saved.")
+        messages.success(request, "The business hours and automatic messages were saved.")
         return redirect("business_hours")
     return render(
         request, "outreach/hours.html", {"section": "customers", "form": form}, status=400 if form.errors else 200

@@ -133,6 +133,9 @@ def test_the_seller_sets_hours_holidays_and_replies(connected_shop):
         "away_message": "Closed now, back at 9.",
         "greeting_message": "Hi!",
         "auto_reply_hours": "12",
+        "cart_reminder_enabled": "on",
+        "cart_reminder_hours": "4",
+        "cart_reminder_text": "Your cart is waiting.",
     }
     assert client.post(url, form).status_code == 302
     saved = OutreachSettings.objects.get(agent=connected_shop.agent)

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
 
+import audit
+from agents import tables as agent_tables
+from agents.models import Agent
+from crm import rls
 from crm.phones import to_e164
 
 from . import payloads
 from .inbound import MalformedMessage
+from .models import CustomerNumberChange
 
 # BSUIDs are "up to 256 alphanumeric characters" (Meta's business-scoped user id guide) plus a prefix.
 MAX_USER_ID_LENGTH = 300
@@ -193,20 +199,39 @@ def learn_from_sender(tables, customer, sender):
         _update_if_free(tables, customer, **changes)
 
 
-def apply_identity_change(tables, customer, system):
+def apply_identity_change(tables, customer, system, *, wamid, at):
     """A `system` message says the customer changed number (`user_changed_number`) or BSUID
     (`user_changed_user_id`): move the customer row to the new identity, unless another customer
     already holds it. Returns True when the row changed.
+
+    A number change is recorded (CustomerNumberChange, once per system message `wamid`): the customer's
+    page lists their earlier numbers and an admin can undo the move.
     """
     kind = system.get("type")
     if kind == "user_changed_number":
         new_phone = phone_or_none(system.get("wa_id"))
         if new_phone is None or new_phone == customer.phone:
             return False
+        old_phone = customer.phone
         changes = {"phone": new_phone}
         if customer.name in (customer.phone, customer.wa_user_id):
             changes["name"] = new_phone
-        return _update_if_free(tables, customer, **changes)
+        if not _update_if_free(tables, customer, **changes):
+            return False
+        CustomerNumberChange.objects.bulk_create(
+            [
+                CustomerNumberChange(
+                    agent_id=tables.agent_id,
+                    customer_id=customer.pk,
+                    wamid=wamid,
+                    old_phone=old_phone,
+                    new_phone=new_phone,
+                    changed_at=at,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        return True
     if kind == "user_changed_user_id":
         new_user_id = user_id_or_none(system.get("user_id"))
         if new_user_id is None or new_user_id == customer.wa_user_id:
@@ -216,3 +241,44 @@ def apply_identity_change(tables, customer, system):
             changes["phone"] = phone_or_none(system.get("wa_id")) or new_user_id
         return _update_if_free(tables, customer, **changes)
     return False
+
+
+def number_changes(agent_id, customer_id):
+    """The customer's moves to a new number, newest first (undone ones included, marked)."""
+    return list(CustomerNumberChange.objects.filter(agent_id=agent_id, customer_id=customer_id))
+
+
+class UndoRefused(ValueError):
+    """The number change cannot be undone; str() says why."""
+
+
+def undo_number_change(change, *, user, request=None):
+    """Move the customer back to the number they had before `change` (an admin's correction).
+
+    Refused when it was undone already, when the customer has moved on since, or when another customer
+    of the agent holds the old number now.
+    """
+    if change.undone_at is not None:
+        raise UndoRefused(f"The change to {change.new_phone} was undone already.")
+    tables = agent_tables.for_agent(Agent.objects.get(pk=change.agent_id))
+    with rls.agent_scope(change.agent_id), transaction.atomic(using=tables.database):
+        customer = tables.Customer.objects.select_for_update().filter(pk=change.customer_id).first()
+        if customer is None:
+            raise UndoRefused("The customer no longer exists.")
+        if customer.phone != change.new_phone:
+            raise UndoRefused(f"The customer's number is {customer.phone} now, not {change.new_phone}.")
+        changes = {"phone": change.old_phone}
+        if customer.name == change.new_phone:
+            changes["name"] = change.old_phone
+        if not _update_if_free(tables, customer, **changes):
+            raise UndoRefused(f"Another customer has the number {change.old_phone} now.")
+        CustomerNumberChange.objects.filter(pk=change.pk).update(undone_at=timezone.now(), undone_by=user)
+        audit.record(
+            "whatsapp.number_change_undone",
+            actor=user,
+            target=change,
+            request=request,
+            customer_id=change.customer_id,
+            restored=change.old_phone,
+            dropped=change.new_phone,
+        )

@@ -289,6 +289,10 @@ def _insert_new(tables, rows):
     return inserted
 
 
+def _stored_wamids(tables, wamids):
+    return set(tables.Message.objects.filter(wamid__in=wamids).values_list("wamid", flat=True))
+
+
 def _new_messages(tables, items):
     """Store the items whose wamid is new, in a few statements; returns {wamid: "stored" or "duplicate"}.
 
@@ -302,6 +306,14 @@ def _new_messages(tables, items):
             outcomes[item.wamid] = None
             fresh.append(item)
     known = customers.customers_for(tables, [item.sender for item in fresh])
+    if any(item.sender not in known for item in fresh):
+        # A message stored before is no reason to create its sender: re-delivered from a number the
+        # customer has since left (a `user_changed_number`), it would leave an empty customer behind.
+        stored = _stored_wamids(tables, [item.wamid for item in fresh if item.sender not in known])
+        for item in fresh:
+            if item.wamid in stored:
+                outcomes[item.wamid] = "duplicate"
+        fresh = [item for item in fresh if item.wamid not in stored]
     rows = []
     for item in fresh:
         customer = known.get(item.sender)
@@ -331,7 +343,9 @@ def _new_messages(tables, items):
         item = by_wamid[row.wamid]
         outcomes[row.wamid] = "stored"
         if item.content.wa_type == "system":
-            customers.apply_identity_change(tables, row.customer, item.payload.get("system") or {})
+            customers.apply_identity_change(
+                tables, row.customer, item.payload.get("system") or {}, wamid=row.wamid, at=row.timestamp
+            )
         else:
             customers.learn_from_sender(tables, row.customer, item.sender)
     note_new_messages(tables, inserted)

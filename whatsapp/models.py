@@ -239,3 +239,35 @@ class MediaDownload(models.Model):
 
     def __str__(self):
         return f"Media {self.media_id} of message {self.message_id} ({self.state})"
+
+
+class CustomerNumberChange(models.Model):
+    """A customer's move to a new WhatsApp number, as a `user_changed_number` system message said.
+
+    Kept so the old number stays in the customer's history and an admin can undo a move (one per
+    system message: a re-delivery of the same message records nothing more). A table every agent shares,
+    under row security keyed on `agent_id` (crm/rls.py), not one of the agent's own tables.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="+")
+    customer_id = models.IntegerField(help_text="The customer's id in the agent's customers table.")
+    wamid = models.TextField(help_text="The system message that announced the change.")
+    old_phone = models.TextField()
+    new_phone = models.TextField()
+    changed_at = models.DateTimeField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "whatsapp_customer_number_changes"
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "wamid"], name="whatsapp_number_change_once"),
+        ]
+        indexes = [models.Index(fields=["agent", "customer_id"], name="whatsapp_number_change_cust")]
+
+    def __str__(self):
+        return f"{self.old_phone} → {self.new_phone}"

@@ -218,7 +218,7 @@ class _MessageItem:
         return f"message {self.wamid}"
 
 
-def _prepare_message(tally, message, contacts):
+def _prepare_message(tally, message, contacts, value_errors=()):
     """A storable item from one `messages` object (checked and described before any query); raises MalformedMessage."""
     if not isinstance(message, dict):
         raise inbound.MalformedMessage("a message must be an object")
@@ -230,7 +230,7 @@ def _prepare_message(tally, message, contacts):
         tally=tally,
         wamid=wamid.strip(),
         sender=customers.sender_of(message, contacts),
-        content=inbound.describe(message),
+        content=inbound.describe(message, value_errors),
         timestamp=statuses.timestamp_of(message.get("timestamp")),
         payload=message,
     )
@@ -258,6 +258,9 @@ INSERTED_COLUMNS = (
     "context_wamid",
     "media_id",
     "media_mime_type",
+    "error_code",
+    "error_title",
+    "error_detail",
 )
 
 
@@ -335,6 +338,9 @@ def _new_messages(tables, items):
                 context_wamid=content.context_wamid,
                 media_id=content.media_id,
                 media_mime_type=content.media_mime_type,
+                error_code=content.error_code,
+                error_title=content.error_title,
+                error_detail=content.error_detail,
             )
         )
     inserted = _insert_new(tables, rows) if rows else []
@@ -351,7 +357,8 @@ def _new_messages(tables, items):
     note_new_messages(tables, inserted)
     media.schedule_downloads(tables.agent_id, inserted)
     for row in inserted:
-        handlers = inbound_handlers(row.wa_type) if row.direction == "inbound" else ()
+        undeliverable = by_wamid[row.wamid].content.undeliverable
+        handlers = inbound_handlers(row.wa_type) if row.direction == "inbound" and not undeliverable else ()
         if handlers:
             _hand_over(tables, by_wamid[row.wamid], row, handlers)
     return {wamid: outcome or "duplicate" for wamid, outcome in outcomes.items()}
@@ -494,9 +501,11 @@ def _process(events, now):
         agents[agent.pk] = agent
         tally.notices.extend(_notice_of_errors(value))
         contacts = inbound.clean(value.get("contacts"))  # names become customer rows: storable like the rest
+        # Errors on the value (131000...) are about the messages beside them, which Meta could not deliver.
+        value_errors = inbound.clean(value.get("errors")) if isinstance(value.get("errors"), list) else []
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
-                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts))
+                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts, value_errors))
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("conversations/<int:customer_id>/tail/", inbox.conversation_tail, name="conversation_tail"),
     path("conversations/<int:customer_id>/send/", composer.send_message, name="send_message"),
     path("conversations/<int:customer_id>/send-template/", composer.send_template_message, name="send_template"),
+    path("conversations/<int:customer_id>/typing/", composer.composer_typing, name="composer_typing"),
     path("conversations/<int:customer_id>/template/", composer.template_form, name="template_form"),
     path(
         "conversations/<int:customer_id>/templates/refresh/",

@@ -34,6 +34,7 @@ class Sender:
     wa_user_id: str | None
     profile_name: str | None = None
     username: str | None = None
+    parent_user_id: str | None = None
 
     @property
     def address(self):
@@ -102,6 +103,8 @@ def sender_of(message, contacts):
         wa_user_id=user_id,
         profile_name=_string(profile.get("name"), 200),
         username=_string(profile.get("username"), 100),
+        parent_user_id=user_id_or_none(message.get("from_parent_user_id"))
+        or user_id_or_none(contact.get("parent_user_id")),
     )
 
 
@@ -128,7 +131,8 @@ def customers_for(tables, senders):
     if user_ids:
         condition += f" OR wa_user_id IN ({', '.join(['%s'] * len(user_ids))})"
     rows = Customer.objects.raw(
-        f"SELECT id, name, phone, wa_user_id FROM {quote(Customer._meta.db_table)} WHERE {condition}",
+        f"SELECT id, name, phone, wa_user_id, username, wa_parent_user_id FROM {quote(Customer._meta.db_table)} "
+        f"WHERE {condition}",
         addresses + user_ids,
     )
     by_user_id, by_phone = {}, {}
@@ -154,7 +158,13 @@ def find_or_create_customer(tables, sender):
     if customer is not None:
         return customer
     Customer = tables.Customer
-    new = Customer(name=sender.display_name, phone=sender.address, wa_user_id=sender.wa_user_id)
+    new = Customer(
+        name=sender.display_name,
+        phone=sender.address,
+        wa_user_id=sender.wa_user_id,
+        username=sender.username,
+        wa_parent_user_id=sender.parent_user_id,
+    )
     Customer.objects.bulk_create([new], ignore_conflicts=True)
     customer = _lookup(tables, sender)
     if customer is None:
@@ -166,7 +176,14 @@ def find_or_create_customer(tables, sender):
 def _is_placeholder_name(customer, sender):
     """Whether the customer's name is only an identifier (set when no profile name was known)."""
     name = customer.name.strip()
-    identifiers = {customer.phone, customer.wa_user_id, sender.phone, sender.wa_user_id, sender.username}
+    identifiers = {
+        customer.phone,
+        customer.wa_user_id,
+        customer.username,
+        sender.phone,
+        sender.wa_user_id,
+        sender.username,
+    }
     return name in identifiers or name.lstrip("+") == (customer.phone or "").lstrip("+") or not name
 
 
@@ -183,7 +200,8 @@ def _update_if_free(tables, customer, **changes):
 
 
 def learn_from_sender(tables, customer, sender):
-    """Complete what the customer row lacks with what a new message tells: BSUID, number, profile name.
+    """Complete what the customer row lacks with what a new message tells: BSUID, number, profile name,
+    username (kept up to date: users change theirs), parent BSUID.
 
     A profile name replaces only a name that was an identifier; a real number replaces a BSUID
     standing in for it. Nothing is ever overwritten that an agent may have typed.
@@ -191,9 +209,20 @@ def learn_from_sender(tables, customer, sender):
     changes = {}
     if sender.wa_user_id and not customer.wa_user_id:
         changes["wa_user_id"] = sender.wa_user_id
+    if sender.username and sender.username != customer.username:
+        changes["username"] = sender.username
+        if customer.username and customer.name == customer.username:
+            changes["name"] = sender.profile_name or sender.username
+    if sender.parent_user_id and sender.parent_user_id != customer.wa_parent_user_id:
+        changes["wa_parent_user_id"] = sender.parent_user_id
     if sender.phone and customer.phone != sender.phone and not customer.phone.startswith("+"):
         changes["phone"] = sender.phone
-    if sender.profile_name and customer.name != sender.profile_name and _is_placeholder_name(customer, sender):
+    if (
+        sender.profile_name
+        and customer.name != sender.profile_name
+        and "name" not in changes
+        and _is_placeholder_name(customer, sender)
+    ):
         changes["name"] = sender.profile_name
     if changes:
         _update_if_free(tables, customer, **changes)
@@ -282,3 +311,30 @@ def undo_number_change(change, *, user, request=None):
             restored=change.old_phone,
             dropped=change.new_phone,
         )
+
+
+def has_phone_number(customer):
+    """Whether the customer's `phone` is a phone number (E.164), not a business-scoped user id standing in."""
+    return customer.phone.startswith("+")
+
+
+def learn_from_status(tables, status):
+    """What a status of an outbound message says of its recipient: their BSUID (`recipient_user_id`), and
+    their number (`recipient_id`) for a customer known only by a BSUID, which then joins the same customer.
+
+    Only statuses carrying a BSUID cost a query: the customer is found by it, or through the message.
+    """
+    user_id = user_id_or_none(status.get("recipient_user_id"))
+    if user_id is None:
+        return
+    Customer = tables.Customer
+    customer = Customer.objects.filter(wa_user_id=user_id).first()
+    if customer is None:
+        wamid = status.get("id")
+        customer = Customer.objects.filter(messages__wamid=wamid, messages__direction="outbound").first()
+        if customer is None or customer.wa_user_id:
+            return
+        _update_if_free(tables, customer, wa_user_id=user_id)
+    phone = phone_or_none(status.get("recipient_id"))
+    if phone and not has_phone_number(customer):
+        _update_if_free(tables, customer, phone=phone)

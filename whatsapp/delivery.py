@@ -61,13 +61,13 @@ def deliver(agent_id, message_id):
     return "sent"
 
 
-def deliver_read_receipt(agent_id, wamid):
+def deliver_read_receipt(agent_id, wamid, typing=False):
     agent = Agent.objects.filter(pk=agent_id).first()
     configuration = configuration_for_agent(agent) if agent else None
     if configuration is None:
         return "no configuration"
     try:
-        client_for(configuration).mark_read(configuration.phone_number_id, wamid)
+        client_for(configuration).mark_read(configuration.phone_number_id, wamid, typing=typing)
     except GraphError as error:
         # Best effort: the customer misses blue ticks, nothing else is lost.
         logger.warning("Read receipt for %s not sent: %s", wamid, error.describe())

@@ -457,7 +457,9 @@ def _apply_status(tables, tally, status):
         if not isinstance(status, dict):
             raise inbound.MalformedMessage("a status must be an object")
         with transaction.atomic(using=tables.database):
-            outcome = statuses.apply_status_update(tables, inbound.clean(status))
+            status = inbound.clean(status)
+            outcome = statuses.apply_status_update(tables, status)
+            customers.learn_from_status(tables, status)
     except Exception as error:
         tally.fail(label, error)
         return

@@ -271,3 +271,42 @@ class CustomerNumberChange(models.Model):
 
     def __str__(self):
         return f"{self.old_phone} → {self.new_phone}"
+
+
+class MessagePrice(models.Model):
+    """What the seller pays WhatsApp for one billable message of a pricing category, to numbers starting
+    with a country code prefix ("" for every number), in the seller's own table.
+
+    Read by whatsapp.costs for the costs of orders, customers and months; broadcasts (issue #17) estimate
+    theirs from it too. A table every agent shares, under row security keyed on `agent_id`.
+    """
+
+    CATEGORIES = [
+        ("marketing", "Marketing"),
+        ("marketing_lite", "Marketing (Marketing Messages API)"),
+        ("utility", "Utility"),
+        ("authentication", "Authentication"),
+        ("authentication-international", "Authentication (international)"),
+        ("service", "Service"),
+    ]
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=32, choices=CATEGORIES)
+    country_prefix = models.CharField(
+        max_length=4, blank=True, default="", help_text='The country calling code, digits only ("55"); empty for any.'
+    )
+    price = models.DecimalField(max_digits=10, decimal_places=4)
+    currency = models.CharField(max_length=3, default="USD")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "whatsapp_message_prices"
+        ordering = ["category", "country_prefix"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "category", "country_prefix"], name="whatsapp_message_price_once"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="whatsapp_message_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.category} +{self.country_prefix or '*'}: {self.price} {self.currency}"

@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from agents.customers import display_phone
+from agents.customers import display_phone, reach_line
 from dashboard import dates
 from dashboard.customers import avatar_of
 from whatsapp.send import failure_reason
@@ -29,3 +29,4 @@ def money(value):
 
 
 register.filter("phone_display", display_phone)
+register.filter("reach_line", reach_line)

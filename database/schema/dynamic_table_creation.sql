@@ -2,7 +2,7 @@
 -- Run on an empty PostgreSQL database, in this order: enums.sql, core_tables.sql,
 -- dynamic_table_creation.sql, create_agent_function.sql; then adopt it (docs/schema.md).
 
--- create_agent_tables(agent_id) creates the tables of agent agt_<agent_id> at version 6: exactly the
+-- create_agent_tables(agent_id) creates the tables of agent agt_<agent_id> at version 9: exactly the
 -- statements provisioning runs (agents/provisioning.py), for any id. create_agent() calls it.
 
 -- Message search's trigram index needs pg_trgm (a trusted extension: the database's owner may create it).
@@ -45,7 +45,9 @@ BEGIN
         "created_at" timestamp DEFAULT ((CURRENT_TIMESTAMP AT TIME ZONE 'UTC')) NOT NULL,
         "wa_user_id" text NULL,
         "last_message_at" timestamp NULL,
-        "unread_count" integer DEFAULT 0 NULL
+        "unread_count" integer DEFAULT 0 NULL,
+        "username" text NULL,
+        "wa_parent_user_id" text NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_messages" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -69,7 +71,11 @@ BEGIN
         "media_id" text NULL,
         "media_mime_type" text NULL,
         "idempotency_key" text NULL,
-        "sent_by" uuid NULL
+        "sent_by" uuid NULL,
+        "pricing_billable" boolean NULL,
+        "pricing_category" varchar(32) NULL,
+        "pricing_model" varchar(16) NULL,
+        "pricing_type" varchar(32) NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_orders" (
         "id" serial NOT NULL PRIMARY KEY,

@@ -28,7 +28,7 @@ from agents.conversations import note_new_messages
 from agents.models import Agent
 from crm import rls
 
-from . import customers, inbound, media, statuses
+from . import coexistence, customers, inbound, media, statuses
 from .configuration import route
 from .hooks import inbound_handlers
 from .models import WebhookEvent
@@ -212,6 +212,7 @@ class _MessageItem:
     content: inbound.InboundContent
     timestamp: dt.datetime
     payload: dict
+    direction: str = "inbound"  # "outbound": sent by the seller from the WhatsApp Business app (an echo)
 
     @property
     def label(self):
@@ -233,6 +234,29 @@ def _prepare_message(tally, message, contacts, value_errors=()):
         content=inbound.describe(message, value_errors),
         timestamp=statuses.timestamp_of(message.get("timestamp")),
         payload=message,
+    )
+
+
+def _prepare_echo(tally, echo):
+    """A storable outbound item from one `message_echoes` object (the seller wrote from the Business app)."""
+    if not isinstance(echo, dict):
+        raise inbound.MalformedMessage("a message echo must be an object")
+    echo = inbound.clean(echo)
+    wamid = echo.get("id")
+    if not isinstance(wamid, str) or not wamid.strip() or len(wamid) > MAX_WAMID_LENGTH:
+        raise inbound.MalformedMessage("a message echo needs its WhatsApp message id")
+    phone = customers.phone_or_none(echo.get("to"))
+    user_id = customers.user_id_or_none(echo.get("to_user_id"))
+    if phone is None and user_id is None:
+        raise inbound.MalformedMessage("a message echo names no recipient ('to')")
+    return _MessageItem(
+        tally=tally,
+        wamid=wamid.strip(),
+        sender=customers.Sender(phone=phone, wa_user_id=user_id),
+        content=coexistence.describe_sent(echo),
+        timestamp=statuses.timestamp_of(echo.get("timestamp")),
+        payload=echo,
+        direction="outbound",
     )
 
 
@@ -261,6 +285,8 @@ INSERTED_COLUMNS = (
     "error_code",
     "error_title",
     "error_detail",
+    "status",
+    "status_at",
 )
 
 
@@ -323,13 +349,16 @@ def _new_messages(tables, items):
         if customer is None:
             customer = known[item.sender] = customers.find_or_create_customer(tables, item.sender)
         content = item.content
+        sent = item.direction == "outbound"
         rows.append(
             tables.Message(
                 customer=customer,
                 message=content.message,
-                direction="inbound",
+                direction=item.direction,
                 timestamp=item.timestamp,
-                is_read=False,
+                is_read=sent,
+                status="sent" if sent else None,
+                status_at=item.timestamp if sent else None,
                 media_type=content.media_type,
                 caption=content.caption,
                 wamid=item.wamid,
@@ -348,6 +377,8 @@ def _new_messages(tables, items):
     for row in inserted:
         item = by_wamid[row.wamid]
         outcomes[row.wamid] = "stored"
+        if item.direction == "outbound":
+            continue  # an echo of the seller's own message says nothing new of the customer
         if item.content.wa_type == "system":
             customers.apply_identity_change(
                 tables, row.customer, item.payload.get("system") or {}, wamid=row.wamid, at=row.timestamp
@@ -479,7 +510,7 @@ def _notice_of_errors(value):
 
 def _process(events, now):
     """Process locked events; sets each one's state, summary and error (saved by the caller)."""
-    tallies, work = {}, []
+    tallies, work, coexisting = {}, [], []
     for event in events:
         tally = tallies[event.pk] = _Tally()
         try:
@@ -487,12 +518,17 @@ def _process(events, now):
         except (ValueError, RecursionError) as error:
             tally.fail("body", inbound.MalformedMessage(f"the stored body is not JSON: {error}"))
             continue
-        for field_name, value in _changes(payload) if isinstance(payload, dict) else []:
-            if field_name != "messages":
+        for index, (field_name, value) in enumerate(_changes(payload) if isinstance(payload, dict) else []):
+            if field_name in ("messages", "smb_message_echoes"):
+                work.append((tally, value))
+            elif field_name in COEXISTENCE_FIELDS:
+                coexisting.append((tally, event.pk, index, field_name, value))
+            else:
                 tally.ignored_fields.add(str(field_name))
-                continue
-            work.append((tally, value))
-    routes = route({number_id for _, value in work if (number_id := _phone_number_id(value))})
+    routes = route(
+        {number_id for _, value in work if (number_id := _phone_number_id(value))}
+        | {number_id for *_, value in coexisting if (number_id := _phone_number_id(value))}
+    )
     messages_by_agent, statuses_by_agent, agents = defaultdict(list), defaultdict(list), {}
     for tally, value in work:
         number_id = _phone_number_id(value)
@@ -510,6 +546,11 @@ def _process(events, now):
                 messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts, value_errors))
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
+        for echo in value.get("message_echoes") or [] if isinstance(value.get("message_echoes"), list) else []:
+            try:
+                messages_by_agent[agent.pk].append(_prepare_echo(tally, echo))
+            except Exception as error:
+                tally.fail(f"message echo {echo.get('id') if isinstance(echo, dict) else '?'}"[:200], error)
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:
             statuses_by_agent[agent.pk].append((tally, status))
     # In agent order: two workers storing for the same customers take their row locks in one order.
@@ -521,8 +562,37 @@ def _process(events, now):
         with rls.agent_scope(agent_id):
             for tally, status in statuses_by_agent[agent_id]:
                 _apply_status(tables, tally, status)
+    for tally, event_id, index, field_name, value in coexisting:
+        _coexist(routes, tally, event_id, index, field_name, value)
     for event in events:
         _finish(event, tallies[event.pk], now)
+
+
+COEXISTENCE_FIELDS = ("history", "smb_app_state_sync")
+
+
+def _coexist(routes, tally, event_id, index, field_name, value):
+    """The WhatsApp Business app's history (imported in the background) and address book (whatsapp.coexistence)."""
+    number_id = _phone_number_id(value)
+    if number_id not in routes:
+        tally.unroutable.add(number_id or "(none)")
+        return
+    agent = routes[number_id].agent
+    tables = agent_tables.for_agent(agent)
+    try:
+        with rls.agent_scope(agent.pk), transaction.atomic(using=tables.database):
+            if field_name == "smb_app_state_sync":
+                changed = coexistence.apply_state_sync(tables, value)
+                tally.notices.append(
+                    f"{changed} customer{'s' if changed != 1 else ''} from the Business app's contacts"
+                )
+            elif "history" in value:
+                tally.notices.extend(coexistence.record_history(agent, event_id, index, value))
+            else:
+                replaced = coexistence.replace_media_placeholders(tables, value)
+                tally.notices.append(f"{replaced} media message{'s' if replaced != 1 else ''} of the history filled in")
+    except Exception as error:
+        tally.fail(f"{field_name} change", error)
 
 
 def _finish(event, tally, now):

@@ -310,3 +310,43 @@ class MessagePrice(models.Model):
 
     def __str__(self):
         return f"{self.category} +{self.country_prefix or '*'}: {self.price} {self.currency}"
+
+
+class HistoryImport(models.Model):
+    """One chunk of the chat history Meta sends when a WhatsApp Business app number is onboarded (the
+    `history` webhook), imported into the agent's tables in the background (whatsapp.coexistence).
+
+    One row per (phase, chunk_order): a re-delivered chunk is the same import. `imported` is how far the
+    import got (messages in the chunk's order), so an interrupted import resumes where it stopped.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="+")
+    event_id = models.BigIntegerField(help_text="The webhook event holding the chunk.")
+    change_index = models.IntegerField()
+    chunk_index = models.IntegerField()
+    phase = models.IntegerField(help_text="0: day 0-1, 1: day 1-90, 2: day 90-180 before onboarding.")
+    chunk_order = models.IntegerField()
+    progress = models.IntegerField(help_text="Meta's overall progress, in percent, with this chunk.")
+    total = models.IntegerField(default=0, help_text="Messages in the chunk.")
+    imported = models.IntegerField(default=0, help_text="Messages of the chunk done so far.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "whatsapp_history_imports"
+        ordering = ["phase", "chunk_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "phase", "chunk_order"], name="whatsapp_history_chunk_once"),
+        ]
+
+    def __str__(self):
+        return f"History phase {self.phase} chunk {self.chunk_order}: {self.imported}/{self.total} ({self.state})"

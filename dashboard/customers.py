@@ -12,6 +12,7 @@ from agents.customers import search_customers
 from crm import paging
 from crm.csv_export import csv_lines, csv_safe
 from orders.statuses import SOLD_STATUSES
+from whatsapp.costs import customer_costs
 from whatsapp.customers import number_changes
 
 PAGE_SIZE = 50
@@ -73,6 +74,7 @@ class CustomerSummary:
     recent_orders: list
     recent_messages: list
     number_changes: list  # whatsapp.models.CustomerNumberChange, newest first
+    costs: object  # whatsapp.costs.Costs of all their messages
 
 
 RECENT_ORDERS = 10
@@ -96,6 +98,7 @@ def customer_summary(agent_tables, customer):
         recent_orders=list(orders.order_by("-created_at", "-id")[:RECENT_ORDERS]),
         recent_messages=list(thread.order_by("-timestamp", "-id")[:RECENT_MESSAGES])[::-1],
         number_changes=number_changes(agent_tables.agent_id, customer.pk),
+        costs=customer_costs(agent_tables, customer),
     )
 
 

@@ -5,13 +5,14 @@ seller's price table (MessagePrice: a price per category and country code prefix
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 
 from .models import MessagePrice
 
+CENT = Decimal("0.01")
 # Billable: Meta's `pricing.type` "regular"; before it sent a type, `billable` said so (it is being retired).
 BILLABLE = Q(pricing_type="regular") | Q(pricing_type__isnull=True, pricing_billable=True)
 
@@ -27,7 +28,9 @@ class Costs:
 
     @property
     def cost_text(self):
-        return " + ".join(f"{amount:.2f} {currency}" for currency, amount in sorted(self.cost.items()))
+        return " + ".join(
+            f"{amount.quantize(CENT, ROUND_HALF_UP)} {currency}" for currency, amount in sorted(self.cost.items())
+        )
 
 
 def price_table(agent_id):

@@ -28,7 +28,7 @@ from agents.conversations import note_new_messages
 from agents.models import Agent
 from crm import rls
 
-from . import coexistence, customers, inbound, media, statuses
+from . import coexistence, customers, inbound, media, message_templates, statuses
 from .configuration import route
 from .hooks import inbound_handlers
 from .models import WebhookEvent
@@ -261,10 +261,11 @@ def _prepare_echo(tally, echo):
 
 
 def _changes(payload):
+    """(entry, field, value) of each change of a notification."""
     for entry in payload.get("entry") or []:
         for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
             if isinstance(change, dict) and isinstance(change.get("value"), dict):
-                yield change.get("field"), change["value"]
+                yield entry, change.get("field"), change["value"]
 
 
 # The message columns the intake writes, in the order of its INSERT.
@@ -518,9 +519,11 @@ def _process(events, now):
         except (ValueError, RecursionError) as error:
             tally.fail("body", inbound.MalformedMessage(f"the stored body is not JSON: {error}"))
             continue
-        for index, (field_name, value) in enumerate(_changes(payload) if isinstance(payload, dict) else []):
+        for index, (entry, field_name, value) in enumerate(_changes(payload) if isinstance(payload, dict) else []):
             if field_name in ("messages", "smb_message_echoes"):
                 work.append((tally, value))
+            elif field_name in message_templates.TEMPLATE_FIELDS:
+                _apply_template_webhook(tally, entry, inbound.clean(value))
             elif field_name in COEXISTENCE_FIELDS:
                 coexisting.append((tally, event.pk, index, field_name, value))
             else:
@@ -569,6 +572,20 @@ def _process(events, now):
 
 
 COEXISTENCE_FIELDS = ("history", "smb_app_state_sync")
+
+
+def _apply_template_webhook(tally, entry, value):
+    """A template's status, quality or category changed (the entry's id is the business account's)."""
+    business_account_id, time = entry.get("id"), entry.get("time")
+    if not isinstance(business_account_id, str) or not business_account_id.strip():
+        tally.fail("template webhook", inbound.MalformedMessage("the entry names no business account"))
+        return
+    try:
+        at = statuses.timestamp_of(time) if time is not None else timezone.now()
+        with transaction.atomic():
+            tally.notices.append(message_templates.apply_template_webhook(business_account_id.strip(), value, at))
+    except Exception as error:
+        tally.fail("template webhook", error)
 
 
 def _coexist(routes, tally, event_id, index, field_name, value):

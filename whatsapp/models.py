@@ -176,6 +176,17 @@ class MessageTemplate(models.Model):
     parameter_format = models.CharField(max_length=16, default="POSITIONAL")
     components = models.JSONField(default=list, help_text="Meta's components: HEADER, BODY, FOOTER, BUTTONS.")
     synced_at = models.DateTimeField()
+    # What Meta's template webhooks said since (whatsapp.message_templates.apply_template_webhook).
+    status_reason = models.CharField(max_length=64, blank=True, default="", help_text="Why Meta rejected it.")
+    quality_score = models.CharField(max_length=16, blank=True, default="", help_text="GREEN, YELLOW, RED, UNKNOWN.")
+    previous_category = models.CharField(max_length=32, blank=True, default="", help_text="Before Meta moved it.")
+    category_changed_at = models.DateTimeField(null=True, blank=True)
+    upcoming_category = models.CharField(max_length=32, blank=True, default="", help_text="Meta moves it soon.")
+    upcoming_category_at = models.DateTimeField(null=True, blank=True)
+    # The time of the latest webhook applied, per kind: an older one delivered late changes nothing.
+    status_webhook_at = models.DateTimeField(null=True, blank=True)
+    quality_webhook_at = models.DateTimeField(null=True, blank=True)
+    category_webhook_at = models.DateTimeField(null=True, blank=True)
 
     objects = MessageTemplateQuerySet.as_manager()
 

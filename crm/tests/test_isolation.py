@@ -18,6 +18,7 @@ from agents import conversations, tables
 from agents.models import QuickReply
 from orders import placing
 from orders.placing import LineItem
+from whatsapp.models import MessagePrice
 
 B_MARKERS = ("Bea Zebra", "+15559990003", "B-SECRET-MESSAGE", "B-SECRET-ITEM", "B-SECRET-SNIPPET")
 # URL parameter name -> which of B's objects it names.
@@ -28,6 +29,7 @@ PARAMETER_OBJECTS = {
     "quick_reply_id": "quick_reply",
     "item_id": "item",
     "event_id": "event",
+    "message_price_id": "message_price",
 }
 # Pages outside the agent dashboard: the fake Graph API's media ids are not agent data.
 NOT_AGENT_DATA = {"sandbox/media/<int:media_id>/"}
@@ -85,6 +87,7 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
             "event": order.events.get(),
         }
     last["quick_reply"] = QuickReply.objects.create(agent=agent, shortcut=f"s{count}", text=snippet)
+    last["message_price"] = MessagePrice.objects.create(agent=agent, category="marketing", price=Decimal(count))
     return last
 
 
@@ -114,6 +117,7 @@ def b_snapshot(agent_b):
         list(t.Message.objects.order_by("id").values_list("id", "message", "is_read", "status")),
         list(t.Order.objects.order_by("id").values_list("id", "status", "total_amount")),
         list(QuickReply.objects.filter(agent=agent_b).values_list("id", "text")),
+        list(MessagePrice.objects.filter(agent=agent_b).values_list("id", "price")),
     )
 
 

@@ -110,7 +110,8 @@ def _count(chunk):
 
 @task()
 def import_history(history_id):
-    history = HistoryImport.objects.filter(pk=history_id).select_related("agent").first()
+    with rls.unrestricted():  # which agent's chunk it is, before working as that agent
+        history = HistoryImport.objects.filter(pk=history_id).select_related("agent").first()
     if history is None or history.state == HistoryImport.State.DONE:
         return "nothing to do"
     with rls.agent_scope(history.agent_id):
@@ -134,8 +135,9 @@ def resume_history_imports(now=None):
     stopped = HistoryImport.objects.filter(
         Q(state=HistoryImport.State.FAILED) | Q(state=HistoryImport.State.IMPORTING, updated_at__lt=now - STALLED_AFTER)
     )
-    ids = list(stopped.values_list("pk", flat=True))
-    with transaction.atomic():
+    with rls.unrestricted():  # the clock looks at every agent's imports
+        ids = list(stopped.values_list("pk", flat=True))
+    with rls.unrestricted(), transaction.atomic():
         HistoryImport.objects.filter(pk__in=ids).update(state=HistoryImport.State.QUEUED)
         for history_id in ids:
             enqueue_on_commit(import_history, "default", history_id)

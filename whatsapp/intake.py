@@ -26,6 +26,7 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
+from agents.shop import shop_of
 from crm import rls
 
 from . import coexistence, customers, inbound, media, message_templates, statuses
@@ -141,14 +142,16 @@ def store_event(text, phone_number_id=""):
     kept = connection.connection is not None and not connection.in_atomic_block
     if kept:
         connection.health_check_done = True
-    try:
-        return _insert_returning_id(connection, database, sql, params)
-    except (OperationalError, InterfaceError):
-        if not kept or connection.is_usable():
-            raise
-        log.warning("webhook: the kept database connection was dead; storing the event on a new one")
-        connection.close()
-        return _insert_returning_id(connection, database, sql, params)
+    # An event not routed yet belongs to no agent: only the unrestricted scope may write (and read) it.
+    with rls.unrestricted():
+        try:
+            return _insert_returning_id(connection, database, sql, params)
+        except (OperationalError, InterfaceError):
+            if not kept or connection.is_usable():
+                raise
+            log.warning("webhook: the kept database connection was dead; storing the event on a new one")
+            connection.close()
+            return _insert_returning_id(connection, database, sql, params)
 
 
 def _insert_returning_id(connection, database, sql, params):
@@ -169,6 +172,7 @@ class _Tally:
     statuses: dict = field(default_factory=lambda: defaultdict(int))
     unknown_statuses: list = field(default_factory=list)
     unroutable: set = field(default_factory=set)
+    agents: set = field(default_factory=set)
     ignored_fields: set = field(default_factory=set)
     notices: list = field(default_factory=list)
     errors: list = field(default_factory=list)
@@ -219,7 +223,7 @@ class _MessageItem:
         return f"message {self.wamid}"
 
 
-def _prepare_message(tally, message, contacts, value_errors=()):
+def _prepare_message(tally, message, contacts, shop, value_errors=()):
     """A storable item from one `messages` object (checked and described before any query); raises MalformedMessage."""
     if not isinstance(message, dict):
         raise inbound.MalformedMessage("a message must be an object")
@@ -231,7 +235,7 @@ def _prepare_message(tally, message, contacts, value_errors=()):
         tally=tally,
         wamid=wamid.strip(),
         sender=customers.sender_of(message, contacts),
-        content=inbound.describe(message, value_errors),
+        content=inbound.describe(message, shop, value_errors),
         timestamp=statuses.timestamp_of(message.get("timestamp")),
         payload=message,
     )
@@ -540,13 +544,15 @@ def _process(events, now):
             continue
         agent = routes[number_id].agent
         agents[agent.pk] = agent
+        tally.agents.add(agent.pk)
         tally.notices.extend(_notice_of_errors(value))
         contacts = inbound.clean(value.get("contacts"))  # names become customer rows: storable like the rest
         # Errors on the value (131000...) are about the messages beside them, which Meta could not deliver.
         value_errors = inbound.clean(value.get("errors")) if isinstance(value.get("errors"), list) else []
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
-                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts, value_errors))
+                item = _prepare_message(tally, message, contacts, shop_of(agent), value_errors)
+                messages_by_agent[agent.pk].append(item)
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
         for echo in value.get("message_echoes") or [] if isinstance(value.get("message_echoes"), list) else []:
@@ -595,6 +601,7 @@ def _coexist(routes, tally, event_id, index, field_name, value):
         tally.unroutable.add(number_id or "(none)")
         return
     agent = routes[number_id].agent
+    tally.agents.add(agent.pk)
     tables = agent_tables.for_agent(agent)
     try:
         with rls.agent_scope(agent.pk), transaction.atomic(using=tables.database):
@@ -613,6 +620,8 @@ def _coexist(routes, tally, event_id, index, field_name, value):
 
 
 def _finish(event, tally, now):
+    # Row security shows the event to the agent it was routed to; one naming several, to none of them.
+    event.agent_id = next(iter(tally.agents)) if len(tally.agents) == 1 else event.agent_id
     event.attempts += 1
     event.processed_at = now
     # Both quote the payload (ids, names): made storable like everything else taken from it.
@@ -634,7 +643,7 @@ def _finish(event, tally, now):
         event.state = WebhookEvent.State.PROCESSED
 
 
-SAVED_FIELDS = ["state", "attempts", "next_attempt_at", "processed_at", "summary", "error"]
+SAVED_FIELDS = ["state", "attempts", "next_attempt_at", "processed_at", "summary", "error", "agent_id"]
 
 
 def _save_outcomes(events):
@@ -707,7 +716,8 @@ def receive(text, phone_number_id):
     event_id = store_event(text, phone_number_id)
     if settings.WHATSAPP_PROCESS_INLINE:
         try:
-            process_events_now([event_id])
+            with rls.unrestricted():  # routing reads events no agent owns yet; each agent's rows in its own scope
+                process_events_now([event_id])
         except Exception:
             log.exception("webhook event %s is stored but inline processing failed; the worker will retry", event_id)
     return event_id

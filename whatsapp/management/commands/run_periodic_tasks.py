@@ -5,14 +5,14 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from whatsapp.coexistence import resume_history_imports
 from whatsapp.tasks import run_periodic_work
 
 
 class Command(BaseCommand):
     help = (
         "The clock beside the worker: every minute re-enqueue sends abandoned by a stopped worker and prune "
-        "old task results, resume history imports that stopped; every WHATSAPP_TEMPLATE_SYNC_INTERVAL seconds enqueue a template sync per number. "
+        "old task results, and run what other apps registered (starting and resuming broadcasts); every "
+        "WHATSAPP_TEMPLATE_SYNC_INTERVAL seconds enqueue a template sync per number. "
         "Safe to run more than one (the work is idempotent). --once runs one round (for cron)."
     )
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once, interval, **options):
         if once:
-            self.report(self.round(sync_templates_now=True))
+            self.report(run_periodic_work(sync_templates_now=True))
             return
         stopped = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -32,11 +32,8 @@ class Command(BaseCommand):
             sync_now = time.monotonic() >= next_sync
             if sync_now:
                 next_sync = time.monotonic() + settings.WHATSAPP_TEMPLATE_SYNC_INTERVAL
-            self.report(self.round(sync_templates_now=sync_now))
+            self.report(run_periodic_work(sync_templates_now=sync_now))
             stopped.wait(interval)
-
-    def round(self, *, sync_templates_now):
-        return {**run_periodic_work(sync_templates_now=sync_templates_now), "history_imports": resume_history_imports()}
 
     def report(self, done):
         self.stdout.write(", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in done.items()))

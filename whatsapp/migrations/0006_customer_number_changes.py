@@ -10,7 +10,7 @@ from crm import rls
 class Migration(migrations.Migration):
     dependencies = [
         ("agents", "0005_quick_replies_row_security"),
-        ("whatsapp", "0004_media_downloads"),
+        ("whatsapp", "0005_webhook_events_agent"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

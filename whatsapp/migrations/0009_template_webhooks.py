@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("whatsapp", "0007_history_imports"),
+        ("whatsapp", "0008_history_imports"),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ from crm import rls
 class Migration(migrations.Migration):
     dependencies = [
         ("agents", "0005_quick_replies_row_security"),
-        ("whatsapp", "0006_message_prices"),
+        ("whatsapp", "0007_message_prices"),
     ]
 
     operations = [

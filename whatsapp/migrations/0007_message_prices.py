@@ -9,7 +9,7 @@ from crm import rls
 class Migration(migrations.Migration):
     dependencies = [
         ("agents", "0005_quick_replies_row_security"),
-        ("whatsapp", "0005_customer_number_changes"),
+        ("whatsapp", "0006_customer_number_changes"),
     ]
 
     operations = [

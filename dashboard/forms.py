@@ -14,7 +14,7 @@ from crm.inputs import object_id
 from outreach import autoreplies, broadcasts, carts, consent
 from outreach.models import OutreachSettings
 from whatsapp import message_templates
-from whatsapp.models import MessageTemplate
+from whatsapp.models import MessagePrice, MessageTemplate
 
 
 class CustomerForm(forms.Form):
@@ -81,6 +81,35 @@ class QuickReplyForm(forms.ModelForm):
 
     def clean_shortcut(self):
         return self.cleaned_data["shortcut"].lower()
+
+
+class MessagePriceForm(forms.Form):
+    category = forms.ChoiceField(label="Pricing category", choices=MessagePrice.CATEGORIES)
+    country_prefix = forms.RegexField(
+        label="Country code",
+        regex=r"^\+?[0-9]{1,4}$",
+        required=False,
+        max_length=5,
+        help_text="The calling code the numbers start with, e.g. 55 for Brazil. Empty: every other number.",
+        error_messages={"invalid": "A country code is 1 to 4 digits, e.g. 55."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    price = forms.DecimalField(
+        label="Price per message",
+        min_value=0,
+        max_digits=10,
+        decimal_places=4,
+        help_text="As on your WhatsApp invoice.",
+    )
+    currency = forms.RegexField(
+        regex=r"^[A-Za-z]{3}$",
+        initial="USD",
+        max_length=3,
+        error_messages={"invalid": "A currency is a three-letter code, e.g. USD."},
+    )
+
+    def clean_country_prefix(self):
+        return self.cleaned_data["country_prefix"].lstrip("+")
 
 
 class ShopForm(forms.Form):

@@ -8,6 +8,7 @@ from .views import (
     inbox,
     labels,
     media,
+    message_prices,
     message_templates,
     order,
     order_settings,
@@ -29,6 +30,7 @@ urlpatterns = [
     path("conversations/<int:customer_id>/tail/", inbox.conversation_tail, name="conversation_tail"),
     path("conversations/<int:customer_id>/send/", composer.send_message, name="send_message"),
     path("conversations/<int:customer_id>/send-template/", composer.send_template_message, name="send_template"),
+    path("conversations/<int:customer_id>/typing/", composer.composer_typing, name="composer_typing"),
     path("conversations/<int:customer_id>/template/", composer.template_form, name="template_form"),
     path(
         "conversations/<int:customer_id>/templates/refresh/",
@@ -83,6 +85,12 @@ urlpatterns = [
     path("orders/items.csv", orders.order_items_export, name="order_items_export"),
     path("orders/settings/", order_settings.order_settings, name="order_settings"),
     path("orders/settings/refresh-templates/", message_templates.refresh_templates, name="order_refresh_templates"),
+    path("orders/settings/prices/", message_prices.message_prices, name="message_prices"),
+    path(
+        "orders/settings/prices/<int:message_price_id>/delete/",
+        message_prices.message_price_delete,
+        name="message_price_delete",
+    ),
     path("orders/item-suggestions/", order.order_item_suggestions, name="order_item_suggestions"),
     path("orders/<int:order_id>/", order.order_detail, name="order_detail"),
     path("orders/<int:order_id>/edit/", order.order_edit, name="order_edit"),

@@ -29,6 +29,7 @@ from orders.models import StatusTemplate
 from orders.placing import EDITABLE_STATUSES, OrderError
 from orders.workflow import MOVE_LABELS, STATUS_LABELS
 from whatsapp import send
+from whatsapp.costs import order_costs
 
 SUGGESTIONS = 12
 # Moves that undo an order: their buttons look dangerous and ask before they go.
@@ -281,6 +282,7 @@ def _detail(request, order, *, error="", status=200):
             "idempotency_key": uuid.uuid4().hex,
             "status_error": error,
             "status_label": STATUS_LABELS[order.status],
+            "costs": order_costs(request.agent_tables, order),
             **context,
         },
         status=status,

@@ -22,7 +22,7 @@ import audit
 from crm import rls, routers
 
 from . import connections as agent_connections
-from . import shards, tables
+from . import conversations, shards, tables
 from .models import Agent
 
 logger = logging.getLogger(__name__)
@@ -387,6 +387,9 @@ def version_steps(editor, agent, version):
                 editor.add_index(model, extra)
             else:
                 editor.add_constraint(model, extra)
+    if version == tables.REPLY_STATE_VERSION:
+        # The new columns are filled from the messages already there, in the same step (and SQL file).
+        editor.deferred_sql.append(conversations.all_reply_states_sql(twin))
 
 
 def existing_tables(agents):

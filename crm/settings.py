@@ -276,6 +276,10 @@ STORAGES = {
     },
 }
 
+# A shop that has not chosen its own (Shop settings) writes amounts in this currency and locale.
+SHOP_DEFAULT_CURRENCY = env.str("SHOP_DEFAULT_CURRENCY", default="USD")
+SHOP_DEFAULT_LOCALE = env.str("SHOP_DEFAULT_LOCALE", default="en_US")
+
 # How often the dashboard's live parts (inbox, open conversation) ask for news, in seconds.
 DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=4)
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
+from agents.shop import shop_of
 from crm import rls
 
 from . import customers, inbound, media, statuses
@@ -221,7 +222,7 @@ class _MessageItem:
         return f"message {self.wamid}"
 
 
-def _prepare_message(tally, message, contacts):
+def _prepare_message(tally, message, contacts, shop):
     """A storable item from one `messages` object (checked and described before any query); raises MalformedMessage."""
     if not isinstance(message, dict):
         raise inbound.MalformedMessage("a message must be an object")
@@ -233,7 +234,7 @@ def _prepare_message(tally, message, contacts):
         tally=tally,
         wamid=wamid.strip(),
         sender=customers.sender_of(message, contacts),
-        content=inbound.describe(message),
+        content=inbound.describe(message, shop),
         timestamp=statuses.timestamp_of(message.get("timestamp")),
         payload=message,
     )
@@ -486,7 +487,7 @@ def _process(events, now):
         contacts = inbound.clean(value.get("contacts"))  # names become customer rows: storable like the rest
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
-                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts))
+                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts, shop_of(agent)))
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:

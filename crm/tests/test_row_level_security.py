@@ -366,3 +366,22 @@ def test_a_web_process_works_on_no_agents_rows_outside_a_request():
     )
     # Commands and workers are trusted outside a request; the web process is not (crm/wsgi.py).
     assert result.stdout.split() == [rls.ALL, rls.NOBODY], result.stderr
+
+
+def test_each_agents_shop_settings_show_only_in_its_own_scope(two_shops):
+    from agents.models import Shop
+
+    alice, bea = two_shops
+    for agent, currency in ((alice, "EUR"), (bea, "USD")):
+        Shop.objects.create(agent=agent, currency=currency, locale="en_US")
+    with rls.agent_scope(alice):
+        assert list(Shop.objects.values_list("currency", flat=True)) == ["EUR"]
+        assert rows("UPDATE agent_shops SET currency = 'JPY' WHERE agent_id = %s RETURNING agent_id", [bea.pk]) == []
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            rows(
+                "INSERT INTO agent_shops (agent_id, currency, locale, time_zone) VALUES (%s, 'GBP', 'en_GB', '')",
+                [bea.pk],
+            )
+    with rls.scope(rls.NOBODY):
+        assert Shop.objects.count() == 0
+    assert Shop.objects.count() == 2

@@ -13,6 +13,13 @@ LANGUAGE plpgsql SET client_min_messages = warning AS $function$
 DECLARE
     prefix text := 'agt_' || agent_id;
 BEGIN
-    NULL;
+    EXECUTE format($ddl$ALTER TABLE "%1$s_customers" ADD COLUMN "awaiting_reply_since" timestamp NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_customers" ADD COLUMN "conversation_done_at" timestamp NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_customers" ADD COLUMN "snoozed_until" timestamp NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_open" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("conversation_done_at" IS NULL AND "last_message_at" IS NOT NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_needs_reply" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("awaiting_reply_since" IS NOT NULL AND "conversation_done_at" IS NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_done" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE "conversation_done_at" IS NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_snoozed" ON "%1$s_customers" ("snoozed_until") WHERE "snoozed_until" IS NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$UPDATE "%1$s_customers" SET awaiting_reply_since = (SELECT MIN(m.timestamp) FROM "%1$s_messages" m WHERE m.customer_id = "%1$s_customers".id AND m.direction = 'inbound' AND (m.wa_type IS NULL OR m.wa_type NOT IN ('reaction', 'system')) AND (NOT EXISTS (SELECT 1 FROM "%1$s_messages" a WHERE a.customer_id = "%1$s_customers".id AND a.direction = 'outbound' AND (a.status IS NULL OR a.status <> 'failed') AND (a.wa_type IS NULL OR a.wa_type NOT IN ('reaction'))) OR m.timestamp > (SELECT MAX(a.timestamp) FROM "%1$s_messages" a WHERE a.customer_id = "%1$s_customers".id AND a.direction = 'outbound' AND (a.status IS NULL OR a.status <> 'failed') AND (a.wa_type IS NULL OR a.wa_type NOT IN ('reaction'))))) WHERE last_message_at IS NOT NULL$ddl$, prefix, agent_id);
 END
 $function$;

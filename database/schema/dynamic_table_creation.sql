@@ -60,7 +60,13 @@ BEGIN
         "created_at" timestamp DEFAULT ((CURRENT_TIMESTAMP AT TIME ZONE 'UTC')) NOT NULL,
         "wa_user_id" text NULL,
         "last_message_at" timestamp NULL,
-        "unread_count" integer DEFAULT 0 NULL
+        "unread_count" integer DEFAULT 0 NULL,
+        "email" text NULL,
+        "address" text NULL,
+        "notes" text NULL,
+        "awaiting_reply_since" timestamp NULL,
+        "conversation_done_at" timestamp NULL,
+        "snoozed_until" timestamp NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_messages" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -98,7 +104,10 @@ BEGIN
         "source" varchar(16) DEFAULT 'agent' NULL,
         "source_wamid" text NULL,
         "currency" varchar(3) NULL,
-        "paid_at" timestamp NULL
+        "paid_at" timestamp NULL,
+        "discount_type" varchar(8) NULL,
+        "discount_value" numeric(14, 2) NULL,
+        "discount_amount" numeric(14, 2) DEFAULT 0 NOT NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_orders_items" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -108,7 +117,8 @@ BEGIN
         "price" numeric(14, 2) DEFAULT 0 NOT NULL,
         "total" numeric(14, 2) NULL,
         "created_at" timestamp DEFAULT ((CURRENT_TIMESTAMP AT TIME ZONE 'UTC')) NOT NULL,
-        "product_retailer_id" text NULL
+        "product_retailer_id" text NULL,
+        "kind" varchar(16) DEFAULT 'item' NOT NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_order_events" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -129,6 +139,10 @@ BEGIN
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_activity" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_unread" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE "unread_count" > 0$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_name" ON "%1$s_customers" ("name", "id")$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_open" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("conversation_done_at" IS NULL AND "last_message_at" IS NOT NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_needs_reply" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("awaiting_reply_since" IS NOT NULL AND "conversation_done_at" IS NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_done" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE "conversation_done_at" IS NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_snoozed" ON "%1$s_customers" ("snoozed_until") WHERE "snoozed_until" IS NOT NULL$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%3$s" FOREIGN KEY ("customer_id") REFERENCES "%1$s_customers" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_messages', ARRAY['customer_id'], '_fk_' || prefix || '_customers_id'));
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%1$s_msg_direction" CHECK ("direction" IN ('inbound', 'outbound'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%1$s_msg_media_type" CHECK ("media_type" IN ('none', 'image', 'video', 'audio', 'document', 'sticker'))$ddl$, prefix, agent_id);
@@ -142,12 +156,16 @@ BEGIN
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%3$s" FOREIGN KEY ("customer_id") REFERENCES "%1$s_customers" ("id") DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_orders', ARRAY['customer_id'], '_fk_' || prefix || '_customers_id'));
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_status" CHECK ("status" IN ('pending', 'confirmed', 'processing', 'shipped', 'delivered', 'cancelled', 'refunded'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE UNIQUE INDEX "%1$s_order_source" ON "%1$s_orders" ("source_wamid") WHERE "source_wamid" IS NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_discount_type" CHECK (("discount_type" IS NULL OR "discount_type" IN ('amount', 'percent')))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_discount_value" CHECK (("discount_value" IS NULL OR ("discount_value" >= 0 AND (NOT ("discount_type" = 'percent' AND "discount_type" IS NOT NULL) OR "discount_value" <= 100))))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_discount_amount" CHECK ("discount_amount" >= 0)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%3$s" ON "%1$s_orders" ("customer_id")$ddl$, prefix, agent_id, agent_index_name(prefix || '_orders', ARRAY['customer_id'], ''));
     EXECUTE format($ddl$CREATE INDEX "%1$s_order_created" ON "%1$s_orders" ("created_at" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_order_status_created" ON "%1$s_orders" ("status", "created_at" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD CONSTRAINT "%3$s" FOREIGN KEY ("order_id") REFERENCES "%1$s_orders" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_orders_items', ARRAY['order_id'], '_fk_' || prefix || '_orders_id'));
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD CONSTRAINT "%1$s_item_quantity" CHECK ("quantity" > 0)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD CONSTRAINT "%1$s_item_price" CHECK ("price" >= 0)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD CONSTRAINT "%1$s_item_kind" CHECK ("kind" IN ('item', 'fee'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%3$s" ON "%1$s_orders_items" ("order_id")$ddl$, prefix, agent_id, agent_index_name(prefix || '_orders_items', ARRAY['order_id'], ''));
     EXECUTE format($ddl$CREATE INDEX "%1$s_item_created" ON "%1$s_orders_items" ("created_at" DESC, "id" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_order_events" ADD CONSTRAINT "%3$s" FOREIGN KEY ("order_id") REFERENCES "%1$s_orders" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_order_events', ARRAY['order_id'], '_fk_' || prefix || '_orders_id'));

@@ -253,8 +253,8 @@ def test_the_inbox_issues_a_fixed_number_of_queries_however_many_rows(seller, dj
         seller.client.get(reverse("inbox"), {"q": "message"})
     with django_assert_max_num_queries(few["rows"]):
         seller.client.get(reverse("inbox_rows"))
-    # Session, user, agents, customers with their preview ids, preview messages.
-    assert few["inbox"] == 5
+    # Session, user, agents, the agent's shop, customers with their preview ids, preview messages.
+    assert few["inbox"] == 6
 
 
 @pytest.mark.postgres

@@ -54,6 +54,7 @@ def _form_context(request, customer, form, *, panel):
         "first_name": first_name(customer),
         "form": form,
         "shop": shop_of(request.agent),
+        "order_currency": None,  # the shop's; an order being edited may carry its own (a cart's)
         "blank_row": ItemRow(),
         "suggestions": placing.known_items(request.agent, limit=SUGGESTIONS),
         "panel": panel,
@@ -388,6 +389,7 @@ def _edit_page(request, order, form, *, status=200):
             "section": "orders",
             "order": order,
             "action_url": reverse("order_edit", args=[order.pk]),
+            "order_currency": order.currency,
             "submit_label": "Save changes",
         }
     )

@@ -123,7 +123,9 @@ def order_from_message(request, message_id):
     if not text:
         return bad_request(request, NO_WORDS_TO_READ)
     proposal = reading.propose(request.agent, text)
-    form = OrderForm.from_proposal(proposal)
+    form = OrderForm.from_proposal(
+        proposal, shipping_address=placing.address_for_new_order(request.agent, message.customer)
+    )
     context = _form_context(request, message.customer, form, panel=False)
     context.update({"section": "orders", "proposal": proposal, "read_message": message, "read_text": text})
     return render(request, "orders/create.html", context)

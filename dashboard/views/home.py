@@ -23,7 +23,7 @@ SECTION_LISTS = {
 @agent_required
 def home(request):
     figures = home_figures(request.agent_tables, today_start=today_start(), month_start=month_start())
-    waiting = inbox_page(request.agent_tables, show="unread", size=HOME_INBOX_ROWS)
+    waiting = inbox_page(request.agent_tables, agent=request.agent, show="needs_reply", size=HOME_INBOX_ROWS)
     return render(
         request,
         "agents/home.html",

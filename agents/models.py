@@ -77,6 +77,29 @@ class QuickReply(models.Model):
         return f"/{self.shortcut}"
 
 
+class Shop(models.Model):
+    """How an agent's shop writes money and time: its currency, locale and time zone.
+
+    A table every agent shares beside `agents` (the contract's), one row per agent, written from the
+    Shop settings page; an agent without a row has the defaults (settings.SHOP_DEFAULT_CURRENCY...).
+    The shop's name is the agent's `name`.
+    """
+
+    agent = models.OneToOneField(
+        Agent, on_delete=models.CASCADE, primary_key=True, db_column="agent_id", related_name="shop"
+    )
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    locale = models.CharField(max_length=32, help_text="Babel locale, e.g. de_DE: how amounts and dates are written.")
+    time_zone = models.CharField(max_length=64, blank=True, help_text="IANA name; empty: each viewer's own.")
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "agent_shops"
+
+    def __str__(self):
+        return f"{self.agent}: {self.currency}, {self.locale}"
+
+
 class Label(models.Model):
     """A label the agent puts on customers ("new order", "pending payment", "paid"), as WhatsApp Business has.
 

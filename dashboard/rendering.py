@@ -136,6 +136,18 @@ def describe(message):
     return Described(kind=kind, text=message.message or "", detail=kind)
 
 
+# Messages an order can be read out of: a text, and a photo's, video's, voice note's or document's caption.
+READABLE_KINDS = ("text", "image", "video", "audio", "document")
+
+
+def readable_text(message, described=None):
+    """The words of a customer's message that "Make an order from this" reads, or "" when it has none."""
+    if message.direction != "inbound":
+        return ""
+    described = described or describe(message)
+    return described.text.strip() if described.kind in READABLE_KINDS else ""
+
+
 def _text(message, body, kind):
     return Described(kind="text", text=payloads.body_text(body) or message.message or "")
 

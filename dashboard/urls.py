@@ -16,6 +16,7 @@ from .views import (
     queue,
     quick_replies,
     reports,
+    shop_settings,
 )
 
 urlpatterns = [
@@ -47,17 +48,31 @@ urlpatterns = [
     path("messages/<int:message_id>/media/", media.message_media, name="message_media"),
     path("messages/<int:message_id>/react/", composer.react_to_message, name="react_to_message"),
     path("messages/<int:message_id>/resend/", composer.resend_message, name="resend_message"),
+    # A string, read by crm.inputs.object_id: a damaged id gets a sentence rather than a bare 404.
+    path("messages/<str:message_id>/order/", order.order_from_message, name="order_from_message"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/new/", customers.customer_add, name="customer_add"),
     path("customers/export.csv", customers.customer_export, name="customer_export"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer_detail"),
-    path("customers/<int:customer_id>/name/", customers.customer_rename, name="customer_rename"),
+    path("customers/<int:customer_id>/details/", customers.customer_details, name="customer_details"),
     path("customers/<int:customer_id>/picture/", customers.customer_picture, name="customer_picture"),
     path("customers/<int:customer_id>/avatar.jpg", customers.customer_avatar, name="customer_avatar"),
     path("customers/<int:customer_id>/archive.zip", customer_data.customer_archive, name="customer_archive"),
     path("customers/<int:customer_id>/erase/", customer_data.customer_erase, name="customer_erase"),
     path("customers/<int:customer_id>/marketing/", outreach.customer_marketing, name="customer_marketing"),
     path("outreach/settings/", outreach.outreach_settings, name="outreach_settings"),
+    path("broadcasts/", outreach.broadcast_list, name="broadcast_list"),
+    path("broadcasts/new/", outreach.broadcast_new, name="broadcast_new"),
+    path("broadcasts/<int:broadcast_id>/", outreach.broadcast_detail, name="broadcast_detail"),
+    *[
+        path(
+            f"broadcasts/<int:broadcast_id>/{action}/",
+            outreach.broadcast_action,
+            {"action": action},
+            name=f"broadcast_{action}",
+        )
+        for action in ("pause", "resume", "cancel")
+    ],
     path("customers/<int:customer_id>/orders/new/", order.order_create, name="order_create"),
     path("quick-replies/", quick_replies.quick_reply_list, name="quick_replies"),
     path("quick-replies/<int:quick_reply_id>/", quick_replies.quick_reply_edit, name="quick_reply_edit"),
@@ -74,6 +89,7 @@ urlpatterns = [
     path("orders/<int:order_id>/paid/", order.order_mark_paid, name="order_mark_paid"),
     path("orders/<int:order_id>/summary/", order.order_send_summary, name="order_send_summary"),
     path("orders/<int:order_id>/messages/", order.order_messages, name="order_messages"),
+    path("shop/settings/", shop_settings.shop_settings, name="shop_settings"),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/export.csv", reports.report_export, name="report_export"),
 ]

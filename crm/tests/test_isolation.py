@@ -12,12 +12,16 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from agents import conversations, tables
 from agents.models import CustomerLabel, CustomerNote, Label, QuickReply
 from orders import placing
 from orders.placing import LineItem
+from outreach.models import Broadcast, BroadcastRecipient
+from whatsapp.configuration import save_configuration
+from whatsapp.models import MessageTemplate
 
 B_MARKERS = (
     "Bea Zebra",
@@ -36,6 +40,7 @@ PARAMETER_OBJECTS = {
     "quick_reply_id": "quick_reply",
     "item_id": "item",
     "event_id": "event",
+    "broadcast_id": "broadcast",
     "label_id": "label",
     "note_id": "note",
 }
@@ -96,6 +101,7 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
             "event": order.events.get(),
         }
     last["quick_reply"] = QuickReply.objects.create(agent=agent, shortcut=f"s{count}", text=snippet)
+    last["broadcast"] = add_broadcast(agent, last["customer"], snippet)
     for n in range(count):
         last["label"] = Label.objects.create(agent=agent, name=f"{snippet}-LABEL-{n}", colour="red")
     CustomerLabel.objects.create(agent=agent, label=last["label"], customer_id=last["customer"].pk)
@@ -103,6 +109,35 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
         agent=agent, customer_id=last["customer"].pk, author=agent.user, author_name="Someone", text=f"{snippet}-NOTE"
     )
     return last
+
+
+def add_broadcast(agent, customer, name):
+    """A finished broadcast of the agent, named `name`, that reached `customer`."""
+    configuration, _ = save_configuration(
+        user=agent.user,
+        whatsapp_number=customer.phone[:-1] + "9",
+        phone_number_id=f"pn-{agent.pk}",
+        access_token="t" * 20,
+    )
+    template = MessageTemplate.objects.create(
+        configuration=configuration,
+        meta_id=f"m{agent.pk}",
+        name=f"{name}-template",
+        language="en",
+        status="APPROVED",
+        category="MARKETING",
+        synced_at=timezone.now(),
+    )
+    broadcast = Broadcast.objects.create(agent=agent, name=name, template=template, status="finished")
+    BroadcastRecipient.objects.create(
+        broadcast=broadcast,
+        agent=agent,
+        customer_id=customer.pk,
+        name=customer.name,
+        phone=customer.phone,
+        state="sent",
+    )
+    return broadcast
 
 
 @pytest.fixture
@@ -131,6 +166,7 @@ def b_snapshot(agent_b):
         list(t.Message.objects.order_by("id").values_list("id", "message", "is_read", "status")),
         list(t.Order.objects.order_by("id").values_list("id", "status", "total_amount")),
         list(QuickReply.objects.filter(agent=agent_b).values_list("id", "text")),
+        list(Broadcast.objects.filter(agent=agent_b).values_list("id", "status")),
         list(Label.objects.filter(agent=agent_b).values_list("id", "name", "colour")),
         list(CustomerLabel.objects.filter(agent=agent_b).values_list("label_id", "customer_id")),
         list(CustomerNote.objects.filter(agent=agent_b).values_list("id", "text")),

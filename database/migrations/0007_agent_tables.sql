@@ -13,6 +13,16 @@ LANGUAGE plpgsql SET client_min_messages = warning AS $function$
 DECLARE
     prefix text := 'agt_' || agent_id;
 BEGIN
-    NULL;
+    EXECUTE format($ddl$ALTER TABLE "%1$s_customers" ADD COLUMN "email" text NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_customers" ADD COLUMN "address" text NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_customers" ADD COLUMN "notes" text NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD COLUMN "discount_type" varchar(8) NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD COLUMN "discount_value" numeric(14, 2) NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD COLUMN "discount_amount" numeric(14, 2) DEFAULT 0 NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_discount_type" CHECK (("discount_type" IS NULL OR "discount_type" IN ('amount', 'percent')))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_discount_value" CHECK (("discount_value" IS NULL OR ("discount_value" >= 0 AND (NOT ("discount_type" = 'percent' AND "discount_type" IS NOT NULL) OR "discount_value" <= 100))))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_discount_amount" CHECK ("discount_amount" >= 0)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD COLUMN "kind" varchar(16) DEFAULT 'item' NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD CONSTRAINT "%1$s_item_kind" CHECK ("kind" IN ('item', 'fee'))$ddl$, prefix, agent_id);
 END
 $function$;

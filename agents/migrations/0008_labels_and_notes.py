@@ -11,7 +11,7 @@ from crm import rls
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agents", "0005_quick_replies_row_security"),
+        ("agents", "0007_shops"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -29,7 +29,7 @@ from agents.models import Agent
 from agents.shop import shop_of
 from crm import rls
 
-from . import coexistence, customers, inbound, media, message_templates, statuses
+from . import coexistence, customers, hooks, inbound, media, message_templates, statuses
 from .configuration import route
 from .hooks import inbound_handlers
 from .models import WebhookEvent
@@ -496,6 +496,10 @@ def _apply_status(tables, tally, status):
             status = inbound.clean(status)
             outcome = statuses.apply_status_update(tables, status)
             customers.learn_from_status(tables, status)
+            if outcome is statuses.StatusOutcome.APPLIED and hooks.status_handlers():
+                message = tables.Message.objects.outbound().filter(wamid=status.get("id")).first()
+                for handler in hooks.status_handlers():
+                    handler(tables, message, status)
     except Exception as error:
         tally.fail(label, error)
         return
@@ -515,7 +519,7 @@ def _notice_of_errors(value):
 
 def _process(events, now):
     """Process locked events; sets each one's state, summary and error (saved by the caller)."""
-    tallies, work, coexisting = {}, [], []
+    tallies, work, coexisting, handed_over = {}, [], [], []
     for event in events:
         tally = tallies[event.pk] = _Tally()
         try:
@@ -530,11 +534,14 @@ def _process(events, now):
                 _apply_template_webhook(tally, entry, inbound.clean(value))
             elif field_name in COEXISTENCE_FIELDS:
                 coexisting.append((tally, event.pk, index, field_name, value))
+            elif field_name in hooks.change_handlers() and isinstance(value, dict):
+                handed_over.append((tally, field_name, value))
             else:
                 tally.ignored_fields.add(str(field_name))
     routes = route(
         {number_id for _, value in work if (number_id := _phone_number_id(value))}
         | {number_id for *_, value in coexisting if (number_id := _phone_number_id(value))}
+        | {number_id for *_, value in handed_over if (number_id := _phone_number_id(value))}
     )
     messages_by_agent, statuses_by_agent, agents = defaultdict(list), defaultdict(list), {}
     for tally, value in work:
@@ -573,11 +580,28 @@ def _process(events, now):
                 _apply_status(tables, tally, status)
     for tally, event_id, index, field_name, value in coexisting:
         _coexist(routes, tally, event_id, index, field_name, value)
+    for tally, field_name, value in handed_over:
+        _hand_over_change(routes, tally, field_name, value)
     for event in events:
         _finish(event, tallies[event.pk], now)
 
 
 COEXISTENCE_FIELDS = ("history", "smb_app_state_sync")
+
+
+def _hand_over_change(routes, tally, field_name, value):
+    """A change of a field an app above registered for (whatsapp.hooks.register_change_handler)."""
+    number_id = _phone_number_id(value)
+    if number_id not in routes:
+        tally.unroutable.add(number_id or "(none)")
+        return
+    agent = routes[number_id].agent
+    tally.agents.add(agent.pk)
+    try:
+        with rls.agent_scope(agent.pk), transaction.atomic():
+            tally.notices.extend(hooks.change_handlers()[field_name](agent, inbound.clean(value)))
+    except Exception as error:
+        tally.fail(f"{field_name} change", error)
 
 
 def _apply_template_webhook(tally, entry, value):

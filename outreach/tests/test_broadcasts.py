@@ -14,8 +14,9 @@ from orders import placing
 from orders.placing import LineItem
 from outreach import broadcasts, consent, runner, tasks
 from outreach.broadcasts import Audience, BroadcastError
-from outreach.models import Broadcast, BroadcastRecipient, OutreachSettings
+from outreach.models import Broadcast, BroadcastRecipient, MarketingPreference, OutreachSettings
 from whatsapp import costs
+from whatsapp.tests.payloads import failed_status, notification, post, value
 
 
 @pytest.fixture
@@ -292,3 +293,18 @@ def test_a_scheduled_broadcast_starts_when_its_time_comes(shop, fake_graph):
 
     broadcast.refresh_from_db()
     assert broadcast.status == "finished" and sends_by_number(fake_graph) == {"+15550000000": 1}
+
+
+def test_meta_holding_back_a_marketing_message_131049_is_shown_and_opts_nobody_out(shop, fake_graph, client):
+    ana, bea = customers(shop, 2)
+    broadcast = make(shop)
+    run_to_the_end(broadcast)
+    sent = shop.tables.Message.objects.get(customer=ana, wa_type="template")
+
+    post(client, notification(value(statuses=[failed_status(wamid=sent.wamid)], phone_number_id=PHONE_NUMBER_ID)))
+
+    first = broadcasts.report(broadcast)["recipients"][0]
+    assert (first.message.status, first.message.error_code) == ("failed", 131049)
+    assert "healthy ecosystem engagement" in first.message.error_title
+    assert broadcasts.progress(broadcast)["messages"] == {"failed": 1, "sent": 1}
+    assert not MarketingPreference.objects.exists()

@@ -13,6 +13,8 @@ from agents.customers import search_customers
 from crm import paging
 from crm.csv_export import csv_lines, csv_safe
 from orders.statuses import SOLD_STATUSES, in_currency
+from whatsapp.costs import customer_costs
+from whatsapp.customers import number_changes
 
 PAGE_SIZE = 50
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -77,6 +79,8 @@ class CustomerSummary:
     lifetime_value: object
     recent_orders: list
     recent_messages: list
+    number_changes: list  # whatsapp.models.CustomerNumberChange, newest first
+    costs: object  # whatsapp.costs.Costs of all their messages
 
 
 RECENT_ORDERS = 10
@@ -104,6 +108,8 @@ def customer_summary(agent_tables, customer, currency):
         lifetime_value=totals["value"],
         recent_orders=list(orders.order_by("-created_at", "-id")[:RECENT_ORDERS]),
         recent_messages=list(thread.order_by("-timestamp", "-id")[:RECENT_MESSAGES])[::-1],
+        number_changes=number_changes(agent_tables.agent_id, customer.pk),
+        costs=customer_costs(agent_tables, customer),
     )
 
 

@@ -58,7 +58,7 @@ def customers_page(agent_tables, *, agent=None, search="", label=None, cursor=No
     """Customers in name order, a page at a time (keyset on name, id); with `label`, those that carry it."""
     customers = search_customers(agent_tables, search)
     if label is not None:
-        customers = customers.filter(pk__in=list(labels.customer_ids_labelled(agent, label)))
+        customers = customers.filter(pk__in=labels.customer_ids_labelled(agent, agent_tables, label))
     if cursor:
         name, pk = paging.decode(cursor, str, int)
         customers = customers.filter(paging.after("name", name, pk, descending=False))
@@ -133,7 +133,7 @@ def export_rows(agent_tables, currency, search="", *, agent=None, label=None):
     agent_tables.Order  # noqa: B018 (built first: the customers' `orders` relation comes with the class)
     customers = search_customers(agent_tables, search)
     if label is not None:
-        customers = customers.filter(pk__in=list(labels.customer_ids_labelled(agent, label)))
+        customers = customers.filter(pk__in=labels.customer_ids_labelled(agent, agent_tables, label))
     # Every labelled customer's labels at once: a few thousand rows at most, read before the first byte.
     on = labels.label_names_by_customer(agent) if agent is not None else {}
     in_shop_currency = Q(orders__currency__isnull=True) | Q(orders__currency="") | Q(orders__currency=currency)

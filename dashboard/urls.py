@@ -63,6 +63,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/erase/", customer_data.customer_erase, name="customer_erase"),
     path("customers/<int:customer_id>/marketing/", outreach.customer_marketing, name="customer_marketing"),
     path("outreach/settings/", outreach.outreach_settings, name="outreach_settings"),
+    path("outreach/hours/", outreach.business_hours, name="business_hours"),
     path("broadcasts/", outreach.broadcast_list, name="broadcast_list"),
     path("broadcasts/new/", outreach.broadcast_new, name="broadcast_new"),
     path("broadcasts/<int:broadcast_id>/", outreach.broadcast_detail, name="broadcast_detail"),

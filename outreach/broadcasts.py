@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents import tables
+from agents.models import CustomerLabel
 from crm import phones
 from whatsapp import message_templates
 from whatsapp.send import approved_templates
@@ -39,6 +40,7 @@ class Audience:
     ordered_to: datetime | None = None
     ordered_item: str = ""
     numbers: list = field(default_factory=list)  # E.164 numbers that must already be customers
+    labels: list = field(default_factory=list)  # ids of the agent's labels: customers with any of them
 
     def as_json(self):
         return {
@@ -90,9 +92,12 @@ def parse_numbers(text):
     return numbers
 
 
-def audience_customers(agent_tables, audience):
+def audience_customers(agent, agent_tables, audience):
     """The agent's customers the audience's filters select, in id order."""
     customers = agent_tables.Customer.objects.all()
+    if audience.labels:
+        labelled = CustomerLabel.objects.filter(agent=agent, label_id__in=audience.labels)
+        customers = customers.filter(pk__in=list(labelled.values_list("customer_id", flat=True)))
     if audience.wrote_from or audience.wrote_to:
         wrote = agent_tables.Message.objects.filter(direction="inbound")
         if audience.wrote_from:
@@ -120,7 +125,7 @@ def plan(agent, audience):
     agent_tables = tables.for_agent(agent)
     opted_out = set(consent.opted_out_customer_ids(agent).values_list("customer_id", flat=True))
     recipients = []
-    for customer in audience_customers(agent_tables, audience).only("pk", "name", "phone", "wa_user_id"):
+    for customer in audience_customers(agent, agent_tables, audience).only("pk", "name", "phone", "wa_user_id"):
         if customer.pk in opted_out:
             reason = "opted out of marketing"
         elif not customer.phone.startswith("+"):

@@ -76,6 +76,9 @@ MAX_INTERACTIVE_BODY_LENGTH = 1024
 MAX_INTERACTIVE_HEADER_LENGTH = 60
 MAX_INTERACTIVE_FOOTER_LENGTH = 60
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
+# An outbound message the app sent on its own (a greeting, an away message, a stop confirmation) has an
+# idempotency key that starts with this; the thread says "Automatic reply" for it.
+AUTOMATIC = "auto:"
 
 MB = 1024 * 1024
 _OFFICE_ZIP = (b"PK\x03\x04",)

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
+from agents import labels
 from crm.tests.fixtures import PHONE_NUMBER_ID
 from orders import placing
 from orders.placing import LineItem
@@ -84,6 +85,19 @@ def test_the_audience_narrows_by_what_customers_did_and_by_a_list_of_numbers(sho
     found = broadcasts.plan(shop.agent, Audience(numbers=numbers))
     assert [c.name for c, _ in found.recipients] == ["Client 0 Doe", "Client 2 Doe"]
     assert found.unknown_numbers == ["+447700900123"]
+
+
+def test_the_audience_narrows_to_customers_with_a_label(shop, agent_b):
+    ana, bea, cid = customers(shop, 3)
+    paid = labels.save_label(shop.agent, name="Paid", colour="green")
+    vip = labels.save_label(shop.agent, name="VIP", colour="blue")
+    theirs = labels.save_label(agent_b, name="Theirs", colour="red")
+    labels.add_label(shop.agent, shop.tables, paid, [ana.pk])
+    labels.add_label(shop.agent, shop.tables, vip, [cid.pk])
+
+    found = broadcasts.plan(shop.agent, Audience(labels=[paid.pk, vip.pk]))
+    assert [c.name for c, _ in found.recipients] == ["Client 0 Doe", "Client 2 Doe"]
+    assert broadcasts.plan(shop.agent, Audience(labels=[theirs.pk])).recipients == []
 
 
 def test_a_list_with_something_that_is_no_number_is_refused_with_its_line():

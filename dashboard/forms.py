@@ -325,13 +325,18 @@ class BusinessHoursForm(forms.ModelForm):
         self.fields["cart_reminder_template"].queryset = MessageTemplate.objects.filter(
             pk__in=[template.pk for template in carts.reminder_templates(templates)]
         )
+        self.fields["cart_reminder_template"].empty_label = "No template"
         self.day_names = []
         for number, day in enumerate(autoreplies.DAYS):
             name = f"hours_{number}"
             self.fields[name] = forms.CharField(
-                required=False, max_length=200, label=day, help_text="e.g. 09:00-13:00, 14:00-18:00, or closed"
+                required=False,
+                max_length=200,
+                label=day,
+                help_text="e.g. 09:00-13:00, 14:00-18:00; empty or “closed”: closed that day",
             )
-            self.initial.setdefault(name, autoreplies.day_text(self.instance.opening_hours.get(str(number), [])))
+            hours = self.instance.opening_hours
+            self.initial.setdefault(name, autoreplies.day_text(hours.get(str(number), [])) if hours else "")
             self.day_names.append(name)
         self.initial.setdefault("holidays_text", "\n".join(self.instance.holidays))
 

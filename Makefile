@@ -40,7 +40,7 @@ run: $(VENV)/.run-deps
 	@$(DEMO_ENV) $(PY) manage.py run_fake_graph --port $(FAKE_GRAPH_PORT) \
 		--webhook-url http://$(HOST):$(PORT)/whatsapp/webhook/ & fake=$$!; \
 	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
-	scripts/wait-for-port $(FAKE_GRAPH_PORT) || exit 1; \
+	scripts/wait-for-port $(FAKE_GRAPH_PORT) $$fake || exit 1; \
 	$(DEMO_ENV) $(PY) manage.py run_periodic_tasks --once > /dev/null 2>&1; \
 	echo ""; \
 	echo "  WhatsApp CRM is starting on http://$(HOST):$(PORT)/"; \

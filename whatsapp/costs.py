@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
+from django.shortcuts import get_object_or_404
 
 from .models import MessagePrice
 
@@ -136,5 +137,9 @@ def prices_of(agent):
     return MessagePrice.objects.filter(agent=agent).order_by("category", "country_prefix")
 
 
-def delete_price(agent, price_id):
-    return MessagePrice.objects.filter(agent=agent, pk=price_id).delete()[0]
+def get_price_or_404(agent, price_id):
+    return get_object_or_404(MessagePrice, pk=price_id, agent=agent)
+
+
+def delete_price(price):
+    price.delete()

@@ -385,3 +385,21 @@ def test_each_agents_shop_settings_show_only_in_its_own_scope(two_shops):
     with rls.scope(rls.NOBODY):
         assert Shop.objects.count() == 0
     assert Shop.objects.count() == 2
+
+
+def test_every_model_whose_rows_name_an_agent_carries_row_security(db):
+    from django.apps import apps
+
+    keyed = {
+        model._meta.db_table
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if field.is_relation and field.related_model is Agent
+    }
+    assert {"agent_quick_replies", "whatsapp_webhook_events"} <= keyed
+    unprotected = [
+        table
+        for table in sorted(keyed)
+        if rows("SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = %s", [table]) != [(True,)]
+    ]
+    assert unprotected == [], "put rls.keyed_row_security(table) in the migration that creates each"

@@ -29,6 +29,6 @@ def message_prices(request):
 @require_POST
 @agent_required
 def message_price_delete(request, message_price_id):
-    if costs.delete_price(request.agent, message_price_id):
-        messages.success(request, "The price was deleted.")
+    costs.delete_price(costs.get_price_or_404(request.agent, message_price_id))
+    messages.success(request, "The price was deleted.")
     return redirect("message_prices")

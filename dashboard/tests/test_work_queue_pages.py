@@ -66,12 +66,13 @@ def test_filters_and_counts_cost_a_fixed_number_of_queries(seller, queue, django
         person = customer(t, f"More {n}")
         message(t, person, "hello", at=NOON + dt.timedelta(hours=1, minutes=n))
         labels.add_label(seller.agent, t, label, [person.pk])
-    # Session, user, agents, the shop, counts, labels with theirs, the page, its previews, the rows' labels.
+    # Session, user, agents, the shop, counts, labels with theirs, the page, its previews, the rows' labels,
+    # the history import's progress.
     for show in ("needs_reply", "open", "done", "snoozed", "unread"):
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(10):
             seller.client.get(reverse("inbox"), {"show": show})
     # With a label: the label (its customers are a subquery of the page's query).
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = seller.client.get(reverse("inbox"), {"show": "needs_reply", "label": label.pk})
     assert len(row_names(response)) == 25
 

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import Role
 from agents import conversations, tables
 from agents.models import QuickReply
+from alerts.models import AlertSettings, PushSubscription
 from orders import placing
 from orders.placing import LineItem
 
@@ -85,6 +86,10 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
             "event": order.events.get(),
         }
     last["quick_reply"] = QuickReply.objects.create(agent=agent, shortcut=f"s{count}", text=snippet)
+    PushSubscription.objects.create(
+        agent=agent, user=agent.user, endpoint=f"https://push.example.com/{snippet}", p256dh="key", auth="secret"
+    )
+    AlertSettings.objects.create(agent=agent, user=agent.user, show_message_text=True)
     return last
 
 
@@ -114,6 +119,8 @@ def b_snapshot(agent_b):
         list(t.Message.objects.order_by("id").values_list("id", "message", "is_read", "status")),
         list(t.Order.objects.order_by("id").values_list("id", "status", "total_amount")),
         list(QuickReply.objects.filter(agent=agent_b).values_list("id", "text")),
+        list(PushSubscription.objects.filter(agent=agent_b).values_list("id", "endpoint", "user_id")),
+        list(AlertSettings.objects.filter(agent=agent_b).values_list("id", "show_message_text")),
     )
 
 

@@ -251,6 +251,7 @@
   function apply(answer) {
     var first = token === "";
     token = answer.token;
+    body.setAttribute("data-live-token", token);
     showUnread(answer.unread);
     if (!first) {
       reloadLiveParts();

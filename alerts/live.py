@@ -1,20 +1,31 @@
 """What changed in an agent's inbox since a page last asked: the cheap question every open page asks
 often (docs/architecture.md, "Live updates").
 
-The answer's token is the newest message's id and the number of unread conversations, read in one
-statement from two indexes (the messages' primary key, the customers' unread index). While the page's
-token is still the agent's, nothing else is read. When it moved, the answer names the customer messages
-that came since (for notifications) and the page reloads its live parts.
+The state's token is the newest message's id and the number of unread conversations, read in one
+statement from two indexes (the messages' primary key, the customers' unread index). A page asks in two
+ways: `check` (every 700 ms) holds a signed ticket naming the agent and answers from that one statement
+without the session, the user or the agent's row (alerts.middleware); `changes` (on load, and when the
+check says the token moved) is an ordinary logged-in request that also names the customer messages that
+came since (for notifications) and gives a fresh ticket.
 """
 
+from types import SimpleNamespace
+
+from django.core import signing
 from django.db import connections
 from django.urls import reverse
 
+from agents import tables
+from crm import rls
 from crm.inputs import whole_number
 
 from .push import notification_for
 
 NEW_MESSAGES_LIMIT = 10
+TICKET_SALT = "alerts.live.ticket"
+# A ticket names the agent for this long; the page then gets a new one from a logged-in request, so a
+# session that ended stops seeing even whether anything changed within this time.
+TICKET_MAX_AGE = 10 * 60
 
 
 class InvalidToken(ValueError):
@@ -46,19 +57,36 @@ def parse_token(token):
     return newest
 
 
-def changes(agent_tables, token, *, show_text):
-    """None while `token` is still the agent's; else the new token, the unread count and the customer
-    messages newer than the token (none for a page that had no token yet). `show_text()` says whether
-    notifications may carry the messages' text (asked only when there are some)."""
+def ticket_for(agent):
+    """A signed ticket that lets `check` read the agent's state for TICKET_MAX_AGE seconds."""
+    return signing.dumps([agent.pk, agent.agent_prefix, agent.database], salt=TICKET_SALT, compress=False)
+
+
+def check(ticket, token):
+    """The cheap question: "same" while `token` is the agent's state, "changed" when it moved, None for
+    a ticket that is not one we signed or has expired. InvalidToken for a token we never gave."""
+    try:
+        agent_id, prefix, database = signing.loads(ticket, salt=TICKET_SALT, max_age=TICKET_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    parse_token(token)
+    agent = SimpleNamespace(id=agent_id, pk=agent_id, agent_prefix=prefix, database=database)
+    with rls.agent_scope(agent_id):
+        newest, unread = snapshot(tables.for_agent(agent))
+    return "same" if f"{newest}.{unread}" == token else "changed"
+
+
+def changes(agent, agent_tables, token, *, show_text):
+    """The agent's state (token, unread conversations), a fresh ticket, and the customer messages newer
+    than `token` (none for a page that had no token yet). `show_text()` says whether notifications may
+    carry the messages' text (asked only when there are some)."""
     seen = parse_token(token)
     newest, unread = snapshot(agent_tables)
-    current = f"{newest}.{unread}"
-    if current == token:
-        return None
     return {
-        "token": current,
+        "token": f"{newest}.{unread}",
         "unread": unread,
         "messages": new_messages(agent_tables, seen, newest, show_text) if seen is not None else [],
+        "ticket": ticket_for(agent),
         "inbox_url": reverse("inbox"),
     }
 

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     # Each request works on no agent's rows until a view says whose (PostgreSQL Row Level Security).
     "crm.rls.RowScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The live check every open page asks every 700 ms, answered from a signed ticket before sessions and users.
+    "alerts.middleware.LiveCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A NUL character in a query string or form is refused (400) before any view or query sees it.
     "crm.inputs.RefuseNulBytesMiddleware",
@@ -266,7 +268,7 @@ DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=4)
 # How often an open page asks whether anything changed (alerts/live.py: a 204 while nothing did), in
 # milliseconds, while it is visible and while it is hidden (browsers wait at least a second then anyway).
 LIVE_POLL_MILLISECONDS = env.int("LIVE_POLL_MILLISECONDS", default=700)
-LIVE_POLL_HIDDEN_MILLISECONDS = env.int("LIVE_POLL_HIDDEN_MILLISECONDS", default=3000)
+LIVE_POLL_HIDDEN_MILLISECONDS = env.int("LIVE_POLL_HIDDEN_MILLISECONDS", default=5000)
 
 # Web Push (alerts/push.py), off while the keys are unset: `manage.py generate_vapid_keys` makes a pair.
 # The subject is how a push service reaches the operator ("mailto:ops@example.com" or an https URL).

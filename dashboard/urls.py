@@ -62,6 +62,7 @@ urlpatterns = [
     path("reports/", reports.reports_page, name="reports"),
     path("reports/export.csv", reports.report_export, name="report_export"),
     path("live/", alerts.live_changes, name="live_changes"),
+    path("live/check/", alerts.live_check, name="live_check"),
     path("alerts/", alerts.alert_settings, name="alert_settings"),
     path("alerts/push/subscribe/", alerts.push_subscribe, name="push_subscribe"),
     path("alerts/push/unsubscribe/", alerts.push_unsubscribe, name="push_unsubscribe"),

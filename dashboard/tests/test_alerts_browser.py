@@ -155,3 +155,28 @@ def test_the_service_worker_controls_the_whole_site(live_server, slow_polls):
         assert scope == live_server.url + "/"
         manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())")
         assert manifest["display"] == "standalone"
+
+
+def test_a_new_message_chimes_only_once_the_seller_turned_sound_on(live_server, slow_polls, fake_graph):
+    from playwright.sync_api import expect
+
+    with chromium_page() as page:
+        log_in(page, live_server.url, slow_polls.user.email, PASSWORD)
+        page.goto(live_server.url + reverse("inbox"))
+        page.wait_for_function("() => document.body.hasAttribute('data-live-token')")
+        fake_graph.customer_sends(PHONE_NUMBER_ID, MARIA, name="Maria Silva", text="Hello")
+        expect(page).to_have_title("(1) Inbox · Shop A")
+        assert page.evaluate("document.body.dataset.chimed") is None  # off by default
+
+        page.get_by_role("link", name="Alerts").click()
+        sound = page.get_by_label("Play a sound for a new customer message")
+        expect(sound).not_to_be_checked()
+        sound.check()
+        page.goto(live_server.url + reverse("inbox"))
+        expect(page.get_by_label("Search conversations")).to_be_visible()
+        page.wait_for_function("() => document.body.hasAttribute('data-live-token')")
+        fake_graph.customer_sends(PHONE_NUMBER_ID, JOHN, name="John Carter", text="Hello?")
+        expect(page).to_have_title("(2) Inbox · Shop A")
+        page.wait_for_function("() => document.body.dataset.chimed === '1'")
+        page.goto(live_server.url + reverse("alert_settings"))
+        expect(page.get_by_label("Play a sound for a new customer message")).to_be_checked()  # remembered

@@ -14,8 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.access import agent_required
 from alerts import live, push
 from alerts.forms import AlertSettingsForm, PushEndpointForm, PushSubscriptionForm
-
-from ..polling import nothing_changed
+from alerts.middleware import check_answer
 
 
 def _form_error(form):
@@ -28,16 +27,23 @@ def _form_error(form):
 @require_GET
 @agent_required
 def live_changes(request):
-    """204 while the page's token (`since`) is still the agent's; else what changed, as JSON."""
+    """The agent's live state, a fresh ticket for the check, and the customer messages since `since`."""
     try:
         answer = live.changes(
+            request.agent,
             request.agent_tables,
             request.GET.get("since", ""),
             show_text=lambda: push.alert_settings_of(request.agent, request.user).show_message_text,
         )
     except live.InvalidToken as error:
         return JsonResponse({"error": str(error)}, status=400)
-    return nothing_changed() if answer is None else JsonResponse(answer)
+    return JsonResponse(answer)
+
+
+@require_GET
+def live_check(request):
+    """Answered by alerts.middleware before this view is reached; here for a stack without it."""
+    return check_answer(request.GET)
 
 
 @agent_required

@@ -226,11 +226,12 @@
 
   /* --- The live loop. ---------------------------------------------------------------------------------- */
 
-  var token = "", timer = null, busy = false, failures = 0, healthy = false, lastListReload = 0;
+  var CHECK_URL = body && body.getAttribute("data-live-check-url");
+  var token = "", ticket = "", timer = null, busy = false, failures = 0, healthy = false, lastListReload = 0;
 
   function nextDelay() {
     var visible = Number(body.getAttribute("data-live-ms")) || 700;
-    var hidden = Number(body.getAttribute("data-live-hidden-ms")) || 3000;
+    var hidden = Number(body.getAttribute("data-live-hidden-ms")) || 5000;
     if (failures) { return Math.min(60000, hidden * Math.pow(2, failures - 1)); }
     return document.hidden ? hidden : visible;
   }
@@ -248,34 +249,54 @@
     });
   }
 
-  function apply(answer) {
-    var first = token === "";
+  function apply(answer, reloaded) {
+    var first = token === "", moved = answer.token !== token;
     token = answer.token;
+    ticket = answer.ticket;
     body.setAttribute("data-live-token", token);
     showUnread(answer.unread);
-    if (!first) {
-      reloadLiveParts();
+    if (!first && moved) {
+      if (!reloaded) { reloadLiveParts(); }
       alertFor(answer.messages || []);
     }
+  }
+
+  function get(url) {
+    return fetch(url, {
+      credentials: "same-origin", cache: "no-store", redirect: "error", headers: { Accept: "application/json" }
+    });
+  }
+
+  /* The logged-in question: the state, the messages since our token, and a fresh ticket. */
+  function askInFull(reloaded) {
+    return get(LIVE_URL + "?since=" + encodeURIComponent(token)).then(function (response) {
+      if (!response.ok) { throw new Error("live update " + response.status); }
+      return response.json();
+    }).then(function (answer) { apply(answer, reloaded); });
+  }
+
+  /* The cheap question, every 700 ms: 204 while nothing changed. When something did, the live parts
+     reload at once, beside the full question (the title, the notifications). */
+  function check() {
+    var url = CHECK_URL + "?ticket=" + encodeURIComponent(ticket) + "&since=" + encodeURIComponent(token);
+    return get(url).then(function (response) {
+      if (response.status === 204) { return null; }
+      if (response.status === 200) { reloadLiveParts(); return askInFull(true); }
+      if (response.status === 403) { return askInFull(false); }
+      throw new Error("live check " + response.status);
+    });
   }
 
   function poll() {
     if (busy) { return; }
     busy = true;
-    fetch(LIVE_URL + "?since=" + encodeURIComponent(token), {
-      credentials: "same-origin", cache: "no-store", redirect: "error", headers: { Accept: "application/json" }
-    }).then(function (response) {
-      if (response.status === 204) { return null; }
-      if (!response.ok) { throw new Error("live update " + response.status); }
-      return response.json();
-    }).then(function (answer) {
-      if (answer) { apply(answer); }
+    (ticket && CHECK_URL ? check() : askInFull()).then(function () {
       failures = 0;
       healthy = true;
     }, function () {
       failures += 1;
       healthy = false;
-      if (failures > 2) { token = ""; } /* start again from what the server says now */
+      if (failures > 2) { token = ""; ticket = ""; } /* start again from what the server says now */
     }).then(function () {
       busy = false;
       schedule(nextDelay());

@@ -107,7 +107,9 @@
       element.hidden = element.getAttribute("data-notification-state") !== state;
     });
     var offer = document.getElementById("alert-offer");
-    if (offer) { offer.hidden = state !== "default" || stored(OFFER_KEY) === "yes"; }
+    /* The Alerts page has its own button: no offer above it. */
+    var onAlertsPage = document.querySelector("[data-notification-state]") !== null;
+    if (offer) { offer.hidden = state !== "default" || stored(OFFER_KEY) === "yes" || onAlertsPage; }
   }
 
   document.addEventListener("click", function (event) {

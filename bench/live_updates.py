@@ -119,9 +119,17 @@ class Tab:
         self.log = []
 
     async def get(self, path):
+        import aiohttp
+
         started = time.perf_counter()
-        async with self.http.get(self.base + path, headers=self.headers, allow_redirects=False) as response:
-            body = await response.text()
+        for attempt in (1, 2):
+            try:
+                async with self.http.get(self.base + path, headers=self.headers, allow_redirects=False) as response:
+                    body = await response.text()
+                break
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                if attempt == 2:  # a browser too tries again once when a kept-alive connection was just closed
+                    raise
         self.log.append((started, time.perf_counter() - started, response.status))
         return response.status, body
 

@@ -16,7 +16,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND
 	WHATSAPP_SANDBOX=true WHATSAPP_GRAPH_URL=http://127.0.0.1:$(FAKE_GRAPH_PORT) PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	WHATSAPP_GRAPH_MAX_ATTEMPTS=3 WHATSAPP_GRAPH_READ_TIMEOUT=3 WHATSAPP_GRAPH_BACKOFF_MAX=2
 
-.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-queue bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-stop key clean
+.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-queue bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-live bench-stop key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -92,7 +92,7 @@ migrations-check: $(VENV)/.dev-deps
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_dashboard
 BENCH_WEBHOOK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_webhook
 BENCH_PORT ?= 8111
-bench: bench-webhook bench-dashboard bench-scale bench-slow-clients bench-pgbouncer bench-reading
+bench: bench-webhook bench-dashboard bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-live
 
 bench-webhook: $(VENV)/.dev-deps
 	BENCH_DATABASE_URL=$(BENCH_WEBHOOK_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/webhook.py $(BENCH_ARGS)
@@ -117,6 +117,12 @@ bench-pgbouncer: $(VENV)/.dev-deps
 # Orders read out of messages: the share of the corpus's lines read exactly, per language (no database).
 bench-reading: $(VENV)/.dev-deps
 	$(PY) bench/reading.py
+
+# Live updates: what 200 open tabs cost while idle (the old inbox poll against the live loop), and how soon a
+# customer's message reaches an open conversation. LIVE_ARGS="--tabs 500 --seconds 60" for more.
+BENCH_LIVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_live
+bench-live: $(VENV)/.dev-deps
+	BENCH_DATABASE_URL=$(BENCH_LIVE_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/live_updates.py $(LIVE_ARGS)
 
 # The scale benchmarks on a private PostgreSQL server configured as docs/operations.md prescribes
 # (started here, left running for the next run; `make bench-stop`). The 10,000-agent database is built

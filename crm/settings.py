@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "whatsapp",
     "orders",
     "outreach",
+    "alerts",
     "dashboard",
     "fakegraph",
     "sandbox",
@@ -101,6 +102,8 @@ MIDDLEWARE = [
     # Each request works on no agent's rows until a view says whose (PostgreSQL Row Level Security).
     "crm.rls.RowScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The live check every open page asks every 700 ms, answered from a signed ticket before sessions and users.
+    "alerts.middleware.LiveCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A NUL character in a query string or form is refused (400) before any view or query sees it.
     "crm.inputs.RefuseNulBytesMiddleware",
@@ -282,6 +285,23 @@ SHOP_DEFAULT_LOCALE = env.str("SHOP_DEFAULT_LOCALE", default="en_US")
 
 # How often the dashboard's live parts (inbox, open conversation) ask for news, in seconds.
 DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=4)
+# How often an open page asks whether anything changed (alerts/live.py: a 204 while nothing did), in
+# milliseconds, while it is visible and while it is hidden (browsers wait at least a second then anyway).
+LIVE_POLL_MILLISECONDS = env.int("LIVE_POLL_MILLISECONDS", default=700)
+LIVE_POLL_HIDDEN_MILLISECONDS = env.int("LIVE_POLL_HIDDEN_MILLISECONDS", default=5000)
+
+# Web Push (alerts/push.py), off while the keys are unset: `manage.py generate_vapid_keys` makes a pair.
+# The subject is how a push service reaches the operator ("mailto:ops@example.com" or an https URL).
+WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_SUBJECT = env.str("WEBPUSH_SUBJECT", default="")
+if bool(WEBPUSH_VAPID_PUBLIC_KEY) != bool(WEBPUSH_VAPID_PRIVATE_KEY):
+    raise ImproperlyConfigured("Set both WEBPUSH_VAPID_PUBLIC_KEY and WEBPUSH_VAPID_PRIVATE_KEY, or neither.")
+if WEBPUSH_VAPID_PRIVATE_KEY and not WEBPUSH_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured('WEBPUSH_SUBJECT must be a "mailto:" address or an https:// URL when push is on.')
+# Push services speak https; only the tests' local stand-in is reached over plain http.
+WEBPUSH_ALLOW_HTTP_ENDPOINTS = env.bool("WEBPUSH_ALLOW_HTTP_ENDPOINTS", default=False)
+WEBPUSH_TIMEOUT = env.float("WEBPUSH_TIMEOUT", default=10.0)
 
 # The WhatsApp Cloud API (Meta's Graph API); the demo and the tests point it at the local fake one.
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")

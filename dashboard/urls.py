@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    alerts,
     composer,
     customer_data,
     customers,
@@ -101,4 +102,11 @@ urlpatterns = [
     path("shop/settings/", shop_settings.shop_settings, name="shop_settings"),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/export.csv", reports.report_export, name="report_export"),
+    path("live/", alerts.live_changes, name="live_changes"),
+    path("live/check/", alerts.live_check, name="live_check"),
+    path("alerts/", alerts.alert_settings, name="alert_settings"),
+    path("alerts/push/subscribe/", alerts.push_subscribe, name="push_subscribe"),
+    path("alerts/push/unsubscribe/", alerts.push_unsubscribe, name="push_unsubscribe"),
+    path("manifest.webmanifest", alerts.web_manifest, name="web_manifest"),
+    path("service-worker.js", alerts.service_worker, name="service_worker"),
 ]

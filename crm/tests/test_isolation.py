@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Role
 from agents import conversations, tables
 from agents.models import CustomerLabel, CustomerNote, Label, QuickReply
+from alerts.models import AlertSettings, PushSubscription
 from orders import placing
 from orders.placing import LineItem
 from outreach.models import Broadcast, BroadcastRecipient
@@ -110,6 +111,10 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
     last["note"] = CustomerNote.objects.create(
         agent=agent, customer_id=last["customer"].pk, author=agent.user, author_name="Someone", text=f"{snippet}-NOTE"
     )
+    PushSubscription.objects.create(
+        agent=agent, user=agent.user, endpoint=f"https://push.example.com/{snippet}", p256dh="key", auth="secret"
+    )
+    AlertSettings.objects.create(agent=agent, user=agent.user, show_message_text=True)
     return last
 
 
@@ -172,6 +177,8 @@ def b_snapshot(agent_b):
         list(Label.objects.filter(agent=agent_b).values_list("id", "name", "colour")),
         list(CustomerLabel.objects.filter(agent=agent_b).values_list("label_id", "customer_id")),
         list(CustomerNote.objects.filter(agent=agent_b).values_list("id", "text")),
+        list(PushSubscription.objects.filter(agent=agent_b).values_list("id", "endpoint", "user_id")),
+        list(AlertSettings.objects.filter(agent=agent_b).values_list("id", "show_message_text")),
         list(MessagePrice.objects.filter(agent=agent_b).values_list("id", "price")),
     )
 

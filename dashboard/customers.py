@@ -110,6 +110,7 @@ EXPORT_HEADER = [
 
 def export_rows(agent_tables, search=""):
     """CSV lines (header first) for every customer matching `search`, streamed in id order."""
+    agent_tables.Order  # noqa: B018 (classes are built on first use: Customer knows `orders` once Order is built)
     customers = (
         search_customers(agent_tables, search)
         .annotate(

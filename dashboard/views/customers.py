@@ -13,6 +13,7 @@ from agents import customers
 from agents.access import agent_required
 from crm import paging
 from crm.csv_export import csv_response
+from crm.replicas import reads_from_replica
 
 from .. import customers as customer_pages
 from ..forms import CustomerForm, ProfilePictureForm, RenameCustomerForm
@@ -21,6 +22,7 @@ from .common import bad_request
 
 
 @agent_required
+@reads_from_replica
 def customer_list(request):
     search = request.GET.get("q", "")[:200]
     cursor = request.GET.get("after", "")
@@ -150,6 +152,7 @@ def customer_avatar(request, customer_id):
 
 
 @agent_required
+@reads_from_replica
 def customer_export(request):
     search = request.GET.get("q", "")[:200]
     # This download has always been sent as bare text/csv (no charset): kept as it is.

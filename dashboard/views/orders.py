@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from agents.access import agent_required
 from crm import paging
 from crm.csv_export import csv_response
+from crm.replicas import reads_from_replica
 from orders.forms import OrderFilterForm
 from orders.listing import export_items, export_orders, orders_page
 
@@ -70,11 +71,13 @@ def _links(keep, next_cursor):
 
 
 @agent_required
+@reads_from_replica
 def order_export(request):
     return _export(request, export_orders, "orders")
 
 
 @agent_required
+@reads_from_replica
 def order_items_export(request):
     return _export(request, export_items, "order-items")
 

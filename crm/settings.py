@@ -194,6 +194,9 @@ def _configure_replicas():
 
 _configure_replicas()
 
+# How long `move_agent` waits for an agent's sends already under way before it gives up (run it again).
+AGENT_MOVE_WAIT_SECONDS = env.float("AGENT_MOVE_WAIT_SECONDS", default=120.0)
+
 # The PostgreSQL role the app works as, when the login role is a superuser (which Row Level Security
 # does not hold back): each connection starts with SET ROLE to it. Best is to log in as an ordinary
 # role that owns the tables, and leave this empty (docs/security.md).

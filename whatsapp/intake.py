@@ -26,6 +26,7 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
+from agents.moving import held_agents
 from crm import rls
 
 from . import customers, inbound, media, statuses
@@ -41,6 +42,10 @@ NOTIFICATION_OBJECT = "whatsapp_business_account"
 RETRY_DELAYS = (dt.timedelta(seconds=30), dt.timedelta(minutes=2), dt.timedelta(minutes=10), dt.timedelta(minutes=30))
 # A status can arrive before our send task has recorded the message's wamid: look again after these.
 UNKNOWN_STATUS_DELAYS = (dt.timedelta(seconds=10), dt.timedelta(minutes=1), dt.timedelta(minutes=5))
+# An event for an agent whose tables are moving to another database waits, untouched, until the move
+# releases it (whatsapp.holds) or this long has passed.
+MOVE_HOLD_DELAY = dt.timedelta(seconds=5)
+HELD_SUMMARY = "held: its agent is moving to another database"
 MAX_WAMID_LENGTH = 256
 # Meta's notifications nest about eight levels deep. Far deeper ones are refused at the door: every step
 # after it (cleaning, describing, storing as JSON) walks them recursively and would run out of stack.
@@ -173,6 +178,7 @@ class _Tally:
     notices: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     retry: bool = False
+    held: bool = False
 
     def fail(self, label, error):
         if isinstance(error, inbound.MalformedMessage):
@@ -470,6 +476,7 @@ def _process(events, now):
                 continue
             work.append((tally, value))
     routes = route({number_id for _, value in work if (number_id := _phone_number_id(value))})
+    held = held_agents(routed.agent for routed in routes.values())
     messages_by_agent, statuses_by_agent, agents = defaultdict(list), defaultdict(list), {}
     for tally, value in work:
         number_id = _phone_number_id(value)
@@ -477,6 +484,9 @@ def _process(events, now):
             tally.unroutable.add(number_id or "(none)")
             continue
         agent = routes[number_id].agent
+        if agent.pk in held:
+            tally.held = True
+            continue
         agents[agent.pk] = agent
         tally.notices.extend(_notice_of_errors(value))
         contacts = inbound.clean(value.get("contacts"))  # names become customer rows: storable like the rest
@@ -501,6 +511,11 @@ def _process(events, now):
 
 
 def _finish(event, tally, now):
+    if tally.held:
+        # Left as it came (its other agents' items are stored again later, as duplicates): not an attempt.
+        event.state, event.next_attempt_at, event.processed_at = WebhookEvent.State.PENDING, now + MOVE_HOLD_DELAY, now
+        event.summary, event.error = HELD_SUMMARY, ""
+        return
     event.attempts += 1
     event.processed_at = now
     # Both quote the payload (ids, names): made storable like everything else taken from it.

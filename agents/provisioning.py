@@ -23,7 +23,7 @@ from crm import rls, routers
 
 from . import connections as agent_connections
 from . import shards, tables
-from .models import Agent
+from .models import Agent, AgentMove
 
 logger = logging.getLogger(__name__)
 
@@ -426,6 +426,12 @@ def orphan_prefixes(database):
     claimed = set(
         Agent.objects.filter(database=database, agent_prefix__in=prefixes).values_list("agent_prefix", flat=True)
     )
+    # A move under way (agents.moving) owns its copy on the target until it switches.
+    claimed |= set(
+        AgentMove.objects.filter(
+            target=database, finished_at__isnull=True, agent__agent_prefix__in=prefixes
+        ).values_list("agent__agent_prefix", flat=True)
+    )
     return sorted(prefixes - claimed, key=lambda prefix: int(prefix[4:]))
 
 
@@ -436,6 +442,8 @@ def drop_orphan_tables(database, prefix):
         # Waits for a creation of this very agent still in flight, then judges what it left.
         _lock_agent_id(agent_id)
         if Agent.objects.filter(agent_prefix=prefix, database=database).exists():
+            return False
+        if AgentMove.objects.filter(agent_id=agent_id, target=database, finished_at__isnull=True).exists():
             return False
         drop_agent_tables(Agent(id=agent_id, agent_prefix=prefix, database=database))
     return True

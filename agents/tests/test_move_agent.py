@@ -180,3 +180,42 @@ def test_an_agents_moves_are_seen_only_in_its_own_scope(make_agent):
         assert moving.is_held(bea.pk)
     with rls.scope(rls.NOBODY):
         assert moving.held_agents([bea]) == {bea.pk}  # the intake's routing sees every agent's moves
+
+
+def test_the_admin_moves_agents_in_the_background_and_shows_the_step(client, admin_user, make_agent):
+    from django.urls import reverse
+
+    agent = make_agent()
+    tables.for_agent(agent).Customer.objects.create(name="Ana", phone=CUSTOMER)
+    client.force_login(admin_user)
+    changelist = reverse("admin:agents_agent_changelist")
+
+    response = client.post(
+        changelist, {"action": f"move_to_{SHARD}", "_selected_action": [agent.pk]}, follow=True
+    )  # the test settings run tasks at once, as a worker would later
+
+    page = response.content.decode()
+    assert f"moving from default to {SHARD}" in page
+    assert f"default → {SHARD}: Done: events and sends released" in page
+    agent.refresh_from_db()
+    assert agent.database == SHARD and tables.for_agent(agent).Customer.objects.get().name == "Ana"
+    moves = client.get(reverse("admin:agents_agentmove_changelist")).content.decode()
+    assert "Done: events and sends released" in moves
+
+    again = client.post(changelist, {"action": f"move_to_{SHARD}", "_selected_action": [agent.pk]}, follow=True)
+    assert f"already lives on {SHARD}" in again.content.decode()
+
+
+def test_the_orphan_sweep_leaves_the_copy_of_a_move_under_way_alone(make_agent):
+    from agents import provisioning
+
+    agent = make_agent()
+    move = moving.start_move(agent, SHARD)
+    provisioning.provision_agent_tables(moving._at(agent, SHARD))  # what a move stopped after copying leaves
+
+    assert agent.agent_prefix not in provisioning.orphan_prefixes(SHARD)
+    assert provisioning.drop_orphan_tables(SHARD, agent.agent_prefix) is False
+
+    moving.move_agent(move)  # resumed: copies again over what it left
+    agent.refresh_from_db()
+    assert agent.database == SHARD and provisioning.orphan_prefixes(SHARD) == []

@@ -218,4 +218,4 @@ def test_the_orphan_sweep_leaves_the_copy_of_a_move_under_way_alone(make_agent):
 
     moving.move_agent(move)  # resumed: copies again over what it left
     agent.refresh_from_db()
-    assert agent.database == SHARD and provisioning.orphan_prefixes(SHARD) == []
+    assert agent.database == SHARD and agent.agent_prefix not in provisioning.orphan_prefixes(SHARD)

@@ -1,8 +1,10 @@
-"""What the apps above whatsapp do with a newly stored inbound message, without whatsapp importing them.
+"""What the apps above whatsapp do with a newly stored inbound message, and what they may refuse to send,
+without whatsapp importing them.
 
 An app registers a handler for the message types it cares about (orders: carts and taps on an order
 summary's buttons) from its AppConfig.ready(); intake calls it once per newly stored message, never
-for a re-delivery.
+for a re-delivery. An app may also register a guard that refuses a template before it is queued
+(outreach: no marketing to a customer who opted out).
 """
 
 from collections import defaultdict
@@ -23,3 +25,17 @@ def register_inbound_handler(wa_types, handler):
 
 def inbound_handlers(wa_type):
     return tuple(_handlers.get(wa_type, ()))
+
+
+_template_guards = []
+
+
+def register_template_guard(guard):
+    """Call `guard(agent, customer, template)` before a template is queued; it raises whatsapp.send.SendError
+    to refuse it."""
+    if guard not in _template_guards:
+        _template_guards.append(guard)
+
+
+def template_guards():
+    return tuple(_template_guards)

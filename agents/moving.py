@@ -24,6 +24,11 @@ Step = AgentMove.Step
 AMOUNTS = {"orders": "total_amount", "orders_items": "total"}
 
 
+# pg_advisory_xact_lock_shared(MOVE_LOCK, agent id) is held by each intake transaction that may write to
+# the agent's tables; a move takes it exclusively once, to wait for them (agents/provisioning.py has its own).
+MOVE_LOCK = 0x6D6F7600  # "mov\0"
+
+
 class MoveError(Exception):
     pass
 
@@ -31,8 +36,9 @@ class MoveError(Exception):
 def held_agents(agents):
     """The ids of the `agents` whose events and sends a move holds; the others' `database` brought up to date.
 
-    Takes a share lock on their `agents` rows until the caller's transaction on the core database ends:
-    a move waits for that transaction before it copies, and its switch waits for it too.
+    Holds a shared advisory lock per agent (MOVE_LOCK) until the caller's transaction on the core database
+    ends: a move waits for that transaction before it copies anything. An advisory lock, not a row lock:
+    it writes nothing, and the intake takes it for every batch.
     """
     by_id = {}
     for agent in agents:
@@ -40,17 +46,29 @@ def held_agents(agents):
     if not by_id:
         return set()
     connection = connections[routers.CORE_DATABASE]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id, database FROM agents WHERE id = ANY(%s) ORDER BY id FOR SHARE", [sorted(by_id)])
-            for agent_id, database in cursor.fetchall():
-                for agent in by_id[agent_id]:
-                    agent.database = database
-    with rls.unrestricted():  # the intake's routing works for every agent; the webhook's request for none
-        return set(
-            AgentMove.objects.filter(agent_id__in=list(by_id), finished_at__isnull=True).values_list(
-                "agent_id", flat=True
-            )
+    if connection.vendor != "postgresql":
+        return set(_unfinished(list(by_id)))
+    # Unrestricted: the intake's routing works for every agent, and the webhook's request for none.
+    with rls.unrestricted(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.id, a.database, pg_advisory_xact_lock_shared(%s, (a.id %% 2147483648)::int) IS NULL, "
+            "EXISTS (SELECT 1 FROM agent_moves m WHERE m.agent_id = a.id AND m.finished_at IS NULL) "
+            "FROM agents a WHERE a.id = ANY(%s) ORDER BY a.id",
+            [MOVE_LOCK, sorted(by_id)],
+        )
+        held = set()
+        for agent_id, database, _, moving in cursor.fetchall():
+            for agent in by_id[agent_id]:
+                agent.database = database
+            if moving:
+                held.add(agent_id)
+    return held
+
+
+def _unfinished(agent_ids):
+    with rls.unrestricted():
+        return AgentMove.objects.filter(agent_id__in=agent_ids, finished_at__isnull=True).values_list(
+            "agent_id", flat=True
         )
 
 
@@ -119,10 +137,11 @@ def _record(move, step, **fields):
 
 
 def _wait_for_work_in_flight(move):
-    """Wait for the intake transactions that saw no move (they hold a share lock on the agent's row) and for
+    """Wait for the intake transactions that saw no move (they hold MOVE_LOCK shared) and for
     sends claimed before the hold (the apps above say which, through agent_move_waiting)."""
-    with transaction.atomic(using=routers.CORE_DATABASE):
-        list(Agent.objects.select_for_update().filter(pk=move.agent_id).values_list("pk"))
+    connection = connections[routers.CORE_DATABASE]
+    with transaction.atomic(using=routers.CORE_DATABASE), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MOVE_LOCK, move.agent_id % 2**31])
     agent = Agent.objects.get(pk=move.agent_id)
     deadline = time.monotonic() + settings.AGENT_MOVE_WAIT_SECONDS
     while True:

@@ -162,3 +162,15 @@ def test_a_replica_that_is_down_is_left_for_the_primary(seller, replica, client)
 def test_readyz_says_the_replica_is_in_use(seller, replica, client):
     replica.caught_up()
     assert client.get("/readyz").json()["replicas"][REPLICA].startswith("ok")
+
+
+def test_a_replica_that_fails_during_a_page_is_left_for_the_primary_at_once(seller, replica, client, settings):
+    seller.tables.Customer.objects.create(name="Fresh", phone="+15550000005")
+    replica.caught_up()
+    settings.REPLICA_CHECK_SECONDS = 3600
+    assert replicas.health("default").usable  # measured healthy, and trusted for an hour
+    connections[REPLICA].close()
+    connections[REPLICA].settings_dict["PORT"] = str(_free_port())  # then it dies
+
+    assert "Fresh" in client.get("/customers/").content.decode()  # the page ran again on the primary
+    assert client.get("/readyz").json()["replicas"][REPLICA] == "down: reading the primary"

@@ -1,15 +1,25 @@
 """Forms of the dashboard: they parse and check input; the domain modules write."""
 
-from django import forms
+import datetime
 
-from agents.customers import NAME_MAX_LENGTH, PICTURE_MAX_BYTES
-from agents.models import QuickReply
-from outreach import consent
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from agents import shop
+from agents.customers import PICTURE_MAX_BYTES
+from agents.models import Label, QuickReply
+from agents.notes import MAX_NOTE_LENGTH
+from crm.inputs import object_id
+from outreach import broadcasts, consent
 from outreach.models import OutreachSettings
+from whatsapp import message_templates
 
 
 class CustomerForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX_LENGTH, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    # Names are checked by agents.customers.clean_name, which states the limit: a max_length here would
+    # give the input a maxlength, and a browser cuts a longer name silently.
+    name = forms.CharField(widget=forms.TextInput(attrs={"autocomplete": "off"}))
     phone = forms.CharField(
         label="WhatsApp number",
         max_length=40,
@@ -18,8 +28,25 @@ class CustomerForm(forms.Form):
     )
 
 
-class RenameCustomerForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX_LENGTH, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+class CustomerDetailsForm(forms.Form):
+    """What the seller keeps about a customer; agents.customers.save_customer_details checks each limit."""
+
+    name = forms.CharField(widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    email = forms.CharField(
+        label="Email", required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"}), strip=True
+    )
+    address = forms.CharField(
+        label="Saved address",
+        required=False,
+        help_text="A new order is sent here unless their last order went elsewhere.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    notes = forms.CharField(
+        label="Notes",
+        required=False,
+        help_text="For you: never sent to the customer.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ProfilePictureForm(forms.Form):
@@ -40,6 +67,12 @@ class QuickReplyForm(forms.ModelForm):
     class Meta:
         model = QuickReply
         fields = ("shortcut", "text")
+        error_messages = {
+            "shortcut": {
+                "invalid": "A shortcut is one word of letters, digits, - and _ only: no spaces, and no signs "
+                "such as “!” or “/” (for example: hours, opening-hours, pix_key)."
+            }
+        }
         widgets = {
             "shortcut": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "hours"}),
             "text": forms.Textarea(attrs={"rows": 3}),
@@ -47,6 +80,104 @@ class QuickReplyForm(forms.ModelForm):
 
     def clean_shortcut(self):
         return self.cleaned_data["shortcut"].lower()
+
+
+class ShopForm(forms.Form):
+    """The shop's name, currency, locale and time zone; agents.shop checks each value again when saving."""
+
+    name = forms.CharField(
+        label="Shop name",
+        help_text="Shown in the dashboard and in the messages your customers get.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    currency = forms.ChoiceField(label="Currency", help_text="Every amount is written in it.")
+    locale = forms.ChoiceField(
+        label="Language and country",
+        help_text="How amounts and dates are written: 1.234,50 € in Germany, €1,234.50 in Ireland.",
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Days in reports and times on pages are this zone's. Leave it empty to use each viewer's own.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = shop.currency_choices()
+        self.fields["locale"].choices = shop.locale_choices()
+        self.fields["time_zone"].choices = [("", "Each viewer's own time zone")] + [
+            (zone, zone.replace("_", " ")) for zone in shop.time_zone_choices()
+        ]
+
+    def clean_name(self):
+        # Checked here rather than by max_length, whose maxlength attribute makes a browser cut a longer
+        # name silently.
+        try:
+            return shop.clean_name(self.cleaned_data["name"])
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.messages)
+
+
+class LabelForm(forms.ModelForm):
+    class Meta:
+        model = Label
+        fields = ("name", "colour")
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Pending payment"}),
+            "colour": forms.RadioSelect,
+        }
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Give the label a name.")
+        return name
+
+
+class _AgentLabelsForm(forms.Form):
+    """A form whose `label(s)` field offers the agent's labels only."""
+
+    def __init__(self, agent, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[self.label_field].queryset = Label.objects.filter(agent=agent).order_by("name", "id")
+
+
+class CustomerLabelsForm(_AgentLabelsForm):
+    label_field = "labels"
+    labels = forms.ModelMultipleChoiceField(
+        queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class BulkLabelForm(_AgentLabelsForm):
+    """A label put on (or taken off) the customers ticked in the customers list."""
+
+    label_field = "label"
+    label = forms.ModelChoiceField(queryset=Label.objects.none(), empty_label="Choose a label")
+    action = forms.ChoiceField(choices=[("add", "Add label"), ("remove", "Remove label")], initial="add")
+    customers = forms.CharField(required=False)  # read with getlist in clean_customers
+
+    MAX_CUSTOMERS = 500
+
+    def clean_customers(self):
+        values = self.data.getlist("customers") if hasattr(self.data, "getlist") else []
+        if not values:
+            raise forms.ValidationError("Tick the customers to label first.")
+        if len(values) > self.MAX_CUSTOMERS:
+            raise forms.ValidationError(f"Label at most {self.MAX_CUSTOMERS} customers at a time.")
+        ids = [object_id(value) for value in values]
+        if None in ids:
+            raise forms.ValidationError("The ticked customers could not be read; reload the page and try again.")
+        return ids
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Private note",
+        max_length=MAX_NOTE_LENGTH,
+        help_text="Only people working this inbox see it; it is never sent to the customer.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class OutreachSettingsForm(forms.ModelForm):
@@ -57,8 +188,10 @@ class OutreachSettingsForm(forms.ModelForm):
 
     class Meta:
         model = OutreachSettings
-        fields = ["stop_words", "start_words", "opt_out_reply", "opt_in_reply"]
+        fields = ["stop_words", "start_words", "opt_out_reply", "opt_in_reply", "messages_per_second", "daily_limit"]
         labels = {
+            "messages_per_second": "Broadcast messages per second",
+            "daily_limit": "Customers a day",
             "stop_words": "Stop words",
             "start_words": "Start words",
             "opt_out_reply": "Reply when a customer stops marketing",
@@ -68,7 +201,7 @@ class OutreachSettingsForm(forms.ModelForm):
             "opt_out_reply": "Sent right after the customer's message. Leave empty to send nothing.",
             "opt_in_reply": "Leave empty to send nothing.",
         }
-        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields}
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields[:4]}
 
     def _clean_words(self, name):
         words = consent.word_list(self.cleaned_data[name])
@@ -83,6 +216,18 @@ class OutreachSettingsForm(forms.ModelForm):
             )
         return "\n".join(words)
 
+    def clean_messages_per_second(self):
+        value = self.cleaned_data["messages_per_second"]
+        if not 1 <= value <= 80:
+            raise forms.ValidationError("Between 1 and 80: Meta sends at most 80 messages a second per number.")
+        return value
+
+    def clean_daily_limit(self):
+        value = self.cleaned_data["daily_limit"]
+        if not 1 <= value <= 10_000_000:
+            raise forms.ValidationError("Between 1 and 10,000,000 customers.")
+        return value
+
     def clean_stop_words(self):
         return self._clean_words("stop_words")
 
@@ -96,3 +241,80 @@ class OutreachSettingsForm(forms.ModelForm):
         if both:
             self.add_error("start_words", f"“{sorted(both)[0]}” cannot be both a stop word and a start word.")
         return cleaned
+
+
+class BroadcastForm(forms.Form):
+    """A broadcast: its template and the values of its variables, the audience, and when to send it."""
+
+    name = forms.CharField(max_length=120, help_text="For you: customers never see it.")
+    template = forms.TypedChoiceField(coerce=int, label="Template", help_text="The number's approved templates.")
+    wrote_from = forms.DateField(required=False, label="Wrote from", widget=forms.DateInput(attrs={"type": "date"}))
+    wrote_to = forms.DateField(required=False, label="Wrote until", widget=forms.DateInput(attrs={"type": "date"}))
+    ordered_from = forms.DateField(required=False, label="Ordered from", widget=forms.DateInput(attrs={"type": "date"}))
+    ordered_to = forms.DateField(required=False, label="Ordered until", widget=forms.DateInput(attrs={"type": "date"}))
+    ordered_item = forms.CharField(
+        required=False, max_length=200, label="Ordered an item named", help_text="Part of the name is enough."
+    )
+    numbers = forms.CharField(
+        required=False,
+        max_length=400_000,
+        label="Only these numbers",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Paste numbers with their country code, one a line (or a CSV: its first column). "
+        "Each must already be a customer.",
+    )
+    send_at = forms.DateTimeField(
+        required=False,
+        label="Send at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty to send now.",
+    )
+
+    def __init__(self, templates, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.templates = {template.pk: template for template in templates}
+        self.fields["template"].choices = [("", "Choose a template")] + [
+            (pk, f"{t.name} ({t.language}, {t.category.lower() or 'no category'})") for pk, t in self.templates.items()
+        ]
+        chosen = self.templates.get(self._chosen_template())
+        self.variable_names = []
+        for field in message_templates.template_fields(chosen) if chosen else []:
+            name = f"value_{field.key}"
+            self.fields[name] = forms.CharField(
+                label=field.label,
+                max_length=message_templates.MAX_PARAMETER_LENGTH,
+                help_text="{first_name}, {name} and {last_order} become the customer's"
+                + (f"; e.g. {field.example}" if field.example else ""),
+            )
+            self.variable_names.append((name, field.key))
+
+    def _chosen_template(self):
+        raw = (self.data.get("template") if self.is_bound else self.initial.get("template")) or ""
+        return object_id(str(raw))
+
+    def clean_numbers(self):
+        try:
+            return broadcasts.parse_numbers(self.cleaned_data["numbers"])
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages)
+
+    def audience(self):
+        data = self.cleaned_data
+        return broadcasts.Audience(
+            wrote_from=_start_of(data["wrote_from"]),
+            wrote_to=_start_of(data["wrote_to"], days=1),
+            ordered_from=_start_of(data["ordered_from"]),
+            ordered_to=_start_of(data["ordered_to"], days=1),
+            ordered_item=data["ordered_item"].strip(),
+            numbers=data["numbers"],
+        )
+
+    def values(self):
+        return {key: self.cleaned_data[name] for name, key in self.variable_names}
+
+
+def _start_of(day, days=0):
+    """The start of `day` (+ `days`) in the current time zone, or None."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=days), datetime.time.min))

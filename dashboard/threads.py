@@ -14,7 +14,7 @@ from crm import paging
 
 from .dates import day_label
 from .polling import poll_token
-from .rendering import describe
+from .rendering import describe, readable_text
 
 PAGE_SIZE = 30
 # A live tail longer than this is cut to its newest messages (the page is then reloaded).
@@ -56,6 +56,8 @@ class Bubble:
         self.time = timezone.localtime(moment).strftime("%H:%M") if moment else ""
         self.tick_icon, self.tick_label = TICKS.get(m.status, ("", "")) if self.outbound else ("", "")
         self.media_src = reverse("message_media", args=[m.pk]) if self.described.media else ""
+        # "Make an order from this" on what a customer wrote.
+        self.readable = bool(readable_text(m, self.described))
         self.css = " ".join(
             filter(
                 None,

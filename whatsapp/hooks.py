@@ -39,3 +39,15 @@ def register_template_guard(guard):
 
 def template_guards():
     return tuple(_template_guards)
+
+
+_periodic_work = {}
+
+
+def register_periodic_work(name, work):
+    """Call `work(now)` in each round of the clock (`run_periodic_tasks`); it returns how many things it did."""
+    _periodic_work[name] = work
+
+
+def periodic_work():
+    return dict(_periodic_work)

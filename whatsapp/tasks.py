@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from crm import rls
 
-from . import delivery, message_templates
+from . import delivery, hooks, message_templates
 from .graph import GraphError
 from .models import WhatsAppConfiguration
 
@@ -119,4 +119,6 @@ def run_periodic_work(*, sync_templates_now, now=None):
     }
     if sync_templates_now:
         done["template_syncs"] = enqueue_template_syncs()
+    for name, work in hooks.periodic_work().items():
+        done[name] = work(now)
     return done

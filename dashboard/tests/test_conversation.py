@@ -272,7 +272,7 @@ def test_reactions_sit_on_the_message_they_react_to(seller):
 
     body = open_thread(seller, ana)
 
-    assert body.count('class="bubble') == 1  # the reaction is not a bubble of its own
+    assert body.count('class="bubble ') == 1  # the reaction is not a bubble of its own
     assert "Ana reacted ❤️" in body
     assert body.index("Your parcel left today") < body.index("Ana reacted ❤️")
 

@@ -9,7 +9,7 @@ from crm import rls
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agents", "0005_quick_replies_row_security"),
+        ("agents", "0008_labels_and_notes"),
     ]
 
     operations = [

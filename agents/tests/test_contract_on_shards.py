@@ -52,7 +52,10 @@ def test_the_second_databases_copy_of_the_core_tables_follows_its_agents(make_ag
     moving.move_agent(moving.start_move(moved_away, "default"))
 
     with connections[SHARD].cursor() as cursor:
-        cursor.execute("SELECT id, agent_prefix, database FROM agents ORDER BY id")
+        cursor.execute(
+            "SELECT id, agent_prefix, database FROM agents WHERE id IN (%s, %s) ORDER BY id",
+            [on_shard.pk, moved_away.pk],
+        )
         assert cursor.fetchall() == [(on_shard.pk, on_shard.agent_prefix, SHARD)]
         cursor.execute("SELECT count(*) FROM users WHERE id = %s", [on_shard.user_id])
         assert cursor.fetchone() == (1,)

@@ -16,7 +16,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND
 	WHATSAPP_SANDBOX=true WHATSAPP_GRAPH_URL=http://127.0.0.1:$(FAKE_GRAPH_PORT) PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	WHATSAPP_GRAPH_MAX_ATTEMPTS=3 WHATSAPP_GRAPH_READ_TIMEOUT=3 WHATSAPP_GRAPH_BACKOFF_MAX=2
 
-.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-stop key clean
+.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-queue bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-stop key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -40,7 +40,7 @@ run: $(VENV)/.run-deps
 	@$(DEMO_ENV) $(PY) manage.py run_fake_graph --port $(FAKE_GRAPH_PORT) \
 		--webhook-url http://$(HOST):$(PORT)/whatsapp/webhook/ & fake=$$!; \
 	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
-	scripts/wait-for-port $(FAKE_GRAPH_PORT) || exit 1; \
+	scripts/wait-for-port $(FAKE_GRAPH_PORT) $$fake || exit 1; \
 	$(DEMO_ENV) $(PY) manage.py run_periodic_tasks --once > /dev/null 2>&1; \
 	echo ""; \
 	echo "  WhatsApp CRM is starting on http://$(HOST):$(PORT)/"; \
@@ -99,6 +99,11 @@ bench-webhook: $(VENV)/.dev-deps
 
 bench-dashboard: $(VENV)/.dev-deps
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/dashboard.py
+
+# The inbox's work-queue filters and counts on the dashboard's data set, in a database of its own.
+BENCH_QUEUE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_queue
+bench-queue: $(VENV)/.dev-deps
+	BENCH_DATABASE_URL=$(BENCH_QUEUE_DATABASE_URL) $(PY) bench/work_queue.py
 
 # Pages while 50 slow clients hold connections, for the shipped web process and the alternatives (no database;
 # nginx's shape only where nginx is installed). SLOW_ARGS="--slow 100 --seconds 30" for more.

@@ -11,9 +11,10 @@ from agents.customers import PICTURE_MAX_BYTES
 from agents.models import Label, QuickReply
 from agents.notes import MAX_NOTE_LENGTH
 from crm.inputs import object_id
-from outreach import broadcasts, consent
+from outreach import autoreplies, broadcasts, carts, consent
 from outreach.models import OutreachSettings
 from whatsapp import message_templates
+from whatsapp.models import MessagePrice, MessageTemplate
 
 
 class CustomerForm(forms.Form):
@@ -80,6 +81,35 @@ class QuickReplyForm(forms.ModelForm):
 
     def clean_shortcut(self):
         return self.cleaned_data["shortcut"].lower()
+
+
+class MessagePriceForm(forms.Form):
+    category = forms.ChoiceField(label="Pricing category", choices=MessagePrice.CATEGORIES)
+    country_prefix = forms.RegexField(
+        label="Country code",
+        regex=r"^\+?[0-9]{1,4}$",
+        required=False,
+        max_length=5,
+        help_text="The calling code the numbers start with, e.g. 55 for Brazil. Empty: every other number.",
+        error_messages={"invalid": "A country code is 1 to 4 digits, e.g. 55."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    price = forms.DecimalField(
+        label="Price per message",
+        min_value=0,
+        max_digits=10,
+        decimal_places=4,
+        help_text="As on your WhatsApp invoice.",
+    )
+    currency = forms.RegexField(
+        regex=r"^[A-Za-z]{3}$",
+        initial="USD",
+        max_length=3,
+        error_messages={"invalid": "A currency is a three-letter code, e.g. USD."},
+    )
+
+    def clean_country_prefix(self):
+        return self.cleaned_data["country_prefix"].lstrip("+")
 
 
 class ShopForm(forms.Form):
@@ -243,6 +273,110 @@ class OutreachSettingsForm(forms.ModelForm):
         return cleaned
 
 
+class BusinessHoursForm(forms.ModelForm):
+    """The shop's opening hours, holidays and automatic replies."""
+
+    holidays_text = forms.CharField(
+        required=False,
+        label="Holidays",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Days the shop is closed, one a line: 2026-12-25.",
+    )
+
+    class Meta:
+        model = OutreachSettings
+        fields = [
+            "away_enabled",
+            "away_message",
+            "greeting_enabled",
+            "greeting_message",
+            "auto_reply_hours",
+            "cart_reminder_enabled",
+            "cart_reminder_hours",
+            "cart_reminder_text",
+            "cart_reminder_template",
+        ]
+        labels = {
+            "cart_reminder_enabled": "Remind a customer of a cart they sent and did not confirm",
+            "cart_reminder_hours": "Hours after the cart",
+            "cart_reminder_text": "Reminder",
+            "cart_reminder_template": "Template when the 24-hour window has closed",
+            "away_enabled": "Answer messages that arrive while the shop is closed",
+            "away_message": "Away message",
+            "greeting_enabled": "Greet customers who write for the first time",
+            "greeting_message": "Greeting",
+            "auto_reply_hours": "Hours between two automatic replies to the same customer",
+        }
+        help_texts = {
+            "greeting_message": "{first_name} becomes the customer's first name, {shop} the shop's name.",
+            "cart_reminder_text": "{first_name} becomes the customer's first name, {order} the order's number.",
+            "cart_reminder_template": "An approved template whose variables are at most the first name and the "
+            "order's number. None: no reminder once the window has closed.",
+        }
+        widgets = {
+            "away_message": forms.Textarea(attrs={"rows": 2}),
+            "greeting_message": forms.Textarea(attrs={"rows": 2}),
+            "cart_reminder_text": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, templates, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cart_reminder_template"].queryset = MessageTemplate.objects.filter(
+            pk__in=[template.pk for template in carts.reminder_templates(templates)]
+        )
+        self.day_names = []
+        for number, day in enumerate(autoreplies.DAYS):
+            name = f"hours_{number}"
+            self.fields[name] = forms.CharField(
+                required=False, max_length=200, label=day, help_text="e.g. 09:00-13:00, 14:00-18:00, or closed"
+            )
+            self.initial.setdefault(name, autoreplies.day_text(self.instance.opening_hours.get(str(number), [])))
+            self.day_names.append(name)
+        self.initial.setdefault("holidays_text", "\n".join(self.instance.holidays))
+
+    def day_fields(self):
+        return [self[name] for name in self.day_names]
+
+    def clean_cart_reminder_hours(self):
+        value = self.cleaned_data["cart_reminder_hours"]
+        if not 1 <= value <= 168:
+            raise forms.ValidationError("Between 1 and 168 hours (a week).")
+        return value
+
+    def clean_auto_reply_hours(self):
+        value = self.cleaned_data["auto_reply_hours"]
+        if not 1 <= value <= 720:
+            raise forms.ValidationError("Between 1 and 720 hours (30 days).")
+        return value
+
+    def clean_holidays_text(self):
+        days = []
+        for line in self.cleaned_data["holidays_text"].split():
+            try:
+                days.append(datetime.date.fromisoformat(line).isoformat())
+            except ValueError:
+                raise forms.ValidationError(f"“{line[:20]}” is not a day like 2026-12-25.")
+        return sorted(set(days))
+
+    def clean(self):
+        cleaned = super().clean()
+        hours = {}
+        for number, name in enumerate(self.day_names):
+            try:
+                ranges = autoreplies.parse_day(cleaned.get(name, ""))
+            except autoreplies.HoursError as error:
+                self.add_error(name, str(error))
+                continue
+            if ranges:
+                hours[str(number)] = ranges
+        if not hours and cleaned.get("away_enabled"):
+            self.add_error("hours_0", "Give the hours the shop is open: away messages go outside them.")
+        self.instance.opening_hours = hours
+        self.instance.holidays = cleaned.get("holidays_text", [])
+        return cleaned
+
+
 class BroadcastForm(forms.Form):
     """A broadcast: its template and the values of its variables, the audience, and when to send it."""
 
@@ -254,6 +388,12 @@ class BroadcastForm(forms.Form):
     ordered_to = forms.DateField(required=False, label="Ordered until", widget=forms.DateInput(attrs={"type": "date"}))
     ordered_item = forms.CharField(
         required=False, max_length=200, label="Ordered an item named", help_text="Part of the name is enough."
+    )
+    labels = forms.ModelMultipleChoiceField(
+        queryset=Label.objects.none(),
+        required=False,
+        label="With any of these labels",
+        widget=forms.CheckboxSelectMultiple,
     )
     numbers = forms.CharField(
         required=False,
@@ -270,8 +410,9 @@ class BroadcastForm(forms.Form):
         help_text="Leave empty to send now.",
     )
 
-    def __init__(self, templates, *args, **kwargs):
+    def __init__(self, templates, labels, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["labels"].queryset = labels
         self.templates = {template.pk: template for template in templates}
         self.fields["template"].choices = [("", "Choose a template")] + [
             (pk, f"{t.name} ({t.language}, {t.category.lower() or 'no category'})") for pk, t in self.templates.items()
@@ -307,6 +448,7 @@ class BroadcastForm(forms.Form):
             ordered_to=_start_of(data["ordered_to"], days=1),
             ordered_item=data["ordered_item"].strip(),
             numbers=data["numbers"],
+            labels=[label.pk for label in data["labels"]],
         )
 
     def values(self):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm import paging
+from whatsapp.send import AUTOMATIC
 
 from .dates import day_label
 from .polling import poll_token
@@ -148,9 +149,7 @@ def present(agent_tables, customer, messages):
         described = describe(message)
         if message.wa_type == "reaction" and message.context_wamid in shown:
             continue  # drawn on the message it reacts to
-        bubble = Bubble(
-            message=message, described=described, author="You" if message.direction == "outbound" else customer.name
-        )
+        bubble = Bubble(message=message, described=described, author=author_of(message, customer))
         day = timezone.localtime(message.timestamp).date()
         if day != last_day:
             bubble.day_label, last_day = day_label(message.timestamp), day
@@ -168,3 +167,10 @@ def present(agent_tables, customer, messages):
                     bubble.reactions.append((emoji, who))
         bubbles.append(bubble)
     return bubbles
+
+
+def author_of(message, customer):
+    """Who a bubble says wrote the message: the customer, "You", or the app on its own."""
+    if message.direction != "outbound":
+        return customer.name
+    return "Automatic reply" if (message.idempotency_key or "").startswith(AUTOMATIC) else "You"

@@ -7,6 +7,7 @@ marketing, no phone number).
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,8 +16,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents import tables
+from agents.models import CustomerLabel
+from agents.shop import format_money, shop_of
 from crm import phones
-from whatsapp import message_templates
+from whatsapp import costs, message_templates
 from whatsapp.send import approved_templates
 
 from . import consent, runner, tasks
@@ -39,6 +42,7 @@ class Audience:
     ordered_to: datetime | None = None
     ordered_item: str = ""
     numbers: list = field(default_factory=list)  # E.164 numbers that must already be customers
+    labels: list = field(default_factory=list)  # ids of the agent's labels: customers with any of them
 
     def as_json(self):
         return {
@@ -69,6 +73,35 @@ class Plan:
         return counts
 
 
+@dataclass
+class Estimate:
+    """What a broadcast would cost by the seller's price table: {currency: amount}, and how many recipients
+    the table has no price for (their country, or the template's category, is missing)."""
+
+    cost: dict
+    unpriced: int
+    category: str
+    cost_text: str  # written the shop's way
+
+
+def estimate(agent, found, template):
+    """The cost of sending `template` to the recipients `found` (a Plan) would reach, by the price table
+    (Meta prices each delivered template message by its category and the recipient's country)."""
+    prices, category = costs.price_table(agent.pk), (template.category or "").lower()
+    cost, unpriced = {}, 0
+    for customer, reason in found.recipients:
+        if reason:
+            continue
+        price = costs.price_for(prices, category, customer.phone)
+        if price is None:
+            unpriced += 1
+        else:
+            cost[price.currency] = cost.get(price.currency, Decimal(0)) + price.price
+    shop = shop_of(agent)
+    text = " + ".join(format_money(amount, shop, currency) for currency, amount in sorted(cost.items()))
+    return Estimate(cost=cost, unpriced=unpriced, category=category or "no category", cost_text=text)
+
+
 def parse_numbers(text):
     """The E.164 numbers of a pasted list or CSV (one a line, first column); ValidationError names bad lines."""
     numbers, bad = [], []
@@ -90,9 +123,12 @@ def parse_numbers(text):
     return numbers
 
 
-def audience_customers(agent_tables, audience):
+def audience_customers(agent, agent_tables, audience):
     """The agent's customers the audience's filters select, in id order."""
     customers = agent_tables.Customer.objects.all()
+    if audience.labels:
+        labelled = CustomerLabel.objects.filter(agent=agent, label_id__in=audience.labels)
+        customers = customers.filter(pk__in=list(labelled.values_list("customer_id", flat=True)))
     if audience.wrote_from or audience.wrote_to:
         wrote = agent_tables.Message.objects.filter(direction="inbound")
         if audience.wrote_from:
@@ -120,7 +156,7 @@ def plan(agent, audience):
     agent_tables = tables.for_agent(agent)
     opted_out = set(consent.opted_out_customer_ids(agent).values_list("customer_id", flat=True))
     recipients = []
-    for customer in audience_customers(agent_tables, audience).only("pk", "name", "phone", "wa_user_id"):
+    for customer in audience_customers(agent, agent_tables, audience).only("pk", "name", "phone", "wa_user_id"):
         if customer.pk in opted_out:
             reason = "opted out of marketing"
         elif not customer.phone.startswith("+"):

@@ -16,6 +16,11 @@ DEFAULT_STOP_WORDS = (
 DEFAULT_START_WORDS = "start\nsubscribe\nalta\nvolver\ncomeçar\nreprendre\nanmelden"
 DEFAULT_OPT_OUT_REPLY = "You will not receive promotions from us any more. Reply START to receive them again."
 DEFAULT_OPT_IN_REPLY = "You will receive our promotions again. Reply STOP to stop them."
+DEFAULT_AWAY_MESSAGE = "Thanks for your message! We are closed right now and will answer as soon as we open."
+DEFAULT_GREETING = "Hi {first_name}, thanks for writing to {shop}! We will answer you shortly."
+DEFAULT_CART_REMINDER = (
+    "Hi {first_name}, your order {order} is waiting for you. Reply here to confirm it, or tell us what to change."
+)
 
 
 class MarketingPreference(models.Model):
@@ -74,6 +79,24 @@ class OutreachSettings(models.Model):
     # business may start conversations with in a rolling 24 hours: 250 for a new number, then 1,000...).
     messages_per_second = models.PositiveSmallIntegerField(
         default=10, help_text="Broadcast messages sent per second at most (Meta allows up to 80)."
+    )
+    # Business hours and automatic replies (outreach/autoreplies.py). Hours: {"0": [["09:00", "18:00"]], ...},
+    # Monday is "0", in the shop's time zone; no entry for a day: closed that day; none at all: always open.
+    opening_hours = models.JSONField(default=dict, blank=True)
+    holidays = models.JSONField(default=list, blank=True, help_text='Closed days, "YYYY-MM-DD".')
+    away_enabled = models.BooleanField(default=False)
+    away_message = models.TextField(max_length=1024, default=DEFAULT_AWAY_MESSAGE)
+    greeting_enabled = models.BooleanField(default=False)
+    greeting_message = models.TextField(max_length=1024, default=DEFAULT_GREETING)
+    auto_reply_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="Hours before the same automatic reply goes to the same customer again."
+    )
+    # A WhatsApp cart left as a draft order: one reminder after this many hours (outreach/carts.py).
+    cart_reminder_enabled = models.BooleanField(default=True)
+    cart_reminder_hours = models.PositiveSmallIntegerField(default=4)
+    cart_reminder_text = models.TextField(max_length=1024, default=DEFAULT_CART_REMINDER)
+    cart_reminder_template = models.ForeignKey(
+        "whatsapp.MessageTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     daily_limit = models.PositiveIntegerField(
         default=1000,
@@ -157,3 +180,19 @@ class BroadcastRecipient(models.Model):
 
     def __str__(self):
         return f"{self.name or self.phone} ({self.state})"
+
+
+class CartReminder(models.Model):
+    """The one reminder of a cart left as a draft order: written before it is sent, so there is never a second."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    order_id = models.BigIntegerField(help_text="The draft order in the agent's orders table.")
+    created_at = models.DateTimeField(db_default=Now())
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        db_table = "outreach_cart_reminders"
+        constraints = [models.UniqueConstraint(fields=["agent", "order_id"], name="outreach_cart_reminder_once")]
+
+    def __str__(self):
+        return f"reminder of order {self.order_id}: {self.outcome}"

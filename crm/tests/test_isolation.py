@@ -21,7 +21,7 @@ from orders import placing
 from orders.placing import LineItem
 from outreach.models import Broadcast, BroadcastRecipient
 from whatsapp.configuration import save_configuration
-from whatsapp.models import MessageTemplate
+from whatsapp.models import MessagePrice, MessageTemplate
 
 B_MARKERS = (
     "Bea Zebra",
@@ -43,6 +43,7 @@ PARAMETER_OBJECTS = {
     "broadcast_id": "broadcast",
     "label_id": "label",
     "note_id": "note",
+    "message_price_id": "message_price",
 }
 # Pages outside the agent dashboard: the fake Graph API's media ids are not agent data.
 NOT_AGENT_DATA = {"sandbox/media/<int:media_id>/"}
@@ -101,6 +102,7 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
             "event": order.events.get(),
         }
     last["quick_reply"] = QuickReply.objects.create(agent=agent, shortcut=f"s{count}", text=snippet)
+    last["message_price"] = MessagePrice.objects.create(agent=agent, category="marketing", price=Decimal(count))
     last["broadcast"] = add_broadcast(agent, last["customer"], snippet)
     for n in range(count):
         last["label"] = Label.objects.create(agent=agent, name=f"{snippet}-LABEL-{n}", colour="red")
@@ -170,6 +172,7 @@ def b_snapshot(agent_b):
         list(Label.objects.filter(agent=agent_b).values_list("id", "name", "colour")),
         list(CustomerLabel.objects.filter(agent=agent_b).values_list("label_id", "customer_id")),
         list(CustomerNote.objects.filter(agent=agent_b).values_list("id", "text")),
+        list(MessagePrice.objects.filter(agent=agent_b).values_list("id", "price")),
     )
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from agents import labels
 from crm.tests.fixtures import PHONE_NUMBER_ID
 from outreach import consent
 from outreach.models import Broadcast
@@ -50,7 +51,12 @@ def test_counting_the_audience_sends_nothing_and_says_who_is_left_out(shop, fake
     page = response.content.decode()
     assert "1 customer will receive it" in page
     assert "1 left out: opted out of marketing" in page
+    assert "Estimated cost (marketing messages" in page and "1 recipient the table has no price for" in page
     assert "1 number of your list is no customer: +447700900123" in page
+    vip = labels.save_label(shop.agent, name="VIP", colour="blue")
+    labels.add_label(shop.agent, shop.tables, vip, [cid.pk])
+    page = shop.client.post(reverse("broadcast_new"), form(shop, preview="1", labels=[vip.pk])).content.decode()
+    assert "1 customer will receive it" in page and "With any of these labels" in page
     assert not Broadcast.objects.exists() and fake_graph.sent_messages() == []
 
 

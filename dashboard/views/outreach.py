@@ -6,9 +6,11 @@ from django.views.decorators.http import require_POST
 
 from agents import customers
 from agents.access import agent_required
+from agents.labels import labels_of
 from outreach import broadcasts, consent
+from whatsapp.send import approved_templates
 
-from ..forms import BroadcastForm, OutreachSettingsForm
+from ..forms import BroadcastForm, BusinessHoursForm, OutreachSettingsForm
 from .common import bad_request
 
 CHOICES = {"out": True, "in": False}
@@ -45,6 +47,19 @@ def outreach_settings(request):
 
 
 @agent_required
+def business_hours(request):
+    templates = approved_templates(request.agent)
+    form = BusinessHoursForm(templates, request.POST or None, instance=consent.settings_of(request.agent))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "The business hours and automatic messages were saved.")
+        return redirect("business_hours")
+    return render(
+        request, "outreach/hours.html", {"section": "customers", "form": form}, status=400 if form.errors else 200
+    )
+
+
+@agent_required
 def broadcast_list(request):
     return render(
         request,
@@ -55,11 +70,13 @@ def broadcast_list(request):
 
 @agent_required
 def broadcast_new(request):
-    form = BroadcastForm(broadcasts.broadcast_templates(request.agent), request.POST or None, initial=request.GET)
+    templates, labels = broadcasts.broadcast_templates(request.agent), labels_of(request.agent)
+    form = BroadcastForm(templates, labels, request.POST or None, initial=request.GET)
     found = None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
             found = broadcasts.plan(request.agent, form.audience())
+            found.estimate = broadcasts.estimate(request.agent, found, form.templates[form.cleaned_data["template"]])
         else:
             try:
                 broadcast = broadcasts.create_broadcast(

@@ -12,6 +12,7 @@ from crm.replicas import reads_from_replica
 from dashboard.views.common import bad_request, choice
 from orders import reports
 from orders.workflow import STATUS_LABELS
+from whatsapp.costs import monthly_costs
 
 from ..charts import bar_chart
 
@@ -128,6 +129,11 @@ def report(agent, period):
         "items": reports.top_items(agent, since=since, until=until),
         "since": since,
         "until": until,
+        # Always by month (Meta bills by month), over the last 12 months.
+        "message_costs": [
+            (period_label(month, "month"), costs)
+            for month, costs in monthly_costs(tables.for_agent(agent), since=reports.period_window("month")[1][0])
+        ],
     }
 
 

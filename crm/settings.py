@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "crm.health.HealthCheckMiddleware",
     # Each request works on no agent's rows until a view says whose (PostgreSQL Row Level Security).
     "crm.rls.RowScopeMiddleware",
+    # A session that has just written reads the primary, not a replica that may not have its write yet.
+    "crm.replicas.ReadYourWritesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The live check every open page asks every 700 ms, answered from a signed ticket before sessions and users.
     "alerts.middleware.LiveCheckMiddleware",
@@ -169,6 +171,35 @@ def _configure_agent_databases():
 
 
 _configure_agent_databases()
+
+# Read replicas (docs/operations.md): DATABASE_URL_REPLICA names `default`'s, DATABASE_URL_<ALIAS>_REPLICA
+# a shard's, each becoming the alias `<alias>_replica`. Reports, CSV exports and the customers list read
+# agents' tables there (crm/replicas.py), except for a session that wrote within READ_YOUR_WRITES_SECONDS,
+# and except while the replica is down or more than REPLICA_MAX_LAG_SECONDS behind (measured at most every
+# REPLICA_CHECK_SECONDS per process).
+DATABASE_REPLICAS = {}
+READ_YOUR_WRITES_SECONDS = env.float("READ_YOUR_WRITES_SECONDS", default=10.0)
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=1.0)
+
+
+def _configure_replicas():
+    for alias in AGENT_DATABASES:
+        variable = "DATABASE_URL_REPLICA" if alias == "default" else f"DATABASE_URL_{alias.upper()}_REPLICA"
+        if not os.environ.get(variable):
+            continue
+        replica = f"{alias}_replica"
+        if replica in DATABASES:
+            raise ImproperlyConfigured(f"{variable}: the alias {replica!r} is already a database of the shard map.")
+        # A replica is read-only: the test runner must never try to create a database on it.
+        DATABASES[replica] = {**env.db(variable), "TEST": {"MIRROR": alias}}
+        DATABASE_REPLICAS[alias] = replica
+
+
+_configure_replicas()
+
+# How long `move_agent` waits for an agent's sends already under way before it gives up (run it again).
+AGENT_MOVE_WAIT_SECONDS = env.float("AGENT_MOVE_WAIT_SECONDS", default=120.0)
 
 # The PostgreSQL role the app works as, when the login role is a superuser (which Row Level Security
 # does not hold back): each connection starts with SET ROLE to it. Best is to log in as an ordinary

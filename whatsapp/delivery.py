@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from agents import conversations, tables
 from agents.models import Agent
+from agents.moving import is_held
 
 from .configuration import configuration_for_agent
 from .graph import GraphError, client_for
@@ -35,6 +36,10 @@ def deliver(agent_id, message_id):
     Message = agent_tables.Message
     if not _claim(Message, message_id):
         return "not queued"  # sent already, failed, gone, or another worker holds it
+    if is_held(agent_id):
+        # After the claim: a move that began before it waits for this claim to go (agents.moving).
+        Message.objects.filter(pk=message_id, status="queued").update(status_at=None)
+        return "held: the agent is moving; sent once the move releases it"
     message = Message.objects.get(pk=message_id)
     configuration = configuration_for_agent(agent)
     if configuration is None:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
+from agents.moving import held_agents
 from agents.shop import shop_of
 from crm import rls
 
@@ -42,6 +43,10 @@ NOTIFICATION_OBJECT = "whatsapp_business_account"
 RETRY_DELAYS = (dt.timedelta(seconds=30), dt.timedelta(minutes=2), dt.timedelta(minutes=10), dt.timedelta(minutes=30))
 # A status can arrive before our send task has recorded the message's wamid: look again after these.
 UNKNOWN_STATUS_DELAYS = (dt.timedelta(seconds=10), dt.timedelta(minutes=1), dt.timedelta(minutes=5))
+# An event for an agent whose tables are moving to another database waits, untouched, until the move
+# releases it (whatsapp.holds) or this long has passed.
+MOVE_HOLD_DELAY = dt.timedelta(seconds=5)
+HELD_SUMMARY = "held: its agent is moving to another database"
 MAX_WAMID_LENGTH = 256
 # Meta's notifications nest about eight levels deep. Far deeper ones are refused at the door: every step
 # after it (cleaning, describing, storing as JSON) walks them recursively and would run out of stack.
@@ -177,6 +182,7 @@ class _Tally:
     notices: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     retry: bool = False
+    held: bool = False
 
     def fail(self, label, error):
         if isinstance(error, inbound.MalformedMessage):
@@ -543,6 +549,9 @@ def _process(events, now):
         | {number_id for *_, value in coexisting if (number_id := _phone_number_id(value))}
         | {number_id for *_, value in handed_over if (number_id := _phone_number_id(value))}
     )
+    held = held_agents(routed.agent for routed in routes.values())
+    coexisting = [item for item in coexisting if not _held(routes, held, item[0], item[-1])]
+    handed_over = [item for item in handed_over if not _held(routes, held, item[0], item[-1])]
     messages_by_agent, statuses_by_agent, agents = defaultdict(list), defaultdict(list), {}
     for tally, value in work:
         number_id = _phone_number_id(value)
@@ -550,6 +559,9 @@ def _process(events, now):
             tally.unroutable.add(number_id or "(none)")
             continue
         agent = routes[number_id].agent
+        if agent.pk in held:
+            tally.held = True
+            continue
         agents[agent.pk] = agent
         tally.agents.add(agent.pk)
         tally.notices.extend(_notice_of_errors(value))
@@ -587,6 +599,15 @@ def _process(events, now):
 
 
 COEXISTENCE_FIELDS = ("history", "smb_app_state_sync")
+
+
+def _held(routes, held, tally, value):
+    """Whether the change goes to an agent whose move holds its events (the event then waits whole)."""
+    routed = routes.get(_phone_number_id(value))
+    if routed is None or routed.agent.pk not in held:
+        return False
+    tally.held = True
+    return True
 
 
 def _hand_over_change(routes, tally, field_name, value):
@@ -644,6 +665,11 @@ def _coexist(routes, tally, event_id, index, field_name, value):
 
 
 def _finish(event, tally, now):
+    if tally.held:
+        # Left as it came (its other agents' items are stored again later, as duplicates): not an attempt.
+        event.state, event.next_attempt_at, event.processed_at = WebhookEvent.State.PENDING, now + MOVE_HOLD_DELAY, now
+        event.summary, event.error = HELD_SUMMARY, ""
+        return
     # Row security shows the event to the agent it was routed to; one naming several, to none of them.
     event.agent_id = next(iter(tally.agents)) if len(tally.agents) == 1 else event.agent_id
     event.attempts += 1

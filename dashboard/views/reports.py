@@ -8,6 +8,7 @@ from agents import tables
 from agents.access import agent_required
 from agents.shop import format_date, format_money, shop_of
 from crm.csv_export import csv_lines, csv_response, csv_safe
+from crm.replicas import reads_from_replica
 from dashboard.views.common import bad_request, choice
 from orders import reports
 from orders.workflow import STATUS_LABELS
@@ -159,6 +160,7 @@ def sales_this_month(agent, month_start):
 
 
 @agent_required
+@reads_from_replica
 def reports_page(request):
     period = choice(request, "period", reports.PERIODS, "day")
     if period is None:
@@ -175,6 +177,7 @@ def reports_page(request):
 
 
 @agent_required
+@reads_from_replica
 def report_export(request):
     """One table of the reports page as CSV: ?table=periods|summary|statuses|items&period=day|week|month."""
     table = request.GET.get("table", "")

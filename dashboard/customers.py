@@ -53,14 +53,7 @@ class CustomerPage:
 
 def customers_page(agent_tables, *, search="", cursor=None, size=PAGE_SIZE):
     """Customers in name order, a page at a time (keyset on name, id)."""
-    customers = search_customers(agent_tables, search)
-    if cursor:
-        name, pk = paging.decode(cursor, str, int)
-        customers = customers.filter(paging.after("name", name, pk, descending=False))
-    found = list(customers.order_by("name", "id")[: size + 1])
-    more = len(found) > size
-    found = found[:size]
-    return CustomerPage(found, paging.encode(found[-1].name, found[-1].pk) if more else None)
+    return CustomerPage(*paging.ascending_page(search_customers(agent_tables, search), "name", cursor, size))
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""What the apps above whatsapp do with a newly stored inbound message, without whatsapp importing them.
+"""What the apps above whatsapp do with a newly stored inbound message, and in the clock's rounds, without
+whatsapp importing them.
 
 An app registers a handler for the message types it cares about (orders: carts and taps on an order
 summary's buttons) from its AppConfig.ready(); intake calls it once per newly stored message, never
-for a re-delivery.
+for a re-delivery. An app registers periodic work (orders: catalog syncs) the same way; the clock
+(`run_periodic_tasks`) runs it with the template syncs.
 """
 
 from collections import defaultdict
@@ -23,3 +25,16 @@ def register_inbound_handler(wa_types, handler):
 
 def inbound_handlers(wa_type):
     return tuple(_handlers.get(wa_type, ()))
+
+
+_periodic_work = {}
+
+
+def register_periodic_work(name, work):
+    """Call `work()` in each round of the clock that syncs templates (WHATSAPP_TEMPLATE_SYNC_INTERVAL); it
+    enqueues what is due and returns how many, reported under `name`."""
+    _periodic_work[name] = work
+
+
+def periodic_work():
+    return tuple(_periodic_work.items())

@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from crm import rls
 
-from . import delivery, message_templates
+from . import delivery, hooks, message_templates
 from .graph import GraphError
 from .models import WhatsAppConfiguration
 
@@ -111,7 +111,8 @@ def prune_finished_tasks(older_than):
 
 
 def run_periodic_work(*, sync_templates_now, now=None):
-    """One round of upkeep: re-enqueue abandoned sends, prune old results, and (when due) sync templates."""
+    """One round of upkeep: re-enqueue abandoned sends, prune old results, and (when due) sync templates and run
+    the periodic work other apps registered (whatsapp.hooks)."""
     now = now or timezone.now()
     done = {
         "requeued_sends": requeue_abandoned_sends(now),
@@ -119,4 +120,6 @@ def run_periodic_work(*, sync_templates_now, now=None):
     }
     if sync_templates_now:
         done["template_syncs"] = enqueue_template_syncs()
+        for name, work in hooks.periodic_work():
+            done[name] = work()
     return done

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    catalog,
     composer,
     customer_data,
     customers,
@@ -26,6 +27,8 @@ urlpatterns = [
     path("conversations/<int:customer_id>/send/", composer.send_message, name="send_message"),
     path("conversations/<int:customer_id>/send-template/", composer.send_template_message, name="send_template"),
     path("conversations/<int:customer_id>/template/", composer.template_form, name="template_form"),
+    path("conversations/<int:customer_id>/send-products/", composer.send_products_message, name="send_products"),
+    path("conversations/<int:customer_id>/send-catalog/", composer.send_catalog_message, name="send_catalog"),
     path(
         "conversations/<int:customer_id>/templates/refresh/",
         message_templates.refresh_templates,
@@ -58,6 +61,16 @@ urlpatterns = [
     path("orders/<int:order_id>/paid/", order.order_mark_paid, name="order_mark_paid"),
     path("orders/<int:order_id>/summary/", order.order_send_summary, name="order_send_summary"),
     path("orders/<int:order_id>/messages/", order.order_messages, name="order_messages"),
+    path("products/", catalog.product_list, name="product_list"),
+    path("products/new/", catalog.product_add, name="product_add"),
+    path("products/export.csv", catalog.product_export, name="product_export"),
+    path("products/import/", catalog.product_import, name="product_import"),
+    path("products/import/confirm/", catalog.product_import_confirm, name="product_import_confirm"),
+    path("products/meta-catalog/", catalog.catalog_link, name="catalog_link"),
+    path("products/sync/", catalog.catalog_sync_now, name="catalog_sync"),
+    path("products/<int:product_id>/", catalog.product_edit, name="product_edit"),
+    path("products/<int:product_id>/archive/", catalog.product_archive, name="product_archive"),
+    path("products/<int:product_id>/unarchive/", catalog.product_unarchive, name="product_unarchive"),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/export.csv", reports.report_export, name="report_export"),
 ]

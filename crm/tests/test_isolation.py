@@ -17,9 +17,18 @@ from accounts.models import Role
 from agents import conversations, tables
 from agents.models import QuickReply
 from orders import placing
+from orders.models import Product
 from orders.placing import LineItem
 
-B_MARKERS = ("Bea Zebra", "+15559990003", "B-SECRET-MESSAGE", "B-SECRET-ITEM", "B-SECRET-SNIPPET")
+B_MARKERS = (
+    "Bea Zebra",
+    "+15559990003",
+    "B-SECRET-MESSAGE",
+    "B-SECRET-ITEM",
+    "B-SECRET-SNIPPET",
+    "B-SECRET-PRODUCT",
+    "b-secret-item-sku",
+)
 # URL parameter name -> which of B's objects it names.
 PARAMETER_OBJECTS = {
     "customer_id": "customer",
@@ -28,6 +37,7 @@ PARAMETER_OBJECTS = {
     "quick_reply_id": "quick_reply",
     "item_id": "item",
     "event_id": "event",
+    "product_id": "product",
 }
 # Pages outside the agent dashboard: the fake Graph API's media ids are not agent data.
 NOT_AGENT_DATA = {"sandbox/media/<int:media_id>/"}
@@ -61,7 +71,8 @@ def fill(route, values):
 
 
 def add_agent_data(agent, *, name, phone, text, item, snippet, count):
-    """`count` customers with a message and an order each, plus a quick reply; returns the last of each."""
+    """`count` customers with a message and an order each, a quick reply and `count` products; returns the last
+    of each."""
     t = tables.for_agent(agent)
     last = {}
     for n in range(1, count + 1):
@@ -85,6 +96,10 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
             "event": order.events.get(),
         }
     last["quick_reply"] = QuickReply.objects.create(agent=agent, shortcut=f"s{count}", text=snippet)
+    for n in range(1, count + 1):
+        last["product"] = Product.objects.create(
+            agent=agent, name=f"{item.replace('ITEM', 'PRODUCT')}-{n}", retailer_id=f"{item.lower()}-sku-{n}", price=5
+        )
     return last
 
 
@@ -114,6 +129,7 @@ def b_snapshot(agent_b):
         list(t.Message.objects.order_by("id").values_list("id", "message", "is_read", "status")),
         list(t.Order.objects.order_by("id").values_list("id", "status", "total_amount")),
         list(QuickReply.objects.filter(agent=agent_b).values_list("id", "text")),
+        list(Product.objects.filter(agent=agent_b).values_list("id", "name", "price", "archived_at")),
     )
 
 

@@ -29,3 +29,13 @@ def money(value):
 
 
 register.filter("phone_display", display_phone)
+
+
+@register.filter
+def product_price(product):
+    """A product's price as every catalog page shows it: "EUR 25.50", or "25.50" in the shop's own currency.
+
+    The one place prices of products are written out, to switch to the shop's money formatter.
+    """
+    amount = money(product.price)
+    return f"{product.currency} {amount}" if product.currency else amount

@@ -1113,17 +1113,21 @@ def _check_product_message(content):
 
 
 def _products_of(content):
-    """The retailer ids a product message shows, by section: [(section title, [ids])]; None for other kinds."""
+    """What a product message shows, by section: [{"title", "product_retailer_ids"}] (a catalog message: every
+    product of the catalog, so no ids); None for other interactive kinds."""
     action = content.get("action") or {}
     if content.get("type") == "product":
-        return [("", [action.get("product_retailer_id")])]
+        return [{"title": "", "product_retailer_ids": [action.get("product_retailer_id")]}]
     if content.get("type") == "product_list":
         return [
-            (section["title"], [item["product_retailer_id"] for item in section["product_items"]])
+            {
+                "title": section["title"],
+                "product_retailer_ids": [i["product_retailer_id"] for i in section["product_items"]],
+            }
             for section in action["sections"]
         ]
     if content.get("type") == "catalog_message":
-        return [("", [])]
+        return [{"title": "", "product_retailer_ids": None}]
     return None
 
 

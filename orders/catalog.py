@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from crm import paging
 from crm.csv_export import csv_lines
+from whatsapp import send
 
 from .models import Product
 
@@ -100,8 +101,28 @@ def names_by_retailer_id(agent, retailer_ids):
 
 def sendable_products(agent, product_ids):
     """The agent's active products among `product_ids`, in the order given; others are left out."""
+    product_ids = [pk for pk in product_ids if isinstance(pk, int)]
     found = {product.pk: product for product in products_of(agent).active().filter(pk__in=product_ids)}
     return [found[pk] for pk in product_ids if pk in found]
+
+
+def send_products(agent, customer, product_ids, *, header="", body="", footer="", sent_by, idempotency_key):
+    """Send the customer the agent's products `product_ids` (one: a product message; more: a product list, in
+    the order given). whatsapp.send.SendError when one is archived or not the agent's, or WhatsApp's rules
+    refuse the message."""
+    products = sendable_products(agent, list(dict.fromkeys(product_ids)))
+    if len(products) != len(set(product_ids)):
+        raise send.SendError("A chosen product is archived or no longer in your catalog; choose again.", "not_found")
+    return send.send_products(
+        agent,
+        customer,
+        [("", [(product.retailer_id, product.name) for product in products])],
+        header=header,
+        body=body,
+        footer=footer,
+        sent_by=sent_by,
+        idempotency_key=idempotency_key,
+    )
 
 
 def export_products(agent):

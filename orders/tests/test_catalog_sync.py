@@ -130,8 +130,7 @@ def test_a_price_meta_formats_is_read_as_its_amount(text, amount):
     assert catalog_sync.meta_price(text) == (Decimal(amount) if amount else None)
 
 
-def test_the_clock_enqueues_a_sync_for_each_agent_with_a_catalog(shop, fake_graph, settings):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+def test_the_clock_enqueues_a_sync_for_each_agent_with_a_catalog(shop, fake_graph):
     fake_graph.set_catalog(CATALOG_ID, [meta_product("vase-blue", "Blue vase")])
     done = tasks.run_periodic_work(sync_templates_now=True)
     assert done["catalog_syncs"] == 1

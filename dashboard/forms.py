@@ -140,7 +140,7 @@ class ProductMessageForm(forms.Form):
 
 class CatalogMessageForm(forms.Form):
     catalog_text = forms.CharField(
-        label="Text",
+        label="Text with the catalog",
         max_length=1024,
         initial="Have a look at our catalog: add what you like to the cart and send it to us.",
         widget=forms.Textarea(attrs={"rows": 2}),

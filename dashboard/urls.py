@@ -60,6 +60,7 @@ urlpatterns = [
     path("orders/<int:order_id>/status/", order.order_change_status, name="order_change_status"),
     path("orders/<int:order_id>/paid/", order.order_mark_paid, name="order_mark_paid"),
     path("orders/<int:order_id>/summary/", order.order_send_summary, name="order_send_summary"),
+    path("orders/<int:order_id>/send-products/", order.order_send_products, name="order_send_products"),
     path("orders/<int:order_id>/messages/", order.order_messages, name="order_messages"),
     path("products/", catalog.product_list, name="product_list"),
     path("products/new/", catalog.product_add, name="product_add"),

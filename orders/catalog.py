@@ -125,6 +125,27 @@ def send_products(agent, customer, product_ids, *, header="", body="", footer=""
     )
 
 
+def send_order_products(agent, order, *, sent_by, idempotency_key):
+    """Send the customer the catalog products among `order`'s items, as one product or a product list they can
+    open and add to a cart again; SendError when none of its items is an active product of the catalog."""
+    retailer_ids = list(dict.fromkeys(item.product_retailer_id for item in order.items.order_by("id")))
+    found = {
+        p.retailer_id: p for p in products_of(agent).active().filter(retailer_id__in=[r for r in retailer_ids if r])
+    }
+    products = [found[retailer_id] for retailer_id in retailer_ids if retailer_id in found]
+    if not products:
+        raise send.SendError("None of this order's items is a product of your catalog.", "no_products")
+    return send_products(
+        agent,
+        order.customer,
+        [product.pk for product in products[: send.MAX_PRODUCT_LIST_ITEMS]],
+        header=f"Your order #{order.pk}",
+        body="The products of your order: tap one to see it, or add it to your cart.",
+        sent_by=sent_by,
+        idempotency_key=idempotency_key,
+    )
+
+
 def export_products(agent):
     """Every product of the agent, archived ones too, as CSV lines (the columns an import reads back)."""
     rows = (

@@ -118,13 +118,19 @@ def sync_catalog(agent):
         logger.warning("Catalog of agent %s not synced: %s", agent.pk, error)
         message = str(error) if isinstance(error, CatalogSyncError) else f"Meta answered: {error.describe()}"
         return _finish(sync, error=message)
-    listed, skipped = _read_items(items)
     with transaction.atomic():
-        added, changed, removed = _apply(agent, listed)
+        added, changed, removed, skipped = apply_items(agent, items)
         note = ""
         if skipped:
             note = f"{len(skipped)} product{'s' if len(skipped) != 1 else ''} skipped: " + "; ".join(skipped[:5])
         return _finish(sync, added=added, changed=changed, removed=removed, error=note, succeeded=True)
+
+
+def apply_items(agent, items):
+    """Make the agent's Meta products those of `items` (Meta's product item dicts): (added, changed, removed,
+    [why each item that makes no product was skipped])."""
+    listed, skipped = _read_items(items)
+    return (*_apply(agent, listed), skipped)
 
 
 def _finish(sync, *, added=0, changed=0, removed=0, error="", succeeded=False):

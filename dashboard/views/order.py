@@ -20,7 +20,7 @@ from agents.customers import first_name, get_customer_or_404
 from dashboard.polling import nothing_changed
 from dashboard.threads import present, thread_token
 from dashboard.views.common import is_htmx
-from orders import notify, placing, workflow
+from orders import catalog, notify, placing, workflow
 from orders.forms import ItemRow, OrderForm
 from orders.models import StatusTemplate
 from orders.placing import EDITABLE_STATUSES, OrderError
@@ -307,6 +307,25 @@ def order_send_summary(request, order_id):
         messages.success(
             request, f"The summary is on its way to {order.customer.name}: they can tap Confirm or Change."
         )
+    return redirect(reverse("order_detail", args=[order.pk]) + "#order-messages")
+
+
+@require_POST
+@agent_required
+def order_send_products(request, order_id):
+    """Send the customer the order's products from the catalog (to look at again, or to add to a cart)."""
+    order = get_order_or_404(request.agent_tables, order_id)
+    try:
+        catalog.send_order_products(
+            request.agent,
+            order,
+            sent_by=request.user,
+            idempotency_key=f"order-{order.pk}-products-{request.POST.get('idempotency_key', '')}",
+        )
+    except send.SendError as error:
+        messages.error(request, f"The products were not sent: {error}")
+    else:
+        messages.success(request, f"The order's products are on their way to {order.customer.name}.")
     return redirect(reverse("order_detail", args=[order.pk]) + "#order-messages")
 
 

@@ -145,3 +145,32 @@ def test_the_conversation_refuses_a_product_id_that_is_not_the_agents(shop, mari
     assert "Choose one or more products of your catalog" in response.content.decode()
     assert "B-SECRET-PRODUCT" not in response.content.decode()
     assert fake_graph.sent_messages() == []
+
+
+def test_the_order_page_sends_the_orders_catalog_products(shop, maria, fake_graph, django_capture_on_commit_callbacks):
+    from orders import placing
+    from orders.placing import LineItem
+
+    add(shop.agent, "Blue vase", "vase-blue")
+    order = placing.create_order(
+        shop.agent,
+        maria,
+        [LineItem("Blue vase", 2, Decimal("25"), "vase-blue"), LineItem("Hand delivery", 1, Decimal("5"))],
+        actor=None,
+    )
+    assert "Send these products" in shop.client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        shop.client.post(reverse("order_send_products", args=[order.pk]), {"idempotency_key": "o1"})
+    [body] = fake_graph.sent_messages(PHONE_NUMBER_ID)
+    assert body["interactive"]["type"] == "product"
+    assert body["interactive"]["action"] == {"catalog_id": CATALOG_ID, "product_retailer_id": "vase-blue"}
+
+
+def test_an_order_without_catalog_products_says_so(shop, maria, fake_graph):
+    from orders import placing
+    from orders.placing import LineItem
+
+    order = placing.create_order(shop.agent, maria, [LineItem("Hand delivery", 1, Decimal("5"))], actor=None)
+    response = shop.client.post(reverse("order_send_products", args=[order.pk]), {"idempotency_key": "o2"}, follow=True)
+    assert "None of this order&#x27;s items is a product of your catalog." in response.content.decode()
+    assert fake_graph.sent_messages() == []

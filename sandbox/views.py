@@ -192,6 +192,11 @@ def tap(request):
     return redirect(reverse("sandbox:page") + "?" + _chat_query(configuration, phone, name))
 
 
+def _back_to_chat(chosen):
+    """Back to the page, with the chat of `chosen` (configuration, phone, name) open when there is one."""
+    return redirect(reverse("sandbox:page") + ("?" + _chat_query(*chosen) if chosen else ""))
+
+
 @sandbox_view
 @require_POST
 def cart_add(request):
@@ -200,7 +205,7 @@ def cart_add(request):
     form = CartItemForm(request.POST)
     if chosen is None or not form.is_valid():
         messages.error(request, "Choose a product and a quantity from 1 to 99.")
-        return redirect(reverse("sandbox:page") + ("?" + _chat_query(*chosen) if chosen else ""))
+        return _back_to_chat(chosen)
     configuration, phone, name = chosen
     sku, quantity = form.cleaned_data["product"], form.cleaned_data["quantity"]
     try:
@@ -213,7 +218,7 @@ def cart_add(request):
         cart[sku] = min(cart.get(sku, 0) + quantity, 99)
         request.session[_cart_key(configuration, phone)] = cart
         messages.success(request, f"{product.name} is in your cart ({cart[sku]}).")
-    return redirect(reverse("sandbox:page") + "?" + _chat_query(configuration, phone, name))
+    return _back_to_chat(chosen)
 
 
 @sandbox_view
@@ -226,10 +231,10 @@ def cart_send(request):
         messages.error(
             request, "Choose a business number and your phone number, and keep the note under 1,024 characters."
         )
-        return redirect(reverse("sandbox:page") + ("?" + _chat_query(*chosen) if chosen else ""))
+        return _back_to_chat(chosen)
     configuration, phone, name = chosen
     cart = _cart(request, configuration, phone)
-    back = redirect(reverse("sandbox:page") + "?" + _chat_query(configuration, phone, name))
+    back = _back_to_chat(chosen)
     if "empty" in request.POST or not cart:
         request.session.pop(_cart_key(configuration, phone), None)
         return back

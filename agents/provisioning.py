@@ -347,27 +347,32 @@ def upgrade_agent_tables(agent):
 
 
 def _apply_version(connection, agent, version):
-    twin = tables.build(agent.id, agent.agent_prefix, database=agent.database, version=version, managed=True)
     _ensure_extensions(connection)
     with _schema_editor(connection) as editor:
-        if version == tables.ROW_SECURITY_VERSION:
-            editor.deferred_sql.extend(
-                row_security_sql(connection, agent, tables.table_names(agent.agent_prefix, version))
-            )
-        for spec, change, field_names, extras in tables.version_changes(agent.agent_prefix, version, connection.vendor):
-            model = twin.classes[spec.model_name]
-            if change == "create":
-                editor.create_model(model)
-                if version > tables.ROW_SECURITY_VERSION:
-                    editor.deferred_sql.extend(row_security_sql(connection, agent, [model._meta.db_table]))
-                continue
-            for name in field_names:
-                _add_column(editor, model, model._meta.get_field(name))
-            for extra in extras:
-                if isinstance(extra, models.Index):
-                    editor.add_index(model, extra)
-                else:
-                    editor.add_constraint(model, extra)
+        version_steps(editor, agent, version)
+
+
+def version_steps(editor, agent, version):
+    """Bring the agent's tables from `version` - 1 to `version` through `editor` (agents/schema_sql.py
+    passes a collecting one to write the same steps as SQL)."""
+    connection = editor.connection
+    twin = tables.build(agent.id, agent.agent_prefix, database=agent.database, version=version, managed=True)
+    if version == tables.ROW_SECURITY_VERSION:
+        editor.deferred_sql.extend(row_security_sql(connection, agent, tables.table_names(agent.agent_prefix, version)))
+    for spec, change, field_names, extras in tables.version_changes(agent.agent_prefix, version, connection.vendor):
+        model = twin.classes[spec.model_name]
+        if change == "create":
+            editor.create_model(model)
+            if version > tables.ROW_SECURITY_VERSION:
+                editor.deferred_sql.extend(row_security_sql(connection, agent, [model._meta.db_table]))
+            continue
+        for name in field_names:
+            _add_column(editor, model, model._meta.get_field(name))
+        for extra in extras:
+            if isinstance(extra, models.Index):
+                editor.add_index(model, extra)
+            else:
+                editor.add_constraint(model, extra)
 
 
 def existing_tables(agents):

@@ -237,6 +237,7 @@ def keyed_row_security(table, column="agent_id"):
 
     return migrations.RunPython(forwards, backwards, elidable=False)
 
+
 SCOPED_AGENT_USER = f"(SELECT a.user_id FROM agents a WHERE a.id::text = {_SCOPE})"
 
 CORE_POLICIES_SQL = [

@@ -12,6 +12,7 @@ from .views import (
     order,
     order_settings,
     orders,
+    outreach,
     quick_replies,
     reports,
 )
@@ -45,6 +46,8 @@ urlpatterns = [
     path("customers/<int:customer_id>/avatar.jpg", customers.customer_avatar, name="customer_avatar"),
     path("customers/<int:customer_id>/archive.zip", customer_data.customer_archive, name="customer_archive"),
     path("customers/<int:customer_id>/erase/", customer_data.customer_erase, name="customer_erase"),
+    path("customers/<int:customer_id>/marketing/", outreach.customer_marketing, name="customer_marketing"),
+    path("outreach/settings/", outreach.outreach_settings, name="outreach_settings"),
     path("customers/<int:customer_id>/orders/new/", order.order_create, name="order_create"),
     path("quick-replies/", quick_replies.quick_reply_list, name="quick_replies"),
     path("quick-replies/<int:quick_reply_id>/", quick_replies.quick_reply_edit, name="quick_reply_edit"),

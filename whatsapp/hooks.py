@@ -1,10 +1,11 @@
-"""What the apps above whatsapp do with a newly stored inbound message, and in the clock's rounds, without
-whatsapp importing them.
+"""What the apps above whatsapp do with a newly stored inbound message, what they may refuse to send, and
+what they do in the clock's rounds, without whatsapp importing them.
 
 An app registers a handler for the message types it cares about (orders: carts and taps on an order
 summary's buttons) from its AppConfig.ready(); intake calls it once per newly stored message, never
-for a re-delivery. An app registers periodic work (orders: catalog syncs) the same way; the clock
-(`run_periodic_tasks`) runs it with the template syncs.
+for a re-delivery. An app may also register a guard that refuses a template before it is queued
+(outreach: no marketing to a customer who opted out), and periodic work (orders: catalog syncs) that the
+clock (`run_periodic_tasks`) runs with the template syncs.
 """
 
 from collections import defaultdict
@@ -38,3 +39,17 @@ def register_periodic_work(name, work):
 
 def periodic_work():
     return tuple(_periodic_work.items())
+
+
+_template_guards = []
+
+
+def register_template_guard(guard):
+    """Call `guard(agent, customer, template)` before a template is queued; it raises whatsapp.send.SendError
+    to refuse it."""
+    if guard not in _template_guards:
+        _template_guards.append(guard)
+
+
+def template_guards():
+    return tuple(_template_guards)

@@ -57,7 +57,7 @@ from django.utils.text import get_valid_filename
 from agents import conversations, tables
 from crm.inputs import object_id
 
-from . import message_templates, tasks
+from . import hooks, message_templates, tasks
 from .configuration import configuration_for_agent
 from .delivery import _NO_CONFIGURATION
 from .models import MessageTemplate
@@ -244,6 +244,8 @@ def send_template(agent, customer, template, values, *, sent_by, idempotency_key
     """Queue an approved template with the agent's values for its variables (allowed outside the window)."""
     agent_tables = _tables(agent, customer)
     template = _approved_template(agent, template)
+    for guard in hooks.template_guards():
+        guard(agent, customer, template)
     try:
         cleaned = message_templates.clean_values(template, values)
     except message_templates.TemplateError as error:

@@ -91,19 +91,26 @@ def test_the_committed_files_are_what_the_declarations_give(db):
 
 @pytest.mark.postgres
 def test_write_schema_sql_writes_the_files_and_check_finds_one_that_drifted(db, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(schema_sql, "SCHEMA_DIRECTORY", tmp_path)
+    monkeypatch.setattr(schema_sql, "DATABASE_DIRECTORY", tmp_path)
 
     call_command("write_schema_sql")
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(schema_sql.FILE_NAMES)
-    assert f"wrote {tmp_path / 'create_agent_function.sql'}" in capsys.readouterr().out
+    assert sorted(path.name for path in (tmp_path / "schema").iterdir()) == sorted(schema_sql.FILE_NAMES)
+    versions = [schema_sql.migration_file_name(version) for version in range(2, tables.CURRENT_VERSION + 1)]
+    assert sorted(path.name for path in (tmp_path / "migrations").iterdir()) == [*versions, "upgrade_agent_tables.sql"]
+    assert f"wrote {tmp_path / 'schema' / 'create_agent_function.sql'}" in capsys.readouterr().out
     call_command("write_schema_sql", "--check")
 
-    edited = tmp_path / "core_tables.sql"
+    edited = tmp_path / "schema" / "core_tables.sql"
     edited.write_text(edited.read_text().replace('"name" varchar(255)', '"name" text'))
-    with pytest.raises(CommandError, match="core_tables.sql in .* differ from the declarations"):
+    with pytest.raises(CommandError, match="schema/core_tables.sql in .* differ from the declarations"):
+        call_command("write_schema_sql", "--check")
+    # A version file the declarations no longer give (a version renumbered) is stale too, and removed.
+    (tmp_path / "migrations" / "0999_agent_tables.sql").write_text("-- gone")
+    with pytest.raises(CommandError, match="migrations/0999_agent_tables.sql"):
         call_command("write_schema_sql", "--check")
     call_command("write_schema_sql")
     assert schema_sql.stale_files(tmp_path) == []
+    assert not (tmp_path / "migrations" / "0999_agent_tables.sql").exists()
 
 
 # The function against provisioning, in the test database.
@@ -224,6 +231,51 @@ def test_upgrade_agent_tables_brings_an_sql_made_agent_to_a_later_version(
     assert sql_value(f"SELECT count(nickname) FROM {prefix}_customers") == 0
 
 
+@pytest.fixture
+def sql_upgrades(sql_functions):
+    """upgrade_agent_tables() and its version functions installed from the committed database/migrations/."""
+    with connection.cursor() as cursor:
+        for path in sorted(schema_sql.MIGRATIONS_DIRECTORY.glob("*.sql")):
+            cursor.execute(path.read_text())
+
+
+@pytest.mark.postgres
+def test_the_sql_upgrade_gives_an_old_agent_the_tables_the_command_gives_it(sql_upgrades, make_agent):
+    agent = make_agent()
+    agent_tables = tables.for_agent(agent)
+
+    def version_one_agent_with_a_customer():
+        provisioning.drop_agent_tables(agent)
+        provisioning.provision_agent_tables(agent, version=1)
+        Agent.objects.filter(pk=agent.pk).update(table_version=1)
+        run_sql(f"INSERT INTO {agent.agent_prefix}_customers (name, phone) VALUES ('Kept', '+15550000009')")
+
+    version_one_agent_with_a_customer()
+    applied = sql_value("SELECT upgrade_agent_tables(%s)", [agent.pk])
+    upgraded_in_sql = django_catalog(agent.agent_prefix)
+
+    assert applied == list(range(2, tables.CURRENT_VERSION + 1))
+    assert Agent.objects.get(pk=agent.pk).table_version == tables.CURRENT_VERSION
+    assert agent_tables.Customer.objects.get().name == "Kept"
+    assert sql_value("SELECT upgrade_agent_tables(%s)", [agent.pk]) == []
+
+    version_one_agent_with_a_customer()
+    agent.refresh_from_db()
+    provisioning.upgrade_agent_tables(agent)
+    assert django_catalog(agent.agent_prefix) == upgraded_in_sql
+
+
+@pytest.mark.postgres
+def test_the_sql_upgrade_refuses_an_unknown_agent_and_one_on_another_database(sql_upgrades, make_agent):
+    with pytest.raises(DatabaseError, match="there is no agent 987654"), transaction.atomic():
+        run_sql("SELECT upgrade_agent_tables(987654)")
+    elsewhere = make_agent()
+    Agent.objects.filter(pk=elsewhere.pk).update(database="shard2", table_version=1)
+    with pytest.raises(DatabaseError, match="keeps its tables on the database shard2"), transaction.atomic():
+        run_sql("SELECT upgrade_agent_tables(%s)", [elsewhere.pk])
+    assert Agent.objects.get(pk=elsewhere.pk).table_version == 1
+
+
 @pytest.mark.postgres
 def test_the_dashboard_serves_an_sql_made_agent(sql_functions, client, make_user, admin_user):
     seller = make_user()
@@ -292,10 +344,12 @@ CREATE_AGENT = (
 
 @pytest.fixture
 def sql_made_database(empty_database):
-    """An empty database run through the four files with psql, two users inserted by hand, and the agent
+    """An empty database run through the four schema files and the migrations with psql, two users inserted by hand, and the agent
     agt_4101 of Sam (created by Ada) made by `SELECT create_agent(...)`: (url, role)."""
     url, role = empty_database
-    files = [arg for name in schema_sql.FILE_NAMES for arg in ("-f", str(schema_sql.SCHEMA_DIRECTORY / name))]
+    paths = [schema_sql.SCHEMA_DIRECTORY / name for name in schema_sql.FILE_NAMES]
+    paths += sorted(schema_sql.MIGRATIONS_DIRECTORY.glob("*.sql"))
+    files = [arg for path in paths for arg in ("-f", str(path))]
     built = psql(url, role, *files)
     assert built.returncode == 0, built.stderr
     made = psql(

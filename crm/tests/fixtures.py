@@ -177,6 +177,25 @@ def maria(agent_a):
     return customer
 
 
+MARIA_WA_ID = "5511987654321"  # Maria Silva's number as Meta writes it
+
+
+@pytest.fixture
+def deliver_from_maria(client, django_capture_on_commit_callbacks):
+    """Post messages from Maria's phone to agent A's number, signed as Meta signs them, and run what they
+    commit (the sends)."""
+    from whatsapp.tests.payloads import contact, notification, post, value
+
+    def post_from_maria(*messages):
+        body = notification(
+            value(messages, contacts=[contact(wa_id=MARIA_WA_ID, name="Maria Silva")], phone_number_id=PHONE_NUMBER_ID)
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post(client, body).status_code == 200
+
+    return post_from_maria
+
+
 @pytest.fixture
 def live_shop(committed_db, live_server, connected_shop, fake_graph, settings):
     """The connected shop on a live server, its rows committed: the fake Graph API posts the number's

@@ -13,6 +13,7 @@ from agents import customers
 from agents.access import agent_required
 from crm import paging
 from crm.csv_export import csv_response
+from outreach import consent
 
 from .. import customers as customer_pages
 from ..forms import CustomerForm, ProfilePictureForm, RenameCustomerForm
@@ -89,6 +90,7 @@ def _detail(request, customer, *, rename_form=None, picture_form=None, status=20
             "bubbles": present(request.agent_tables, customer, summary.recent_messages),
             "rename_form": rename_form or RenameCustomerForm(initial={"name": customer.name}),
             "picture_form": picture_form or ProfilePictureForm(),
+            "marketing": consent.preference(request.agent, customer.pk),
         },
         status=status,
     )

@@ -6,28 +6,18 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
+from crm.tests.fixtures import MARIA_WA_ID as MARIA
 from crm.tests.fixtures import PHONE_NUMBER_ID
 from dashboard import rendering
 from orders import notify, placing
 from orders.placing import LineItem
 from whatsapp.models import WebhookEvent
-from whatsapp.tests.payloads import contact, message, notification, post, value
-
-MARIA = "5511987654321"
+from whatsapp.tests.payloads import message
 
 
 @pytest.fixture
-def deliver(client, django_capture_on_commit_callbacks):
-    """Post a webhook from Maria's phone, signed as Meta signs it, and run what it commits (the sends)."""
-
-    def post_from_maria(*messages):
-        body = notification(
-            value(messages, contacts=[contact(wa_id=MARIA, name="Maria Silva")], phone_number_id=PHONE_NUMBER_ID)
-        )
-        with django_capture_on_commit_callbacks(execute=True):
-            assert post(client, body).status_code == 200
-
-    return post_from_maria
+def deliver(deliver_from_maria):
+    return deliver_from_maria
 
 
 def pending_order(shop, customer):

@@ -6,7 +6,8 @@ from agents import schema_sql
 class Command(BaseCommand):
     help = (
         "Write database/schema/*.sql (the schema and the create_agent() SQL function, for teams that run it "
-        "from a SQL client) from the app's declarations. Needs a PostgreSQL DATABASE_URL; changes no database."
+        "from a SQL client) and database/migrations/*.sql (upgrade_agent_tables() and a function per table "
+        "version) from the app's declarations. Needs a PostgreSQL DATABASE_URL; changes no database."
     )
 
     def add_arguments(self, parser):
@@ -19,11 +20,11 @@ class Command(BaseCommand):
             changed = schema_sql.stale_files() if check else schema_sql.write_files()
         except schema_sql.SchemaSQLError as error:
             raise CommandError(f"{error}.")
-        directory = schema_sql.SCHEMA_DIRECTORY
+        directory = schema_sql.DATABASE_DIRECTORY
         if check and changed:
             raise CommandError(
                 f"{', '.join(changed)} in {directory} differ from the declarations: run `manage.py write_schema_sql`."
             )
         for name in changed:
             self.stdout.write(f"wrote {directory / name}")
-        self.stdout.write(f"{directory}: up to date ({len(schema_sql.FILE_NAMES)} files).")
+        self.stdout.write(f"{directory}: up to date.")

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class OutreachConfig(AppConfig):
+    name = "outreach"
+    verbose_name = "Outreach"
+
+    def ready(self):
+        # Here, not at the top: models and what imports them load only once the app registry is ready.
+        from agents.signals import customer_erased
+        from whatsapp.hooks import register_inbound_handler, register_template_guard
+
+        from . import consent
+
+        register_inbound_handler(consent.MESSAGE_TYPES, consent.act_on_stored_message)
+        register_template_guard(consent.refuse_marketing_to_opted_out)
+        customer_erased.connect(consent.forget_customer, dispatch_uid="outreach_forget_customer")

@@ -16,6 +16,7 @@ from crm import paging
 from crm.csv_export import csv_lines
 from whatsapp import send
 
+from . import placing
 from .models import Product
 
 PAGE_SIZE = 50
@@ -97,6 +98,22 @@ def names_by_retailer_id(agent, retailer_ids):
     if not wanted:
         return {}
     return dict(products_of(agent).filter(retailer_id__in=wanted).values_list("retailer_id", "name"))
+
+
+def item_suggestions(agent, prefix="", limit=10):
+    """What the order form suggests for an item name starting with `prefix`: the catalog's active products
+    first (name, price, SKU), then names sold before with their last price (no SKU); one row per name."""
+    prefix = (prefix or "").strip()
+    products = products_of(agent).active().filter(name__istartswith=prefix).order_by("name", "id")[:limit]
+    suggestions = [(product.name, product.price, product.retailer_id) for product in products]
+    seen = {name.lower() for name, _, _ in suggestions}
+    for name, price in placing.known_items(agent, prefix, limit=limit):
+        if len(suggestions) >= limit:
+            break
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            suggestions.append((name, price, ""))
+    return suggestions
 
 
 def sendable_products(agent, product_ids):

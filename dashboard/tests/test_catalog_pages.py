@@ -167,3 +167,11 @@ def test_the_list_pages_by_name(seller):
     response = seller.client.get(response.context["next_url"])
     assert "Product 050" in response.content.decode()
     assert seller.client.get(reverse("product_list"), {"after": "damaged"}).status_code == 400
+
+
+def test_the_order_form_suggests_catalog_products_with_their_price_and_sku(seller):
+    add(seller.agent, "Blue vase", "vase-blue", "25.50")
+    catalog.archive_product(add(seller.agent, "Blue bowl", "bowl-blue", "9"))
+    body = seller.client.get(reverse("order_item_suggestions"), {"item_name": "blue"}).content.decode()
+    assert 'value="Blue vase" data-price="25.50" data-product="vase-blue"' in body
+    assert "Blue bowl" not in body

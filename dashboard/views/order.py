@@ -50,7 +50,7 @@ def _form_context(request, customer, form, *, panel):
         "first_name": first_name(customer),
         "form": form,
         "blank_row": ItemRow(),
-        "suggestions": placing.known_items(request.agent, limit=SUGGESTIONS),
+        "suggestions": catalog.item_suggestions(request.agent, limit=SUGGESTIONS),
         "panel": panel,
         "window": window,
         "action_url": reverse("order_create", args=[customer.pk]),
@@ -137,13 +137,13 @@ def _sentence(error):
 
 @agent_required
 def order_item_suggestions(request):
-    """The item names the agent sold before that start with what is typed, with their last price."""
+    """The catalog's products, then the item names the agent sold before, that start with what is typed."""
     prefix = request.GET.get("item_name", "")[:100]
     return render(
         request,
         "orders/_suggestions.html",
         {
-            "suggestions": placing.known_items(request.agent, prefix, limit=SUGGESTIONS),
+            "suggestions": catalog.item_suggestions(request.agent, prefix, limit=SUGGESTIONS),
         },
     )
 

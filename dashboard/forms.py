@@ -129,7 +129,7 @@ class ProductMessageForm(forms.Form):
     header = forms.CharField(
         required=False, max_length=60, help_text="Needed for several products, e.g. “Our new vases”."
     )
-    body = forms.CharField(label="Text", required=False, max_length=1024, widget=forms.Textarea(attrs={"rows": 2}))
+    body = forms.CharField(label="Text", required=False, max_length=1024, widget=forms.Textarea(attrs={"rows": 1}))
     footer = forms.CharField(required=False, max_length=60)
 
     def __init__(self, *args, products=(), **kwargs):

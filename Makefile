@@ -16,7 +16,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND
 	WHATSAPP_SANDBOX=true WHATSAPP_GRAPH_URL=http://127.0.0.1:$(FAKE_GRAPH_PORT) PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	WHATSAPP_GRAPH_MAX_ATTEMPTS=3 WHATSAPP_GRAPH_READ_TIMEOUT=3 WHATSAPP_GRAPH_BACKOFF_MAX=2
 
-.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-scale bench-slow-clients bench-stop key clean
+.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-stop key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -92,7 +92,7 @@ migrations-check: $(VENV)/.dev-deps
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_dashboard
 BENCH_WEBHOOK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_webhook
 BENCH_PORT ?= 8111
-bench: bench-webhook bench-dashboard bench-scale bench-slow-clients
+bench: bench-webhook bench-dashboard bench-scale bench-slow-clients bench-pgbouncer bench-reading
 
 bench-webhook: $(VENV)/.dev-deps
 	BENCH_DATABASE_URL=$(BENCH_WEBHOOK_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/webhook.py $(BENCH_ARGS)
@@ -104,6 +104,14 @@ bench-dashboard: $(VENV)/.dev-deps
 # nginx's shape only where nginx is installed). SLOW_ARGS="--slow 100 --seconds 30" for more.
 bench-slow-clients: $(VENV)/.dev-deps
 	BENCH_PORT=$(BENCH_PORT) $(PY) bench/slow_clients.py $(SLOW_ARGS)
+
+# The dashboard and the webhook through PgBouncer against direct connections, and the server connections of
+# 8 web processes either way (needs pgbouncer). PGBOUNCER_ARGS="--processes 8 --threads 4 --pool-size 8".
+bench-pgbouncer: $(VENV)/.dev-deps
+	$(PY) bench/pgbouncer.py $(PGBOUNCER_ARGS)
+# Orders read out of messages: the share of the corpus's lines read exactly, per language (no database).
+bench-reading: $(VENV)/.dev-deps
+	$(PY) bench/reading.py
 
 # The scale benchmarks on a private PostgreSQL server configured as docs/operations.md prescribes
 # (started here, left running for the next run; `make bench-stop`). The 10,000-agent database is built

@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from crm import rls
 
-from . import tables
+from . import shop, tables
 from .models import Agent
 
 SESSION_KEY = "current_agent_id"
@@ -46,7 +46,8 @@ def agent_required(view):
     """Log-in required, and `request.agent` set to the user's current agent (or a help page).
 
     Also sets `request.agent_tables`, that agent's model classes: every object a view reaches
-    through them belongs to the session's agent, so another agent's id in a URL finds nothing.
+    through them belongs to the session's agent, so another agent's id in a URL finds nothing; and runs
+    the view for the agent's shop (amounts in its currency and locale, times in its time zone).
     """
 
     @login_required
@@ -57,6 +58,8 @@ def agent_required(view):
             return render(request, "agents/no_agent.html", status=403)
         request.agent_tables = tables.for_agent(request.agent)
         rls.work_as(request.agent)
-        return view(request, *args, **kwargs)
+        # Read in the agent's row scope: the shop's row is visible only there.
+        with shop.working_for(shop.shop_of(request.agent)):
+            return view(request, *args, **kwargs)
 
     return wrapper

@@ -19,7 +19,7 @@ from django.db.utils import DatabaseError
 
 from accounts.models import User
 
-from . import provisioning, tables
+from . import conversations, provisioning, tables
 from .fields import UTCDateTimeField
 from .models import Agent
 from .signals import core_tables_adopted
@@ -198,8 +198,8 @@ def _bring_to_version_one(agent):
 
 
 def _count_conversations(agent):
-    """Fill each customer's inbox fields (last_message_at, unread_count) from the messages already
-    there, as agents/conversations.py keeps them for every message stored from now on."""
+    """Fill each customer's inbox fields (last_message_at, unread_count, awaiting_reply_since) from the
+    messages already there, as agents/conversations.py keeps them for every message stored from now on."""
     prefix = agent.agent_prefix
     with connection.cursor() as cursor:
         cursor.execute(
@@ -208,6 +208,7 @@ def _count_conversations(agent):
             f"(WHERE direction = 'inbound' AND NOT coalesce(is_read, false)) AS unread "
             f"FROM {prefix}_messages GROUP BY customer_id) AS m WHERE m.customer_id = c.id"
         )
+    conversations.refresh_all_reply_states(tables.for_agent(agent))
 
 
 def _ensure_field_index(editor, model, field, constraints):

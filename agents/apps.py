@@ -10,15 +10,16 @@ class AgentsConfig(AppConfig):
         # Here, not at the top: models and what imports them load only once the app registry is ready.
         from django.core.signals import request_finished
         from django.db.backends.signals import connection_created
-        from django.db.models.signals import pre_delete
+        from django.db.models.signals import post_migrate, pre_delete
         from django.tasks.signals import task_finished
 
-        import crm.rls  # noqa: F401  (connects the row-scope wrapper to every new PostgreSQL connection)
+        import crm.rls  # connects the row-scope wrapper to every new PostgreSQL connection
 
         from . import connections
         from .models import Agent
         from .provisioning import drop_tables_of_deleted_agent
 
+        post_migrate.connect(crm.rls.prepare_after_migrate, sender=self, dispatch_uid="crm.rls.prepare")
         pre_delete.connect(drop_tables_of_deleted_agent, sender=Agent, dispatch_uid="drop_agent_tables")
         connection_created.connect(connections.forget_agents_touched, dispatch_uid="forget_agents_touched")
         for teardown in (request_finished, task_finished):

@@ -20,6 +20,7 @@ from django.forms.models import model_to_dict
 
 import audit
 
+from . import labels, notes
 from .signals import customer_erased
 
 ARCHIVE_SPOOL_BYTES = 16 * 1024 * 1024  # kept in memory up to this size, then on disk
@@ -58,6 +59,8 @@ def customer_archive(agent_tables, customer, *, actor, request=None):
             ("customer.json", _rows([customer])[0]),
             ("messages.json", _rows(messages.iterator(chunk_size=2000))),
             ("orders.json", orders),
+            ("notes.json", _rows(notes.notes_on(agent_tables.agent_id, customer))),
+            ("labels.json", labels.label_names_by_customer(agent_tables.agent_id).get(customer.pk, [])),
         ):
             zipped.writestr(name, json.dumps(content, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
         missing = []
@@ -94,6 +97,8 @@ def erase_customer(agent, agent_tables, customer, *, actor, request=None):
             **counts,
             media_files=len(files),
         )
+        counts["notes"] = notes.forget_customer(agent, customer.pk)
+        counts["labels"] = labels.forget_customer(agent, customer.pk)
         for _receiver, erased in customer_erased.send(
             sender=type(customer), agent=agent, customer=customer, message_ids=message_ids
         ):

@@ -15,6 +15,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, Q
 from django.http import Http404
@@ -24,6 +25,9 @@ from crm.phones import to_e164
 
 PAGE_SIZE = 50
 NAME_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254
+ADDRESS_MAX_LENGTH = 500
+NOTES_MAX_LENGTH = 2000
 PICTURE_MAX_BYTES = 5 * 1024 * 1024
 PICTURE_SIZE = 256  # pixels, square
 PICTURE_NAME = re.compile(r"avatar-[0-9a-f]{16}\.jpg")
@@ -76,7 +80,9 @@ def clean_name(name):
     if not name:
         raise ValidationError("Enter the customer's name.", code="required")
     if len(name) > NAME_MAX_LENGTH:
-        raise ValidationError(f"Keep the name under {NAME_MAX_LENGTH} characters.", code="max_length")
+        raise ValidationError(
+            f"The name can be at most {NAME_MAX_LENGTH} characters (this one has {len(name):,}).", code="max_length"
+        )
     return name
 
 
@@ -108,9 +114,49 @@ def add_customer(agent_tables, *, name, phone):
         raise DuplicatePhone(existing) from None
 
 
-def rename_customer(agent_tables, customer, name):
-    customer.name = clean_name(name)
-    agent_tables.Customer.objects.filter(pk=customer.pk).update(name=customer.name)
+def clean_details(*, email, address, notes):
+    """The customer's email, saved address and notes, checked (empty ones become None); raises ValidationError
+    keyed by field, saying each limit."""
+    errors, cleaned = {}, {}
+    email = (email or "").strip()
+    if email:
+        try:
+            EmailValidator()(email)
+        except ValidationError:
+            errors["email"] = ValidationError("Enter an email address like name@example.com.", code="invalid")
+    for field, value, limit in (
+        ("email", email, EMAIL_MAX_LENGTH),
+        ("address", (address or "").strip(), ADDRESS_MAX_LENGTH),
+        ("notes", (notes or "").strip(), NOTES_MAX_LENGTH),
+    ):
+        if len(value) > limit:
+            errors.setdefault(
+                field,
+                ValidationError(f"At most {limit:,} characters, please (this has {len(value):,}).", code="max_length"),
+            )
+        cleaned[field] = value or None
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def save_customer_details(agent_tables, customer, *, name, email="", address="", notes=""):
+    """Set the customer's name, email, saved address and notes; raises ValidationError keyed by field."""
+    errors = {}
+    try:
+        name = clean_name(name)
+    except ValidationError as error:
+        errors["name"] = error
+    try:
+        details = clean_details(email=email, address=address, notes=notes)
+    except ValidationError as error:
+        errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    agent_tables.Customer.objects.filter(pk=customer.pk).update(name=name, **details)
+    customer.name = name
+    for field, value in details.items():
+        setattr(customer, field, value)
     return customer
 
 

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now
 
 
 class Agent(models.Model):
@@ -75,3 +75,103 @@ class QuickReply(models.Model):
 
     def __str__(self):
         return f"/{self.shortcut}"
+
+
+class Shop(models.Model):
+    """How an agent's shop writes money and time: its currency, locale and time zone.
+
+    A table every agent shares beside `agents` (the contract's), one row per agent, written from the
+    Shop settings page; an agent without a row has the defaults (settings.SHOP_DEFAULT_CURRENCY...).
+    The shop's name is the agent's `name`.
+    """
+
+    agent = models.OneToOneField(
+        Agent, on_delete=models.CASCADE, primary_key=True, db_column="agent_id", related_name="shop"
+    )
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    locale = models.CharField(max_length=32, help_text="Babel locale, e.g. de_DE: how amounts and dates are written.")
+    time_zone = models.CharField(max_length=64, blank=True, help_text="IANA name; empty: each viewer's own.")
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "agent_shops"
+
+    def __str__(self):
+        return f"{self.agent}: {self.currency}, {self.locale}"
+
+
+class Label(models.Model):
+    """A label the agent puts on customers ("new order", "pending payment", "paid"), as WhatsApp Business has.
+
+    A table every agent shares (row security keyed on `agent_id`), at most MAX_LABELS per agent.
+    """
+
+    COLOURS = (
+        ("green", "Green"),
+        ("teal", "Teal"),
+        ("blue", "Blue"),
+        ("purple", "Purple"),
+        ("pink", "Pink"),
+        ("red", "Red"),
+        ("orange", "Orange"),
+        ("yellow", "Yellow"),
+        ("brown", "Brown"),
+        ("grey", "Grey"),
+    )
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=40)
+    colour = models.CharField(max_length=16, choices=COLOURS, default="green")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "agent_labels"
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "agent",
+                name="agent_labels_unique_name",
+                violation_error_message="You already have a label with this name.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerLabel(models.Model):
+    """A label on one of the agent's customers. `customer_id` names a row of the agent's customers table,
+    without a foreign key: agent tables may live on another database."""
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="assignments")
+    customer_id = models.IntegerField()
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "agent_customer_labels"
+        constraints = [
+            models.UniqueConstraint(fields=["label", "customer_id"], name="agent_customer_labels_unique"),
+        ]
+        indexes = [models.Index(fields=["agent", "customer_id"], name="agent_customer_labels_customer")]
+
+
+class CustomerNote(models.Model):
+    """A private note on a customer, for the people working the agent's inbox; never sent to WhatsApp."""
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.IntegerField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Kept when the author's account is deleted: a note still says who wrote it.
+    author_name = models.CharField(max_length=150)
+    text = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "agent_customer_notes"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["agent", "customer_id", "created_at"], name="agent_customer_notes_customer")]

@@ -22,7 +22,7 @@ import audit
 from crm import rls, routers
 
 from . import connections as agent_connections
-from . import shards, tables
+from . import conversations, shards, tables
 from .models import Agent
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,8 @@ def _agent_integrity_sql(connection, agent):
 
 
 def _ensure_extensions(connection):
-    """PostgreSQL extensions the agent tables' indexes use (pg_trgm, for message search).
+    """PostgreSQL extensions the agent tables' indexes use (pg_trgm, for message search), and the function
+    their policies ask for the row scope, with the signing keys (crm/rls.py).
 
     A core migration installs them on the default database at deploy time; this covers any other
     database that holds agent tables. Checked first: CREATE EXTENSION needs a privilege the
@@ -102,6 +103,7 @@ def _ensure_extensions(connection):
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
         if cursor.fetchone() is None:
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    rls.prepare_database(connection)
 
 
 def row_security_sql(connection, agent, table_names):
@@ -288,6 +290,8 @@ def _version_already_applied(connection, prefix, version):
     """
     if version == tables.ROW_SECURITY_VERSION and connection.vendor == "postgresql":
         return _row_security_in_place(connection, tables.table_names(prefix, version))
+    if version == tables.SIGNED_SCOPE_VERSION and connection.vendor == "postgresql":
+        return _policies_check_signed_scope(connection, tables.table_names(prefix, version))
     introspection = connection.introspection
     with connection.cursor() as cursor:
         for spec, change, field_names, extras in tables.version_changes(prefix, version, connection.vendor):
@@ -307,6 +311,16 @@ def _row_security_in_place(connection, table_names):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_class WHERE relname = ANY(%s) AND relrowsecurity AND relforcerowsecurity",
+            [table_names],
+        )
+        return cursor.fetchone()[0] == len(table_names)
+
+
+def _policies_check_signed_scope(connection, table_names):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_policy WHERE polrelid::regclass::text = ANY(%s) "
+            "AND pg_get_expr(polqual, polrelid) LIKE '%%crm_row_scope()%%'",
             [table_names],
         )
         return cursor.fetchone()[0] == len(table_names)
@@ -357,7 +371,7 @@ def version_steps(editor, agent, version):
     passes a collecting one to write the same steps as SQL)."""
     connection = editor.connection
     twin = tables.build(agent.id, agent.agent_prefix, database=agent.database, version=version, managed=True)
-    if version == tables.ROW_SECURITY_VERSION:
+    if version in (tables.ROW_SECURITY_VERSION, tables.SIGNED_SCOPE_VERSION):
         editor.deferred_sql.extend(row_security_sql(connection, agent, tables.table_names(agent.agent_prefix, version)))
     for spec, change, field_names, extras in tables.version_changes(agent.agent_prefix, version, connection.vendor):
         model = twin.classes[spec.model_name]
@@ -373,6 +387,9 @@ def version_steps(editor, agent, version):
                 editor.add_index(model, extra)
             else:
                 editor.add_constraint(model, extra)
+    if version == tables.REPLY_STATE_VERSION:
+        # The new columns are filled from the messages already there, in the same step (and SQL file).
+        editor.deferred_sql.append(conversations.all_reply_states_sql(twin))
 
 
 def existing_tables(agents):

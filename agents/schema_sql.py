@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connections, models
 
 from accounts.models import Role, User
-from crm import routers
+from crm import rls, routers
 
 from . import provisioning, tables
 from .models import Agent
@@ -220,6 +220,7 @@ def _dynamic_table_creation_sql(connection):
 -- Message search's trigram index needs pg_trgm (a trusted extension: the database's owner may create it).
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
+{_row_scope_sql()}
 -- The name Django's schema editor gives an index or foreign key it names itself (_create_index_name):
 -- table, columns and a digest, shortened to PostgreSQL's {max_length} characters as Django shortens it. (Django
 -- also prefixes a name that starts with a digit or "_"; an agent's table name starts with "agt_".)
@@ -393,11 +394,20 @@ $function$;
 # migrations/: one function per table version, and upgrade_agent_tables() that runs them in order.
 
 
+def _row_scope_sql():
+    statements = "\n".join(f"{sql};" for sql in rls.ROW_SCOPE_FUNCTION_SQL)
+    return f"""\
+-- The row scope every table's policy asks (crm/rls.py): the scope a transaction set, if signed by the app.
+-- Its keys are written when the app adopts the database; until then no agent's row is visible.
+{statements}
+"""
+
+
 def _version_function_sql(connection, version):
     statements, names = _captured_statements(connection, version)
     executes = "\n".join(_execute(sql, names) for sql in statements) or "    NULL;"
     return f"""\
--- upgrade_agent_tables_v{version}(agent_id) brings the tables of agent agt_<agent_id> from version {version - 1} to
+{_row_scope_sql() + chr(10) if version == tables.SIGNED_SCOPE_VERSION else ""}-- upgrade_agent_tables_v{version}(agent_id) brings the tables of agent agt_<agent_id> from version {version - 1} to
 -- {version}: exactly the statements `manage.py upgrade_agent_tables` runs (agents/provisioning.py).
 -- upgrade_agent_tables() calls it; on its own it records nothing.
 

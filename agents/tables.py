@@ -35,6 +35,9 @@ MEDIA_TYPES = ("none", "image", "video", "audio", "document", "sticker")
 # business (closed, sold, the moves between them) is the orders app's (orders.statuses).
 ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded")
 DELIVERY_STATUSES = ("queued", "sent", "delivered", "read", "failed")
+# An order line is an item sold or a fee (delivery); a discount is an amount or a percent of the items.
+ITEM_KINDS = ("item", "fee")
+DISCOUNT_TYPES = ("amount", "percent")
 
 
 class InvalidAgentPrefix(ValueError):
@@ -161,6 +164,14 @@ def _customer_columns(agent_id, prefix):
         (2, "wa_user_id", models.TextField(null=True, blank=True)),
         (2, "last_message_at", UTCDateTimeField(null=True, blank=True)),
         (2, "unread_count", models.IntegerField(null=True, db_default=0)),
+        # Version 7: what the seller keeps about the customer (a new order's address comes from here).
+        (7, "email", models.TextField(null=True, blank=True)),
+        (7, "address", models.TextField(null=True, blank=True)),
+        (7, "notes", models.TextField(null=True, blank=True)),
+        # Version 8: the inbox as a work queue (agents/conversations.py says what each one means).
+        (8, "awaiting_reply_since", UTCDateTimeField(null=True, blank=True)),
+        (8, "conversation_done_at", UTCDateTimeField(null=True, blank=True)),
+        (8, "snoozed_until", UTCDateTimeField(null=True, blank=True)),
     ]
 
 
@@ -182,6 +193,37 @@ def _customer_extras(prefix):
             ),
         ),
         (4, models.Index(fields=["name", "id"], name=f"{prefix}_cust_name")),
+        # Version 8: the inbox's work-queue filters and their counts (open, needs reply, done, snoozed).
+        (
+            8,
+            models.Index(
+                fields=["-last_message_at", "-id"],
+                condition=models.Q(conversation_done_at__isnull=True, last_message_at__isnull=False),
+                name=f"{prefix}_cust_open",
+            ),
+        ),
+        (
+            8,
+            models.Index(
+                fields=["-last_message_at", "-id"],
+                condition=models.Q(conversation_done_at__isnull=True, awaiting_reply_since__isnull=False),
+                name=f"{prefix}_cust_needs_reply",
+            ),
+        ),
+        (
+            8,
+            models.Index(
+                fields=["-last_message_at", "-id"],
+                condition=models.Q(conversation_done_at__isnull=False),
+                name=f"{prefix}_cust_done",
+            ),
+        ),
+        (
+            8,
+            models.Index(
+                fields=["snoozed_until"], condition=models.Q(snoozed_until__isnull=False), name=f"{prefix}_cust_snoozed"
+            ),
+        ),
     ]
 
 
@@ -282,6 +324,11 @@ def _order_columns(agent_id, prefix):
         (3, "source_wamid", models.TextField(null=True, blank=True)),
         (3, "currency", models.CharField(max_length=3, null=True, blank=True)),
         (3, "paid_at", UTCDateTimeField(null=True, blank=True)),
+        # Version 7: the order's discount as the seller gave it (an amount, or a percent of the items), and
+        # the amount it takes off, which orders.placing computes and subtracts in the one total.
+        (7, "discount_type", models.CharField(max_length=8, null=True, blank=True)),
+        (7, "discount_value", models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)),
+        (7, "discount_amount", models.DecimalField(max_digits=14, decimal_places=2, db_default=0)),
     ]
 
 
@@ -296,6 +343,23 @@ def _order_extras(prefix):
             ),
         ),
         (3, models.Index(fields=["status", "-created_at"], name=f"{prefix}_order_status_created")),
+        (
+            7,
+            CheckConstraint(
+                condition=models.Q(discount_type__isnull=True) | models.Q(discount_type__in=DISCOUNT_TYPES),
+                name=f"{prefix}_order_discount_type",
+            ),
+        ),
+        (
+            7,
+            CheckConstraint(
+                condition=models.Q(discount_value__isnull=True)
+                | models.Q(discount_value__gte=0)
+                & (~models.Q(discount_type="percent") | models.Q(discount_value__lte=100)),
+                name=f"{prefix}_order_discount_value",
+            ),
+        ),
+        (7, CheckConstraint(condition=models.Q(discount_amount__gte=0), name=f"{prefix}_order_discount_amount")),
     ]
 
 
@@ -315,6 +379,8 @@ def _item_columns(agent_id, prefix):
         (1, "created_at", UTCDateTimeField(db_default=UTCNow())),
         # Version 3: the catalog product an item came from (WhatsApp carts).
         (3, "product_retailer_id", models.TextField(null=True, blank=True)),
+        # Version 7: what the line is: an item sold, or a fee (delivery) the customer pays beside the items.
+        (7, "kind", models.CharField(max_length=16, db_default="item")),
     ]
 
 
@@ -325,6 +391,7 @@ def _item_extras(prefix):
         # Version 6: item names suggested newest first (orders.placing.known_items) and the items of the
         # orders an export reads, without sorting the whole table.
         (6, models.Index(fields=["-created_at", "-id"], name=f"{prefix}_item_created")),
+        (7, CheckConstraint(condition=models.Q(kind__in=ITEM_KINDS), name=f"{prefix}_item_kind")),
     ]
 
 
@@ -386,8 +453,12 @@ TABLES = (
 # Versions that change no column, index or table, only what SQL alone says (provisioning runs it).
 SQL_STEPS = {
     5: "row level security: each table readable and writable only in its agent's scope (crm/rls.py)",
+    11: "the row scope checked by the database: a scope set by hand, unsigned, reads nothing (crm/rls.py)",
 }
 ROW_SECURITY_VERSION = 5
+SIGNED_SCOPE_VERSION = 11
+# The version that brings the work-queue fields, which an upgrade fills from the messages already there.
+REPLY_STATE_VERSION = 8
 
 CURRENT_VERSION = max(
     *SQL_STEPS,

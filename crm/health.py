@@ -9,6 +9,8 @@ import logging
 from django.db import connections
 from django.http import JsonResponse
 
+from crm import rls
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,11 +21,28 @@ def database_status(alias):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+            refused = _row_scope_refused(connection, cursor)
     except Exception as error:
         logger.warning("readiness: database %s is unreachable: %s", alias, error)
         connection.close()  # a broken connection is not reused by the next request
         return f"unreachable ({type(error).__name__})"
+    if refused:
+        logger.error("readiness: database %s refuses this process's row scope: run migrate", alias)
+        return "refuses the row scope (its keys do not follow SECRET_KEY: run migrate)"
     return "ok"
+
+
+def _row_scope_refused(connection, cursor):
+    """Whether the database would show this process no agent's rows: it holds crm_row_scope() but not the
+    key this process signs with (SECRET_KEY changed without `migrate`, crm/rls.py)."""
+    if connection.vendor != "postgresql":
+        return False
+    cursor.execute("SELECT to_regprocedure('crm_row_scope()') IS NOT NULL")
+    if not cursor.fetchone()[0]:
+        return False  # no agent's tables there yet
+    with rls.unrestricted():
+        cursor.execute("SELECT crm_row_scope()")
+        return cursor.fetchone()[0] != rls.ALL
 
 
 def readiness():

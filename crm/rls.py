@@ -1,40 +1,58 @@
-"""PostgreSQL Row Level Security, the second wall: each request and task says whose rows it may touch.
+"""PostgreSQL Row Level Security, the second wall: each transaction says whose rows it may touch.
 
-Every agent table carries a policy that compares the session setting `crm.agent_id` with that
-table's agent (a constant: each table belongs to one agent), and the contract's core tables carry
-policies that narrow `agents`, `whatsapp_configuration` and changes to `users` to that agent while a
-request works as it. The setting holds:
+Every agent table, and every table every agent shares, carries a policy that lets a row be seen only
+under the scope of its agent (or under the unrestricted scope 'all'). The scope lives in the setting
+`crm.agent_id`, set for the current TRANSACTION only (`set_config(..., true)`): a pooled server
+connection (PgBouncer in transaction mode) never carries it to another client, and a connection that
+set nothing reads no agent's rows. The setting holds a signed token, `<scope>:<expiry>:<HMAC>`, which
+the database checks (`crm_row_scope()`, a SECURITY DEFINER function reading keys the app's web role
+cannot read): SQL that sets another agent's id, 'all' or '' by hand gets no row (docs/security.md).
 
-    ''            (unset) trusted code outside any request: commands, workers, the test suite's setup
-    'none'        a web request that has not said whose data it works on: no agent table row at all
-    '<agent id>'  a request or task working as that agent: its own tables only
-    'all'         the admin, and the intake's routing: every agent
+The code says which scope with `scope(...)` (a context variable, so threads and requests never share it):
 
-The code says which with `scope(...)` (a context variable, so threads and requests never share it);
-a wrapper around every query on PostgreSQL applies it to the connection before the query runs, only
-when it changed, and every connection a request worked on as an agent is put back to 'none' when the
-request ends, so a pooled connection never carries one request's scope into the next. Tables are created with FORCE ROW
-LEVEL SECURITY, so the policies hold for their owner too; only a superuser (or a BYPASSRLS role)
-bypasses them: production connects as an ordinary role (docs/security.md).
+    NOBODY        a web request that has not said whose data it works on: no agent's row
+    '<agent id>'  a request or task working as that agent: its own rows only
+    ALL           the admin, the intake, commands and workers outside any request: every agent
+
+A wrapper around every query on PostgreSQL applies it: inside a transaction, once (again after a
+rolled-back savepoint took it back); a statement outside any transaction is wrapped in one of its own
+that sets the scope first. Tables are created with FORCE ROW LEVEL SECURITY, so the policies hold for
+their owner too; only a superuser (or a BYPASSRLS role) bypasses them.
 """
 
+import hashlib
+import hmac
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 
-from django.core.signals import request_finished
+import psycopg
+from django.conf import settings
 from django.db import connections, migrations
 from django.db.backends.signals import connection_created
 
 SETTING = "crm.agent_id"
 ALL = "all"
 NOBODY = "none"
-_SCOPE = f"coalesce(current_setting('{SETTING}', true), '')"
+# How long a signed scope is accepted after it was made, against the database's transaction start
+# (now()): a token seen by someone else is worthless soon after, while clocks may differ a little.
+TOKEN_SECONDS = 300
 
-_wanted = ContextVar("crm_row_scope", default="")
-# What a new connection's session has: the setting unset.
-_UNSET = ("", (None, ()))
-# Not known: the next query applies its scope whatever it is.
-_UNKNOWN = (None, (None, ()))
+_wanted = ContextVar("crm_row_scope")
+# The scope of code outside any request: trusted (commands, workers, the test suite's setup), unless
+# the process serves requests only (crm/wsgi.py closes it).
+_outside_requests = ALL
+
+
+def close_outside_requests():
+    """Make code outside any request work on no agent's rows (the web process: requests say whose)."""
+    global _outside_requests
+    _outside_requests = NOBODY
+
+
+def current():
+    return _wanted.get(_outside_requests)
 
 
 @contextmanager
@@ -48,7 +66,7 @@ def scope(value):
 
 
 def agent_scope(agent):
-    """Run the block as `agent` (an Agent or its id): only its tables' rows are visible."""
+    """Run the block as `agent` (an Agent or its id): only its rows are visible."""
     return scope(getattr(agent, "pk", agent))
 
 
@@ -58,7 +76,7 @@ def unrestricted():
 
 def bound(function):
     """`function`, to run later (on commit, say) in the row scope in force now."""
-    value = _wanted.get()
+    value = current()
 
     def run(*args, **kwargs):
         with scope(value):
@@ -72,57 +90,101 @@ def work_as(agent):
     _wanted.set(str(getattr(agent, "pk", agent)))
 
 
-# Applying the scope to connections.
+# Signing the scope: HMAC-SHA256 under a key derived from SECRET_KEY (and each of its fallbacks, so
+# that a rotation keeps old processes working until they restart).
+
+
+@lru_cache(maxsize=4)
+def _derive_keys(secrets):
+    return [hmac.new(secret.encode(), b"crm.rls: the row scope key", hashlib.sha256).digest() for secret in secrets]
+
+
+def signing_keys():
+    return _derive_keys((settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS))
+
+
+def signed(value, now=None):
+    """The token that makes the database accept `value` (ALL or an agent id) as the scope."""
+    message = f"{value}:{int(now or time.time()) + TOKEN_SECONDS}"
+    mac = hmac.new(signing_keys()[0], message.encode(), hashlib.sha256).hexdigest()
+    return f"{message}:{mac}"
+
+
+# Applying the scope to transactions.
 
 
 def _marker(connection):
-    """Where a setting made now would survive: the open transaction and savepoints it is made in.
+    """Where a setting made now lives: the transaction and savepoints it is made in.
 
-    A rolled-back transaction or savepoint takes back the settings made inside it; one made outside
-    any transaction is kept by the session. The outermost Atomic object itself (not its id, which
-    Python reuses) identifies the transaction.
+    A rolled-back savepoint takes back the settings made inside it, and every transaction starts
+    with none. The outermost Atomic object itself (not its id, which Python reuses) identifies the
+    transaction.
     """
     outer = connection.atomic_blocks[0] if connection.in_atomic_block else None
     return outer, tuple(connection.savepoint_ids)
 
 
-def _still_applied(connection, marker):
-    outer, savepoints = marker
-    if outer is None:
-        return True
-    if not connection.in_atomic_block or connection.atomic_blocks[0] is not outer:
-        return False
-    return tuple(connection.savepoint_ids[: len(savepoints)]) == savepoints
+def _in_force(connection):
+    """The scope the connection's open transaction has now."""
+    value, (outer, savepoints) = connection.crm_row_scope
+    if outer is None or not connection.in_atomic_block or connection.atomic_blocks[0] is not outer:
+        return NOBODY
+    if tuple(connection.savepoint_ids[: len(savepoints)]) != savepoints:
+        return NOBODY
+    return value
 
 
 def _apply(connection, value):
     # A cursor of its own: the query's cursor may be a server-side one (QuerySet.iterator()), which
-    # would only DECLARE the statement, not run it.
-    with connection.connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
+    # would only DECLARE the statement. Bound on the server (not Django's client-side binding), so the
+    # token never shows in pg_stat_activity's query text; never prepared (PgBouncer would lose it).
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            "SELECT set_config(%s, %s, true)", [SETTING, "" if value == NOBODY else signed(value)], prepare=False
+        )
     connection.crm_row_scope = (value, _marker(connection))
 
 
-# Statements that read no rows: a rollback must run even in a transaction that accepts nothing else.
-_TRANSACTION_CONTROL = ("SAVEPOINT", "ROLLBACK", "RELEASE", "COMMIT", "BEGIN", "SET ")
+# Statements that read or write rows. Others need no scope, and some must not run in a transaction
+# (CREATE DATABASE, VACUUM), or run where the transaction accepts nothing else (ROLLBACK).
+_ROW_STATEMENTS = frozenset(
+    ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "DECLARE", "MERGE", "COPY", "TABLE", "VALUES", "EXPLAIN")
+)
+_NOT_APPLIED = (NOBODY, (None, ()))
+
+
+def _reads_or_writes_rows(sql):
+    words = sql.lstrip(" \t\n(").split(None, 1)
+    return bool(words) and words[0].upper() in _ROW_STATEMENTS
 
 
 def _apply_scope(execute, sql, params, many, context):
-    wanted = _wanted.get()
     connection = context["connection"]
-    applied = connection.crm_row_scope
-    if (applied[0] != wanted or not _still_applied(connection, applied[1])) and not sql.startswith(
-        _TRANSACTION_CONTROL
-    ):
+    if not _reads_or_writes_rows(sql):
+        return execute(sql, params, many, context)
+    wanted = current()
+    if connection.in_atomic_block:
+        if _in_force(connection) != wanted:
+            _apply(connection, wanted)
+        return execute(sql, params, many, context)
+    if not connection.get_autocommit():
+        # A transaction begun by hand (set_autocommit(False)): nothing tells where it began.
         _apply(connection, wanted)
-    return execute(sql, params, many, context)
+        return execute(sql, params, many, context)
+    if wanted == NOBODY:
+        return execute(sql, params, many, context)  # a transaction that set nothing reads no agent's rows
+    # One statement in a transaction of its own (psycopg's, which Django's bookkeeping need not know); a
+    # failure to begin or end it (a connection gone) raises Django's error, as the statement's would.
+    with connection.wrap_database_errors, connection.connection.transaction():
+        _apply(connection, wanted)
+        return execute(sql, params, many, context)
 
 
 def install(sender, connection, **kwargs):
     """connection_created receiver: PostgreSQL connections apply the row scope before each query."""
     if connection.vendor != "postgresql":
         return
-    connection.crm_row_scope = _UNSET
+    connection.crm_row_scope = _NOT_APPLIED
     role = connection.settings_dict.get("ROLE")
     if role:
         with connection.connection.cursor() as cursor:
@@ -131,27 +193,7 @@ def install(sender, connection, **kwargs):
         connection.execute_wrappers.append(_apply_scope)
 
 
-def reset_connections(**kwargs):
-    """Put every connection a request worked on as an agent (or as the admin) back to NOBODY: a pooled
-    connection never carries one request's rows into the next. One already at NOBODY (or unset) is
-    left alone, which keeps a request that never said whose rows it works on (the webhook) free of
-    scope statements on a kept connection."""
-    for connection in connections.all(initialized_only=True):
-        if getattr(connection, "crm_row_scope", _UNSET)[0] in ("", NOBODY) or connection.connection is None:
-            continue
-        if connection.needs_rollback:
-            # A broken transaction accepts nothing; its rollback (or the next query) settles it.
-            connection.crm_row_scope = _UNKNOWN
-            continue
-        try:
-            _apply(connection, NOBODY)
-        except Exception:
-            # Not applied: the next query on this connection applies its own scope first.
-            connection.crm_row_scope = _UNKNOWN
-
-
 connection_created.connect(install, dispatch_uid="crm.rls.install")
-request_finished.connect(reset_connections, dispatch_uid="crm.rls.reset_connections")
 
 
 class RowScopeMiddleware:
@@ -168,7 +210,7 @@ class RowScopeMiddleware:
         try:
             response = self.get_response(request)
             if response.streaming:
-                response.streaming_content = _scoped(response.streaming_content, _wanted.get())
+                response.streaming_content = _scoped(response.streaming_content, current())
             return response
         finally:
             _wanted.reset(token)
@@ -184,76 +226,168 @@ def _scoped(chunks, value):
         yield from chunks
 
 
-# The policies.
+# The database's side: the function every policy asks whose rows are visible, and the keys it checks.
+
+KEYS_TABLE = "crm_row_scope_keys"
+
+ROW_SCOPE_FUNCTION_SQL = [
+    # HMAC's two padded keys (RFC 2104), so that the built-in sha256() verifies without an extension.
+    f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (inner_pad bytea NOT NULL, outer_pad bytea NOT NULL)",
+    f"REVOKE ALL ON {KEYS_TABLE} FROM PUBLIC",
+    f"""CREATE OR REPLACE FUNCTION crm_row_scope() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT parts[1] FROM (SELECT string_to_array(current_setting('{SETTING}', true), ':') AS parts) token
+    WHERE cardinality(parts) = 3 AND parts[1] ~ '^({ALL}|[0-9]{{1,18}})$' AND parts[2] ~ '^[0-9]{{1,12}}$'
+      AND parts[2]::bigint >= extract(epoch FROM now())
+      AND EXISTS (SELECT FROM public.{KEYS_TABLE} k WHERE encode(sha256(k.outer_pad
+          || sha256(k.inner_pad || convert_to(parts[1] || ':' || parts[2], 'UTF8'))), 'hex') = parts[3])
+    $$""",
+]
+
+
+def _pads(key):
+    block = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+def prepare_database(connection):
+    """Put crm_row_scope() and the current signing keys on `connection`'s database (PostgreSQL); idempotent.
+
+    Run by migrations, after `migrate` and by provisioning on every database that holds agent tables,
+    as the role that owns the tables; the keys follow SECRET_KEY and SECRET_KEY_FALLBACKS.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure('crm_row_scope()') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            for sql in ROW_SCOPE_FUNCTION_SQL:
+                cursor.execute(sql)
+        pads = [_pads(key) for key in signing_keys()]
+        cursor.execute(f"SELECT inner_pad, outer_pad FROM {KEYS_TABLE}")
+        if sorted((bytes(i), bytes(o)) for i, o in cursor.fetchall()) != sorted(pads):
+            cursor.execute(f"DELETE FROM {KEYS_TABLE}")
+            cursor.executemany(f"INSERT INTO {KEYS_TABLE} (inner_pad, outer_pad) VALUES (%s, %s)", pads)
+
+
+def web_role_grants_sql(role):
+    """What the owner grants the web processes' role (quoted): rows of every table, present and future,
+    never the keys; owning nothing, it can neither drop a policy nor replace crm_row_scope()."""
+    return [
+        "GRANT USAGE ON SCHEMA public TO " + role,
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role,
+        "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + role,
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + role,
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO " + role,
+        f"REVOKE ALL ON {KEYS_TABLE} FROM " + role,
+    ]
+
+
+def prepare_after_migrate(sender, using, **kwargs):
+    """post_migrate receiver: the signing keys on the database just migrated (once per migrate)."""
+    prepare_database(connections[using])
+
+
+# The policies: each expression written once, here.
+
+# The scope the database accepts (verified), or NULL; a one-off subquery (an InitPlan), evaluated once
+# per query, never per row.
+_SCOPE = "(SELECT crm_row_scope())"
+
+
+def _policy_sql(table, policy, allowed):
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {policy} ON {table}",
+        f"CREATE POLICY {policy} ON {table} USING ({allowed}) WITH CHECK ({allowed})",
+    ]
 
 
 def agent_table_policy_sql(table, agent_id):
     """Statements that let `table` (an agent table of agent `agent_id`) be read and written only in
-    that agent's scope, or in the unrestricted ones ('' and ALL)."""
-    allowed = f"{_SCOPE} IN ('', '{ALL}', '{int(agent_id)}')"
-    return [
-        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
-        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
-        f"DROP POLICY IF EXISTS {table}_agent ON {table}",
-        f"CREATE POLICY {table}_agent ON {table} USING ({allowed}) WITH CHECK ({allowed})",
-    ]
+    that agent's scope, or in the unrestricted one (ALL)."""
+    allowed = f"{_SCOPE} IN ('{ALL}', '{int(agent_id)}')"
+    return _policy_sql(table, f"{table}_agent", allowed)
 
 
-AGENT_SCOPE = f"{_SCOPE} ~ '^[0-9]+$'"
+AGENT_SCOPE = f"coalesce({_SCOPE}, '') ~ '^[0-9]+$'"
 
 
-# The scoped agent's id as a one-off subquery (an InitPlan), so `column = SCOPED_AGENT_ID` can use an
-# index on the column; NULL outside an agent's scope.
-SCOPED_AGENT_ID = f"(SELECT CASE WHEN {_SCOPE} ~ '^[0-9]+$' THEN {_SCOPE}::bigint END)"
+# The scoped agent's id, so `column = SCOPED_AGENT_ID` can use an index on the column; NULL outside an
+# agent's scope.
+SCOPED_AGENT_ID = "(SELECT scope::bigint FROM crm_row_scope() AS scope WHERE scope ~ '^[0-9]+$')"
 
 
 def keyed_table_policy_sql(table, column="agent_id"):
     """Statements that let the rows of `table`, a table every agent shares whose rows each name their
-    agent in `column`, be read and written only in that agent's scope, or in the unrestricted ones
-    ('' and ALL). The policy is named `<table>_agent_keyed`."""
-    allowed = f"{_SCOPE} IN ('', '{ALL}') OR {column} = {SCOPED_AGENT_ID}"
-    return [
-        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
-        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
-        f"DROP POLICY IF EXISTS {table}_agent_keyed ON {table}",
-        f"CREATE POLICY {table}_agent_keyed ON {table} USING ({allowed}) WITH CHECK ({allowed})",
-    ]
+    agent in `column`, be read and written only in that agent's scope, or in the unrestricted one
+    (ALL); a row naming no agent only in the latter. The policy is named `<table>_agent_keyed`."""
+    allowed = f"{_SCOPE} = '{ALL}' OR {column} = {SCOPED_AGENT_ID}"
+    return _policy_sql(table, f"{table}_agent_keyed", allowed)
 
 
-def keyed_row_security(table, column="agent_id"):
-    """A migration operation that puts `keyed_table_policy_sql(table, column)` on PostgreSQL (other
-    databases have no row security; the access layer is their only wall)."""
-
+def _row_security_operation(table, statements):
     def forwards(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            for sql in keyed_table_policy_sql(table, column):
+            prepare_database(schema_editor.connection)
+            for sql in statements:
                 schema_editor.execute(sql)
 
     def backwards(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"DROP POLICY IF EXISTS {table}_agent_keyed ON {table}")
+            for sql in statements:
+                if sql.startswith("CREATE POLICY"):
+                    schema_editor.execute(f"DROP POLICY IF EXISTS {sql.split()[2]} ON {table}")
             schema_editor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
             schema_editor.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
     return migrations.RunPython(forwards, backwards, elidable=False)
 
 
-SCOPED_AGENT_USER = f"(SELECT a.user_id FROM agents a WHERE a.id::text = {_SCOPE})"
+def keyed_row_security(table, column="agent_id"):
+    """A migration operation that puts `keyed_table_policy_sql(table, column)` on PostgreSQL (other
+    databases have no row security; the access layer is their only wall)."""
+    return _row_security_operation(table, keyed_table_policy_sql(table, column))
+
+
+SCOPED_AGENT_USER = f"(SELECT a.user_id FROM agents a WHERE a.id = {SCOPED_AGENT_ID})"
+
+
+def configuration_keyed_policy_sql(table, column="configuration_id"):
+    """Statements that let the rows of `table`, whose rows each belong to a WhatsApp configuration
+    (a business number, shared by its user's agents), be read and written only in the scope of an
+    agent of that user, or in the unrestricted one. The policy is named `<table>_configuration`."""
+    allowed = (
+        f"{_SCOPE} = '{ALL}' OR {column} IN (SELECT c.id FROM whatsapp_configuration c "
+        f"WHERE c.user_id = {SCOPED_AGENT_USER})"
+    )
+    return _policy_sql(table, f"{table}_configuration", allowed)
+
+
+def configuration_row_security(table, column="configuration_id"):
+    """A migration operation that puts `configuration_keyed_policy_sql(table, column)` on PostgreSQL."""
+    return _row_security_operation(table, configuration_keyed_policy_sql(table, column))
+
 
 CORE_POLICIES_SQL = [
     # agents: while working as an agent, only that agent's row.
     "ALTER TABLE agents ENABLE ROW LEVEL SECURITY",
     "ALTER TABLE agents FORCE ROW LEVEL SECURITY",
-    f"CREATE POLICY agents_scope ON agents USING (NOT {AGENT_SCOPE} OR id::text = {_SCOPE})",
+    "DROP POLICY IF EXISTS agents_scope ON agents",
+    f"CREATE POLICY agents_scope ON agents USING (NOT {AGENT_SCOPE} OR id = {SCOPED_AGENT_ID})",
     # whatsapp_configuration: while working as an agent, only its user's configuration.
     "ALTER TABLE whatsapp_configuration ENABLE ROW LEVEL SECURITY",
     "ALTER TABLE whatsapp_configuration FORCE ROW LEVEL SECURITY",
+    "DROP POLICY IF EXISTS whatsapp_configuration_scope ON whatsapp_configuration",
     f"CREATE POLICY whatsapp_configuration_scope ON whatsapp_configuration "
     f"USING (NOT {AGENT_SCOPE} OR user_id = {SCOPED_AGENT_USER})",
     # users: anyone may be read (logins, names beside messages); while working as an agent, only its
     # own user may be changed.
     "ALTER TABLE users ENABLE ROW LEVEL SECURITY",
     "ALTER TABLE users FORCE ROW LEVEL SECURITY",
+    "DROP POLICY IF EXISTS users_read ON users",
+    "DROP POLICY IF EXISTS users_change ON users",
     "CREATE POLICY users_read ON users FOR SELECT USING (true)",
     f"CREATE POLICY users_change ON users USING (NOT {AGENT_SCOPE} OR id = {SCOPED_AGENT_USER}) "
     f"WITH CHECK (NOT {AGENT_SCOPE} OR id = {SCOPED_AGENT_USER})",

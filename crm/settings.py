@@ -194,6 +194,21 @@ for _database in DATABASES.values():
         # An unreachable server fails a request (and /readyz) in seconds, not after TCP's minutes.
         _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
+# Behind PgBouncer in transaction mode (docs/operations.md): consecutive transactions of one client may
+# run on different server connections, so nothing may outlive a transaction there: no server-side cursor
+# (Django's are WITH HOLD outside a transaction) and no named prepared statement (psycopg prepares a query
+# run 5 times; PgBouncer before 1.21 cannot follow it). The row scope is per transaction already.
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING and DATABASE_ROLE:
+    raise ImproperlyConfigured(
+        "DATABASE_ROLE cannot work behind transaction pooling (a SET ROLE stays on one server connection): "
+        "log in as the ordinary role itself."
+    )
+for _database in DATABASES.values():
+    if DATABASE_TRANSACTION_POOLING and "postgresql" in _database["ENGINE"]:
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _database["OPTIONS"]["prepare_threshold"] = None
+
 DATABASE_ROUTERS = ["crm.routers.AgentTablesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -261,6 +276,10 @@ STORAGES = {
     },
 }
 
+# A shop that has not chosen its own (Shop settings) writes amounts in this currency and locale.
+SHOP_DEFAULT_CURRENCY = env.str("SHOP_DEFAULT_CURRENCY", default="USD")
+SHOP_DEFAULT_LOCALE = env.str("SHOP_DEFAULT_LOCALE", default="en_US")
+
 # How often the dashboard's live parts (inbox, open conversation) ask for news, in seconds.
 DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=4)
 
@@ -296,6 +315,8 @@ if WHATSAPP_SANDBOX and "graph.facebook.com" in WHATSAPP_GRAPH_URL:
 
 # Seconds between template syncs of every WhatsApp number (`run_periodic_tasks`, the Procfile's clock).
 WHATSAPP_TEMPLATE_SYNC_INTERVAL = env.int("WHATSAPP_TEMPLATE_SYNC_INTERVAL", default=6 * 60 * 60)
+# Seconds between the clock's syncs of each agent's Meta catalog (orders.catalog_sync).
+CATALOG_SYNC_INTERVAL = env.int("CATALOG_SYNC_INTERVAL", default=6 * 60 * 60)
 
 # The webhook refuses bodies over this many bytes (Meta documents notifications of up to 3 MB).
 WHATSAPP_WEBHOOK_MAX_BODY_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BODY_BYTES", default=4 * 1024 * 1024)

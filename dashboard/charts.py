@@ -62,13 +62,16 @@ def nice_ceiling(value):
 
 
 def _amount(value, money):
+    if callable(money):
+        return money(value)
     if money:
         return f"{value:,.2f}"
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
 def bar_chart(title, points, *, money=False):
-    """A chart of `points`, [(label, value)] oldest first; values are numbers >= 0."""
+    """A chart of `points`, [(label, value)] oldest first; values are numbers >= 0. `money`: amounts, written
+    by that function (the shop's formatter) if one is given."""
     values = [Decimal(str(value)) for _, value in points]
     top = nice_ceiling(max(values, default=Decimal(0)))
     if not money:  # counts: whole numbers on every one of the four grid lines

@@ -8,10 +8,11 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from agents import labels
 from agents.customers import search_customers
 from crm import paging
 from crm.csv_export import csv_lines, csv_safe
-from orders.statuses import SOLD_STATUSES
+from orders.statuses import SOLD_STATUSES, in_currency
 
 PAGE_SIZE = 50
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -47,13 +48,25 @@ def initials(name):
 
 @dataclass
 class CustomerPage:
-    customers: list
+    customers: list  # each with .labels
     next_cursor: str | None
 
 
-def customers_page(agent_tables, *, search="", cursor=None, size=PAGE_SIZE):
-    """Customers in name order, a page at a time (keyset on name, id)."""
-    return CustomerPage(*paging.ascending_page(search_customers(agent_tables, search), "name", cursor, size))
+def customers_page(agent_tables, *, agent=None, search="", label=None, cursor=None, size=PAGE_SIZE):
+    """Customers in name order, a page at a time (keyset on name, id); with `label`, those that carry it."""
+    customers = search_customers(agent_tables, search)
+    if label is not None:
+        customers = customers.filter(pk__in=list(labels.customer_ids_labelled(agent, label)))
+    if cursor:
+        name, pk = paging.decode(cursor, str, int)
+        customers = customers.filter(paging.after("name", name, pk, descending=False))
+    found = list(customers.order_by("name", "id")[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+    on = labels.labels_by_customer(agent, [c.pk for c in found]) if agent is not None and found else {}
+    for customer in found:
+        customer.labels = on.get(customer.pk, [])
+    return CustomerPage(found, paging.encode(found[-1].name, found[-1].pk) if more else None)
 
 
 @dataclass
@@ -70,14 +83,19 @@ RECENT_ORDERS = 10
 RECENT_MESSAGES = 5
 
 
-def customer_summary(agent_tables, customer):
+def customer_summary(agent_tables, customer, currency):
+    """The customer page's figures; the lifetime value adds the sales in `currency` (the shop's) only."""
     Message, Order = agent_tables.Message, agent_tables.Order
     thread = Message.objects.filter(customer=customer)
     first = thread.order_by("timestamp", "id").values_list("timestamp", flat=True)
     orders = Order.objects.filter(customer=customer)
     totals = orders.aggregate(
         count=Count("id"),
-        value=Coalesce(Sum("total_amount", filter=Q(status__in=SOLD_STATUSES)), Value(0), output_field=MONEY),
+        value=Coalesce(
+            Sum("total_amount", filter=Q(status__in=SOLD_STATUSES) & in_currency(currency)),
+            Value(0),
+            output_field=MONEY,
+        ),
     )
     return CustomerSummary(
         first_contact=first.first(),
@@ -98,23 +116,29 @@ EXPORT_HEADER = [
     "unread_messages",
     "orders",
     "lifetime_value",
+    "currency",
+    "labels",
 ]
 
 
-def export_rows(agent_tables, search=""):
-    """CSV lines (header first) for every customer matching `search`, streamed in id order."""
-    customers = (
-        search_customers(agent_tables, search)
-        .annotate(
-            order_count=Count("orders", distinct=True),
-            lifetime_value=Coalesce(
-                Sum("orders__total_amount", filter=Q(orders__status__in=SOLD_STATUSES)),
-                Value(0),
-                output_field=MONEY,
-            ),
-        )
-        .order_by("id")
-    )
+def export_rows(agent_tables, currency, search="", *, agent=None, label=None):
+    """CSV lines (header first) for every customer matching `search` (and carrying `label`), in id order;
+    the lifetime value is a plain number of the sales in `currency` (the shop's), named in its column."""
+    agent_tables.Order  # noqa: B018 (built first: the customers' `orders` relation comes with the class)
+    customers = search_customers(agent_tables, search)
+    if label is not None:
+        customers = customers.filter(pk__in=list(labels.customer_ids_labelled(agent, label)))
+    # Every labelled customer's labels at once: a few thousand rows at most, read before the first byte.
+    on = labels.label_names_by_customer(agent) if agent is not None else {}
+    in_shop_currency = Q(orders__currency__isnull=True) | Q(orders__currency="") | Q(orders__currency=currency)
+    customers = customers.annotate(
+        order_count=Count("orders", distinct=True),
+        lifetime_value=Coalesce(
+            Sum("orders__total_amount", filter=Q(orders__status__in=SOLD_STATUSES) & in_shop_currency),
+            Value(0),
+            output_field=MONEY,
+        ),
+    ).order_by("id")
     return csv_lines(
         EXPORT_HEADER,
         (
@@ -127,6 +151,8 @@ def export_rows(agent_tables, search=""):
                 c.unread_count or 0,
                 c.order_count,
                 f"{c.lifetime_value:.2f}",
+                currency,
+                ", ".join(on.get(c.pk, [])),
             ]
             for c in customers.iterator(chunk_size=2000)
         ),

@@ -14,12 +14,14 @@ class HomeFigures:
     revenue_this_month: object
 
 
-def home_figures(agent_tables, *, today_start, month_start):
+def home_figures(agent_tables, *, today_start, month_start, currency):
     """Four indexed counts: customers with unread messages (partial index), messages since
-    `today_start` (timestamp index), open orders, and revenue of orders created since `month_start`."""
+    `today_start` (timestamp index), open orders, and revenue of orders created since `month_start` in
+    `currency` (the shop's: a cart priced in another is not added in)."""
     Customer, Message, Order = agent_tables.Customer, agent_tables.Message, agent_tables.Order
     revenue = (
         Order.objects.sold()
+        .in_currency(currency)
         .filter(created_at__gte=month_start)
         .aggregate(
             total=Coalesce(Sum("total_amount"), Value(0), output_field=DecimalField(max_digits=14, decimal_places=2))

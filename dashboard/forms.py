@@ -1,16 +1,27 @@
 """Forms of the dashboard: they parse and check input; the domain modules write."""
 
-from django import forms
+import datetime
 
-from agents.customers import NAME_MAX_LENGTH, PICTURE_MAX_BYTES
-from agents.models import QuickReply
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from agents import shop
+from agents.customers import PICTURE_MAX_BYTES
+from agents.models import Label, QuickReply
+from agents.notes import MAX_NOTE_LENGTH
+from crm.inputs import object_id
 from orders.models import Product
-from outreach import consent
+from outreach import autoreplies, broadcasts, carts, consent
 from outreach.models import OutreachSettings
+from whatsapp import message_templates
+from whatsapp.models import MessageTemplate
 
 
 class CustomerForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX_LENGTH, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    # Names are checked by agents.customers.clean_name, which states the limit: a max_length here would
+    # give the input a maxlength, and a browser cuts a longer name silently.
+    name = forms.CharField(widget=forms.TextInput(attrs={"autocomplete": "off"}))
     phone = forms.CharField(
         label="WhatsApp number",
         max_length=40,
@@ -19,8 +30,25 @@ class CustomerForm(forms.Form):
     )
 
 
-class RenameCustomerForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX_LENGTH, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+class CustomerDetailsForm(forms.Form):
+    """What the seller keeps about a customer; agents.customers.save_customer_details checks each limit."""
+
+    name = forms.CharField(widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    email = forms.CharField(
+        label="Email", required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"}), strip=True
+    )
+    address = forms.CharField(
+        label="Saved address",
+        required=False,
+        help_text="A new order is sent here unless their last order went elsewhere.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    notes = forms.CharField(
+        label="Notes",
+        required=False,
+        help_text="For you: never sent to the customer.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ProfilePictureForm(forms.Form):
@@ -41,6 +69,12 @@ class QuickReplyForm(forms.ModelForm):
     class Meta:
         model = QuickReply
         fields = ("shortcut", "text")
+        error_messages = {
+            "shortcut": {
+                "invalid": "A shortcut is one word of letters, digits, - and _ only: no spaces, and no signs "
+                "such as “!” or “/” (for example: hours, opening-hours, pix_key)."
+            }
+        }
         widgets = {
             "shortcut": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "hours"}),
             "text": forms.Textarea(attrs={"rows": 3}),
@@ -149,6 +183,104 @@ class CatalogMessageForm(forms.Form):
     )
 
 
+class ShopForm(forms.Form):
+    """The shop's name, currency, locale and time zone; agents.shop checks each value again when saving."""
+
+    name = forms.CharField(
+        label="Shop name",
+        help_text="Shown in the dashboard and in the messages your customers get.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    currency = forms.ChoiceField(label="Currency", help_text="Every amount is written in it.")
+    locale = forms.ChoiceField(
+        label="Language and country",
+        help_text="How amounts and dates are written: 1.234,50 € in Germany, €1,234.50 in Ireland.",
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Days in reports and times on pages are this zone's. Leave it empty to use each viewer's own.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = shop.currency_choices()
+        self.fields["locale"].choices = shop.locale_choices()
+        self.fields["time_zone"].choices = [("", "Each viewer's own time zone")] + [
+            (zone, zone.replace("_", " ")) for zone in shop.time_zone_choices()
+        ]
+
+    def clean_name(self):
+        # Checked here rather than by max_length, whose maxlength attribute makes a browser cut a longer
+        # name silently.
+        try:
+            return shop.clean_name(self.cleaned_data["name"])
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.messages)
+
+
+class LabelForm(forms.ModelForm):
+    class Meta:
+        model = Label
+        fields = ("name", "colour")
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Pending payment"}),
+            "colour": forms.RadioSelect,
+        }
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Give the label a name.")
+        return name
+
+
+class _AgentLabelsForm(forms.Form):
+    """A form whose `label(s)` field offers the agent's labels only."""
+
+    def __init__(self, agent, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[self.label_field].queryset = Label.objects.filter(agent=agent).order_by("name", "id")
+
+
+class CustomerLabelsForm(_AgentLabelsForm):
+    label_field = "labels"
+    labels = forms.ModelMultipleChoiceField(
+        queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class BulkLabelForm(_AgentLabelsForm):
+    """A label put on (or taken off) the customers ticked in the customers list."""
+
+    label_field = "label"
+    label = forms.ModelChoiceField(queryset=Label.objects.none(), empty_label="Choose a label")
+    action = forms.ChoiceField(choices=[("add", "Add label"), ("remove", "Remove label")], initial="add")
+    customers = forms.CharField(required=False)  # read with getlist in clean_customers
+
+    MAX_CUSTOMERS = 500
+
+    def clean_customers(self):
+        values = self.data.getlist("customers") if hasattr(self.data, "getlist") else []
+        if not values:
+            raise forms.ValidationError("Tick the customers to label first.")
+        if len(values) > self.MAX_CUSTOMERS:
+            raise forms.ValidationError(f"Label at most {self.MAX_CUSTOMERS} customers at a time.")
+        ids = [object_id(value) for value in values]
+        if None in ids:
+            raise forms.ValidationError("The ticked customers could not be read; reload the page and try again.")
+        return ids
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Private note",
+        max_length=MAX_NOTE_LENGTH,
+        help_text="Only people working this inbox see it; it is never sent to the customer.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class OutreachSettingsForm(forms.ModelForm):
     """The shop's stop and start words and the replies that confirm them."""
 
@@ -157,8 +289,10 @@ class OutreachSettingsForm(forms.ModelForm):
 
     class Meta:
         model = OutreachSettings
-        fields = ["stop_words", "start_words", "opt_out_reply", "opt_in_reply"]
+        fields = ["stop_words", "start_words", "opt_out_reply", "opt_in_reply", "messages_per_second", "daily_limit"]
         labels = {
+            "messages_per_second": "Broadcast messages per second",
+            "daily_limit": "Customers a day",
             "stop_words": "Stop words",
             "start_words": "Start words",
             "opt_out_reply": "Reply when a customer stops marketing",
@@ -168,7 +302,7 @@ class OutreachSettingsForm(forms.ModelForm):
             "opt_out_reply": "Sent right after the customer's message. Leave empty to send nothing.",
             "opt_in_reply": "Leave empty to send nothing.",
         }
-        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields}
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields[:4]}
 
     def _clean_words(self, name):
         words = consent.word_list(self.cleaned_data[name])
@@ -183,6 +317,18 @@ class OutreachSettingsForm(forms.ModelForm):
             )
         return "\n".join(words)
 
+    def clean_messages_per_second(self):
+        value = self.cleaned_data["messages_per_second"]
+        if not 1 <= value <= 80:
+            raise forms.ValidationError("Between 1 and 80: Meta sends at most 80 messages a second per number.")
+        return value
+
+    def clean_daily_limit(self):
+        value = self.cleaned_data["daily_limit"]
+        if not 1 <= value <= 10_000_000:
+            raise forms.ValidationError("Between 1 and 10,000,000 customers.")
+        return value
+
     def clean_stop_words(self):
         return self._clean_words("stop_words")
 
@@ -196,3 +342,192 @@ class OutreachSettingsForm(forms.ModelForm):
         if both:
             self.add_error("start_words", f"“{sorted(both)[0]}” cannot be both a stop word and a start word.")
         return cleaned
+
+
+class BusinessHoursForm(forms.ModelForm):
+    """The shop's opening hours, holidays and automatic replies."""
+
+    holidays_text = forms.CharField(
+        required=False,
+        label="Holidays",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Days the shop is closed, one a line: 2026-12-25.",
+    )
+
+    class Meta:
+        model = OutreachSettings
+        fields = [
+            "away_enabled",
+            "away_message",
+            "greeting_enabled",
+            "greeting_message",
+            "auto_reply_hours",
+            "cart_reminder_enabled",
+            "cart_reminder_hours",
+            "cart_reminder_text",
+            "cart_reminder_template",
+        ]
+        labels = {
+            "cart_reminder_enabled": "Remind a customer of a cart they sent and did not confirm",
+            "cart_reminder_hours": "Hours after the cart",
+            "cart_reminder_text": "Reminder",
+            "cart_reminder_template": "Template when the 24-hour window has closed",
+            "away_enabled": "Answer messages that arrive while the shop is closed",
+            "away_message": "Away message",
+            "greeting_enabled": "Greet customers who write for the first time",
+            "greeting_message": "Greeting",
+            "auto_reply_hours": "Hours between two automatic replies to the same customer",
+        }
+        help_texts = {
+            "greeting_message": "{first_name} becomes the customer's first name, {shop} the shop's name.",
+            "cart_reminder_text": "{first_name} becomes the customer's first name, {order} the order's number.",
+            "cart_reminder_template": "An approved template whose variables are at most the first name and the "
+            "order's number. None: no reminder once the window has closed.",
+        }
+        widgets = {
+            "away_message": forms.Textarea(attrs={"rows": 2}),
+            "greeting_message": forms.Textarea(attrs={"rows": 2}),
+            "cart_reminder_text": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, templates, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cart_reminder_template"].queryset = MessageTemplate.objects.filter(
+            pk__in=[template.pk for template in carts.reminder_templates(templates)]
+        )
+        self.day_names = []
+        for number, day in enumerate(autoreplies.DAYS):
+            name = f"hours_{number}"
+            self.fields[name] = forms.CharField(
+                required=False, max_length=200, label=day, help_text="e.g. 09:00-13:00, 14:00-18:00, or closed"
+            )
+            self.initial.setdefault(name, autoreplies.day_text(self.instance.opening_hours.get(str(number), [])))
+            self.day_names.append(name)
+        self.initial.setdefault("holidays_text", "\n".join(self.instance.holidays))
+
+    def day_fields(self):
+        return [self[name] for name in self.day_names]
+
+    def clean_cart_reminder_hours(self):
+        value = self.cleaned_data["cart_reminder_hours"]
+        if not 1 <= value <= 168:
+            raise forms.ValidationError("Between 1 and 168 hours (a week).")
+        return value
+
+    def clean_auto_reply_hours(self):
+        value = self.cleaned_data["auto_reply_hours"]
+        if not 1 <= value <= 720:
+            raise forms.ValidationError("Between 1 and 720 hours (30 days).")
+        return value
+
+    def clean_holidays_text(self):
+        days = []
+        for line in self.cleaned_data["holidays_text"].split():
+            try:
+                days.append(datetime.date.fromisoformat(line).isoformat())
+            except ValueError:
+                raise forms.ValidationError(f"“{line[:20]}” is not a day like 2026-12-25.")
+        return sorted(set(days))
+
+    def clean(self):
+        cleaned = super().clean()
+        hours = {}
+        for number, name in enumerate(self.day_names):
+            try:
+                ranges = autoreplies.parse_day(cleaned.get(name, ""))
+            except autoreplies.HoursError as error:
+                self.add_error(name, str(error))
+                continue
+            if ranges:
+                hours[str(number)] = ranges
+        if not hours and cleaned.get("away_enabled"):
+            self.add_error("hours_0", "Give the hours the shop is open: away messages go outside them.")
+        self.instance.opening_hours = hours
+        self.instance.holidays = cleaned.get("holidays_text", [])
+        return cleaned
+
+
+class BroadcastForm(forms.Form):
+    """A broadcast: its template and the values of its variables, the audience, and when to send it."""
+
+    name = forms.CharField(max_length=120, help_text="For you: customers never see it.")
+    template = forms.TypedChoiceField(coerce=int, label="Template", help_text="The number's approved templates.")
+    wrote_from = forms.DateField(required=False, label="Wrote from", widget=forms.DateInput(attrs={"type": "date"}))
+    wrote_to = forms.DateField(required=False, label="Wrote until", widget=forms.DateInput(attrs={"type": "date"}))
+    ordered_from = forms.DateField(required=False, label="Ordered from", widget=forms.DateInput(attrs={"type": "date"}))
+    ordered_to = forms.DateField(required=False, label="Ordered until", widget=forms.DateInput(attrs={"type": "date"}))
+    ordered_item = forms.CharField(
+        required=False, max_length=200, label="Ordered an item named", help_text="Part of the name is enough."
+    )
+    labels = forms.ModelMultipleChoiceField(
+        queryset=Label.objects.none(),
+        required=False,
+        label="With any of these labels",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    numbers = forms.CharField(
+        required=False,
+        max_length=400_000,
+        label="Only these numbers",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Paste numbers with their country code, one a line (or a CSV: its first column). "
+        "Each must already be a customer.",
+    )
+    send_at = forms.DateTimeField(
+        required=False,
+        label="Send at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty to send now.",
+    )
+
+    def __init__(self, templates, labels, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["labels"].queryset = labels
+        self.templates = {template.pk: template for template in templates}
+        self.fields["template"].choices = [("", "Choose a template")] + [
+            (pk, f"{t.name} ({t.language}, {t.category.lower() or 'no category'})") for pk, t in self.templates.items()
+        ]
+        chosen = self.templates.get(self._chosen_template())
+        self.variable_names = []
+        for field in message_templates.template_fields(chosen) if chosen else []:
+            name = f"value_{field.key}"
+            self.fields[name] = forms.CharField(
+                label=field.label,
+                max_length=message_templates.MAX_PARAMETER_LENGTH,
+                help_text="{first_name}, {name} and {last_order} become the customer's"
+                + (f"; e.g. {field.example}" if field.example else ""),
+            )
+            self.variable_names.append((name, field.key))
+
+    def _chosen_template(self):
+        raw = (self.data.get("template") if self.is_bound else self.initial.get("template")) or ""
+        return object_id(str(raw))
+
+    def clean_numbers(self):
+        try:
+            return broadcasts.parse_numbers(self.cleaned_data["numbers"])
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages)
+
+    def audience(self):
+        data = self.cleaned_data
+        return broadcasts.Audience(
+            wrote_from=_start_of(data["wrote_from"]),
+            wrote_to=_start_of(data["wrote_to"], days=1),
+            ordered_from=_start_of(data["ordered_from"]),
+            ordered_to=_start_of(data["ordered_to"], days=1),
+            ordered_item=data["ordered_item"].strip(),
+            numbers=data["numbers"],
+            labels=[label.pk for label in data["labels"]],
+        )
+
+    def values(self):
+        return {key: self.cleaned_data[name] for name, key in self.variable_names}
+
+
+def _start_of(day, days=0):
+    """The start of `day` (+ `days`) in the current time zone, or None."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=days), datetime.time.min))

@@ -6,8 +6,12 @@ falling back to the contract's columns (`message`, `media_type`, `media_url`, `c
 written without a payload. What is left here is presentation: how each kind reads for the seller.
 """
 
+import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode, urlsplit
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from whatsapp import payloads
 
@@ -137,6 +141,18 @@ def describe(message):
     return Described(kind=kind, text=message.message or "", detail=kind)
 
 
+# Messages an order can be read out of: a text, and a photo's, video's, voice note's or document's caption.
+READABLE_KINDS = ("text", "image", "video", "audio", "document")
+
+
+def readable_text(message, described=None):
+    """The words of a customer's message that "Make an order from this" reads, or "" when it has none."""
+    if message.direction != "inbound":
+        return ""
+    described = described or describe(message)
+    return described.text.strip() if described.kind in READABLE_KINDS else ""
+
+
 def _text(message, body, kind):
     return Described(kind="text", text=payloads.body_text(body) or message.message or "")
 
@@ -228,3 +244,53 @@ DESCRIBERS = {
     "system": _system,
     "unsupported": _unsupported,
 }
+
+
+# WhatsApp's formatting in a bubble: *bold*, _italic_, ~strike~, ```monospace``` and web links.
+
+_MONO = re.compile(r"```(.+?)```", re.S)
+_URL = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.I)
+_URL_TRAILING = ".,;:!?)]}'\""
+# A marker opens after a start, a space or punctuation and before a non-space; it closes after a non-space
+# and before an end, a space or punctuation (so snake_case_names and 2*3*4 stay as they are).
+_STYLES = [
+    (
+        re.compile(
+            rf"(?<![\w{re.escape(mark)}]){re.escape(mark)}(?=\S)([^\n]*?\S){re.escape(mark)}(?![\w{re.escape(mark)}])"
+        ),
+        tag,
+    )
+    for mark, tag in (("*", "strong"), ("_", "em"), ("~", "s"))
+]
+
+
+def whatsapp_markup(text):
+    """`text` as safe HTML with WhatsApp's formatting. Every piece of the text is escaped first and only then
+    wrapped in tags of ours, so nothing the customer wrote can become markup."""
+    pieces = []
+    position = 0
+    for match in _MONO.finditer(text or ""):
+        pieces.append(_styled(text[position : match.start()]))
+        pieces.append(f"<code>{escape(match.group(1))}</code>")
+        position = match.end()
+    pieces.append(_styled((text or "")[position:]))
+    return mark_safe("".join(pieces).replace("\n", "<br>"))  # noqa: S308 (built from escaped pieces only)
+
+
+def _styled(text):
+    """Escaped text with its links made clickable and its bold, italic and strike-through applied."""
+    pieces = []
+    position = 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(_URL_TRAILING)
+        pieces.append(_emphasis(escape(text[position : match.start()])))
+        pieces.append(f'<a href="{escape(url)}" target="_blank" rel="noopener nofollow">{escape(url)}</a>')
+        position = match.start() + len(url)
+    pieces.append(_emphasis(escape(text[position:])))
+    return "".join(pieces)
+
+
+def _emphasis(escaped):
+    for pattern, tag in _STYLES:
+        escaped = pattern.sub(rf"<{tag}>\1</{tag}>", escaped)
+    return escaped

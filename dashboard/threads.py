@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from crm import paging
 from orders import catalog
+from whatsapp.send import AUTOMATIC
 
 from .dates import day_label
 from .polling import poll_token
-from .rendering import describe
+from .rendering import describe, readable_text
 
 PAGE_SIZE = 30
 # A live tail longer than this is cut to its newest messages (the page is then reloaded).
@@ -58,6 +59,8 @@ class Bubble:
         self.time = timezone.localtime(moment).strftime("%H:%M") if moment else ""
         self.tick_icon, self.tick_label = TICKS.get(m.status, ("", "")) if self.outbound else ("", "")
         self.media_src = reverse("message_media", args=[m.pk]) if self.described.media else ""
+        # "Make an order from this" on what a customer wrote.
+        self.readable = bool(readable_text(m, self.described))
         self.css = " ".join(
             filter(
                 None,
@@ -152,9 +155,7 @@ def present(agent_tables, customer, messages):
     for message, described in described_messages:
         if message.wa_type == "reaction" and message.context_wamid in shown:
             continue  # drawn on the message it reacts to
-        bubble = Bubble(
-            message=message, described=described, author="You" if message.direction == "outbound" else customer.name
-        )
+        bubble = Bubble(message=message, described=described, author=author_of(message, customer))
         if described.cart:
             bubble.cart_lines = [(names.get(line.product_retailer_id), line) for line in described.cart.lines]
         day = timezone.localtime(message.timestamp).date()
@@ -174,3 +175,10 @@ def present(agent_tables, customer, messages):
                     bubble.reactions.append((emoji, who))
         bubbles.append(bubble)
     return bubbles
+
+
+def author_of(message, customer):
+    """Who a bubble says wrote the message: the customer, "You", or the app on its own."""
+    if message.direction != "outbound":
+        return customer.name
+    return "Automatic reply" if (message.idempotency_key or "").startswith(AUTOMATIC) else "You"

@@ -11,8 +11,10 @@ added by hand are left alone unless Meta lists their SKU, which then takes them 
 
 import logging
 import re
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -74,16 +76,31 @@ def request_sync(agent):
     enqueue_on_commit(run_sync, "default", agent.pk)
 
 
-def enqueue_catalog_syncs():
-    """A background sync for every agent whose WhatsApp number has a catalog; returns how many."""
+def enqueue_catalog_syncs(now=None):
+    """A background sync for every agent whose WhatsApp number has a catalog; returns how many.
+
+    Given `now` (the clock's round, each minute), only for the agents whose last sync started more than
+    CATALOG_SYNC_INTERVAL seconds ago (or never): the sync's start is noted as it is enqueued, so a round does
+    not enqueue one again while it waits for the worker.
+    """
     phone_number_ids = (
         WhatsAppConfiguration.objects.routable()
         .exclude(catalog_id__isnull=True)
         .exclude(catalog_id="")
         .values_list("phone_number_id", flat=True)
     )
-    agents = {routed.agent.pk for routed in route(list(phone_number_ids)).values()}
-    for agent_id in sorted(agents):
+    agents = {routed.agent.pk: routed.configuration.catalog_id for routed in route(list(phone_number_ids)).values()}
+    if now is not None:
+        recent = CatalogSync.objects.filter(
+            agent_id__in=list(agents), started_at__gt=now - timedelta(seconds=settings.CATALOG_SYNC_INTERVAL)
+        ).values_list("agent_id", flat=True)
+        for agent_id in recent:
+            agents.pop(agent_id, None)
+    for agent_id, catalog_id in sorted(agents.items()):
+        if now is not None:
+            CatalogSync.objects.update_or_create(
+                agent_id=agent_id, defaults={"catalog_id": catalog_id, "started_at": now}
+            )
         run_sync.enqueue(agent_id)
     return len(agents)
 

@@ -11,7 +11,16 @@ from agents.tables import ORDER_STATUSES
 from crm.inputs import date_in_range, whole_number
 
 from .listing import OrderFilters
-from .placing import MAX_ITEMS, OrderError, clean_line_item
+from .placing import (
+    MAX_ITEMS,
+    OrderError,
+    clean_amount,
+    clean_discount,
+    clean_line_item,
+    delivery_fee,
+    discount_of,
+    totals_of,
+)
 from .workflow import STATUS_LABELS
 
 MAX_NOTES_LENGTH = 2000
@@ -27,33 +36,46 @@ class ItemRow:
     price: str = ""
     error: str = ""
     product_retailer_id: str = ""
+    # Read out of a message but matched to nothing: the number of the unmatched phrase the seller picks for.
+    unmatched: int | None = None
 
     @property
     def is_blank(self):
         return not self.name.strip() and not self.price.strip() and self.quantity.strip() in ("", "1")
 
     @property
-    def total(self):
-        """quantity × price to show beside a line typed right, else None; never what is stored."""
+    def line(self):
+        """The LineItem of a line typed right, else None."""
         try:
-            item = clean_line_item(self.name or "item", self.quantity, self.price)
+            return clean_line_item(self.name or "item", self.quantity, self.price)
         except OrderError:
             return None
-        return item.total
+
+    @property
+    def total(self):
+        """quantity × price to show beside a line typed right, else None; never what is stored."""
+        line = self.line
+        return None if line is None else line.total
+
+
+DISCOUNT_CHOICES = [("", "No discount"), ("amount", "An amount"), ("percent", "A percent of the items")]
 
 
 class OrderForm:
-    """An order's line items, notes and shipping address, as the item editor posts them.
+    """An order's line items, delivery fee, discount, notes and shipping address, as the item editor posts them.
 
     Items come as parallel lists `item_name`, `item_quantity`, `item_price` (one entry per row, in
     order); rows left blank are dropped. Whatever the browser computed (line totals, a total) is not
-    read: orders.placing computes every total from quantities and prices.
+    read: orders.placing computes every total from quantities, prices, the fee and the discount.
+    Nothing typed is cut short: what is too long is refused with its limit.
     """
 
-    def __init__(self, data=None, *, order=None, items=None):
+    def __init__(self, data=None, *, order=None, items=None, shipping_address=""):
         self.data = data
         self.errors = []
         self.items = []
+        self.discount = None
+        self.delivery_fee, self.discount_type, self.discount_value = "", "", ""
         if data is not None:
             names, quantities = data.getlist("item_name"), data.getlist("item_quantity")
             prices, products = data.getlist("item_price"), data.getlist("item_product")
@@ -63,22 +85,47 @@ class OrderForm:
                 return str(values[index]) if index < len(values) else default
 
             self.rows = [
-                ItemRow(at(names, n)[:400], at(quantities, n, "1")[:20], at(prices, n)[:30], "", at(products, n)[:200])
-                for n in range(count)
+                ItemRow(at(names, n), at(quantities, n, "1"), at(prices, n), "", at(products, n)) for n in range(count)
             ]
             self.notes = data.get("notes", "")
             self.shipping_address = data.get("shipping_address", "")
+            self.delivery_fee = data.get("delivery_fee", "")
+            self.discount_type = data.get("discount_type", "")
+            self.discount_value = data.get("discount_value", "")
         elif order is not None:
             self.rows = [
                 ItemRow(item.name, str(item.quantity), f"{item.price:.2f}", "", item.product_retailer_id or "")
                 for item in items
+                if item.kind != "fee"
             ]
+            fee = sum((item.total for item in items if item.kind == "fee"), Decimal("0"))
+            self.delivery_fee = f"{fee:.2f}" if fee else ""
+            discount = discount_of(order)
+            if discount:
+                self.discount_type, self.discount_value = discount.type, f"{discount.value:.2f}"
             self.notes = order.notes or ""
             self.shipping_address = order.shipping_address or ""
         else:
-            self.rows, self.notes, self.shipping_address = [], "", ""
+            self.rows, self.notes, self.shipping_address = [], "", shipping_address
         if not self.rows:
             self.rows = [ItemRow()]
+        self.discount_choices = DISCOUNT_CHOICES
+
+    @classmethod
+    def from_proposal(cls, proposal):
+        """The form filled with an order read out of a message (orders.reading): each matched line with the
+        candidate's name and price, each unmatched one as the customer wrote it, its price left to the seller."""
+        form = cls()
+        rows = []
+        for line in proposal.lines[:MAX_ITEMS]:
+            if line.matched:
+                price = "" if line.candidate.price is None else f"{line.candidate.price:.2f}"
+                rows.append(ItemRow(line.candidate.name, str(line.quantity), price, "", line.candidate.retailer_id))
+            else:
+                number = len([row for row in rows if row.unmatched is not None])
+                rows.append(ItemRow(line.item_as_written, str(line.quantity), unmatched=number))
+        form.rows = rows or [ItemRow()]
+        return form
 
     def add_row(self):
         if len(self.rows) < MAX_ITEMS:
@@ -105,8 +152,18 @@ class OrderForm:
 
     @property
     def estimated_total(self):
-        totals = [row.total for row in self.rows if not row.is_blank]
-        return sum(totals, Decimal("0")) if totals and None not in totals else None
+        """The total of the rows typed right so far, with the fee and discount when they are right; None
+        while no row is."""
+        lines = [row.line for row in self.rows if not row.is_blank and row.total is not None]
+        if not lines:
+            return None
+        try:
+            fee = delivery_fee(clean_amount(self.delivery_fee, "the delivery fee"))
+            return totals_of(
+                [*lines, *filter(None, [fee])], clean_discount(self.discount_type, self.discount_value)
+            ).total
+        except OrderError:
+            return totals_of(lines).total
 
     def is_valid(self):
         """Check every row (each keeps its own error) and the texts; fills self.items when all is well."""
@@ -123,6 +180,7 @@ class OrderForm:
             self.errors.append("Add at least one item: its name, quantity and unit price.")
         elif any(row.error for row in rows):
             self.errors.append("Some items need fixing (see below).")
+        self._clean_money()
         self.notes, self.shipping_address = self.notes.strip(), self.shipping_address.strip()
         if len(self.notes) > MAX_NOTES_LENGTH:
             self.errors.append(f"Notes can be at most {MAX_NOTES_LENGTH:,} characters.")
@@ -131,6 +189,25 @@ class OrderForm:
         if self.errors:
             self.items = []
         return not self.errors
+
+    def _clean_money(self):
+        """The delivery fee (a fee line among the items) and the discount, each checked; errors are added."""
+        try:
+            fee = delivery_fee(clean_amount(self.delivery_fee, "the delivery fee"))
+        except OrderError as error:
+            self.errors.append(error.message)
+            fee = None
+        try:
+            self.discount = clean_discount(self.discount_type, self.discount_value)
+        except OrderError as error:
+            self.errors.append(error.message)
+        if fee:
+            self.items.append(fee)
+        if not self.errors and self.items:
+            try:
+                totals_of(self.items, self.discount)
+            except OrderError as error:
+                self.errors.append(error.message)
 
 
 STATUS_CHOICES = [

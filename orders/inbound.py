@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents import tables
+from crm import rls
 from whatsapp import payloads
 
 from . import history, notify, workflow
@@ -94,7 +95,7 @@ def apply_button_reply(agent, message):
                 )
                 kind = "customer_reply"
             elif answer == "confirm":
-                note = f"The customer tapped Confirm, but the order is already {order.status}."
+                note = f"The customer tapped Confirm, but the order is already {order.status}: they were told so."
                 kind = "customer_reply"
             else:
                 note = "The customer asked to change the order (tapped Change on WhatsApp)."
@@ -111,6 +112,8 @@ def apply_button_reply(agent, message):
                 source_wamid=message.wamid,
             )
             agent_tables.Order.objects.filter(pk=order.pk).update(updated_at=timezone.now())
+            if answer == "confirm" and not outdated:
+                _answer_on_commit(agent, agent_tables, order, event)
             return event
     except IntegrityError:
         # The same reply, delivered twice at once: the other delivery recorded it.
@@ -151,15 +154,23 @@ def _confirm(agent, order, message, who):
         # Moved on meanwhile (the agent confirmed or cancelled it): noted, not applied.
         agent_tables = tables.for_agent(agent)
         order.refresh_from_db()
-        return history.record_event(
+        event = history.record_event(
             agent_tables,
             order,
             order.status,
             order.status,
             actor=None,
             actor_name=who,
-            note=f"The customer tapped Confirm, but the order is already {order.status}.",
+            note=f"The customer tapped Confirm, but the order is already {order.status}: they were told so.",
             kind="customer_reply",
             source_wamid=message.wamid,
         )
+        _answer_on_commit(agent, agent_tables, order, event)
     return event
+
+
+def _answer_on_commit(agent, agent_tables, order, event):
+    """Once the tap is recorded, tell the customer the state of the order they confirmed too late."""
+    transaction.on_commit(
+        rls.bound(lambda: notify.answer_late_confirm(agent, order, event)), using=agent_tables.database
+    )

@@ -15,7 +15,7 @@ from agents.customers import phone_digits
 from crm import paging
 from crm.csv_export import csv_lines, csv_safe
 
-from .statuses import SOLD_STATUSES
+from .statuses import SOLD_STATUSES, in_currency
 
 PAGE_SIZE = 50
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -42,8 +42,9 @@ class OrderFilters:
 @dataclass
 class Totals:
     orders: int
-    value: Decimal  # every filtered order's total
+    value: Decimal  # every filtered order's total, in the shop's currency
     revenue: Decimal  # of those that count as sales (confirmed onwards, not cancelled or refunded)
+    other_currencies: int = 0  # orders in another currency (carts): counted, their amounts not added in
 
 
 @dataclass
@@ -76,18 +77,21 @@ def filtered_orders(agent_tables, filters):
     return orders
 
 
-def totals_of(orders):
+def totals_of(orders, currency):
+    """The orders' count, and the value and revenue of those in `currency` (the shop's)."""
+    mine = in_currency(currency)
     found = orders.aggregate(
         orders=Count("id"),
-        value=Coalesce(Sum("total_amount"), Value(0), output_field=MONEY),
-        revenue=Coalesce(Sum("total_amount", filter=Q(status__in=SOLD_STATUSES)), Value(0), output_field=MONEY),
+        value=Coalesce(Sum("total_amount", filter=mine), Value(0), output_field=MONEY),
+        revenue=Coalesce(Sum("total_amount", filter=mine & Q(status__in=SOLD_STATUSES)), Value(0), output_field=MONEY),
+        other=Count("id", filter=~mine),
     )
-    return Totals(found["orders"], found["value"], found["revenue"])
+    return Totals(found["orders"], found["value"], found["revenue"], found["other"])
 
 
 def _item_count(agent_tables):
     """How many items an order has: one indexed count per order shown (no GROUP BY over every column)."""
-    items = agent_tables.OrderItem.objects.filter(order=OuterRef("pk")).order_by().values("order")
+    items = agent_tables.OrderItem.objects.filter(order=OuterRef("pk"), kind="item").order_by().values("order")
     return Coalesce(Subquery(items.annotate(count=Count("id")).values("count")[:1]), Value(0))
 
 
@@ -103,13 +107,13 @@ def _cursor(order, sort):
     return paging.encode(str(value) if kind is str else value, order.pk)
 
 
-def orders_page(agent_tables, filters, *, cursor=None, size=PAGE_SIZE):
+def orders_page(agent_tables, filters, *, currency, cursor=None, size=PAGE_SIZE):
     """A page of the filtered orders (with their customer and item count) after `cursor`.
 
     Raises paging.InvalidCursor for a cursor this module did not write.
     """
     orders = filtered_orders(agent_tables, filters)
-    totals = totals_of(orders)
+    totals = totals_of(orders, currency)
     field, descending, kind = SORTS[filters.sort]
     if cursor:
         value, pk = paging.decode(cursor, kind, int)
@@ -130,6 +134,8 @@ def orders_page(agent_tables, filters, *, cursor=None, size=PAGE_SIZE):
 
 
 # CSV ------------------------------------------------------------------------------------------------
+# Amounts are plain numbers ("1234.50", a point, no grouping) that any spreadsheet reads, each row with its
+# ISO currency code beside them: the order's own (a cart's) or the shop's.
 
 ORDER_COLUMNS = [
     "order",
@@ -139,6 +145,7 @@ ORDER_COLUMNS = [
     "customer",
     "phone",
     "items",
+    "discount",
     "total",
     "currency",
     "paid_at",
@@ -157,6 +164,8 @@ ITEM_COLUMNS = [
     "quantity",
     "unit_price",
     "line_total",
+    "currency",
+    "kind",
 ]
 
 
@@ -164,7 +173,7 @@ def _iso(moment):
     return moment.isoformat() if moment else ""
 
 
-def export_orders(agent_tables, filters):
+def export_orders(agent_tables, filters, currency):
     """CSV lines (header first): one per filtered order, in the list's order, streamed."""
     orders = (
         filtered_orders(agent_tables, filters)
@@ -181,8 +190,9 @@ def export_orders(agent_tables, filters):
             csv_safe(o.customer.name),
             o.customer.phone,
             o.item_count,
+            f"{o.discount_amount or 0:.2f}",
             f"{o.total_amount:.2f}",
-            o.currency or "",
+            o.currency or currency,
             _iso(o.paid_at),
             o.source or "",
             csv_safe(o.shipping_address),
@@ -193,7 +203,7 @@ def export_orders(agent_tables, filters):
     return csv_lines(ORDER_COLUMNS, rows)
 
 
-def export_items(agent_tables, filters):
+def export_items(agent_tables, filters, currency):
     """CSV lines (header first): one per item of the filtered orders, orders in the list's order."""
     orders = filtered_orders(agent_tables, filters)
     ordering = [f"{'-' if key.startswith('-') else ''}order__{key.lstrip('-')}" for key in _ordering(filters.sort)]
@@ -214,6 +224,8 @@ def export_items(agent_tables, filters):
             i.quantity,
             f"{i.price:.2f}",
             f"{i.total if i.total is not None else i.quantity * i.price:.2f}",
+            i.order.currency or currency,
+            i.kind,
         ]
         for i in items.iterator(chunk_size=2000)
     )

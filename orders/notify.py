@@ -15,24 +15,25 @@ from django.db import transaction
 
 from agents import tables
 from agents.customers import first_name
+from agents.shop import format_money, shop_of
 from whatsapp import send
 from whatsapp.message_templates import template_fields
 
 from .history import record_event
 from .models import StatusTemplate
-from .placing import OrderError
+from .placing import OrderError, discount_of, stored_totals
 from .workflow import STATUS_LABELS
 
 logger = logging.getLogger(__name__)
 
 STATUS_TEXTS = {
-    "pending": "we received your order #{number} ({total}). We will confirm it shortly.",
-    "confirmed": "your order #{number} is confirmed. Total: {total}.",
-    "processing": "we are preparing your order #{number}.",
-    "shipped": "your order #{number} is on its way.",
-    "delivered": "your order #{number} was delivered. Thank you for shopping with us!",
-    "cancelled": "your order #{number} was cancelled. Write to us if you have any questions.",
-    "refunded": "your order #{number} was refunded ({total}).",
+    "pending": "we received your order {order} ({total}). We will confirm it shortly.",
+    "confirmed": "your order {order} is confirmed. Total: {total}.",
+    "processing": "we are preparing your order {order}.",
+    "shipped": "your order {order} is on its way.",
+    "delivered": "your order {order} was delivered. Thank you for shopping with us!",
+    "cancelled": "your order {order} was cancelled. Write to us if you have any questions.",
+    "refunded": "your order {order} was refunded ({total}).",
 }
 # What a template variable may be filled with, by the names a seller is likely to give it.
 NAMED_VALUES = {
@@ -61,32 +62,38 @@ def summary_button_id(order, choice):
     return f"order-{order.pk}-{choice}"
 
 
-def money(order):
-    amount = f"{order.total_amount:,.2f}"
-    return f"{order.currency} {amount}" if order.currency else amount
+def money(order, shop, amount=None):
+    """An amount of the order (its total by default) in its currency (a cart's own) or the shop's, written
+    in the shop's locale."""
+    return format_money(order.total_amount if amount is None else amount, shop, order.currency or None)
 
 
-def order_values(order, customer):
+def order_named(order, shop):
+    """ "#12 from Lisbon Linen" ("#12" while the shop has no name), as the customer reads it."""
+    return f"#{order.pk} from {shop.agent.name}" if shop.agent.name else f"#{order.pk}"
+
+
+def order_values(order, customer, shop):
     return {
         "customer_name": customer.name,
         # A template needs a value: with no name known, the name as stored (their number).
         "first_name": first_name(customer) or customer.name,
         "order_number": str(order.pk),
         "order_status": STATUS_LABELS[order.status].lower(),
-        "order_total": money(order),
+        "order_total": money(order, shop),
     }
 
 
-def status_text(order, customer):
+def status_text(order, customer, shop):
     name = first_name(customer)
     greeting = f"Hi {name}, " if name else "Hi, "
-    body = STATUS_TEXTS[order.status].format(number=order.pk, total=money(order))
+    body = STATUS_TEXTS[order.status].format(order=order_named(order, shop), total=money(order, shop))
     return greeting + body
 
 
-def template_values(template, order, customer):
+def template_values(template, order, customer, shop):
     """Values for every variable of `template`, or None when one cannot be filled from the order."""
-    available = order_values(order, customer)
+    available = order_values(order, customer, shop)
     values, positional = {}, iter(POSITIONAL_VALUES)
     for field in template_fields(template):
         if field.component == "button":
@@ -101,15 +108,22 @@ def template_values(template, order, customer):
     return values
 
 
+def customer_has_heard_of(order, events):
+    """Whether the customer knows of the order: they sent it (a cart), or we sent them something about it (its
+    summary, a status message). Telling them of a change is the default only then: a cancelled order they
+    never heard of needs no message."""
+    return order.source == "cart" or any(event.message_id for event in events)
+
+
 def notify_status_change(agent, order, event, *, sent_by):
     """Tell the customer about the status change `event`; returns a sentence saying what happened."""
-    agent_tables = tables.for_agent(agent)
+    agent_tables, shop = tables.for_agent(agent), shop_of(agent)
     customer = order.customer
     key = f"order-{order.pk}-event-{event.pk}"
     try:
         if send.window(agent_tables, customer).is_open:
             message = send.send_text(
-                agent, customer, status_text(order, customer), sent_by=sent_by, idempotency_key=key
+                agent, customer, status_text(order, customer, shop), sent_by=sent_by, idempotency_key=key
             )
         else:
             choice = StatusTemplate.objects.filter(agent=agent, status=order.status).select_related("template").first()
@@ -119,7 +133,7 @@ def notify_status_change(agent, order, event, *, sent_by):
                     f"Customer not told: the 24-hour window is closed and no template is chosen for "
                     f"{STATUS_LABELS[order.status].lower()} orders (Orders → Settings).",
                 )
-            values = template_values(choice.template, order, customer)
+            values = template_values(choice.template, order, customer, shop)
             if values is None:
                 return _note(
                     event,
@@ -133,6 +147,34 @@ def notify_status_change(agent, order, event, *, sent_by):
     return "The customer is being told on WhatsApp."
 
 
+LATE_CONFIRM_TEXTS = {
+    "confirmed": "it is already confirmed. We will let you know when it is on its way.",
+    "processing": "it is already confirmed and we are preparing it.",
+    "shipped": "it is already confirmed and on its way.",
+    "delivered": "it was already delivered. Nothing more to confirm: thank you!",
+    "cancelled": "it was cancelled, so there is nothing to confirm. Write to us if you would like to order again.",
+    "refunded": "it was refunded, so there is nothing to confirm. Write to us if you have any questions.",
+}
+
+
+def answer_late_confirm(agent, order, event):
+    """Answer a Confirm tapped under the summary of an order that is no longer pending: tell the customer
+    what state it is in (they are inside the 24-hour window: they just tapped). Links the answer to `event`."""
+    customer, shop = order.customer, shop_of(agent)
+    name = first_name(customer)
+    text = f"Hi {name}, " if name else "Hi, "
+    text += f"thank you for confirming your order {order_named(order, shop)}: {LATE_CONFIRM_TEXTS[order.status]}"
+    try:
+        message = send.send_text(
+            agent, customer, text, sent_by=None, idempotency_key=f"order-{order.pk}-event-{event.pk}"
+        )
+    except send.SendError as error:
+        return _note(event, f"Customer not answered: {error}")
+    event.message_id = message.pk
+    event.save(update_fields=["message_id"])
+    return text
+
+
 def _note(event, text):
     event.note = f"{event.note} {text}".strip()
     event.save(update_fields=["note"])
@@ -141,28 +183,46 @@ def _note(event, text):
 
 
 SUMMARY_LINES = 12  # items listed in a summary; more are counted ("and 3 more items")
+SUMMARY_MAX_LENGTH = 1024  # an interactive message's body text, at most (Meta's Cloud API)
 
 
-def summary_text(order, customer, items):
-    """The summary the customer reads above the Confirm / Change buttons (at most 1024 characters)."""
-    lines = [f"Order #{order.pk}" + (f" for {customer.name}" if customer.name != customer.phone else "")]
-    for item in items[:SUMMARY_LINES]:
+def summary_text(order, customer, items, shop):
+    """The summary the customer reads above the Confirm / Change buttons: the items, then what the discount
+    takes off and the delivery fee adds, and the total. Fewer items are listed (the rest counted) while it
+    would pass the 1024 characters an interactive message's body may hold."""
+    goods = [item for item in items if item.kind != "fee"]
+    shown = SUMMARY_LINES
+    while True:
+        text = "\n".join(_summary_lines(order, customer, items, shop, goods, shown))
+        if len(text) <= SUMMARY_MAX_LENGTH or shown <= 1:
+            return text[:SUMMARY_MAX_LENGTH]
+        shown -= 1
+
+
+def _summary_lines(order, customer, items, shop, goods, shown):
+    named = f" for {customer.name}" if customer.name != customer.phone else ""
+    yield f"Order {order_named(order, shop)}{named}"
+    for item in goods[:shown]:
         name = item.name if len(item.name) <= 60 else item.name[:59] + "…"
-        lines.append(f"{item.quantity} × {name}: {money_of(order, item.total)}")
-    if len(items) > SUMMARY_LINES:
-        more = len(items) - SUMMARY_LINES
-        lines.append(f"…and {more} more item{'s' if more != 1 else ''}")
-    lines.append(f"Total: {money(order)}")
+        yield f"{item.quantity} × {name}: {money(order, shop, item.total)}"
+    if len(goods) > shown:
+        more = len(goods) - shown
+        yield f"…and {more} more item{'s' if more != 1 else ''}"
+    totals = stored_totals(order, items)
+    fees = [item for item in items if item.kind == "fee"]
+    if totals.discount or fees:
+        yield f"Items: {money(order, shop, totals.subtotal)}"
+    if totals.discount:
+        discount = discount_of(order)
+        percent = f" ({discount})" if discount and discount.type == "percent" else ""
+        yield f"Discount{percent}: −{money(order, shop, totals.discount)}"
+    for fee in fees:
+        yield f"{fee.name}: {money(order, shop, fee.total)}"
+    yield f"Total: {money(order, shop)}"
     if order.shipping_address:
         address = " ".join(order.shipping_address.split())
-        lines.append(f"Deliver to: {address if len(address) <= 200 else address[:199] + '…'}")
-    lines.append("Tap Confirm if it is right, or Change to tell us what to change.")
-    return "\n".join(lines)
-
-
-def money_of(order, amount):
-    amount = f"{amount:,.2f}"
-    return f"{order.currency} {amount}" if order.currency else amount
+        yield f"Deliver to: {address if len(address) <= 200 else address[:199] + '…'}"
+    yield "Tap Confirm if it is right, or Change to tell us what to change."
 
 
 def send_order_summary(agent, order, *, sent_by, idempotency_key):
@@ -181,7 +241,7 @@ def send_order_summary(agent, order, *, sent_by, idempotency_key):
         message = send.send_buttons(
             agent,
             customer,
-            summary_text(order, customer, items),
+            summary_text(order, customer, items, shop_of(agent)),
             buttons,
             sent_by=sent_by,
             idempotency_key=idempotency_key,

@@ -2,7 +2,7 @@
 how long customers take from their first message to their first order, orders by status, top items.
 
 Revenue counts orders that were confirmed and not cancelled or refunded (pending orders are promises,
-not sales); every figure is computed by the database over the agent's own tables. Days, weeks and
+not sales), in the shop's currency (a cart priced in another is counted apart, never added in); every figure is computed by the database over the agent's own tables. Days, weeks and
 months are the viewer's (the current time zone).
 """
 
@@ -16,9 +16,10 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from agents import tables
+from agents.shop import shop_of
 
 from . import catalog
-from .statuses import SOLD_STATUSES
+from .statuses import SOLD_STATUSES, in_currency
 
 # How many of each period the reports show, the newest last.
 PERIODS = {"day": 30, "week": 12, "month": 12}
@@ -41,6 +42,8 @@ class Summary:
     customers_who_ordered: int
     conversion: float | None
     median_hours_to_first_order: float | None
+    # Sales priced in another currency than the shop's (carts): [(currency, orders, amount)], never in revenue.
+    other_currencies: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -106,13 +109,16 @@ def by_period(agent, period="day", *, now=None):
     quote = connection.ops.quote_name
     column = quote("created_at")
     sold = ", ".join(f"'{status}'" for status in SOLD_STATUSES)
+    currency = quote("currency")
+    in_shop_currency = f"({currency} IS NULL OR {currency} = '' OR {currency} = %s)"
     buckets = " ".join(f"WHEN {column} < %s THEN {n}" for n in range(len(starts)))
     sql = (
-        f"SELECT CASE {buckets} END, COUNT(*), SUM(CASE WHEN {quote('status')} IN ({sold}) THEN {quote('total_amount')} END) "
+        f"SELECT CASE {buckets} END, COUNT(*), SUM(CASE WHEN {quote('status')} IN ({sold}) AND {in_shop_currency} "
+        f"THEN {quote('total_amount')} END) "
         f"FROM {quote(Order._meta.db_table)} WHERE {column} >= %s AND {column} < %s GROUP BY 1"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*bounds[1:], bounds[0], bounds[-1]])
+        cursor.execute(sql, [*bounds[1:], shop_of(agent).currency, bounds[0], bounds[-1]])
         found = {n: (orders, revenue) for n, orders, revenue in cursor.fetchall()}
     return [PeriodRow(start, *_counted(*found.get(n, (0, 0)))) for n, start in enumerate(starts)]
 
@@ -127,11 +133,11 @@ def _money(value):
 
 
 def by_status(agent, *, since=None, until=None):
-    """How many orders created in [since, until) are in each status, and their value, in workflow order."""
+    """How many orders created in [since, until) are in each status, and their value (of those in the shop's
+    currency), in workflow order."""
     orders = _created_between(tables.for_agent(agent).Order.objects.all(), since, until)
-    found = {
-        row["status"]: row for row in orders.values("status").annotate(orders=Count("id"), value=Sum("total_amount"))
-    }
+    value = Sum("total_amount", filter=in_currency(shop_of(agent).currency))
+    found = {row["status"]: row for row in orders.values("status").annotate(orders=Count("id"), value=value)}
     return [
         StatusRow(status, found.get(status, {}).get("orders", 0), found.get(status, {}).get("value") or Decimal("0"))
         for status in ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded")
@@ -141,10 +147,12 @@ def by_status(agent, *, since=None, until=None):
 def top_items(agent, *, since=None, until=None, limit=10):
     """The items that brought the most revenue in orders sold in [since, until), by name: a cart's product
     by the name the catalog gives its retailer id, so that one product is one row however its lines were named."""
-    orders = _created_between(tables.for_agent(agent).Order.objects.filter(status__in=SOLD_STATUSES), since, until)
+    orders = _created_between(
+        tables.for_agent(agent).Order.objects.sold().in_currency(shop_of(agent).currency), since, until
+    )
     rows = (
         tables.for_agent(agent)
-        .OrderItem.objects.filter(order__in=orders.values("pk"))
+        .OrderItem.objects.filter(order__in=orders.values("pk"), kind="item")
         .values("name", "product_retailer_id")
         .annotate(quantity=Sum("quantity"), revenue=Sum("total"))
     )
@@ -176,12 +184,19 @@ def summary(agent, *, since=None, until=None):
         orders, inbound = orders.filter(created_at__gte=since), inbound.filter(timestamp__gte=since)
     if until:
         orders, inbound = orders.filter(created_at__lt=until), inbound.filter(timestamp__lt=until)
+    currency = shop_of(agent).currency
+    mine = Q(status__in=SOLD_STATUSES) & in_currency(currency)
     totals = orders.aggregate(
-        orders=Count("id"),
-        sold=Count("id", filter=Q(status__in=SOLD_STATUSES)),
-        revenue=Sum("total_amount", filter=Q(status__in=SOLD_STATUSES)),
+        orders=Count("id"), sold=Count("id", filter=mine), revenue=Sum("total_amount", filter=mine)
     )
     revenue = totals["revenue"] or Decimal("0")
+    others = (
+        orders.sold()
+        .in_other_currencies(currency)
+        .values("currency")
+        .annotate(count=Count("id"), amount=Sum("total_amount"))
+        .order_by("currency")
+    )
     sold = orders.filter(status__in=SOLD_STATUSES)
     wrote = agent_tables.Customer.objects.filter(Exists(inbound.filter(customer=OuterRef("pk"))))
     ordered = wrote.filter(Exists(sold.filter(customer=OuterRef("pk"))))
@@ -195,6 +210,7 @@ def summary(agent, *, since=None, until=None):
         customers_who_ordered=counts["ordered"],
         conversion=counts["ordered"] / counts["wrote"] if counts["wrote"] else None,
         median_hours_to_first_order=_median_hours_to_first_order(agent_tables, since, until),
+        other_currencies=tuple((row["currency"], row["count"], row["amount"]) for row in others),
     )
 
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from agents.shop import shop_of
 from whatsapp import send
 from whatsapp.message_templates import render, unsupported_reason
 
@@ -38,18 +39,21 @@ def usable_templates(agent):
     usable = []
     for template in send.approved_templates(agent):
         reason = unsupported_reason(template)
-        if reason is None and template_values(template, sample_order("shipped"), SAMPLE_CUSTOMER) is None:
+        if (
+            reason is None
+            and template_values(template, sample_order("shipped"), SAMPLE_CUSTOMER, shop_of(agent)) is None
+        ):
             reason = "Its variables cannot all be filled from an order."
         usable.append((template, reason))
     return usable
 
 
-def describe(template, status):
+def describe(template, status, shop):
     """(preview, problem) of telling a customer about `status` with `template`."""
     reason = unsupported_reason(template)
     if reason:
         return "", reason
-    values = template_values(template, sample_order(status), SAMPLE_CUSTOMER)
+    values = template_values(template, sample_order(status), SAMPLE_CUSTOMER, shop)
     if values is None:
         return "", "Its variables cannot all be filled from an order, so it would not be sent."
     return render(template, values), ""
@@ -60,7 +64,7 @@ def status_choices(agent):
     choices = []
     for status in TOLD_STATUSES:
         template = chosen.get(status)
-        preview, problem = describe(template, status) if template is not None else ("", "")
+        preview, problem = describe(template, status, shop_of(agent)) if template is not None else ("", "")
         choices.append(StatusChoice(status, STATUS_LABELS[status], template, preview, problem))
     return choices
 

@@ -20,6 +20,20 @@ class OrderQuerySet(models.QuerySet):
     def sold(self):
         return self.filter(status__in=SOLD_STATUSES)
 
+    def in_currency(self, currency):
+        """Orders whose amounts are in `currency` (the shop's): those that carry it, and those that carry
+        none (taken in the dashboard, in the shop's own)."""
+        return self.filter(in_currency(currency))
+
+    def in_other_currencies(self, currency):
+        """Orders in another currency than `currency` (a cart priced in another): flagged, never added in."""
+        return self.exclude(in_currency(currency))
+
+
+def in_currency(currency):
+    """The condition that an order's amounts are in `currency`."""
+    return models.Q(currency__isnull=True) | models.Q(currency="") | models.Q(currency=currency)
+
 
 class Order(OrderBase):
     objects = OrderQuerySet.as_manager()

@@ -8,10 +8,13 @@ class OutreachConfig(AppConfig):
     def ready(self):
         # Here, not at the top: models and what imports them load only once the app registry is ready.
         from agents.signals import customer_erased
-        from whatsapp.hooks import register_inbound_handler, register_template_guard
+        from whatsapp.hooks import register_inbound_handler, register_periodic_work, register_template_guard
 
-        from . import consent
+        from . import autoreplies, carts, consent, tasks
 
         register_inbound_handler(consent.MESSAGE_TYPES, consent.act_on_stored_message)
+        register_inbound_handler(autoreplies.MESSAGE_TYPES, autoreplies.act_on_stored_message)
+        register_inbound_handler(carts.MESSAGE_TYPES, carts.act_on_stored_message)
         register_template_guard(consent.refuse_marketing_to_opted_out)
+        register_periodic_work("broadcasts_started", tasks.start_and_resume_broadcasts)
         customer_erased.connect(consent.forget_customer, dispatch_uid="outreach_forget_customer")

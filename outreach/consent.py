@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agents import tables
 from whatsapp import payloads
-from whatsapp.send import SendError, send_text
+from whatsapp.send import AUTOMATIC, SendError, send_text
 
 from .models import MarketingPreference, OutreachSettings
 
@@ -123,7 +123,7 @@ def act_on_stored_message(agent, message):
 def _confirm(agent, message, reply):
     customer = tables.for_agent(agent).Customer.objects.get(pk=message.customer_id)
     try:
-        send_text(agent, customer, reply, sent_by=None, idempotency_key=f"marketing-{message.wamid}")
+        send_text(agent, customer, reply, sent_by=None, idempotency_key=f"{AUTOMATIC}marketing:{message.wamid}")
     except SendError as error:
         logger.warning("the marketing preference reply to %s was not sent: %s", message.wamid, error)
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agents import tables
+from agents.access import current_agent
 from crm import rls
 from crm.inputs import object_id
 from whatsapp.configuration import WEBHOOK_PATH, agent_for_configuration
@@ -37,6 +38,8 @@ def sandbox_view(view):
             raise Http404("The sandbox is off.")
         # A person plays the customers of any shop here (a development page): every agent's rows.
         with rls.unrestricted():
+            if request.user.is_authenticated:
+                request.agent = current_agent(request)  # the header's navigation and shop badge, as elsewhere
             return protected(request, *args, **kwargs)
 
     return wrapper
@@ -118,6 +121,7 @@ def _render_page(request, data, message_form=None):
         selected = selected or configurations.first()
         form.initial["number"] = selected.pk if selected else None
     context = {
+        "section": "sandbox",
         "form": form,
         "has_numbers": selected is not None,
         "chosen": chosen,

@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
 
-from agents import tables
+from agents import conversations, tables
 from agents.models import Agent
 
 from .configuration import configuration_for_agent
@@ -37,7 +37,7 @@ def deliver(agent_id, message_id):
     message = Message.objects.get(pk=message_id)
     configuration = configuration_for_agent(agent)
     if configuration is None:
-        _record_failure(Message, message_id, None, "No WhatsApp number connected", _NO_CONFIGURATION)
+        _record_failure(agent_tables, message_id, None, "No WhatsApp number connected", _NO_CONFIGURATION)
         return "failed"
     payload = dict(message.payload)
     try:
@@ -46,10 +46,10 @@ def deliver(agent_id, message_id):
             payload[message.wa_type] = {**payload[message.wa_type], "id": _media_id(client, configuration, message)}
         response = client.send_message(configuration.phone_number_id, payload)
     except GraphError as error:
-        _record_failure(Message, message_id, error.code, error.title, error.details)
+        _record_failure(agent_tables, message_id, error.code, error.title, error.details)
         return "failed"
     except OSError as error:  # the stored file is gone or unreadable
-        _record_failure(Message, message_id, None, "The attached file could not be read", str(error))
+        _record_failure(agent_tables, message_id, None, "The attached file could not be read", str(error))
         return "failed"
     wamid = response["messages"][0]["id"]
     Message.objects.filter(pk=message_id, status="queued").update(
@@ -89,14 +89,15 @@ def _claim(Message, message_id):
     )
 
 
-def _record_failure(Message, message_id, code, title, detail):
-    Message.objects.filter(pk=message_id, status="queued").update(
+def _record_failure(agent_tables, message_id, code, title, detail):
+    agent_tables.Message.objects.filter(pk=message_id, status="queued").update(
         status="failed",
         status_at=timezone.now(),
         error_code=code,
         error_title=title or "Not sent",
         error_detail=detail or None,
     )
+    conversations.note_failed_sends(agent_tables, [message_id])
 
 
 def _media_id(client, configuration, message):

@@ -4,8 +4,8 @@ what they do in the clock's rounds, without whatsapp importing them.
 An app registers a handler for the message types it cares about (orders: carts and taps on an order
 summary's buttons) from its AppConfig.ready(); intake calls it once per newly stored message, never
 for a re-delivery. An app may also register a guard that refuses a template before it is queued
-(outreach: no marketing to a customer who opted out), and periodic work (orders: catalog syncs) that the
-clock (`run_periodic_tasks`) runs with the template syncs.
+(outreach: no marketing to a customer who opted out), and periodic work the clock (`run_periodic_tasks`)
+runs each round (outreach: broadcasts due; orders: catalog syncs due).
 """
 
 from collections import defaultdict
@@ -28,19 +28,6 @@ def inbound_handlers(wa_type):
     return tuple(_handlers.get(wa_type, ()))
 
 
-_periodic_work = {}
-
-
-def register_periodic_work(name, work):
-    """Call `work()` in each round of the clock that syncs templates (WHATSAPP_TEMPLATE_SYNC_INTERVAL); it
-    enqueues what is due and returns how many, reported under `name`."""
-    _periodic_work[name] = work
-
-
-def periodic_work():
-    return tuple(_periodic_work.items())
-
-
 _template_guards = []
 
 
@@ -53,3 +40,15 @@ def register_template_guard(guard):
 
 def template_guards():
     return tuple(_template_guards)
+
+
+_periodic_work = {}
+
+
+def register_periodic_work(name, work):
+    """Call `work(now)` in each round of the clock (`run_periodic_tasks`); it returns how many things it did."""
+    _periodic_work[name] = work
+
+
+def periodic_work():
+    return dict(_periodic_work)

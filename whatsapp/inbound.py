@@ -8,6 +8,10 @@ Pure functions: no database. Here is what intake refuses (MalformedMessage) and 
 
 from dataclasses import dataclass
 
+from babel.numbers import is_currency
+
+from agents.shop import default_shop, format_money, format_number
+
 from . import payloads
 
 # WhatsApp message types whose object carries a downloadable media asset, and the contract's
@@ -139,19 +143,25 @@ def _reaction_message(message):
     return InboundContent("reaction", text, context_wamid=reaction.message_id)
 
 
-def _order_message(message):
+def _order_message(message, shop):
+    """A cart, its amounts in the cart's currency written the shop's way ("2 × mug at 8,50 €")."""
     cart = payloads.cart(_object(message, "order"))
     if not cart.lines:
         raise MalformedMessage("an order needs at least one product item with a quantity")
-    currency = f" {cart.currency}" if cart.currency else ""
+
+    def amount(value):
+        if cart.currency and is_currency(cart.currency):
+            return format_money(value, shop, cart.currency)
+        return " ".join(filter(None, [format_number(value, shop), cart.currency]))
+
     items = "; ".join(
         f"{line.quantity} × {line.product_retailer_id}"
-        + (f" at {line.price}{currency}" if line.price is not None else "")
+        + (f" at {amount(line.price)}" if line.price is not None else "")
         for line in cart.lines
     )
     text = f"Order: {items}"
     if cart.total is not None:
-        text += f". Total {cart.total}{currency}"
+        text += f". Total {amount(cart.total)}"
     return InboundContent("order", text + (f". Note: {cart.note}" if cart.note else ""))
 
 
@@ -173,24 +183,26 @@ HANDLERS = {
     "interactive": _interactive_message,
     "button": _button_message,
     "reaction": _reaction_message,
-    "order": _order_message,
     "system": _system_message,
     "unsupported": _unsupported_message,
 }
 
 
-def describe(message):
-    """The readable fields of one inbound message object (already passed through `clean`).
+def describe(message, shop=None):
+    """The readable fields of one inbound message object (already passed through `clean`), amounts written
+    the way of `shop` (the receiving agent's; the default shop's when None).
 
     An unknown type is kept as a placeholder naming it, never dropped.
     """
     wa_type = payloads.text(message.get("type"))
     if wa_type is None:
         raise MalformedMessage("the message has no type")
-    handler = HANDLERS.get(wa_type)
-    if handler is None:
+    if wa_type == "order":
+        content = _order_message(message, shop or default_shop())
+    elif wa_type in HANDLERS:
+        content = HANDLERS[wa_type](message)
+    else:
         return InboundContent(wa_type[:32], f"Unsupported message type: {wa_type}"[:1000])
-    content = handler(message)
     if content.context_wamid is None and (context := payloads.context_wamid(message)):
         content = InboundContent(**{**content.__dict__, "context_wamid": context})
     return content

@@ -26,6 +26,7 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
+from agents.shop import shop_of
 from crm import rls
 
 from . import customers, inbound, media, statuses
@@ -141,14 +142,16 @@ def store_event(text, phone_number_id=""):
     kept = connection.connection is not None and not connection.in_atomic_block
     if kept:
         connection.health_check_done = True
-    try:
-        return _insert_returning_id(connection, database, sql, params)
-    except (OperationalError, InterfaceError):
-        if not kept or connection.is_usable():
-            raise
-        log.warning("webhook: the kept database connection was dead; storing the event on a new one")
-        connection.close()
-        return _insert_returning_id(connection, database, sql, params)
+    # An event not routed yet belongs to no agent: only the unrestricted scope may write (and read) it.
+    with rls.unrestricted():
+        try:
+            return _insert_returning_id(connection, database, sql, params)
+        except (OperationalError, InterfaceError):
+            if not kept or connection.is_usable():
+                raise
+            log.warning("webhook: the kept database connection was dead; storing the event on a new one")
+            connection.close()
+            return _insert_returning_id(connection, database, sql, params)
 
 
 def _insert_returning_id(connection, database, sql, params):
@@ -169,6 +172,7 @@ class _Tally:
     statuses: dict = field(default_factory=lambda: defaultdict(int))
     unknown_statuses: list = field(default_factory=list)
     unroutable: set = field(default_factory=set)
+    agents: set = field(default_factory=set)
     ignored_fields: set = field(default_factory=set)
     notices: list = field(default_factory=list)
     errors: list = field(default_factory=list)
@@ -218,7 +222,7 @@ class _MessageItem:
         return f"message {self.wamid}"
 
 
-def _prepare_message(tally, message, contacts):
+def _prepare_message(tally, message, contacts, shop):
     """A storable item from one `messages` object (checked and described before any query); raises MalformedMessage."""
     if not isinstance(message, dict):
         raise inbound.MalformedMessage("a message must be an object")
@@ -230,7 +234,7 @@ def _prepare_message(tally, message, contacts):
         tally=tally,
         wamid=wamid.strip(),
         sender=customers.sender_of(message, contacts),
-        content=inbound.describe(message),
+        content=inbound.describe(message, shop),
         timestamp=statuses.timestamp_of(message.get("timestamp")),
         payload=message,
     )
@@ -478,11 +482,12 @@ def _process(events, now):
             continue
         agent = routes[number_id].agent
         agents[agent.pk] = agent
+        tally.agents.add(agent.pk)
         tally.notices.extend(_notice_of_errors(value))
         contacts = inbound.clean(value.get("contacts"))  # names become customer rows: storable like the rest
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
-                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts))
+                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts, shop_of(agent)))
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:
@@ -501,6 +506,8 @@ def _process(events, now):
 
 
 def _finish(event, tally, now):
+    # Row security shows the event to the agent it was routed to; one naming several, to none of them.
+    event.agent_id = next(iter(tally.agents)) if len(tally.agents) == 1 else event.agent_id
     event.attempts += 1
     event.processed_at = now
     # Both quote the payload (ids, names): made storable like everything else taken from it.
@@ -522,7 +529,7 @@ def _finish(event, tally, now):
         event.state = WebhookEvent.State.PROCESSED
 
 
-SAVED_FIELDS = ["state", "attempts", "next_attempt_at", "processed_at", "summary", "error"]
+SAVED_FIELDS = ["state", "attempts", "next_attempt_at", "processed_at", "summary", "error", "agent_id"]
 
 
 def _save_outcomes(events):
@@ -595,7 +602,8 @@ def receive(text, phone_number_id):
     event_id = store_event(text, phone_number_id)
     if settings.WHATSAPP_PROCESS_INLINE:
         try:
-            process_events_now([event_id])
+            with rls.unrestricted():  # routing reads events no agent owns yet; each agent's rows in its own scope
+                process_events_now([event_id])
         except Exception:
             log.exception("webhook event %s is stored but inline processing failed; the worker will retry", event_id)
     return event_id

@@ -132,6 +132,15 @@ class WebhookEvent(models.Model):
         null=True, blank=True, help_text="A pending event waits until then (a retry after a failure)."
     )
     processed_at = models.DateTimeField(null=True, blank=True, help_text="When processing last ran.")
+    agent = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The agent the event was routed to (set by processing). Row security shows an event only "
+        "in this agent's scope; one not routed yet, only to the unrestricted scope.",
+    )
     summary = models.TextField(blank=True, default="", help_text="What processing did with the event's items.")
     error = models.TextField(blank=True, default="", help_text="Why the last processing failed, item by item.")
 

@@ -3,7 +3,9 @@
 The public API (the dashboard calls these; the names are stable):
 
     send_text(agent, customer, text, *, sent_by, idempotency_key, reply_to_wamid=None) -> Message
-    send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key) -> Message
+    send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key, reply_to_wamid=None) -> Message
+    send_reaction(agent, message, emoji, *, sent_by) -> Message
+    reply_target(agent_tables, customer, message_id) -> the wamid to quote, or None
     send_template(agent, customer, template, values, *, sent_by, idempotency_key) -> Message
     send_buttons(agent, customer, body, buttons, *, header="", footer="", sent_by, idempotency_key) -> Message
     send_products(agent, customer, sections, *, header="", body="", footer="", sent_by, idempotency_key) -> Message
@@ -84,6 +86,9 @@ NO_CATALOG = (
     "Link your Meta catalog first (Products page): WhatsApp shows products from the catalog of your "
     "WhatsApp Business Account."
 )
+# An outbound message the app sent on its own (a greeting, an away message, a stop confirmation) has an
+# idempotency key that starts with this; the thread says "Automatic reply" for it.
+AUTOMATIC = "auto:"
 
 MB = 1024 * 1024
 _OFFICE_ZIP = (b"PK\x03\x04",)
@@ -170,9 +175,7 @@ def send_text(agent, customer, text, *, sent_by, idempotency_key, reply_to_wamid
             "too_long",
         )
     _require_open_window(agent_tables, customer)
-    payload = _payload(customer, "text", {"body": text, "preview_url": "http" in text})
-    if reply_to_wamid:
-        payload["context"] = {"message_id": reply_to_wamid}
+    payload = _with_context(_payload(customer, "text", {"body": text, "preview_url": "http" in text}), reply_to_wamid)
     return _queue(
         agent,
         agent_tables,
@@ -186,7 +189,7 @@ def send_text(agent, customer, text, *, sent_by, idempotency_key, reply_to_wamid
     )
 
 
-def send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key):
+def send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key, reply_to_wamid=None):
     """Queue an image, video, audio or document (a Django File) with an optional caption."""
     agent_tables = _tables(agent, customer)
     filename = get_valid_filename(os.path.basename(getattr(upload, "name", "") or "")) if upload else ""
@@ -226,7 +229,8 @@ def send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key)
             sent_by,
             message=caption or filename,
             wa_type=media_type,
-            payload=_payload(customer, media_type, content),
+            payload=_with_context(_payload(customer, media_type, content), reply_to_wamid),
+            context_wamid=reply_to_wamid or None,
             media_type=media_type,
             media_url=stored_name,
             media_mime_type=mime_type,
@@ -238,6 +242,53 @@ def send_media(agent, customer, upload, *, caption="", sent_by, idempotency_key)
     if message.media_url != stored_name:  # a concurrent double submit won: its file is the one sent
         default_storage.delete(stored_name)
     return message
+
+
+# The reactions the inbox offers (documentation/whatsapp/messages/reaction-messages); "" takes ours back.
+REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")
+
+
+def send_reaction(agent, message, emoji, *, sent_by):
+    """React to a customer's message with one of REACTIONS ("" removes our reaction); returns the queued row."""
+    agent_tables = tables.for_agent(agent)
+    _require_own_row(agent_tables.Message, message, "message")
+    if emoji not in (*REACTIONS, ""):
+        raise SendError(f"React with one of {' '.join(REACTIONS)}.", "reaction")
+    if message.direction != "inbound" or message.wa_type == "reaction" or not message.wamid:
+        raise SendError("You can react only to a message the customer sent (not to a reaction).", "reaction")
+    customer = message.customer
+    _require_open_window(agent_tables, customer)
+    payload = _payload(customer, "reaction", {"message_id": message.wamid, "emoji": emoji})
+    return _queue(
+        agent,
+        agent_tables,
+        customer,
+        uuid.uuid4().hex,
+        sent_by,
+        message=f"Reacted {emoji}" if emoji else "Removed a reaction",
+        wa_type="reaction",
+        payload=payload,
+        context_wamid=message.wamid,
+    )
+
+
+def reply_target(agent_tables, customer, message_id):
+    """The wamid of the customer's conversation message `message_id` (text from a form) to quote in a reply;
+    None when no message is named; SendError when it is not one of this conversation's sent messages."""
+    if not message_id:
+        return None
+    target = object_id(message_id)
+    wamid = (
+        agent_tables.Message.objects.filter(pk=target, customer_id=customer.pk)
+        .exclude(wa_type="reaction")
+        .values_list("wamid", flat=True)
+        .first()
+        if target
+        else None
+    )
+    if not wamid:
+        raise SendError("The message you reply to is not in this conversation (or was never sent).", "reply_to")
+    return wamid
 
 
 def send_template(agent, customer, template, values, *, sent_by, idempotency_key):
@@ -547,6 +598,13 @@ def _payload(customer, wa_type, content):
         "type": wa_type,
         wa_type: content,
     }
+
+
+def _with_context(payload, reply_to_wamid):
+    """The payload as a contextual reply quoting `reply_to_wamid` (documentation/whatsapp/messages/contextual-replies)."""
+    if reply_to_wamid:
+        payload["context"] = {"message_id": reply_to_wamid}
+    return payload
 
 
 def _user_id(user):

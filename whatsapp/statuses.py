@@ -9,6 +9,8 @@ import enum
 
 from django.db.models import Q
 
+from agents import conversations
+
 from .inbound import MalformedMessage
 
 # How far along each status is. `played` (a voice note was listened to) says it was read.
@@ -73,6 +75,8 @@ def apply_status_update(agent_tables, status):
         earlier = [name for name, rank in RANK.items() if name is not None and rank < RANK[new_status]]
         changes = {"status": new_status, "status_at": at}
     updated = outbound.filter(Q(status__in=earlier) | Q(status__isnull=True)).update(**changes)
+    if updated and new_status == "failed":
+        conversations.note_failed_sends(agent_tables, outbound.values_list("pk", flat=True))
     if updated:
         return StatusOutcome.APPLIED
     if outbound.exists():

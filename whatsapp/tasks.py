@@ -120,6 +120,6 @@ def run_periodic_work(*, sync_templates_now, now=None):
     }
     if sync_templates_now:
         done["template_syncs"] = enqueue_template_syncs()
-        for name, work in hooks.periodic_work():
-            done[name] = work()
+    for name, work in hooks.periodic_work().items():
+        done[name] = work(now)
     return done

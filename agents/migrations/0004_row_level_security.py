@@ -7,6 +7,7 @@ from crm import rls
 
 def enable(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        rls.prepare_database(schema_editor.connection)
         for sql in rls.CORE_POLICIES_SQL:
             schema_editor.execute(sql)
 

@@ -39,7 +39,7 @@ def test_agent_a_asking_for_agent_bs_message_media_gets_404(seller, victim):
         ("conversation_tail", "get"),
         ("customer_detail", "get"),
         ("customer_avatar", "get"),
-        ("customer_rename", "post"),
+        ("customer_details", "post"),
         ("customer_picture", "post"),
     ],
 )

@@ -196,6 +196,35 @@ def deliver_from_maria(client, django_capture_on_commit_callbacks):
     return post_from_maria
 
 
+BROADCAST_TEMPLATE = {
+    "name": "new_stock",
+    "language": "en",
+    "status": "APPROVED",
+    "category": "MARKETING",
+    "parameter_format": "POSITIONAL",
+    "components": [
+        {"type": "BODY", "text": "Hi {{1}}, new linen is in: {{2}}", "example": {"body_text": [["Ana", "20% off"]]}}
+    ],
+}
+
+
+@pytest.fixture
+def broadcast_shop(connected_shop, fake_graph):
+    """The connected shop with an approved marketing template, on the fake Graph API, sending fast."""
+    from django.utils import timezone
+
+    from outreach.models import OutreachSettings
+    from whatsapp.models import MessageTemplate
+
+    fake_graph.register_phone_number(PHONE_NUMBER_ID, business_account_id=BUSINESS_ACCOUNT_ID)
+    fake_graph.set_templates(BUSINESS_ACCOUNT_ID, [{"id": "91", **BROADCAST_TEMPLATE}])
+    connected_shop.template = MessageTemplate.objects.create(
+        configuration=connected_shop.configuration, meta_id="91", synced_at=timezone.now(), **BROADCAST_TEMPLATE
+    )
+    OutreachSettings.objects.create(agent=connected_shop.agent, messages_per_second=1000, daily_limit=100_000)
+    return connected_shop
+
+
 @pytest.fixture
 def live_shop(committed_db, live_server, connected_shop, fake_graph, settings):
     """The connected shop on a live server, its rows committed: the fake Graph API posts the number's
@@ -212,3 +241,28 @@ def live_shop(committed_db, live_server, connected_shop, fake_graph, settings):
     )
     yield connected_shop
     fake_graph.wait_for_webhooks(timeout=5)
+
+
+WEB_ROLE = "crm_web_probe"
+
+
+@pytest.fixture
+def web_role(committed_db):
+    """The name of an ordinary login role that owns nothing and has what `grant_web_role` gives the web
+    processes: how production's web processes should connect (docs/security.md). Skipped where this
+    login may not create roles."""
+    import io
+
+    import psycopg
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    server = {k: v for k, v in {"host": settings_dict["HOST"], "port": settings_dict["PORT"]}.items() if v}
+    with psycopg.connect(**server, user=settings_dict["USER"], dbname="postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+            pytest.skip("creating a login role for the web needs a superuser login")
+        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [WEB_ROLE]).fetchone():
+            admin.execute(f"CREATE ROLE {WEB_ROLE} LOGIN")
+    call_command("grant_web_role", WEB_ROLE, database=["default"], stdout=io.StringIO())
+    return WEB_ROLE

@@ -12,13 +12,17 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from agents import conversations, tables
-from agents.models import QuickReply
+from agents.models import CustomerLabel, CustomerNote, Label, QuickReply
 from orders import placing
 from orders.models import Product
 from orders.placing import LineItem
+from outreach.models import Broadcast, BroadcastRecipient
+from whatsapp.configuration import save_configuration
+from whatsapp.models import MessageTemplate
 
 B_MARKERS = (
     "Bea Zebra",
@@ -28,6 +32,8 @@ B_MARKERS = (
     "B-SECRET-SNIPPET",
     "B-SECRET-PRODUCT",
     "b-secret-item-sku",
+    "B-SECRET-SNIPPET-LABEL",
+    "B-SECRET-SNIPPET-NOTE",
 )
 # URL parameter name -> which of B's objects it names.
 PARAMETER_OBJECTS = {
@@ -38,6 +44,9 @@ PARAMETER_OBJECTS = {
     "item_id": "item",
     "event_id": "event",
     "product_id": "product",
+    "broadcast_id": "broadcast",
+    "label_id": "label",
+    "note_id": "note",
 }
 # Pages outside the agent dashboard: the fake Graph API's media ids are not agent data.
 NOT_AGENT_DATA = {"sandbox/media/<int:media_id>/"}
@@ -71,8 +80,8 @@ def fill(route, values):
 
 
 def add_agent_data(agent, *, name, phone, text, item, snippet, count):
-    """`count` customers with a message and an order each, a quick reply and `count` products; returns the last
-    of each."""
+    """`count` customers with a message and an order each, plus a quick reply, a label on the last customer and
+    a note on it (named after the snippet), and `count` products; returns the last of each."""
     t = tables.for_agent(agent)
     last = {}
     for n in range(1, count + 1):
@@ -96,11 +105,47 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
             "event": order.events.get(),
         }
     last["quick_reply"] = QuickReply.objects.create(agent=agent, shortcut=f"s{count}", text=snippet)
+    last["broadcast"] = add_broadcast(agent, last["customer"], snippet)
+    for n in range(count):
+        last["label"] = Label.objects.create(agent=agent, name=f"{snippet}-LABEL-{n}", colour="red")
+    CustomerLabel.objects.create(agent=agent, label=last["label"], customer_id=last["customer"].pk)
+    last["note"] = CustomerNote.objects.create(
+        agent=agent, customer_id=last["customer"].pk, author=agent.user, author_name="Someone", text=f"{snippet}-NOTE"
+    )
     for n in range(1, count + 1):
         last["product"] = Product.objects.create(
             agent=agent, name=f"{item.replace('ITEM', 'PRODUCT')}-{n}", retailer_id=f"{item.lower()}-sku-{n}", price=5
         )
     return last
+
+
+def add_broadcast(agent, customer, name):
+    """A finished broadcast of the agent, named `name`, that reached `customer`."""
+    configuration, _ = save_configuration(
+        user=agent.user,
+        whatsapp_number=customer.phone[:-1] + "9",
+        phone_number_id=f"pn-{agent.pk}",
+        access_token="t" * 20,
+    )
+    template = MessageTemplate.objects.create(
+        configuration=configuration,
+        meta_id=f"m{agent.pk}",
+        name=f"{name}-template",
+        language="en",
+        status="APPROVED",
+        category="MARKETING",
+        synced_at=timezone.now(),
+    )
+    broadcast = Broadcast.objects.create(agent=agent, name=name, template=template, status="finished")
+    BroadcastRecipient.objects.create(
+        broadcast=broadcast,
+        agent=agent,
+        customer_id=customer.pk,
+        name=customer.name,
+        phone=customer.phone,
+        state="sent",
+    )
+    return broadcast
 
 
 @pytest.fixture
@@ -130,6 +175,10 @@ def b_snapshot(agent_b):
         list(t.Order.objects.order_by("id").values_list("id", "status", "total_amount")),
         list(QuickReply.objects.filter(agent=agent_b).values_list("id", "text")),
         list(Product.objects.filter(agent=agent_b).values_list("id", "name", "price", "archived_at")),
+        list(Broadcast.objects.filter(agent=agent_b).values_list("id", "status")),
+        list(Label.objects.filter(agent=agent_b).values_list("id", "name", "colour")),
+        list(CustomerLabel.objects.filter(agent=agent_b).values_list("label_id", "customer_id")),
+        list(CustomerNote.objects.filter(agent=agent_b).values_list("id", "text")),
     )
 
 

@@ -107,3 +107,28 @@ def test_a_broken_shard_map_stops_start_up_with_a_clear_message(env, message):
     result = settings_of(env, "'started',")
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_transaction_pooling_turns_off_server_side_cursors_and_prepared_statements():
+    pooled = "postgres://crm@127.0.0.1:6432/crm"
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; d = settings.DATABASES['default']; "
+            "print(d['DISABLE_SERVER_SIDE_CURSORS'], d['OPTIONS']['prepare_threshold'])",
+        ],
+        env=child_env(
+            DJANGO_SETTINGS_MODULE="crm.settings",
+            DEBUG="true",
+            DATABASE_URL=pooled,
+            DATABASE_TRANSACTION_POOLING="true",
+        ),
+        capture_output=True,
+        text=True,
+    )
+    assert probe.stdout.split() == ["True", "None"], probe.stderr
+    refused = start(
+        {"DEBUG": "true", "DATABASE_URL": pooled, "DATABASE_TRANSACTION_POOLING": "true", "DATABASE_ROLE": "crm"}
+    )
+    assert refused.returncode != 0 and "DATABASE_ROLE cannot work behind transaction pooling" in refused.stderr

@@ -3,11 +3,14 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.template.defaultfilters import date as date_filter
 
+from agents import shop
 from agents.customers import display_phone
 from dashboard import dates
 from dashboard.customers import avatar_of
-from whatsapp.send import failure_reason
+from dashboard.rendering import whatsapp_markup
+from whatsapp.send import REACTIONS, failure_reason
 
 register = template.Library()
 register.filter("short_time", dates.short_time)
@@ -20,22 +23,59 @@ def avatar(customer, size="md"):
 
 
 @register.filter
-def money(value):
+def money(value, currency=None):
+    """An amount in the current shop's currency (or `currency`, e.g. a cart's) and locale (agents.shop)."""
+    current = shop.current_shop()
+    if current is not None:
+        return shop.format_money(value, current, currency or None)
     try:
         number = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         return ""
-    return f"{number:,.2f}"
+    return f"{currency} {number:,.2f}" if currency else f"{number:,.2f}"
+
+
+@register.filter
+def foreign_currency(currency):
+    """Whether an order's `currency` (a cart's) is another than the current shop's."""
+    current = shop.current_shop()
+    return bool(currency) and current is not None and currency != current.currency
+
+
+@register.filter
+def shop_date(value, length="medium"):
+    """A date in the current shop's locale ("7 Dec 2026", "07.12.2026"), in the current time zone."""
+    current = shop.current_shop()
+    if value in (None, ""):
+        return ""
+    if current is None:
+        return date_filter(value, "j M Y")
+    return shop.format_date(value, current, length)
+
+
+@register.filter
+def shop_datetime(value, length="medium"):
+    """A date and time in the current shop's locale, in the current time zone (the shop's or the viewer's)."""
+    current = shop.current_shop()
+    if value in (None, ""):
+        return ""
+    if current is None:
+        return date_filter(value, "j M Y, H:i")
+    return shop.format_datetime(value, current, length)
 
 
 register.filter("phone_display", display_phone)
+register.filter("whatsapp", whatsapp_markup)
+
+
+@register.simple_tag
+def reaction_choices():
+    """The emoji a seller may react with (whatsapp.send.REACTIONS)."""
+    return REACTIONS
 
 
 @register.filter
 def product_price(product):
-    """A product's price as every catalog page shows it: "EUR 25.50", or "25.50" in the shop's own currency.
-
-    The one place prices of products are written out, to switch to the shop's money formatter.
-    """
-    amount = money(product.price)
-    return f"{product.currency} {amount}" if product.currency else amount
+    """A product's price as every catalog page shows it: in its own currency when it has one, else the shop's,
+    written by the shop's money formatter."""
+    return money(product.price, product.currency or None)

@@ -37,7 +37,7 @@ def test_home_counts_what_needs_attention_and_links_each_figure_to_its_list(sell
     assert figure(body, "Unread conversations") == "2"
     assert figure(body, "Messages today") == "3"
     assert figure(body, "Open orders") == "3"
-    assert figure(body, "Revenue this month") == "57.00"
+    assert figure(body, "Revenue this month") == "$57.00"
     for link in ("/inbox/?show=unread", "/inbox/?show=today", "/orders/?status=open", "/orders/?period=month"):
         assert f'href="{link}"' in body
     assert "Waiting for you" in body and "today 1" in body
@@ -65,4 +65,4 @@ def test_today_is_the_viewers_day(seller):
 
 def test_an_empty_home_says_all_is_caught_up(seller):
     body = seller.client.get(reverse("home")).content.decode()
-    assert "You're all caught up." in body and figure(body, "Revenue this month") == "0.00"
+    assert "You're all caught up." in body and figure(body, "Revenue this month") == "$0.00"

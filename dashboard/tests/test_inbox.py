@@ -253,8 +253,9 @@ def test_the_inbox_issues_a_fixed_number_of_queries_however_many_rows(seller, dj
         seller.client.get(reverse("inbox"), {"q": "message"})
     with django_assert_max_num_queries(few["rows"]):
         seller.client.get(reverse("inbox_rows"))
-    # Session, user, agents, customers with their preview ids, preview messages.
-    assert few["inbox"] == 5
+    # Session, user, agents, the shop, the filters' counts, the labels with theirs, customers with their
+    # preview ids, preview messages, the rows' labels.
+    assert few["inbox"] == 9
 
 
 @pytest.mark.postgres

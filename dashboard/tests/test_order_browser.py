@@ -70,17 +70,17 @@ def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
         panel.get_by_role("group", name="Item 3").get_by_label("Name").fill("Something else")
         panel.get_by_role("group", name="Item 3").get_by_role("button", name="Remove").click()
         expect(panel.get_by_role("group", name="Item 3")).to_have_count(0)
-        expect(panel.locator("[data-order-total]")).to_have_text("18.50")
+        expect(panel.locator("[data-order-total]")).to_have_text("$18.50")
         panel.get_by_label("Shipping address").fill("Rua Augusta 500, São Paulo")
         expect(panel.get_by_label("Send Maria the summary to confirm on WhatsApp")).to_be_checked()
 
         panel.get_by_role("button", name="Create order").click()
         created = page.get_by_role("complementary", name=re.compile(r"Order #\d+ created"))
-        expect(created).to_contain_text("2 items, total 18.50")
+        expect(created).to_contain_text("2 items, total $18.50")
         expect(created).to_contain_text("The summary is on its way to Maria Silva")
         assert page.evaluate("window.__sameDocument === true")  # all of it without a reload
         # The summary with its buttons shows up in the thread by itself.
-        expect(page.get_by_role("log", name="Chat history")).to_contain_text("Total: 18.50", timeout=10_000)
+        expect(page.get_by_role("log", name="Chat history")).to_contain_text("Total: $18.50", timeout=10_000)
 
         created.get_by_role("link", name=re.compile(r"Open order #\d+")).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Pending")
@@ -119,9 +119,9 @@ def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
     ]
     texts = [m["text"]["body"] for m in fake_graph.sent_messages() if m["type"] == "text"]
     assert texts == [
-        f"Hi Maria, your order #{order.pk} is confirmed. Total: 18.50.",
-        f"Hi Maria, we are preparing your order #{order.pk}.",
-        f"Hi Maria, your order #{order.pk} is on its way.",
+        f"Hi Maria, your order #{order.pk} from Shop A is confirmed. Total: $18.50.",
+        f"Hi Maria, we are preparing your order #{order.pk} from Shop A.",
+        f"Hi Maria, your order #{order.pk} from Shop A is on its way.",
     ]
 
 
@@ -140,11 +140,11 @@ def test_a_sandbox_customer_taps_confirm_and_the_order_is_confirmed(
         page.get_by_role("link", name="Customer sandbox").click()
         page.get_by_role("link", name=re.compile(r"Maria Silva \(\+5511987654321\)")).click()
         chat = page.get_by_role("list", name="Conversation")
-        expect(chat).to_contain_text(f"Order #{order.pk} for Maria Silva")
+        expect(chat).to_contain_text(f"Order #{order.pk} from Shop A for Maria Silva")
         chat.get_by_role("button", name="Confirm").click()
 
         # The shop's answer reaches the customer's phone: the order is confirmed.
-        expect(chat).to_contain_text(f"your order #{order.pk} is confirmed", timeout=10_000)
+        expect(chat).to_contain_text(f"your order #{order.pk} from Shop A is confirmed", timeout=10_000)
 
         page.goto(live_server.url + reverse("order_detail", args=[order.pk]))
         expect(page.get_by_role("heading", level=1)).to_contain_text("Confirmed")

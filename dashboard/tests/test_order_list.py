@@ -50,8 +50,8 @@ def test_filters_by_status_with_the_totals_of_the_whole_filtered_set(seller):
     body = get(seller).content.decode()
     assert sorted(order_ids(get(seller))) == sorted([shipped.pk, delivered.pk, pending.pk, cancelled.pk, draft.pk])
     assert re.search(r'class="value">5</span><span class="label">Orders', body)
-    assert '<span class="value">141.00</span><span class="label">Total value' in body
-    assert '<span class="value">30.00</span><span class="label">Revenue' in body
+    assert '<span class="value">$141.00</span><span class="label">Total value' in body
+    assert '<span class="value">$30.00</span><span class="label">Revenue' in body
     assert "Cart draft" in body
 
 
@@ -183,6 +183,7 @@ def test_the_filtered_orders_and_their_items_download_as_csv(seller):
         "customer",
         "phone",
         "items",
+        "discount",
         "total",
         "currency",
         "paid_at",
@@ -191,14 +192,22 @@ def test_the_filtered_orders_and_their_items_download_as_csv(seller):
         "notes",
     ]
     [row] = rows
-    assert row[0] == str(order.pk) and row[3:9] == ["shipped", "'=HYPERLINK(1)", ana.phone, "2", "19.00", "BRL"]
-    assert row[11:] == ["Rua Augusta 500", "'-leave at door"]
+    assert row[0] == str(order.pk) and row[3:10] == [
+        "shipped",
+        "'=HYPERLINK(1)",
+        ana.phone,
+        "2",
+        "0.00",
+        "19.00",
+        "BRL",
+    ]
+    assert row[12:] == ["Rua Augusta 500", "'-leave at door"]
 
     header, *items = csv_rows(seller.client.get(reverse("order_items_export"), {"status": "shipped"}))
-    assert header[5:] == ["item", "product_retailer_id", "quantity", "unit_price", "line_total"]
+    assert header[5:] == ["item", "product_retailer_id", "quantity", "unit_price", "line_total", "currency", "kind"]
     assert [item[5:] for item in items] == [
-        ["Blue mug", "", "2", "8.00", "16.00"],
-        ["Gift wrap", "", "1", "3.00", "3.00"],
+        ["Blue mug", "", "2", "8.00", "16.00", "BRL", "item"],
+        ["Gift wrap", "", "1", "3.00", "3.00", "BRL", "item"],
     ]
     assert {item[0] for item in items} == {str(order.pk)}
     assert len(csv_rows(seller.client.get(reverse("order_items_export")))) == 4

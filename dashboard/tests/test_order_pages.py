@@ -65,7 +65,7 @@ def test_the_new_order_panel_opens_beside_the_thread_with_earlier_items_and_thei
     panel = text(connected_shop.client.get(url, {"panel": "1"}, **HTMX))
 
     assert panel.lstrip().startswith('<aside id="order-panel"') and "New order for Maria Silva" in panel
-    assert '<option value="Blue mug" data-price="8.50" label="last sold at 8.50">' in panel
+    assert '<option value="Blue mug" data-price="8.50" label="last sold at $8.50">' in panel
     assert 'hx-post="' + url + '"' in panel and 'name="send_summary" checked' in panel
     # Without JavaScript the conversation page itself shows the panel.
     page = text(connected_shop.client.get(reverse("conversation", args=[maria.pk]), {"order": "new"}))
@@ -232,7 +232,7 @@ def test_moving_to_shipped_tells_the_customer_inside_the_window_as_text(
         response = move(connected_shop, order, "shipped", tell_customer="on")
 
     [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
-    assert sent["text"]["body"] == f"Hi Maria, your order #{order.pk} is on its way."
+    assert sent["text"]["body"] == f"Hi Maria, your order #{order.pk} from Shop A is on its way."
     page = text(connected_shop.client.get(response.url))
     assert f"Order #{order.pk} is now shipped." in page
     assert "your order #" in page and "on its way" in page  # the message, with its tick, on the order page

@@ -56,11 +56,11 @@ def test_the_reports_page_draws_accessible_charts_with_the_numbers_beside_them(s
         body,
     )
     assert '<title id="revenue-chart-title">Revenue per day, last 30 days</title>' in body
-    assert "30.00 in all" in body
+    assert "$30.00 in all" in body
     today = timezone.localdate(timezone=zoneinfo.ZoneInfo(sales.zone))
     assert (
         f'<th scope="row">{today.day} {today.strftime("%b")}</th><td class="num">2</td>'
-        f'<td class="num">30.00</td>' in body
+        f'<td class="num">$30.00</td>' in body
     )
     assert "50%" in body  # 1 of the 2 customers who wrote ordered
     assert "Blue mug" in body
@@ -72,8 +72,8 @@ def test_the_reports_page_draws_accessible_charts_with_the_numbers_beside_them(s
 def test_each_period_has_its_rows_and_csv(sales, period, rows):
     assert sales.client.get(reverse("reports"), {"period": period}).status_code == 200
     header, *lines = csv_rows(sales.client.get(reverse("report_export"), {"table": "periods", "period": period}))
-    assert header == ["period_start", "orders", "revenue"] and len(lines) == rows
-    assert lines[-1][1:] == ["2", "30.00"]
+    assert header == ["period_start", "orders", "revenue", "currency"] and len(lines) == rows
+    assert lines[-1][1:] == ["2", "30.00", "USD"]
 
 
 def test_every_table_downloads_as_csv(sales):
@@ -81,12 +81,12 @@ def test_every_table_downloads_as_csv(sales):
         return csv_rows(sales.client.get(reverse("report_export"), {"table": name}))
 
     summary = {row[0]: row[1] for row in table("summary")[1:]}
-    assert summary["Orders"] == "2" and summary["Revenue"] == "30.00" and summary["Average order value"] == "30.00"
+    assert summary["Orders"] == "2" and summary["Revenue"] == "30.00" and summary["Average sale"] == "30.00"
     assert summary["Conversion"] == "0.5000" and summary["Customers who wrote"] == "2"
     assert summary["Time to first order"] == "3.5"  # median of 4 h (Ana) and 3 h (Bo, pending)
     statuses = {row[0]: row[1:] for row in table("statuses")[1:]}
-    assert statuses["delivered"] == ["1", "30.00"] and statuses["pending"] == ["1", "12.00"]
-    assert table("items") == [["item", "quantity", "revenue"], ["Blue mug", "3", "30.00"]]
+    assert statuses["delivered"] == ["1", "30.00", "USD"] and statuses["pending"] == ["1", "12.00", "USD"]
+    assert table("items") == [["item", "quantity", "revenue", "currency"], ["Blue mug", "3", "30.00", "USD"]]
 
 
 def test_unknown_periods_and_tables_are_refused(sales):
@@ -99,7 +99,7 @@ def test_unknown_periods_and_tables_are_refused(sales):
 def test_the_home_page_shows_this_months_sales(sales):
     body = sales.client.get(reverse("home")).content.decode()
     assert "Sales this month" in body and '<svg class="bar-chart"' in body
-    assert "<dt>Average order value</dt><dd>30.00</dd>" in body
+    assert '<dt>Average sale</dt><dd>$30.00 <span class="help">revenue over 1 sale</span></dd>' in body
     assert "50%" in body and "3.5 hours" in body
 
 

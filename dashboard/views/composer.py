@@ -112,9 +112,10 @@ def tail_url(customer, thread, window):
 def send_message(request, customer_id):
     """Send the composer's text, or its attachment with the text as caption."""
     customer = get_customer_or_404(request.agent_tables, customer_id)
-    text = request.POST.get("text", "")
+    text, key = request.POST.get("text", ""), request.POST.get("idempotency_key")
     upload = request.FILES.get("attachment")
     try:
+        reply_to = send.reply_target(request.agent_tables, customer, request.POST.get("reply_to", ""))
         if upload is not None:
             send.send_media(
                 request.agent,
@@ -122,15 +123,28 @@ def send_message(request, customer_id):
                 upload,
                 caption=text,
                 sent_by=request.user,
-                idempotency_key=request.POST.get("idempotency_key"),
+                idempotency_key=key,
+                reply_to_wamid=reply_to,
             )
         else:
             send.send_text(
-                request.agent, customer, text, sent_by=request.user, idempotency_key=request.POST.get("idempotency_key")
+                request.agent, customer, text, sent_by=request.user, idempotency_key=key, reply_to_wamid=reply_to
             )
     except send.SendError as error:
         return _answer(request, customer, error=str(error), text=text)
     return _answer(request, customer, since=request.POST.get("since", ""))
+
+
+@require_POST
+@agent_required
+def react_to_message(request, message_id):
+    """React to a customer's message (an emoji from the bubble's menu), or take the reaction back."""
+    message = get_object_or_404(request.agent_tables.Message, pk=message_id)
+    try:
+        send.send_reaction(request.agent, message, request.POST.get("emoji", ""), sent_by=request.user)
+    except send.SendError as error:
+        return _answer(request, message.customer, error=str(error))
+    return _answer(request, message.customer, since=request.POST.get("since", ""))
 
 
 def _chosen_template(request, template_id):

@@ -9,27 +9,31 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from agents import customers
+from agents import customers, labels
 from agents.access import agent_required
+from agents.shop import shop_of
 from crm import paging
 from crm.csv_export import csv_response
 from outreach import consent
 
 from .. import customers as customer_pages
-from ..forms import CustomerForm, ProfilePictureForm, RenameCustomerForm
+from ..forms import BulkLabelForm, CustomerDetailsForm, CustomerForm, ProfilePictureForm
 from ..threads import present
-from .common import bad_request
+from .common import NO_SUCH_LABEL, bad_request, label_asked
 
 
 @agent_required
 def customer_list(request):
-    search = request.GET.get("q", "")[:200]
-    cursor = request.GET.get("after", "")
+    search, cursor, label = request.GET.get("q", "")[:200], request.GET.get("after", ""), label_asked(request)
+    if label is NO_SUCH_LABEL:
+        return bad_request(request, "There is no such label. Pick one from the list's labels.")
     try:
-        page = customer_pages.customers_page(request.agent_tables, search=search, cursor=cursor)
+        page = customer_pages.customers_page(
+            request.agent_tables, agent=request.agent, search=search, label=label, cursor=cursor
+        )
     except paging.InvalidCursor as error:
         return bad_request(request, str(error))
-    keep = {"q": search} if search else {}
+    keep = {key: value for key, value in (("q", search), ("label", label and label.pk)) if value}
     return render(
         request,
         "agents/customers/list.html",
@@ -37,6 +41,9 @@ def customer_list(request):
             "section": "customers",
             "page": page,
             "search": search,
+            "label": label,
+            "labels": labels.labels_of(request.agent),
+            "bulk_form": BulkLabelForm(request.agent),
             "cursor": cursor,
             "export_url": reverse("customer_export") + ("?" + urlencode(keep) if keep else ""),
             "first_url": reverse("customer_list") + ("?" + urlencode(keep) if keep else ""),
@@ -74,12 +81,12 @@ def customer_add(request):
                 messages.success(request, f"{customer.name} was added.")
                 return redirect("customer_detail", customer.pk)
         return render(request, "agents/customers/add.html", {"section": "customers", "form": form}, status=400)
-    form = CustomerForm(initial={"name": request.GET.get("name", "")[:200], "phone": request.GET.get("phone", "")[:40]})
+    form = CustomerForm(initial={"name": request.GET.get("name", ""), "phone": request.GET.get("phone", "")})
     return render(request, "agents/customers/add.html", {"section": "customers", "form": form})
 
 
-def _detail(request, customer, *, rename_form=None, picture_form=None, status=200):
-    summary = customer_pages.customer_summary(request.agent_tables, customer)
+def _detail(request, customer, *, details_form=None, picture_form=None, status=200):
+    summary = customer_pages.customer_summary(request.agent_tables, customer, shop_of(request.agent).currency)
     return render(
         request,
         "agents/customers/detail.html",
@@ -88,7 +95,15 @@ def _detail(request, customer, *, rename_form=None, picture_form=None, status=20
             "customer": customer,
             "summary": summary,
             "bubbles": present(request.agent_tables, customer, summary.recent_messages),
-            "rename_form": rename_form or RenameCustomerForm(initial={"name": customer.name}),
+            "details_form": details_form
+            or CustomerDetailsForm(
+                initial={
+                    "name": customer.name,
+                    "email": customer.email,
+                    "address": customer.address,
+                    "notes": customer.notes,
+                }
+            ),
             "picture_form": picture_form or ProfilePictureForm(),
             "marketing": consent.preference(request.agent, customer.pk),
         },
@@ -104,18 +119,18 @@ def customer_detail(request, customer_id):
 
 @require_POST
 @agent_required
-def customer_rename(request, customer_id):
+def customer_details(request, customer_id):
     customer = customers.get_customer_or_404(request.agent_tables, customer_id)
-    form = RenameCustomerForm(request.POST)
+    form = CustomerDetailsForm(request.POST)
     if form.is_valid():
         try:
-            customers.rename_customer(request.agent_tables, customer, form.cleaned_data["name"])
+            customers.save_customer_details(request.agent_tables, customer, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error("name", error)
+            form.add_error(None, error)
         else:
-            messages.success(request, "The name was saved.")
+            messages.success(request, f"{customer.name}'s details were saved.")
             return redirect("customer_detail", customer.pk)
-    return _detail(request, customer, rename_form=form, status=400)
+    return _detail(request, customer, details_form=form, status=400)
 
 
 @require_POST
@@ -153,6 +168,9 @@ def customer_avatar(request, customer_id):
 
 @agent_required
 def customer_export(request):
-    search = request.GET.get("q", "")[:200]
-    # This download has always been sent as bare text/csv (no charset): kept as it is.
-    return csv_response(customer_pages.export_rows(request.agent_tables, search), "customers")
+    search, label = request.GET.get("q", "")[:200], label_asked(request)
+    if label is NO_SUCH_LABEL:
+        return bad_request(request, "There is no such label. Pick one from the list's labels.")
+    currency = shop_of(request.agent).currency
+    lines = customer_pages.export_rows(request.agent_tables, currency, search, agent=request.agent, label=label)
+    return csv_response(lines, "customers")

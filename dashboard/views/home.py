@@ -2,6 +2,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from agents.access import agent_required, choose_agent
+from agents.shop import shop_of
 from crm.inputs import object_id
 from dashboard.views.reports import sales_this_month
 
@@ -17,12 +18,18 @@ SECTION_LISTS = {
     "orders": "order_list",
     "reports": "reports",
     "quick_replies": "quick_replies",
+    "shop": "shop_settings",
 }
 
 
 @agent_required
 def home(request):
-    figures = home_figures(request.agent_tables, today_start=today_start(), month_start=month_start())
+    figures = home_figures(
+        request.agent_tables,
+        today_start=today_start(),
+        month_start=month_start(),
+        currency=shop_of(request.agent).currency,
+    )
     waiting = inbox_page(request.agent_tables, show="unread", size=HOME_INBOX_ROWS)
     return render(
         request,

@@ -13,34 +13,37 @@ from crm.inputs import object_id
 from dashboard.views.order import panel_context as order_panel_context
 from whatsapp import send
 
-from ..inbox import SHOWS, inbox_page
+from ..aside import customer_aside
+from ..inbox import SHOWS, inbox_with_filters
 from ..polling import nothing_changed
 from ..threads import thread_page, thread_tail
-from .common import bad_request, choice, today_start
+from .common import NO_SUCH_LABEL, bad_request, choice, label_asked, today_start
 from .composer import composer_context, tail_url
 
-FILTER_LABELS = {"all": "All", "unread": "Unread", "today": "Today"}
+NO_SUCH_FILTER = "There is no such inbox filter or label. Pick one from the inbox's filters."
 
 
 def _inbox_query(request):
-    """(show, search, cursor) from the query string, or None when `show` is not a filter we have."""
+    """(show, search, cursor, label) from the query string, or None when `show` or `label` is not one we have."""
     show = choice(request, "show", SHOWS, "all")
-    if show is None:
+    label = label_asked(request)
+    if show is None or label is NO_SUCH_LABEL:
         return None
-    return show, request.GET.get("q", "")[:200], request.GET.get("after", "")
+    return show, request.GET.get("q", "")[:200], request.GET.get("after", ""), label
 
 
-def _inbox_context(request, show, search, cursor, current=None):
-    page = inbox_page(request.agent_tables, show=show, search=search, cursor=cursor, today_start=today_start())
-    keep = {key: value for key, value in (("show", show if show != "all" else ""), ("q", search)) if value}
+def _inbox_context(request, show, search, cursor, label, current=None):
+    queue, page = inbox_with_filters(
+        request.agent, request.agent_tables, show=show, search=search, cursor=cursor, label=label, today=today_start()
+    )
+    keep = {"show": show if show != "all" else "", "q": search, "label": label.pk if label else ""}
+    keep = {key: value for key, value in keep.items() if value}
     poll = {**keep, **({"after": cursor} if cursor else {}), **({"current": current.pk} if current else {})}
-    filters = [
-        (value, label, reverse("inbox") + "?" + urlencode({"show": value, **({"q": search} if search else {})}))
-        for value, label in FILTER_LABELS.items()
-    ]
     return {
         "page": page,
-        "filters": filters,
+        "filters": queue.filters,
+        "label_filters": queue.label_filters,
+        "label": label,
         "show": show,
         "search": search,
         "cursor": cursor,
@@ -58,7 +61,7 @@ def _inbox_context(request, show, search, cursor, current=None):
 def inbox(request):
     query = _inbox_query(request)
     if query is None:
-        return bad_request(request, "There is no such inbox filter.")
+        return bad_request(request, NO_SUCH_FILTER)
     try:
         context = _inbox_context(request, *query)
     except paging.InvalidCursor as error:
@@ -71,7 +74,7 @@ def inbox_rows(request):
     """The inbox list alone, for polling: 204 while the page's token is the one the browser has."""
     query = _inbox_query(request)
     if query is None:
-        return bad_request(request, "There is no such inbox filter.")
+        return bad_request(request, NO_SUCH_FILTER)
     current = object_id(request.GET.get("current", ""))
     current = request.agent_tables.Customer.objects.filter(pk=current).first() if current else None
     try:
@@ -80,7 +83,7 @@ def inbox_rows(request):
         return bad_request(request, str(error))
     if context["page"].token == request.GET.get("v"):
         return nothing_changed()
-    return render(request, "agents/_inbox_list.html", context)
+    return render(request, "agents/_inbox_list.html", {**context, "filters_oob": True})
 
 
 def _mark_read(request, customer):
@@ -93,7 +96,7 @@ def _mark_read(request, customer):
 @agent_required
 def conversation(request, customer_id):
     customer = get_customer_or_404(request.agent_tables, customer_id)
-    query = _inbox_query(request) or ("all", "", "")
+    query = _inbox_query(request) or ("all", "", "", None)
     _mark_read(request, customer)
     thread = thread_page(request.agent_tables, customer)
     composer = composer_context(request, customer, template=_template_asked(request))
@@ -102,7 +105,8 @@ def conversation(request, customer_id):
         "thread": thread,
         "tail_url": tail_url(customer, thread, composer["window"]),
         "quick_replies": [{"shortcut": q.shortcut, "text": q.text} for q in quick_replies_of(request.agent)],
-        **_inbox_context(request, query[0], query[1], "", current=customer),
+        **_inbox_context(request, query[0], query[1], "", query[3], current=customer),
+        **customer_aside(request.agent, customer),
         **composer,
     }
     if request.GET.get("order") == "new":

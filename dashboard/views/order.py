@@ -11,16 +11,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from agents.access import agent_required
 from agents.customers import first_name, get_customer_or_404
+from agents.shop import shop_of
+from crm.inputs import object_id
 from dashboard.polling import nothing_changed
+from dashboard.rendering import readable_text
 from dashboard.threads import present, thread_token
-from dashboard.views.common import is_htmx
-from orders import catalog, notify, placing, workflow
+from dashboard.views.common import bad_request, is_htmx
+from orders import catalog, notify, placing, reading, workflow
 from orders.forms import ItemRow, OrderForm
 from orders.models import StatusTemplate
 from orders.placing import EDITABLE_STATUSES, OrderError
@@ -49,6 +52,7 @@ def _form_context(request, customer, form, *, panel):
         "customer": customer,
         "first_name": first_name(customer),
         "form": form,
+        "shop": shop_of(request.agent),
         "blank_row": ItemRow(),
         "suggestions": catalog.item_suggestions(request.agent, limit=SUGGESTIONS),
         "panel": panel,
@@ -61,9 +65,13 @@ def _form_context(request, customer, form, *, panel):
     }
 
 
+def _new_order_form(request, customer):
+    return OrderForm(shipping_address=placing.address_for_new_order(request.agent, customer))
+
+
 def panel_context(request, customer):
     """What the conversation page needs to show the new-order panel beside the thread (?order=new)."""
-    return _form_context(request, customer, OrderForm(), panel=True)
+    return _form_context(request, customer, _new_order_form(request, customer), panel=True)
 
 
 def _wants_panel(request):
@@ -76,7 +84,7 @@ def order_create(request, customer_id):
     customer = get_customer_or_404(request.agent_tables, customer_id)
     panel = _wants_panel(request) and is_htmx(request)
     template = "orders/_panel.html" if panel else "orders/create.html"
-    form = OrderForm(request.POST if request.method == "POST" else None)
+    form = OrderForm(request.POST) if request.method == "POST" else _new_order_form(request, customer)
     if request.method != "POST" or form.edit_rows():
         return render(request, template, {"section": "orders", **_form_context(request, customer, form, panel=panel)})
     order = _place(request, form, placing.create_order, customer)
@@ -99,6 +107,35 @@ def order_create(request, customer_id):
     return redirect("order_detail", order.pk)
 
 
+@require_GET
+@agent_required
+def order_from_message(request, message_id):
+    """The new-order page filled with what a customer's message asks for (orders.reading): matched items
+    with their price, each unmatched phrase above the form for the seller to pick an item. Nothing is
+    created here: the form posts to order_create when the seller presses Create order."""
+    pk = object_id(message_id)
+    if pk is None:
+        return bad_request(request, NOT_A_MESSAGE)
+    message = get_object_or_404(request.agent_tables.Message.objects.select_related("customer"), pk=pk)
+    text = readable_text(message)
+    if not text:
+        return bad_request(request, NO_WORDS_TO_READ)
+    proposal = reading.propose(request.agent, text)
+    form = OrderForm.from_proposal(proposal)
+    context = _form_context(request, message.customer, form, panel=False)
+    context.update({"section": "orders", "proposal": proposal, "read_message": message, "read_text": text})
+    return render(request, "orders/create.html", context)
+
+
+NOT_A_MESSAGE = (
+    'This link names no message. Open the conversation and use "Make an order from this" on the customer\'s message.'
+)
+NO_WORDS_TO_READ = (
+    "This message has no words to read an order from: only what a customer wrote can be read (a text, or the "
+    "caption of their photo, video, voice note or document)."
+)
+
+
 def _place(request, form, place, target):
     """`place` (placing.create_order or update_order) with the valid form's items, notes and address, or None
     when the form or placing refuses (the reason is then on the form)."""
@@ -112,6 +149,7 @@ def _place(request, form, place, target):
             actor=request.user,
             notes=form.notes,
             shipping_address=form.shipping_address,
+            discount=form.discount,
         )
     except OrderError as error:
         form.errors.append(error.message)
@@ -208,8 +246,19 @@ def _change_requested(events):
     return None
 
 
+def _items_context(order, items):
+    """The order's items, its fee lines, and what its discount and fees do to its total."""
+    return {
+        "items": [item for item in items if item.kind != "fee"],
+        "fees": [item for item in items if item.kind == "fee"],
+        "totals": placing.stored_totals(order, items),
+        "discount": placing.discount_of(order),
+    }
+
+
 def _detail(request, order, *, error="", status=200):
     events = list(request.agent_tables.OrderEvent.objects.filter(order=order).order_by("created_at", "id"))
+    items = list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     window = send.window(request.agent_tables, order.customer)
     context = _messages_context(request, order, events)
     message_by_id = context.pop("message_by_id")
@@ -220,7 +269,7 @@ def _detail(request, order, *, error="", status=200):
             "section": "orders",
             "order": order,
             "customer": order.customer,
-            "items": list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id")),
+            **_items_context(order, items),
             "events": [(event, message_by_id.get(event.message_id)) for event in events],
             "moves": _moves(order),
             "editable": order.status in EDITABLE_STATUSES,
@@ -228,6 +277,7 @@ def _detail(request, order, *, error="", status=200):
             "how_told": _how_the_customer_is_told(request, order, window),
             "change_requested": _change_requested(events),
             "summary_sent": any(event.kind == "summary_sent" for event in events),
+            "customer_knows": notify.customer_has_heard_of(order, events),
             "idempotency_key": uuid.uuid4().hex,
             "status_error": error,
             "status_label": STATUS_LABELS[order.status],

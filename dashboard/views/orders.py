@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from agents.access import agent_required
+from agents.shop import shop_of
 from crm import paging
 from crm.csv_export import csv_response
 from orders.forms import OrderFilterForm
@@ -34,7 +35,7 @@ def order_list(request):
     if filters is None:
         return render(request, "orders/list.html", context, status=400)
     try:
-        page = orders_page(request.agent_tables, filters, cursor=cursor)
+        page = orders_page(request.agent_tables, filters, cursor=cursor, currency=shop_of(request.agent).currency)
     except paging.InvalidCursor as error:
         context["cursor_error"] = str(error)
         return render(request, "orders/list.html", context, status=400)
@@ -84,4 +85,4 @@ def _export(request, export, name):
     form, filters = _filters(request)
     if filters is None:
         return render(request, "orders/list.html", {"section": "orders", "form": form, "page": None}, status=400)
-    return csv_response(export(request.agent_tables, filters), name)
+    return csv_response(export(request.agent_tables, filters, shop_of(request.agent).currency), name)

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from agents import tables
 from agents.access import agent_required
+from agents.shop import format_date, format_money, shop_of
 from crm.csv_export import csv_lines, csv_response, csv_safe
 from dashboard.views.common import bad_request, choice
 from orders import reports
@@ -42,19 +43,34 @@ def percent(ratio):
     return "—" if ratio is None else f"{ratio * 100:.0f}%"
 
 
-def summary_rows(summary):
-    """The headline figures as (label, value shown, value for CSV, explanation)."""
+def summary_rows(summary, shop):
+    """The headline figures as (label, value shown, value for CSV, explanation); amounts in the CSV are plain
+    numbers in the shop's currency (its code is in the meaning)."""
     aov = summary.average_order_value
     return [
         ("Orders", f"{summary.orders:,}", summary.orders, "created in the period, whatever their status"),
         ("Sales", f"{summary.sold_orders:,}", summary.sold_orders, "orders confirmed, not cancelled or refunded"),
-        ("Revenue", f"{summary.revenue:,.2f}", f"{summary.revenue:.2f}", "the total of the sales"),
         (
-            "Average order value",
-            "—" if aov is None else f"{aov:,.2f}",
-            "" if aov is None else f"{aov:.2f}",
-            "revenue divided by sales",
+            "Revenue",
+            format_money(summary.revenue, shop),
+            f"{summary.revenue:.2f}",
+            f"the total of the sales, in {shop.currency}",
         ),
+        (
+            "Average sale",
+            "—" if aov is None else format_money(aov, shop),
+            "" if aov is None else f"{aov:.2f}",
+            f"revenue divided by sales, in {shop.currency}",
+        ),
+        *[
+            (
+                f"Sales in {currency}",
+                f"{count:,}: {format_money(amount, shop, currency)}",
+                f"{amount:.2f}",
+                f"priced in {currency}, not {shop.currency}: not in the revenue",
+            )
+            for currency, count, amount in summary.other_currencies
+        ],
         (
             "Customers who wrote",
             f"{summary.customers_who_wrote:,}",
@@ -86,6 +102,7 @@ def report(agent, period):
     """Everything on the reports page for the last 30 days, 12 weeks or 12 months."""
     _, edges = reports.period_window(period)
     since, until = edges[0], edges[-1]
+    shop = shop_of(agent)
     rows = reports.by_period(agent, period)
     summary = reports.summary(agent, since=since, until=until)
     return {
@@ -95,15 +112,15 @@ def report(agent, period):
         "revenue_chart": bar_chart(
             f"Revenue per {period}, {PERIOD_NAMES[period].lower()}",
             [(period_label(r.start, period, short=True), r.revenue) for r in rows],
-            money=True,
+            money=lambda value: format_money(value, shop),
         ),
         "orders_chart": bar_chart(
             f"Orders per {period}, {PERIOD_NAMES[period].lower()}",
             [(period_label(r.start, period, short=True), r.orders) for r in rows],
         ),
         "summary": summary,
-        "summary_rows": summary_rows(summary),
-        "aov": "—" if summary.average_order_value is None else f"{summary.average_order_value:,.2f}",
+        "summary_rows": summary_rows(summary, shop),
+        "aov": "—" if summary.average_order_value is None else format_money(summary.average_order_value, shop),
         "conversion": percent(summary.conversion),
         "time_to_first_order": duration(summary.median_hours_to_first_order),
         "statuses": [(STATUS_LABELS[row.status], row) for row in reports.by_status(agent, since=since, until=until)],
@@ -114,18 +131,23 @@ def report(agent, period):
 
 
 def sales_this_month(agent, month_start):
-    """The home page's sales figures: this month's, revenue per day over the last 30 days, and the
+    """The home page's sales figures: this month's (the Reports page's are over the last 30 days, 12 weeks
+    or 12 months, so the home page names its period), revenue per day over the last 30 days, and the
     WhatsApp carts waiting as draft orders."""
     summary = reports.summary(agent, since=month_start)
     rows = reports.by_period(agent, "day")
+    shop = shop_of(agent)
     return {
         "sales": summary,
+        "sales_period": f"since {format_date(month_start, shop, 'long')}",
         "cart_drafts": tables.for_agent(agent).Order.objects.filter(source="cart", status="pending").count(),
-        "sales_aov": "—" if summary.average_order_value is None else f"{summary.average_order_value:,.2f}",
+        "sales_aov": "—" if summary.average_order_value is None else format_money(summary.average_order_value, shop),
         "sales_conversion": percent(summary.conversion),
         "sales_time_to_first_order": duration(summary.median_hours_to_first_order),
         "sales_chart": bar_chart(
-            "Revenue per day, last 30 days", [(period_label(row.start, "day"), row.revenue) for row in rows], money=True
+            "Revenue per day, last 30 days",
+            [(period_label(row.start, "day"), row.revenue) for row in rows],
+            money=lambda value: format_money(value, shop),
         ),
     }
 
@@ -154,16 +176,17 @@ def report_export(request):
     if period is None or table not in TABLES:
         return bad_request(request, "There is no such report.")
     data = report(request.agent, period)
+    currency = shop_of(request.agent).currency
     if table == "periods":
-        header = ["period_start", "orders", "revenue"]
-        rows = [[row.start.isoformat(), row.orders, f"{row.revenue:.2f}"] for _, row in data["rows"]]
+        header = ["period_start", "orders", "revenue", "currency"]
+        rows = [[row.start.isoformat(), row.orders, f"{row.revenue:.2f}", currency] for _, row in data["rows"]]
     elif table == "summary":
         header = ["figure", "value", "meaning"]
         rows = [[label, value, meaning] for label, _, value, meaning in data["summary_rows"]]
     elif table == "statuses":
-        header = ["status", "orders", "value"]
-        rows = [[row.status, row.orders, f"{row.value:.2f}"] for _, row in data["statuses"]]
+        header = ["status", "orders", "value", "currency"]
+        rows = [[row.status, row.orders, f"{row.value:.2f}", currency] for _, row in data["statuses"]]
     else:
-        header = ["item", "quantity", "revenue"]
-        rows = [[csv_safe(item.name), item.quantity, f"{item.revenue:.2f}"] for item in data["items"]]
+        header = ["item", "quantity", "revenue", "currency"]
+        rows = [[csv_safe(item.name), item.quantity, f"{item.revenue:.2f}", currency] for item in data["items"]]
     return csv_response(csv_lines(header, rows), f"report-{table}-by-{period}")

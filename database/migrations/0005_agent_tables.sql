@@ -16,22 +16,22 @@ BEGIN
     EXECUTE format($ddl$ALTER TABLE %1$s_customers ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_customers FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_customers_agent ON %1$s_customers$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_customers_agent ON %1$s_customers USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_customers_agent ON %1$s_customers USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_messages ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_messages FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_messages_agent ON %1$s_messages$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_messages_agent ON %1$s_messages USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_messages_agent ON %1$s_messages USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_orders_agent ON %1$s_orders$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_orders_agent ON %1$s_orders USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_orders_agent ON %1$s_orders USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders_items ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders_items FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_orders_items_agent ON %1$s_orders_items$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_orders_items_agent ON %1$s_orders_items USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_orders_items_agent ON %1$s_orders_items USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_order_events ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_order_events FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_order_events_agent ON %1$s_order_events$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_order_events_agent ON %1$s_order_events USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_order_events_agent ON %1$s_order_events USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
 END
 $function$;

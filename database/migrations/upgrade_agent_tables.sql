@@ -4,7 +4,7 @@
 -- order; then adopt it (docs/schema.md). On a database made with earlier files, run the new
 -- migrations/*.sql and `SELECT upgrade_agent_tables(id) FROM agents`.
 
--- upgrade_agent_tables(agent_id) brings an agent's tables to version 6 as `manage.py upgrade_agent_tables`
+-- upgrade_agent_tables(agent_id) brings an agent's tables to version 11 as `manage.py upgrade_agent_tables`
 -- does, one version after another, recording each in agents.table_version; it returns the versions
 -- applied (none when the tables are current). It runs in the caller's transaction with the agent's row
 -- locked, so a failure applies nothing and two calls never race. For agents whose tables live on this
@@ -30,7 +30,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Upgrade it with `python manage.py upgrade_agent_tables`, which reaches every database.';
     END IF;
-    WHILE version < 6 LOOP
+    WHILE version < 11 LOOP
         version := version + 1;
         EXECUTE format('SELECT upgrade_agent_tables_v%s($1)', version) USING agent_id;
         UPDATE agents SET table_version = version WHERE id = upgrade_agent_tables.agent_id;

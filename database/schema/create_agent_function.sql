@@ -5,7 +5,7 @@
 -- migrations/*.sql and `SELECT upgrade_agent_tables(id) FROM agents`.
 
 -- create_agent(user_id, created_by) creates an agent as `manage.py create_agent` does: the agents row
--- (agt_<id>, its tables at version 6, on the database `default`) and its tables, in the caller's
+-- (agt_<id>, its tables at version 11, on the database `default`) and its tables, in the caller's
 -- transaction (a failure leaves neither), and returns the prefix. user_id is the user who works the
 -- agent's inbox (NULL: a system agent); created_by must be an admin. Needs no superuser: run it as the
 -- role that owns the tables (the one the app connects as).
@@ -45,7 +45,7 @@ BEGIN
                   HINT = 'An agent or tables already have it: set the agents id sequence past every agent''s id.';
     END IF;
     INSERT INTO agents (id, agent_prefix, user_id, created_by, name, table_version, database)
-    VALUES (new_id, prefix, create_agent.user_id, create_agent.created_by, '', 6, 'default');
+    VALUES (new_id, prefix, create_agent.user_id, create_agent.created_by, '', 11, 'default');
     PERFORM create_agent_tables(new_id);
     RETURN prefix;
 END

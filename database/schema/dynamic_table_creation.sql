@@ -4,11 +4,24 @@
 -- order; then adopt it (docs/schema.md). On a database made with earlier files, run the new
 -- migrations/*.sql and `SELECT upgrade_agent_tables(id) FROM agents`.
 
--- create_agent_tables(agent_id) creates the tables of agent agt_<agent_id> at version 6: exactly the
+-- create_agent_tables(agent_id) creates the tables of agent agt_<agent_id> at version 11: exactly the
 -- statements provisioning runs (agents/provisioning.py), for any id. create_agent() calls it.
 
 -- Message search's trigram index needs pg_trgm (a trusted extension: the database's owner may create it).
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- The row scope every table's policy asks (crm/rls.py): the scope a transaction set, if signed by the app.
+-- Its keys are written when the app adopts the database; until then no agent's row is visible.
+CREATE TABLE IF NOT EXISTS crm_row_scope_keys (inner_pad bytea NOT NULL, outer_pad bytea NOT NULL);
+REVOKE ALL ON crm_row_scope_keys FROM PUBLIC;
+CREATE OR REPLACE FUNCTION crm_row_scope() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT parts[1] FROM (SELECT string_to_array(current_setting('crm.agent_id', true), ':') AS parts) token
+    WHERE cardinality(parts) = 3 AND parts[1] ~ '^(all|[0-9]{1,18})$' AND parts[2] ~ '^[0-9]{1,12}$'
+      AND parts[2]::bigint >= extract(epoch FROM now())
+      AND EXISTS (SELECT FROM public.crm_row_scope_keys k WHERE encode(sha256(k.outer_pad
+          || sha256(k.inner_pad || convert_to(parts[1] || ':' || parts[2], 'UTF8'))), 'hex') = parts[3])
+    $$;
 
 -- The name Django's schema editor gives an index or foreign key it names itself (_create_index_name):
 -- table, columns and a digest, shortened to PostgreSQL's 63 characters as Django shortens it. (Django
@@ -47,7 +60,13 @@ BEGIN
         "created_at" timestamp DEFAULT ((CURRENT_TIMESTAMP AT TIME ZONE 'UTC')) NOT NULL,
         "wa_user_id" text NULL,
         "last_message_at" timestamp NULL,
-        "unread_count" integer DEFAULT 0 NULL
+        "unread_count" integer DEFAULT 0 NULL,
+        "email" text NULL,
+        "address" text NULL,
+        "notes" text NULL,
+        "awaiting_reply_since" timestamp NULL,
+        "conversation_done_at" timestamp NULL,
+        "snoozed_until" timestamp NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_messages" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -85,7 +104,10 @@ BEGIN
         "source" varchar(16) DEFAULT 'agent' NULL,
         "source_wamid" text NULL,
         "currency" varchar(3) NULL,
-        "paid_at" timestamp NULL
+        "paid_at" timestamp NULL,
+        "discount_type" varchar(8) NULL,
+        "discount_value" numeric(14, 2) NULL,
+        "discount_amount" numeric(14, 2) DEFAULT 0 NOT NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_orders_items" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -95,7 +117,8 @@ BEGIN
         "price" numeric(14, 2) DEFAULT 0 NOT NULL,
         "total" numeric(14, 2) NULL,
         "created_at" timestamp DEFAULT ((CURRENT_TIMESTAMP AT TIME ZONE 'UTC')) NOT NULL,
-        "product_retailer_id" text NULL
+        "product_retailer_id" text NULL,
+        "kind" varchar(16) DEFAULT 'item' NOT NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_order_events" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -116,6 +139,10 @@ BEGIN
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_activity" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_unread" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE "unread_count" > 0$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_cust_name" ON "%1$s_customers" ("name", "id")$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_open" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("conversation_done_at" IS NULL AND "last_message_at" IS NOT NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_needs_reply" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE ("awaiting_reply_since" IS NOT NULL AND "conversation_done_at" IS NULL)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_done" ON "%1$s_customers" ("last_message_at" DESC, "id" DESC) WHERE "conversation_done_at" IS NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE INDEX "%1$s_cust_snoozed" ON "%1$s_customers" ("snoozed_until") WHERE "snoozed_until" IS NOT NULL$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%3$s" FOREIGN KEY ("customer_id") REFERENCES "%1$s_customers" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_messages', ARRAY['customer_id'], '_fk_' || prefix || '_customers_id'));
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%1$s_msg_direction" CHECK ("direction" IN ('inbound', 'outbound'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD CONSTRAINT "%1$s_msg_media_type" CHECK ("media_type" IN ('none', 'image', 'video', 'audio', 'document', 'sticker'))$ddl$, prefix, agent_id);
@@ -129,12 +156,16 @@ BEGIN
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%3$s" FOREIGN KEY ("customer_id") REFERENCES "%1$s_customers" ("id") DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_orders', ARRAY['customer_id'], '_fk_' || prefix || '_customers_id'));
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_status" CHECK ("status" IN ('pending', 'confirmed', 'processing', 'shipped', 'delivered', 'cancelled', 'refunded'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE UNIQUE INDEX "%1$s_order_source" ON "%1$s_orders" ("source_wamid") WHERE "source_wamid" IS NOT NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_discount_type" CHECK (("discount_type" IS NULL OR "discount_type" IN ('amount', 'percent')))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_discount_value" CHECK (("discount_value" IS NULL OR ("discount_value" >= 0 AND (NOT ("discount_type" = 'percent' AND "discount_type" IS NOT NULL) OR "discount_value" <= 100))))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders" ADD CONSTRAINT "%1$s_order_discount_amount" CHECK ("discount_amount" >= 0)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%3$s" ON "%1$s_orders" ("customer_id")$ddl$, prefix, agent_id, agent_index_name(prefix || '_orders', ARRAY['customer_id'], ''));
     EXECUTE format($ddl$CREATE INDEX "%1$s_order_created" ON "%1$s_orders" ("created_at" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%1$s_order_status_created" ON "%1$s_orders" ("status", "created_at" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD CONSTRAINT "%3$s" FOREIGN KEY ("order_id") REFERENCES "%1$s_orders" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_orders_items', ARRAY['order_id'], '_fk_' || prefix || '_orders_id'));
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD CONSTRAINT "%1$s_item_quantity" CHECK ("quantity" > 0)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD CONSTRAINT "%1$s_item_price" CHECK ("price" >= 0)$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_orders_items" ADD CONSTRAINT "%1$s_item_kind" CHECK ("kind" IN ('item', 'fee'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE INDEX "%3$s" ON "%1$s_orders_items" ("order_id")$ddl$, prefix, agent_id, agent_index_name(prefix || '_orders_items', ARRAY['order_id'], ''));
     EXECUTE format($ddl$CREATE INDEX "%1$s_item_created" ON "%1$s_orders_items" ("created_at" DESC, "id" DESC)$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE "%1$s_order_events" ADD CONSTRAINT "%3$s" FOREIGN KEY ("order_id") REFERENCES "%1$s_orders" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED$ddl$, prefix, agent_id, agent_index_name(prefix || '_order_events', ARRAY['order_id'], '_fk_' || prefix || '_orders_id'));
@@ -148,22 +179,22 @@ BEGIN
     EXECUTE format($ddl$ALTER TABLE %1$s_customers ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_customers FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_customers_agent ON %1$s_customers$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_customers_agent ON %1$s_customers USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_customers_agent ON %1$s_customers USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_messages ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_messages FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_messages_agent ON %1$s_messages$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_messages_agent ON %1$s_messages USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_messages_agent ON %1$s_messages USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_orders_agent ON %1$s_orders$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_orders_agent ON %1$s_orders USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_orders_agent ON %1$s_orders USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders_items ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_orders_items FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_orders_items_agent ON %1$s_orders_items$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_orders_items_agent ON %1$s_orders_items USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_orders_items_agent ON %1$s_orders_items USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_order_events ENABLE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$ALTER TABLE %1$s_order_events FORCE ROW LEVEL SECURITY$ddl$, prefix, agent_id);
     EXECUTE format($ddl$DROP POLICY IF EXISTS %1$s_order_events_agent ON %1$s_order_events$ddl$, prefix, agent_id);
-    EXECUTE format($ddl$CREATE POLICY %1$s_order_events_agent ON %1$s_order_events USING (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s')) WITH CHECK (coalesce(current_setting('crm.agent_id', true), '') IN ('', 'all', '%2$s'))$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$CREATE POLICY %1$s_order_events_agent ON %1$s_order_events USING ((SELECT crm_row_scope()) IN ('all', '%2$s')) WITH CHECK ((SELECT crm_row_scope()) IN ('all', '%2$s'))$ddl$, prefix, agent_id);
 END
 $function$;

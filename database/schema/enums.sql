@@ -13,3 +13,4 @@
 -- agt_<id>_messages.direction (CHECK agt_<id>_msg_direction): 'inbound', 'outbound'
 -- agt_<id>_messages.media_type (CHECK agt_<id>_msg_media_type): 'none', 'image', 'video', 'audio', 'document', 'sticker'
 -- agt_<id>_orders.status (CHECK agt_<id>_order_status): 'pending', 'confirmed', 'processing', 'shipped', 'delivered', 'cancelled', 'refunded'
+-- agt_<id>_orders_items.kind (CHECK agt_<id>_item_kind): 'item', 'fee'

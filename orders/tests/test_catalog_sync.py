@@ -141,3 +141,16 @@ def test_the_command_syncs_one_agent_and_says_how_it_went(shop, fake_graph, caps
     fake_graph.set_catalog(CATALOG_ID, [meta_product("vase-blue", "Blue vase")])
     call_command("sync_catalogs", agent=shop.agent.pk)
     assert f"Catalog {CATALOG_ID} synced: 1 added, 0 changed, 0 removed." in capsys.readouterr().out
+
+
+def test_the_clocks_rounds_enqueue_a_catalog_sync_once_per_interval(shop, fake_graph, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.CATALOG_SYNC_INTERVAL = 3600
+    now = timezone.now()
+    assert catalog_sync.enqueue_catalog_syncs(now) == 1
+    assert catalog_sync.enqueue_catalog_syncs(now + timedelta(minutes=1)) == 0
+    assert catalog_sync.enqueue_catalog_syncs(now + timedelta(minutes=61)) == 1
+    assert len(fake_graph.calls(f"/{CATALOG_ID}/products")) == 2

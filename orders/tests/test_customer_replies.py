@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from agents.shop import save_shop, shop_of
 from audit.models import AuditEvent
 from crm.tests.fixtures import MARIA_WA_ID as MARIA
 from crm.tests.fixtures import PHONE_NUMBER_ID
@@ -54,7 +55,7 @@ def test_the_summary_lists_the_order_under_confirm_and_change_buttons(
     summary = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
     [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
     assert sent["interactive"]["body"]["text"] == (
-        f"Order #{order.pk} for Maria Silva\n2 × Blue mug: 16.00\n1 × Gift wrap: 1.50\nTotal: 17.50\n"
+        f"Order #{order.pk} from Shop A for Maria Silva\n2 × Blue mug: $16.00\n1 × Gift wrap: $1.50\nTotal: $17.50\n"
         "Deliver to: Rua Augusta 500 São Paulo\nTap Confirm if it is right, or Change to tell us what to change."
     )
     assert [b["reply"] for b in sent["interactive"]["action"]["buttons"]] == [
@@ -87,7 +88,7 @@ def test_a_long_order_summary_lists_the_first_items_and_counts_the_rest(connecte
     order = placing.create_order(
         connected_shop.agent, maria, [LineItem(f"Item {n} " + "x" * 70, 1, Decimal("1")) for n in range(15)], actor=None
     )
-    text = notify.summary_text(order, maria, list(order.items.order_by("id")))
+    text = notify.summary_text(order, maria, list(order.items.order_by("id")), shop_of(connected_shop.agent))
     assert "…and 3 more items" in text and len(text) <= 1024 and "Item 11" in text and "Item 12" not in text
 
 
@@ -110,7 +111,7 @@ def test_confirm_moves_the_pending_order_to_confirmed_once_and_tells_the_custome
     assert audited.actor is None and audited.details["by"] == "Maria Silva (customer, on WhatsApp)"
     # The customer hears back once: the order is confirmed.
     texts = [m["text"]["body"] for m in fake_graph.sent_messages() if m["type"] == "text"]
-    assert texts == [f"Hi Maria, your order #{order.pk} is confirmed. Total: 16.00."]
+    assert texts == [f"Hi Maria, your order #{order.pk} from Shop A is confirmed. Total: $16.00."]
     assert connected_shop.tables.Message.objects.get(pk=event.message_id).wa_type == "text"
     assert WebhookEvent.objects.order_by("-id").first().summary == "1 already stored"
 
@@ -129,20 +130,33 @@ def test_change_is_noted_for_the_agent(connected_shop, maria, fake_graph, delive
     assert connected_shop.tables.Message.objects.get(wamid="wamid.REPLY1").message == "Button reply: Change"
 
 
-def test_confirm_on_an_order_that_moved_on_is_only_noted(
-    connected_shop, maria, fake_graph, deliver, django_capture_on_commit_callbacks
+@pytest.mark.parametrize(
+    "status, answer",
+    [
+        (
+            "cancelled",
+            "it was cancelled, so there is nothing to confirm. Write to us if you would like to order again.",
+        ),
+        ("delivered", "it was already delivered. Nothing more to confirm: thank you!"),
+    ],
+)
+def test_confirm_on_an_order_that_moved_on_changes_nothing_and_tells_the_customer_its_state(
+    connected_shop, maria, fake_graph, deliver, django_capture_on_commit_callbacks, status, answer
 ):
     order = pending_order(connected_shop, maria)
     summary = sent_summary(connected_shop, order, django_capture_on_commit_callbacks)
-    connected_shop.tables.Order.objects.filter(pk=order.pk).update(status="cancelled")
+    connected_shop.tables.Order.objects.filter(pk=order.pk).update(status=status)
 
     deliver(tap(summary, f"order-{order.pk}-confirm", "Confirm"))
+    deliver(tap(summary, f"order-{order.pk}-confirm", "Confirm"))  # delivered twice: answered once
 
     order.refresh_from_db()
-    assert order.status == "cancelled"
-    note = order.events.get(kind="customer_reply").note
-    assert note == "The customer tapped Confirm, but the order is already cancelled."
-    assert [m for m in fake_graph.sent_messages() if m["type"] == "text"] == []
+    assert order.status == status
+    event = order.events.get(kind="customer_reply")
+    assert event.note == f"The customer tapped Confirm, but the order is already {status}: they were told so."
+    texts = [m["text"]["body"] for m in fake_graph.sent_messages() if m["type"] == "text"]
+    assert texts == [f"Hi Maria, thank you for confirming your order #{order.pk} from Shop A: {answer}"]
+    assert connected_shop.tables.Message.objects.get(pk=event.message_id).direction == "outbound"
 
 
 def test_a_button_naming_someone_elses_order_changes_nothing(
@@ -221,13 +235,22 @@ def test_a_cart_reads_the_same_in_the_inbox_on_the_page_and_in_its_draft_order(c
     deliver(cart)
 
     stored = connected_shop.tables.Message.objects.get(wamid="wamid.CART2")
-    assert stored.message == "Order: 2 × mug-blue at 8.50 BRL. Total 17.00 BRL"
+    assert stored.message == "Order: 2 × mug-blue at R$8.50. Total R$17.00"
     shown = rendering.describe(stored).cart
     assert [(line.product_retailer_id, line.quantity) for line in shown.lines] == [("mug-blue", 2)]
     assert (shown.total, shown.currency) == (Decimal("17.00"), "BRL")
     order = connected_shop.tables.Order.objects.get()
     assert [(i.product_retailer_id, i.quantity) for i in order.items.all()] == [("mug-blue", 2)]
     assert (order.total_amount, order.currency) == (Decimal("17.00"), "BRL")
+
+
+def test_a_cart_is_written_the_receiving_shops_way(connected_shop, maria, deliver):
+    save_shop(connected_shop.agent, name="Lisbon Linen", currency="EUR", locale="de_DE", time_zone="", actor=None)
+    item = {"product_retailer_id": "mug-blue", "quantity": "2", "item_price": "8.50", "currency": "EUR"}
+    deliver(message("order", {"product_items": [item]}, wamid="wamid.CART3", from_=MARIA))
+
+    stored = connected_shop.tables.Message.objects.get(wamid="wamid.CART3")
+    assert stored.message == "Order: 2 × mug-blue at 8,50\xa0€. Total 17,00\xa0€"
 
 
 def test_a_reply_whose_order_step_fails_is_kept_and_said_so(

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from agents.shop import shop_of
 from crm.tests.fixtures import BUSINESS_ACCOUNT_ID, PHONE_NUMBER_ID, add_inbound
 from orders import notify, placing, workflow
 from orders.models import StatusTemplate
@@ -64,7 +65,7 @@ def test_inside_the_window_the_customer_gets_a_text_linked_to_the_history(connec
     event.refresh_from_db()
     message = connected_shop.tables.Message.objects.get(pk=event.message_id)
     assert message.status == "sent" and message.wa_type == "text"
-    assert message.message == f"Hi Maria, your order #{order.pk} is on its way."
+    assert message.message == f"Hi Maria, your order #{order.pk} from Shop A is on its way."
     [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
     assert sent["text"]["body"] == message.message and sent["to"].lstrip("+") == "5511987654321"
     assert "being told" in outcome
@@ -83,7 +84,7 @@ def test_outside_the_window_the_chosen_template_is_sent_with_the_order_filled_in
     assert message.wa_type == "template" and message.status == "sent"
     [sent] = fake_graph.sent_messages(PHONE_NUMBER_ID)
     parameters = [p["text"] for p in sent["template"]["components"][0]["parameters"]]
-    assert parameters == ["Maria Silva", str(order.pk), "shipped", "16.00"]
+    assert parameters == ["Maria Silva", str(order.pk), "shipped", "$16.00"]
 
 
 def test_outside_the_window_without_a_template_the_history_says_the_customer_was_not_told(
@@ -119,18 +120,18 @@ def test_named_variables_are_filled_by_their_names(connected_shop, maria):
         components=[{"type": "BODY", "text": "Hi {{first_name}}, #{{order_number}} is {{status}} ({{total}})"}],
     )
     order = order_for(connected_shop, maria, "shipped")
-    assert notify.template_values(named, order, maria) == {
+    assert notify.template_values(named, order, maria, shop_of(connected_shop.agent)) == {
         "body.first_name": "Maria",
         "body.order_number": str(order.pk),
         "body.status": "shipped",
-        "body.total": "16.00",
+        "body.total": "$16.00",
     }
 
 
 @pytest.mark.parametrize("status", list(notify.STATUS_TEXTS))
 def test_every_status_has_words_for_the_customer(connected_shop, maria, status):
     order = order_for(connected_shop, maria, status)
-    assert f"#{order.pk}" in notify.status_text(order, maria)
+    assert f"#{order.pk}" in notify.status_text(order, maria, shop_of(connected_shop.agent))
 
 
 def test_a_fresh_inbound_message_reopens_the_window(connected_shop, maria, fake_graph, ship):
@@ -145,4 +146,7 @@ def test_a_customer_known_only_by_their_number_is_greeted_without_it(connected_s
     order = order_for(connected_shop, maria, "shipped")
     for stored in (maria.phone, "+55 11 98765-4321", ""):
         maria.name = stored
-        assert notify.status_text(order, maria) == f"Hi, your order #{order.pk} is on its way."
+        assert (
+            notify.status_text(order, maria, shop_of(connected_shop.agent))
+            == f"Hi, your order #{order.pk} from Shop A is on its way."
+        )

@@ -145,13 +145,21 @@ def test_the_seller_sets_the_words_and_is_told_what_is_wrong(connected_shop):
     url = reverse("outreach_settings")
     assert "Stop words" in client.get(url).content.decode()
 
-    overlap = {"stop_words": "stop\nbasta", "start_words": "Basta!", "opt_out_reply": "", "opt_in_reply": ""}
+    overlap = {
+        "stop_words": "stop\nbasta",
+        "start_words": "Basta!",
+        "opt_out_reply": "",
+        "opt_in_reply": "",
+        "messages_per_second": "10",
+        "daily_limit": "1000",
+    }
     response = client.post(url, overlap)
     assert response.status_code == 400
     assert "“basta” cannot be both a stop word and a start word." in response.content.decode()
     too_many = {**overlap, "start_words": "\n".join(f"w{n}" for n in range(51))}
     assert "At most 50 words; this list has 51." in client.post(url, too_many).content.decode()
 
+    assert "Between 1 and 80" in client.post(url, {**overlap, "messages_per_second": "81"}).content.decode()
     saved = {**overlap, "start_words": "Volver, Sí"}
     assert client.post(url, saved).status_code == 302
     assert consent.word_list(consent.settings_of(connected_shop.agent).start_words) == ["volver", "sí"]

@@ -5,8 +5,16 @@
 (function () {
   "use strict";
 
-  function money(cents) {
-    return (cents / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  /* An amount in the shop's currency and locale (the form's data-currency, data-locale), as the server
+     writes it with Babel; plain with two decimals if the browser does not know them. */
+  function money(form, cents) {
+    var locale = (form.getAttribute("data-locale") || "en-US").replace("_", "-");
+    try {
+      return new Intl.NumberFormat(locale, { style: "currency", currency: form.getAttribute("data-currency") || "USD" })
+        .format(cents / 100);
+    } catch (error) {
+      return (cents / 100).toFixed(2);
+    }
   }
 
   /* Cents of a price typed as "8", "8.5" or "8.50"; null when it is not one. */
@@ -22,24 +30,30 @@
 
   function rowsOf(form) { return Array.prototype.slice.call(form.querySelectorAll("[data-line-items] [data-item-row]")); }
 
+  /* Line totals, and the total of the lines typed right so far (an unfinished line does not hide it),
+     with the delivery fee and the discount (taken off the items, never below zero) when they are right. */
   function updateTotals(form) {
-    var total = 0, complete = true, any = false;
+    var items = 0, any = false;
     rowsOf(form).forEach(function (row) {
-      var name = row.querySelector("[data-item-name]").value.trim();
       var qty = quantity(row.querySelector("[data-item-quantity]").value);
       var price = cents(row.querySelector("[data-item-price]").value);
       var output = row.querySelector("[data-line-total]");
       if (qty !== null && price !== null) {
-        output.textContent = money(qty * price);
-        total += qty * price;
+        output.textContent = money(form, qty * price);
+        items += qty * price;
         any = true;
       } else {
         output.textContent = "—";
-        if (name || row.querySelector("[data-item-price]").value.trim()) { complete = false; }
       }
     });
     var out = form.querySelector("[data-order-total]");
-    if (out) { out.textContent = any && complete ? money(total) : "—"; }
+    if (!out) { return; }
+    if (!any) { out.textContent = "—"; return; }
+    var fee = cents((form.querySelector("[data-delivery-fee]") || {}).value || "0") || 0;
+    var type = (form.querySelector("[data-discount-type]") || {}).value || "";
+    var value = cents((form.querySelector("[data-discount-value]") || {}).value || "0") || 0;
+    var off = type === "amount" ? value : type === "percent" && value <= 10000 ? Math.round(items * value / 10000) : 0;
+    out.textContent = money(form, (off <= items ? items - off : items) + fee);
   }
 
   /* Rows are numbered 1, 2, 3...: their legend ("Item 2", the group's name), ids and labels follow. */
@@ -138,6 +152,22 @@
     if (input.matches("[data-item-price]")) { input.removeAttribute("data-autofilled"); }
     if (input.matches("[data-item-name]")) { fillKnownPrice(input); }
     updateTotals(form);
+  });
+
+  /* An order read out of a message: picking an item for an unmatched phrase fills that phrase's line with
+     the item's name, last price and product; "Kept as typed" puts the customer's words back. */
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-pick]")) { return; }
+    var row = document.querySelector("[data-order-form] [data-item-row][data-unmatched='" + select.getAttribute("data-pick") + "']");
+    if (!row) { return; }
+    var option = select.options[select.selectedIndex];
+    row.querySelector("[data-item-name]").value = option.getAttribute("data-name");
+    var price = row.querySelector("[data-item-price]");
+    price.value = option.getAttribute("data-price");
+    price.setAttribute("data-autofilled", "1");
+    row.querySelector("[data-item-product]").value = option.getAttribute("data-product");
+    updateTotals(row.closest("[data-order-form]"));
   });
 
   /* Suggestions arrive while the agent types: a name typed in full may match one only then. */

@@ -139,7 +139,7 @@ CASES = [
     (
         message("order", ORDER),
         "order",
-        "Order: 2 × di9ozbzfi4 at 30 USD; 1 × nqryix03ez at 25 USD. Total 85 USD. Note: Love these!",
+        "Order: 2 × di9ozbzfi4 at $30.00; 1 × nqryix03ez at $25.00. Total $85.00. Note: Love these!",
         "none",
         None,
     ),

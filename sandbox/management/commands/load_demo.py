@@ -98,6 +98,7 @@ class Command(BaseCommand):
             last = now - timedelta(minutes=messages[-1][2])
             unread = sum(1 for direction, *_ in messages if direction == "inbound")
             t.Customer.objects.filter(pk=customer.pk).update(last_message_at=last, unread_count=unread)
+            conversations.refresh_reply_state(t, [customer.pk])
         self.orders(agent, t, now)
 
     def orders(self, agent, t, now):

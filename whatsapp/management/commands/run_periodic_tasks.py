@@ -11,7 +11,8 @@ from whatsapp.tasks import run_periodic_work
 class Command(BaseCommand):
     help = (
         "The clock beside the worker: every minute re-enqueue sends abandoned by a stopped worker and prune "
-        "old task results; every WHATSAPP_TEMPLATE_SYNC_INTERVAL seconds enqueue a template sync per number. "
+        "old task results, and run what other apps registered (starting and resuming broadcasts); every "
+        "WHATSAPP_TEMPLATE_SYNC_INTERVAL seconds enqueue a template sync per number. "
         "Safe to run more than one (the work is idempotent). --once runs one round (for cron)."
     )
 

@@ -11,7 +11,7 @@ from crm import rls
 class Migration(migrations.Migration):
     dependencies = [
         ("agents", "0005_quick_replies_row_security"),
-        ("orders", "0001_status_templates"),
+        ("orders", "0002_status_templates_row_security"),
     ]
 
     operations = [

@@ -74,3 +74,12 @@ def test_the_export_neutralises_cells_a_spreadsheet_would_run(agent_a):
     lines = list(catalog.export_products(agent_a))
     assert lines[0].strip() == ",".join(catalog.EXPORT_HEADER)
     assert lines[1].startswith("\"'=HYPERLINK")
+
+
+def test_an_order_read_out_of_a_message_matches_the_catalogs_products(agent_a):
+    from orders import reading
+
+    add(agent_a, "Blue vase", "vase-blue", "25.50")
+    [line] = reading.propose(agent_a, "2 blue vases please").lines
+    assert (line.quantity, line.candidate.name, line.candidate.retailer_id) == (2, "Blue vase", "vase-blue")
+    assert line.candidate.price == Decimal("25.50")

@@ -16,7 +16,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND
 	WHATSAPP_SANDBOX=true WHATSAPP_GRAPH_URL=http://127.0.0.1:$(FAKE_GRAPH_PORT) PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	WHATSAPP_GRAPH_MAX_ATTEMPTS=3 WHATSAPP_GRAPH_READ_TIMEOUT=3 WHATSAPP_GRAPH_BACKOFF_MAX=2
 
-.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-stop key clean
+.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-queue bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-live bench-stop key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -40,7 +40,7 @@ run: $(VENV)/.run-deps
 	@$(DEMO_ENV) $(PY) manage.py run_fake_graph --port $(FAKE_GRAPH_PORT) \
 		--webhook-url http://$(HOST):$(PORT)/whatsapp/webhook/ & fake=$$!; \
 	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
-	scripts/wait-for-port $(FAKE_GRAPH_PORT) || exit 1; \
+	scripts/wait-for-port $(FAKE_GRAPH_PORT) $$fake || exit 1; \
 	$(DEMO_ENV) $(PY) manage.py run_periodic_tasks --once > /dev/null 2>&1; \
 	echo ""; \
 	echo "  WhatsApp CRM is starting on http://$(HOST):$(PORT)/"; \
@@ -92,13 +92,18 @@ migrations-check: $(VENV)/.dev-deps
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_dashboard
 BENCH_WEBHOOK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_webhook
 BENCH_PORT ?= 8111
-bench: bench-webhook bench-dashboard bench-scale bench-slow-clients bench-pgbouncer bench-reading
+bench: bench-webhook bench-dashboard bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-live
 
 bench-webhook: $(VENV)/.dev-deps
 	BENCH_DATABASE_URL=$(BENCH_WEBHOOK_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/webhook.py $(BENCH_ARGS)
 
 bench-dashboard: $(VENV)/.dev-deps
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/dashboard.py
+
+# The inbox's work-queue filters and counts on the dashboard's data set, in a database of its own.
+BENCH_QUEUE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_queue
+bench-queue: $(VENV)/.dev-deps
+	BENCH_DATABASE_URL=$(BENCH_QUEUE_DATABASE_URL) $(PY) bench/work_queue.py
 
 # Pages while 50 slow clients hold connections, for the shipped web process and the alternatives (no database;
 # nginx's shape only where nginx is installed). SLOW_ARGS="--slow 100 --seconds 30" for more.
@@ -112,6 +117,12 @@ bench-pgbouncer: $(VENV)/.dev-deps
 # Orders read out of messages: the share of the corpus's lines read exactly, per language (no database).
 bench-reading: $(VENV)/.dev-deps
 	$(PY) bench/reading.py
+
+# Live updates: what 200 open tabs cost while idle (the old inbox poll against the live loop), and how soon a
+# customer's message reaches an open conversation. LIVE_ARGS="--tabs 500 --seconds 60" for more.
+BENCH_LIVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_live
+bench-live: $(VENV)/.dev-deps
+	BENCH_DATABASE_URL=$(BENCH_LIVE_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/live_updates.py $(LIVE_ARGS)
 
 # The scale benchmarks on a private PostgreSQL server configured as docs/operations.md prescribes
 # (started here, left running for the next run; `make bench-stop`). The 10,000-agent database is built

@@ -1,12 +1,17 @@
+from functools import partial
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import Action
 from django.db import transaction
 
 import audit
 from crm import routers
+from crm.admin import ReadOnlyModelAdmin
 
-from . import provisioning, shards, tables
-from .models import Agent
+from . import moving, provisioning, shards, tables
+from .models import Agent, AgentMove
+from .tasks import run_agent_move
 
 
 class AgentCreationForm(forms.ModelForm):
@@ -39,6 +44,7 @@ class AgentAdmin(admin.ModelAdmin):
         "database",
         "table_status",
         "row_counts",
+        "move_progress",
     )
     list_filter = ("database",)
     list_select_related = ("user", "created_by")
@@ -54,6 +60,44 @@ class AgentAdmin(admin.ModelAdmin):
     )
     fields = ("name", "user") + readonly_fields
     autocomplete_fields = ("user",)
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        if action_location != admin.ActionLocation.CHANGE_LIST:
+            return actions
+        for alias in routers.agent_databases():
+            name = f"move_to_{alias}"
+            description = f"Move the selected agents' tables to {alias}"
+            actions[name] = Action(
+                func=partial(AgentAdmin.move_to, alias=alias),
+                name=name,
+                description=description,
+                plural_description=description,
+                locations=[action_location],
+            )
+        return actions
+
+    def move_to(self, request, queryset, *, alias):
+        """Record each agent's move and leave it to the worker; the Move column shows how far it got."""
+        for agent in queryset:
+            try:
+                move = moving.start_move(agent, alias)
+            except (moving.MoveError, routers.UnknownAgentDatabase) as error:
+                self.message_user(request, f"{agent}: {error}", messages.ERROR)
+                continue
+            audit.record("agent.move_started", actor=request.user, target=agent, request=request, to=alias)
+            transaction.on_commit(partial(run_agent_move.enqueue, move.pk))
+            self.message_user(
+                request, f"{agent}: moving from {move.source} to {alias}; the Move column shows its step."
+            )
+
+    @admin.display(description="Move")
+    def move_progress(self, obj):
+        move = moving.current_move(obj) or obj.moves.first()
+        if move is None:
+            return "-"
+        text = f"{move.source} → {move.target}: {move.get_step_display()}"
+        return f"{text} (stopped: {move.error})" if move.error else text
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -124,3 +168,19 @@ class AgentAdmin(admin.ModelAdmin):
         if not counts:
             return "-"
         return ", ".join(f"{suffix.replace('_', ' ')}: {count}" for suffix, count in counts.items())
+
+
+@admin.register(AgentMove)
+class AgentMoveAdmin(ReadOnlyModelAdmin):
+    """Moves of agents' tables, read-only: started from the agents' list, resumed with `manage.py move_agent`."""
+
+    list_display = ("agent", "source", "target", "step", "error", "started_at", "updated_at", "finished_at")
+    list_filter = ("step", "target")
+    list_select_related = ("agent",)
+    actions = ["resume"]
+
+    @admin.action(description="Run the selected moves again from their recorded step")
+    def resume(self, request, queryset):
+        for move in queryset.exclude(step=AgentMove.Step.DONE):
+            transaction.on_commit(partial(run_agent_move.enqueue, move.pk))
+        self.message_user(request, "The moves not done go on in the background.")

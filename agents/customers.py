@@ -58,11 +58,26 @@ def display_phone(phone):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def reach_line(customer):
+    """How the customer is reached, for pages: their number, and their WhatsApp username when they have one.
+
+    A customer known only by a business-scoped user id (kept in `phone`) has no number to show.
+    """
+    username = f"@{customer.username.lstrip('@')}" if getattr(customer, "username", None) else ""
+    if customer.phone.startswith("+"):
+        return " · ".join(filter(None, [display_phone(customer.phone), username]))
+    return " · ".join(filter(None, [username, "no phone number shared"]))
+
+
 def first_name(customer):
     """The first word of the customer's name, or "" when no name is known: the name is empty, or only
     their number or WhatsApp user id (what a customer is called until a profile name arrives)."""
     name = (customer.name or "").strip()
-    if not name or name in (customer.phone, customer.wa_user_id) or phone_digits(name):
+    if (
+        not name
+        or name in (customer.phone, customer.wa_user_id, getattr(customer, "username", None))
+        or phone_digits(name)
+    ):
         return ""
     return name.split()[0]
 
@@ -218,7 +233,7 @@ def search_customers(agent_tables, search):
     customers = agent_tables.Customer.objects.all()
     search = " ".join((search or "").split())
     if search:
-        match = Q(name__icontains=search)
+        match = Q(name__icontains=search) | Q(username__icontains=search.removeprefix("@"))
         digits = phone_digits(search)
         if digits:
             match |= Q(phone__contains=digits)

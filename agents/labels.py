@@ -68,9 +68,11 @@ def label_names_by_customer(agent):
     return found
 
 
-def customer_ids_labelled(agent, label):
-    """The ids of the agent's customers that carry `label` (the inbox and customer list filter by it)."""
-    return CustomerLabel.objects.filter(agent=agent, label=label).values_list("customer_id", flat=True)
+def customer_ids_labelled(agent, agent_tables, label):
+    """The ids of the agent's customers that carry `label`, for `pk__in` on the agent's customers: a subquery
+    where the agent's tables share the labels' database, else the list of ids (no query spans databases)."""
+    ids = CustomerLabel.objects.filter(agent=agent, label=label).values_list("customer_id", flat=True)
+    return ids if ids.db == agent_tables.database else list(ids)
 
 
 def _own_customer_ids(agent_tables, customer_ids):

@@ -175,3 +175,43 @@ class CustomerNote(models.Model):
         db_table = "agent_customer_notes"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["agent", "customer_id", "created_at"], name="agent_customer_notes_customer")]
+
+
+class AgentMove(models.Model):
+    """Moving an agent's tables to another database (agents/moving.py): where it goes and the last step
+    done, so that a move stopped by a crash resumes where it was. While a move is unfinished, the
+    agent's webhook events and sends are held."""
+
+    class Step(models.TextChoices):
+        HOLDING = "holding", "Holding new events and sends"
+        HELD = "held", "Events and sends held"
+        COPIED = "copied", "Tables copied"
+        VERIFIED = "verified", "Copy verified"
+        SWITCHED = "switched", "Agent switched to the new database"
+        DROPPED = "dropped", "Old tables dropped"
+        DONE = "done", "Done: events and sends released"
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="moves")
+    source = models.CharField(max_length=64, help_text="The database the tables leave.")
+    target = models.CharField(max_length=64, help_text="The database the tables go to.")
+    step = models.CharField(max_length=16, choices=Step.choices, default=Step.HOLDING)
+    verified_figures = models.JSONField(
+        default=dict, blank=True, help_text="Per table: rows, sum of ids, sum of amounts, on both databases."
+    )
+    error = models.TextField(blank=True, default="", help_text="Why the last run stopped, if it failed.")
+    started_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "agent_moves"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent"], condition=models.Q(finished_at__isnull=True), name="agent_moves_one_unfinished"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agent} {self.source} → {self.target}: {self.get_step_display()}"

@@ -22,8 +22,8 @@ import audit
 from crm import rls, routers
 
 from . import connections as agent_connections
-from . import conversations, shards, tables
-from .models import Agent
+from . import conversations, core_mirror, shards, tables
+from .models import Agent, AgentMove
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,11 @@ def _agent_integrity_sql(connection, agent):
             f"ALTER TABLE {customers} ADD CONSTRAINT {customers}_agent_id_fk "
             f"FOREIGN KEY (agent_id) REFERENCES agents (id)"
         ]
-    return [f"ALTER TABLE {customers} ADD CONSTRAINT {customers}_agent_id_check CHECK (agent_id = {int(agent.id)})"]
+    # The shard's copy of the core tables (agents/core_mirror.py) holds the agent's row: the contract's key.
+    return [
+        f"ALTER TABLE {customers} ADD CONSTRAINT {customers}_agent_id_check CHECK (agent_id = {int(agent.id)})",
+        f"ALTER TABLE {customers} ADD CONSTRAINT {customers}_agent_id_fk FOREIGN KEY (agent_id) REFERENCES agents (id)",
+    ]
 
 
 def _ensure_extensions(connection):
@@ -150,9 +154,12 @@ def run_statements(connection, statements):
 def provision_agent_tables(agent, version=None):
     """Create the agent's four tables on its database (at the current version unless told otherwise)."""
     statements = create_tables_sql(agent, version)
+    connection = connections[agent.database]
     with transaction.atomic(using=agent.database):
-        _ensure_extensions(connections[agent.database])
-        run_statements(connections[agent.database], statements)
+        _ensure_extensions(connection)
+        if connection.vendor == "postgresql" and not routers.holds_core_tables(agent.database):
+            core_mirror.copy_agent_row(connection, agent)
+        run_statements(connection, statements)
     agent_connections.note_agent_touched(agent.database, agent.id)
     agent.table_version = tables.CURRENT_VERSION if version is None else version
 
@@ -242,6 +249,8 @@ def drop_agent_tables(agent):
             cursor.execute(f"DROP TABLE IF EXISTS {quote(table)}")
         if connection.vendor == "postgresql":
             cursor.execute(f"DROP FUNCTION IF EXISTS {prefix}_orders_items_total()")
+            if not routers.holds_core_tables(agent.database):
+                core_mirror.forget_agent_row(connection, agent)
     tables.cache.discard(agent.id)
 
 
@@ -448,6 +457,12 @@ def orphan_prefixes(database):
     claimed = set(
         Agent.objects.filter(database=database, agent_prefix__in=prefixes).values_list("agent_prefix", flat=True)
     )
+    # A move under way (agents.moving) owns its copy on the target until it switches.
+    claimed |= set(
+        AgentMove.objects.filter(
+            target=database, finished_at__isnull=True, agent__agent_prefix__in=prefixes
+        ).values_list("agent__agent_prefix", flat=True)
+    )
     return sorted(prefixes - claimed, key=lambda prefix: int(prefix[4:]))
 
 
@@ -458,6 +473,8 @@ def drop_orphan_tables(database, prefix):
         # Waits for a creation of this very agent still in flight, then judges what it left.
         _lock_agent_id(agent_id)
         if Agent.objects.filter(agent_prefix=prefix, database=database).exists():
+            return False
+        if AgentMove.objects.filter(agent_id=agent_id, target=database, finished_at__isnull=True).exists():
             return False
         drop_agent_tables(Agent(id=agent_id, agent_prefix=prefix, database=database))
     return True

@@ -7,8 +7,6 @@ that `SELECT create_agent(...)` and `create_agent()` give identical tables. `wri
 
 import re
 
-from django.apps import apps
-from django.apps.registry import Apps
 from django.conf import settings
 from django.db import connections, models
 
@@ -16,6 +14,7 @@ from accounts.models import Role, User
 from crm import rls, routers
 
 from . import provisioning, tables
+from .core_mirror import core_tables_statements
 from .models import Agent
 
 DATABASE_DIRECTORY = settings.BASE_DIR / "database"
@@ -23,29 +22,6 @@ SCHEMA_DIRECTORY = DATABASE_DIRECTORY / "schema"
 MIGRATIONS_DIRECTORY = DATABASE_DIRECTORY / "migrations"
 FILE_NAMES = ("enums.sql", "core_tables.sql", "dynamic_table_creation.sql", "create_agent_function.sql")
 UPGRADE_FILE_NAME = "upgrade_agent_tables.sql"
-
-# The core tables as the contract has them, and for agents the columns create_agent() fills beside
-# the contract's (the app's name, table version and database of an agent): adopt_database adds the rest.
-# (Models are named by table: whatsapp_configuration's is the whatsapp app's, which agents does not import.)
-CORE_TABLES = (
-    ("users", ("id", "name", "email", "role", "created_at")),
-    ("agents", ("id", "agent_prefix", "user", "created_by", "created_at", "name", "table_version", "database")),
-    (
-        "whatsapp_configuration",
-        (
-            "id",
-            "user",
-            "whatsapp_number",
-            "webhook_url",
-            "api_key",
-            "business_account_id",
-            "phone_number_id",
-            "is_active",
-            "created_at",
-            "updated_at",
-        ),
-    ),
-)
 
 # The agent whose statements are captured: its id and prefix become the function's `agent_id` and `prefix`.
 PLACEHOLDER_ID = 8642097531
@@ -161,49 +137,8 @@ def _value_sets():
 
 
 def _core_tables_sql(connection):
-    editor = connection.schema_editor(collect_sql=True, atomic=False)
-    editor.deferred_sql = []
-    for model in _core_twins():
-        editor.create_model(model)
-    statements = [sql.rstrip().removesuffix(";") for sql in editor.collected_sql]
-    statements += [str(sql) for sql in editor.deferred_sql]
+    statements = core_tables_statements(connection)
     return "".join(f"{_layout(sql, '')};\n\n" for sql in statements).rstrip("\n") + "\n"
-
-
-def _core_twins():
-    """Models of the core tables with CORE_TABLES' columns only (and the constraints on them), in a private
-    registry: the schema editor writes for them what `migrate` writes for those columns."""
-    registry = Apps()
-    twins = {}
-    by_table = {model._meta.db_table: model for model in apps.get_models()}
-    for table, field_names in CORE_TABLES:
-        model = by_table[table]
-        attrs = {"__module__": __name__}
-        for name in field_names:
-            field = model._meta.get_field(name)
-            _, _, args, kwargs = field.deconstruct()
-            if field.is_relation:
-                kwargs["to"] = twins[field.related_model]
-            attrs[name] = type(field)(*args, **kwargs)
-        kept = set(field_names)
-        meta = {
-            "apps": registry,
-            "app_label": "schema_sql",
-            "db_table": model._meta.db_table,
-            "constraints": [c.clone() for c in model._meta.constraints if _fields_of(c) <= kept],
-            "indexes": [i.clone() for i in model._meta.indexes if _fields_of(i) <= kept],
-        }
-        attrs["Meta"] = type("Meta", (), meta)
-        twins[model] = type(model.__name__, (models.Model,), attrs)
-    return list(twins.values())
-
-
-def _fields_of(extra):
-    """The field names a constraint or index refers to."""
-    fields = {name.removeprefix("-") for name in getattr(extra, "fields", ())}
-    if getattr(extra, "condition", None) is not None:
-        fields |= extra.condition.referenced_base_fields
-    return fields
 
 
 # dynamic_table_creation.sql

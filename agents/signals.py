@@ -9,3 +9,11 @@ core_tables_adopted = Signal()
 # agents.customer_data.erase_customer is deleting a customer, inside its transaction: each app deletes what
 # it holds about them and returns {what: how many} (or None). Arguments: agent, customer, message_ids.
 customer_erased = Signal()
+
+# agents.moving is about to copy an agent's tables: each app answers what of the agent's work is still in
+# flight (a sentence), or None; the move waits until none is. Arguments: agent.
+agent_move_waiting = Signal()
+
+# agents.moving has moved an agent's tables and lifted its hold: each app releases what it held (queued
+# sends, webhook events left pending). May be sent again for the same move. Arguments: agent.
+agent_move_released = Signal()

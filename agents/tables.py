@@ -172,6 +172,10 @@ def _customer_columns(agent_id, prefix):
         (8, "awaiting_reply_since", UTCDateTimeField(null=True, blank=True)),
         (8, "conversation_done_at", UTCDateTimeField(null=True, blank=True)),
         (8, "snoozed_until", UTCDateTimeField(null=True, blank=True)),
+        # Version 9: the WhatsApp username a user may show instead of their number, and the parent
+        # business-scoped user id (shared by the business portfolios Meta links), beside `wa_user_id`.
+        (9, "username", models.TextField(null=True, blank=True)),
+        (9, "wa_parent_user_id", models.TextField(null=True, blank=True)),
     ]
 
 
@@ -266,6 +270,11 @@ def _message_columns(agent_id, prefix):
         (2, "media_mime_type", models.TextField(null=True, blank=True)),
         (2, "idempotency_key", models.TextField(null=True, blank=True)),
         (2, "sent_by", models.UUIDField(null=True, blank=True)),
+        # Version 9: what WhatsApp charges for an outbound message, from the `pricing` object of its statuses.
+        (9, "pricing_billable", models.BooleanField(null=True, blank=True)),
+        (9, "pricing_category", models.CharField(max_length=32, null=True, blank=True)),
+        (9, "pricing_model", models.CharField(max_length=16, null=True, blank=True)),
+        (9, "pricing_type", models.CharField(max_length=32, null=True, blank=True)),
     ]
 
 

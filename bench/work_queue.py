@@ -91,7 +91,7 @@ def main():
     items = [("counts of every filter (1 query)", lambda: conversations.queue_counts(t))]
     for show in ("needs_reply", "open", "unread", "snoozed", "done", "all"):
         items.append((f"first page, {show}", lambda show=show: inbox_page(t, agent=agent, show=show)))
-    labelled = list(inbox_queue(agent, t, show="needs_reply", search="", label=label).labelled)
+    labelled = inbox_queue(agent, t, show="needs_reply", search="", label=label).labelled
     items.append(("first page, needs reply + label", lambda: inbox_page(t, show="needs_reply", labelled=labelled)))
     for query in ("show=needs_reply", "show=open", "show=done", "show=snoozed", f"show=needs_reply&label={label.pk}"):
         url = reverse("inbox") + "?" + query

@@ -1,4 +1,5 @@
-"""/healthz (the process answers) and /readyz (every configured database answers), for probes.
+"""/healthz (the process answers) and /readyz (every configured database answers; each read replica's
+state is reported, but a replica down or behind only sends reads to its primary), for probes.
 
 Answered first in the middleware chain, before host validation, sessions and authentication: a
 load balancer's probe sends whatever Host header it likes and carries no cookie.
@@ -6,10 +7,13 @@ load balancer's probe sends whatever Host header it likes and carries no cookie.
 
 import logging
 
+from django.conf import settings
 from django.db import connections
 from django.http import JsonResponse
 
 from crm import rls
+
+from . import replicas
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +50,15 @@ def _row_scope_refused(connection, cursor):
 
 
 def readiness():
-    databases = {alias: database_status(alias) for alias in connections.settings}
+    replica_aliases = set(settings.DATABASE_REPLICAS.values())
+    databases = {alias: database_status(alias) for alias in connections.settings if alias not in replica_aliases}
     ready = all(status == "ok" for status in databases.values())
-    return JsonResponse(
-        {"status": "ready" if ready else "unavailable", "databases": databases}, status=200 if ready else 503
-    )
+    body = {"status": "ready" if ready else "unavailable", "databases": databases}
+    if settings.DATABASE_REPLICAS:
+        body["replicas"] = {
+            replica: replicas.health(alias).describe() for alias, replica in settings.DATABASE_REPLICAS.items()
+        }
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 class HealthCheckMiddleware:

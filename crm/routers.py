@@ -9,6 +9,8 @@ whose classes carry that alias and are routed here.
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from . import replicas
+
 CORE_DATABASE = "default"
 AGENT_TABLES_APP_LABEL = "agent_tables"
 
@@ -39,12 +41,14 @@ def holds_core_tables(alias):
 class AgentTablesRouter:
     """Sends each generated agent class to its agent's database (`agent_database` on the class).
 
-    Core models go to `default`; `migrate` runs only there and never creates agent tables, which
+    Reads inside `crm.replicas.reads_from_replica` may go to the database's replica. Core models go to
+    `default`; `migrate` runs only there and never creates agent tables, which
     provisioning owns.
     """
 
     def db_for_read(self, model, **hints):
-        return getattr(model, "agent_database", None)
+        database = getattr(model, "agent_database", None)
+        return database and replicas.database_for_read(database)
 
     def db_for_write(self, model, **hints):
         return getattr(model, "agent_database", None)

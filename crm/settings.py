@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "whatsapp",
     "orders",
     "outreach",
+    "alerts",
     "dashboard",
     "fakegraph",
     "sandbox",
@@ -100,7 +101,11 @@ MIDDLEWARE = [
     "crm.health.HealthCheckMiddleware",
     # Each request works on no agent's rows until a view says whose (PostgreSQL Row Level Security).
     "crm.rls.RowScopeMiddleware",
+    # A session that has just written reads the primary, not a replica that may not have its write yet.
+    "crm.replicas.ReadYourWritesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The live check every open page asks every 700 ms, answered from a signed ticket before sessions and users.
+    "alerts.middleware.LiveCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A NUL character in a query string or form is refused (400) before any view or query sees it.
     "crm.inputs.RefuseNulBytesMiddleware",
@@ -166,6 +171,35 @@ def _configure_agent_databases():
 
 
 _configure_agent_databases()
+
+# Read replicas (docs/operations.md): DATABASE_URL_REPLICA names `default`'s, DATABASE_URL_<ALIAS>_REPLICA
+# a shard's, each becoming the alias `<alias>_replica`. Reports, CSV exports and the customers list read
+# agents' tables there (crm/replicas.py), except for a session that wrote within READ_YOUR_WRITES_SECONDS,
+# and except while the replica is down or more than REPLICA_MAX_LAG_SECONDS behind (measured at most every
+# REPLICA_CHECK_SECONDS per process).
+DATABASE_REPLICAS = {}
+READ_YOUR_WRITES_SECONDS = env.float("READ_YOUR_WRITES_SECONDS", default=10.0)
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=1.0)
+
+
+def _configure_replicas():
+    for alias in AGENT_DATABASES:
+        variable = "DATABASE_URL_REPLICA" if alias == "default" else f"DATABASE_URL_{alias.upper()}_REPLICA"
+        if not os.environ.get(variable):
+            continue
+        replica = f"{alias}_replica"
+        if replica in DATABASES:
+            raise ImproperlyConfigured(f"{variable}: the alias {replica!r} is already a database of the shard map.")
+        # A replica is read-only: the test runner must never try to create a database on it.
+        DATABASES[replica] = {**env.db(variable), "TEST": {"MIRROR": alias}}
+        DATABASE_REPLICAS[alias] = replica
+
+
+_configure_replicas()
+
+# How long `move_agent` waits for an agent's sends already under way before it gives up (run it again).
+AGENT_MOVE_WAIT_SECONDS = env.float("AGENT_MOVE_WAIT_SECONDS", default=120.0)
 
 # The PostgreSQL role the app works as, when the login role is a superuser (which Row Level Security
 # does not hold back): each connection starts with SET ROLE to it. Best is to log in as an ordinary
@@ -282,6 +316,23 @@ SHOP_DEFAULT_LOCALE = env.str("SHOP_DEFAULT_LOCALE", default="en_US")
 
 # How often the dashboard's live parts (inbox, open conversation) ask for news, in seconds.
 DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=4)
+# How often an open page asks whether anything changed (alerts/live.py: a 204 while nothing did), in
+# milliseconds, while it is visible and while it is hidden (browsers wait at least a second then anyway).
+LIVE_POLL_MILLISECONDS = env.int("LIVE_POLL_MILLISECONDS", default=700)
+LIVE_POLL_HIDDEN_MILLISECONDS = env.int("LIVE_POLL_HIDDEN_MILLISECONDS", default=5000)
+
+# Web Push (alerts/push.py), off while the keys are unset: `manage.py generate_vapid_keys` makes a pair.
+# The subject is how a push service reaches the operator ("mailto:ops@example.com" or an https URL).
+WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_SUBJECT = env.str("WEBPUSH_SUBJECT", default="")
+if bool(WEBPUSH_VAPID_PUBLIC_KEY) != bool(WEBPUSH_VAPID_PRIVATE_KEY):
+    raise ImproperlyConfigured("Set both WEBPUSH_VAPID_PUBLIC_KEY and WEBPUSH_VAPID_PRIVATE_KEY, or neither.")
+if WEBPUSH_VAPID_PRIVATE_KEY and not WEBPUSH_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured('WEBPUSH_SUBJECT must be a "mailto:" address or an https:// URL when push is on.')
+# Push services speak https; only the tests' local stand-in is reached over plain http.
+WEBPUSH_ALLOW_HTTP_ENDPOINTS = env.bool("WEBPUSH_ALLOW_HTTP_ENDPOINTS", default=False)
+WEBPUSH_TIMEOUT = env.float("WEBPUSH_TIMEOUT", default=10.0)
 
 # The WhatsApp Cloud API (Meta's Graph API); the demo and the tests point it at the local fake one.
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")

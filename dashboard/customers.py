@@ -13,6 +13,8 @@ from agents.customers import search_customers
 from crm import paging
 from crm.csv_export import csv_lines, csv_safe
 from orders.statuses import SOLD_STATUSES, in_currency
+from whatsapp.costs import customer_costs
+from whatsapp.customers import number_changes
 
 PAGE_SIZE = 50
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -56,7 +58,7 @@ def customers_page(agent_tables, *, agent=None, search="", label=None, cursor=No
     """Customers in name order, a page at a time (keyset on name, id); with `label`, those that carry it."""
     customers = search_customers(agent_tables, search)
     if label is not None:
-        customers = customers.filter(pk__in=list(labels.customer_ids_labelled(agent, label)))
+        customers = customers.filter(pk__in=labels.customer_ids_labelled(agent, agent_tables, label))
     if cursor:
         name, pk = paging.decode(cursor, str, int)
         customers = customers.filter(paging.after("name", name, pk, descending=False))
@@ -77,6 +79,8 @@ class CustomerSummary:
     lifetime_value: object
     recent_orders: list
     recent_messages: list
+    number_changes: list  # whatsapp.models.CustomerNumberChange, newest first
+    costs: object  # whatsapp.costs.Costs of all their messages
 
 
 RECENT_ORDERS = 10
@@ -104,6 +108,8 @@ def customer_summary(agent_tables, customer, currency):
         lifetime_value=totals["value"],
         recent_orders=list(orders.order_by("-created_at", "-id")[:RECENT_ORDERS]),
         recent_messages=list(thread.order_by("-timestamp", "-id")[:RECENT_MESSAGES])[::-1],
+        number_changes=number_changes(agent_tables.agent_id, customer.pk),
+        costs=customer_costs(agent_tables, customer),
     )
 
 
@@ -127,7 +133,7 @@ def export_rows(agent_tables, currency, search="", *, agent=None, label=None):
     agent_tables.Order  # noqa: B018 (built first: the customers' `orders` relation comes with the class)
     customers = search_customers(agent_tables, search)
     if label is not None:
-        customers = customers.filter(pk__in=list(labels.customer_ids_labelled(agent, label)))
+        customers = customers.filter(pk__in=labels.customer_ids_labelled(agent, agent_tables, label))
     # Every labelled customer's labels at once: a few thousand rows at most, read before the first byte.
     on = labels.label_names_by_customer(agent) if agent is not None else {}
     in_shop_currency = Q(orders__currency__isnull=True) | Q(orders__currency="") | Q(orders__currency=currency)

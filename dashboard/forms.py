@@ -15,7 +15,7 @@ from orders.models import Product
 from outreach import autoreplies, broadcasts, carts, consent
 from outreach.models import OutreachSettings
 from whatsapp import message_templates
-from whatsapp.models import MessageTemplate
+from whatsapp.models import MessagePrice, MessageTemplate
 
 
 class CustomerForm(forms.Form):
@@ -181,6 +181,35 @@ class CatalogMessageForm(forms.Form):
         initial="Have a look at our catalog: add what you like to the cart and send it to us.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class MessagePriceForm(forms.Form):
+    category = forms.ChoiceField(label="Pricing category", choices=MessagePrice.CATEGORIES)
+    country_prefix = forms.RegexField(
+        label="Country code",
+        regex=r"^\+?[0-9]{1,4}$",
+        required=False,
+        max_length=5,
+        help_text="The calling code the numbers start with, e.g. 55 for Brazil. Empty: every other number.",
+        error_messages={"invalid": "A country code is 1 to 4 digits, e.g. 55."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    price = forms.DecimalField(
+        label="Price per message",
+        min_value=0,
+        max_digits=10,
+        decimal_places=4,
+        help_text="As on your WhatsApp invoice.",
+    )
+    currency = forms.RegexField(
+        regex=r"^[A-Za-z]{3}$",
+        initial="USD",
+        max_length=3,
+        error_messages={"invalid": "A currency is a three-letter code, e.g. USD."},
+    )
+
+    def clean_country_prefix(self):
+        return self.cleaned_data["country_prefix"].lstrip("+")
 
 
 class ShopForm(forms.Form):
@@ -396,13 +425,18 @@ class BusinessHoursForm(forms.ModelForm):
         self.fields["cart_reminder_template"].queryset = MessageTemplate.objects.filter(
             pk__in=[template.pk for template in carts.reminder_templates(templates)]
         )
+        self.fields["cart_reminder_template"].empty_label = "No template"
         self.day_names = []
         for number, day in enumerate(autoreplies.DAYS):
             name = f"hours_{number}"
             self.fields[name] = forms.CharField(
-                required=False, max_length=200, label=day, help_text="e.g. 09:00-13:00, 14:00-18:00, or closed"
+                required=False,
+                max_length=200,
+                label=day,
+                help_text="e.g. 09:00-13:00, 14:00-18:00; empty or “closed”: closed that day",
             )
-            self.initial.setdefault(name, autoreplies.day_text(self.instance.opening_hours.get(str(number), [])))
+            hours = self.instance.opening_hours
+            self.initial.setdefault(name, autoreplies.day_text(hours.get(str(number), [])) if hours else "")
             self.day_names.append(name)
         self.initial.setdefault("holidays_text", "\n".join(self.instance.holidays))
 

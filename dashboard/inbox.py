@@ -66,7 +66,7 @@ class InboxQueue:
     counts: dict
     filters: list  # [(value, name, url, count or None)]
     label_filters: list  # [(label, url, count)]
-    labelled: list | None  # customer ids of the label filtered by, None without one
+    labelled: object  # the customer ids of the label filtered by (agents.labels), None without one
 
 
 def inbox_queue(agent, agent_tables, *, show, search, label):
@@ -86,7 +86,7 @@ def inbox_queue(agent, agent_tables, *, show, search, label):
         )
         for one in labels.labels_of(agent)
     ]
-    labelled = list(labels.customer_ids_labelled(agent, label)) if label else None
+    labelled = labels.customer_ids_labelled(agent, agent_tables, label) if label else None
     return InboxQueue(counts=counts, filters=filters, label_filters=label_filters, labelled=labelled)
 
 

@@ -133,6 +133,9 @@ def describe(message):
     if not isinstance(kind, str) or not kind:
         media_type = message.media_type or "none"
         kind = media_type if media_type in MEDIA_KINDS else "text"
+    if message.direction == "inbound" and message.error_title:
+        # Meta could not deliver it (whatsapp.inbound): the stored sentence says what happened.
+        return Described(kind="unsupported", text=message.message or message.error_title)
     body = payload.get(kind)
     describer = DESCRIBERS.get(kind)
     if describer is not None:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    alerts,
     catalog,
     composer,
     customer_data,
@@ -9,6 +10,7 @@ from .views import (
     inbox,
     labels,
     media,
+    message_prices,
     message_templates,
     order,
     order_settings,
@@ -30,6 +32,7 @@ urlpatterns = [
     path("conversations/<int:customer_id>/tail/", inbox.conversation_tail, name="conversation_tail"),
     path("conversations/<int:customer_id>/send/", composer.send_message, name="send_message"),
     path("conversations/<int:customer_id>/send-template/", composer.send_template_message, name="send_template"),
+    path("conversations/<int:customer_id>/typing/", composer.composer_typing, name="composer_typing"),
     path("conversations/<int:customer_id>/template/", composer.template_form, name="template_form"),
     path("conversations/<int:customer_id>/send-products/", composer.send_products_message, name="send_products"),
     path("conversations/<int:customer_id>/send-catalog/", composer.send_catalog_message, name="send_catalog"),
@@ -86,6 +89,12 @@ urlpatterns = [
     path("orders/items.csv", orders.order_items_export, name="order_items_export"),
     path("orders/settings/", order_settings.order_settings, name="order_settings"),
     path("orders/settings/refresh-templates/", message_templates.refresh_templates, name="order_refresh_templates"),
+    path("orders/settings/prices/", message_prices.message_prices, name="message_prices"),
+    path(
+        "orders/settings/prices/<int:message_price_id>/delete/",
+        message_prices.message_price_delete,
+        name="message_price_delete",
+    ),
     path("orders/item-suggestions/", order.order_item_suggestions, name="order_item_suggestions"),
     path("orders/<int:order_id>/", order.order_detail, name="order_detail"),
     path("orders/<int:order_id>/edit/", order.order_edit, name="order_edit"),
@@ -107,4 +116,11 @@ urlpatterns = [
     path("shop/settings/", shop_settings.shop_settings, name="shop_settings"),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/export.csv", reports.report_export, name="report_export"),
+    path("live/", alerts.live_changes, name="live_changes"),
+    path("live/check/", alerts.live_check, name="live_check"),
+    path("alerts/", alerts.alert_settings, name="alert_settings"),
+    path("alerts/push/subscribe/", alerts.push_subscribe, name="push_subscribe"),
+    path("alerts/push/unsubscribe/", alerts.push_unsubscribe, name="push_unsubscribe"),
+    path("manifest.webmanifest", alerts.web_manifest, name="web_manifest"),
+    path("service-worker.js", alerts.service_worker, name="service_worker"),
 ]

@@ -706,8 +706,11 @@ class FakeGraphAPI:
             "id": entry["wamid"],
             "status": status,
             "timestamp": str(int(time.time())),
-            "recipient_id": entry["to"],
         }
+        if entry.get("to_user_id"):
+            state["recipient_user_id"] = entry["to_user_id"]
+        else:
+            state["recipient_id"] = entry["to"]
         if status in ("sent", "delivered") and not errors:
             state["pricing"] = {
                 "billable": False,
@@ -809,6 +812,20 @@ class FakeGraphAPI:
         if body.get("status") == "read":
             return self._mark_read(phone_number_id, body)
         to, kind = digits(body.get("to")), body.get("type", "text")
+        # A business-scoped user id (a user known by their username) is addressed in `recipient`, never in
+        # `to`; `to` wins when both are given (Meta's business-scoped user ID guide).
+        user_id = None if to else body.get("recipient")
+        if user_id is not None and not (isinstance(user_id, str) and "." in user_id and user_id.strip() == user_id):
+            return 400, meta_error(
+                100, "Invalid parameter", "The parameter recipient is not a business-scoped user ID."
+            )
+        if user_id and kind == "template" and self._is_authentication_template(phone_number_id, body.get(kind)):
+            return 400, meta_error(
+                131062,
+                "Business-scoped User ID recipients are not supported for this message.",
+                "Authentication templates can only be sent to a phone number.",
+            )
+        to = to or user_id
         if not to:
             return 400, meta_error(100, "Invalid parameter", "The parameter to is required.")
         content = body.get(kind)
@@ -824,6 +841,7 @@ class FakeGraphAPI:
                 "from_customer": False,
                 "type": kind,
                 "to": to,
+                "to_user_id": user_id,
                 "status": "accepted",
                 "text": _text_of(kind, content, self._templates_for(self._business_account_for(phone_number_id))),
                 "media_id": content.get("id") if kind in MEDIA_MESSAGE_TYPES else None,
@@ -852,7 +870,7 @@ class FakeGraphAPI:
                 self._set_status(phone_number_id, entry, "delivered", delay=delivered_after)
         return 200, {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": body.get("to"), "wa_id": to}],
+            "contacts": [{"input": user_id, "user_id": user_id} if user_id else {"input": body.get("to"), "wa_id": to}],
             "messages": [{"id": wamid}],
         }
 
@@ -861,7 +879,10 @@ class FakeGraphAPI:
         if not wamid:
             return 400, meta_error(100, "Invalid parameter", "The parameter message_id is required.")
         with self._lock:
-            self.read_receipts.append({"phone_number_id": phone_number_id, "message_id": wamid})
+            receipt = {"phone_number_id": phone_number_id, "message_id": wamid}
+            if "typing_indicator" in body:
+                receipt["typing_indicator"] = body["typing_indicator"]
+            self.read_receipts.append(receipt)
             # Marking a message read marks every earlier message of that chat read too.
             for (number, _), chat in self.conversations.items():
                 wamids = [entry["wamid"] for entry in chat]
@@ -890,6 +911,11 @@ class FakeGraphAPI:
         elif kind == "interactive":
             return _check_interactive(content)
         return None
+
+    def _is_authentication_template(self, phone_number_id, content):
+        name = content.get("name") if isinstance(content, dict) else None
+        templates = self._templates_for(self._business_account_for(phone_number_id))
+        return any(t["name"] == name and t.get("category") == "AUTHENTICATION" for t in templates)
 
     def _check_template(self, phone_number_id, content):
         name, language = content.get("name"), (content.get("language") or {}).get("code")

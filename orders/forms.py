@@ -112,10 +112,10 @@ class OrderForm:
         self.discount_choices = DISCOUNT_CHOICES
 
     @classmethod
-    def from_proposal(cls, proposal):
+    def from_proposal(cls, proposal, *, shipping_address=""):
         """The form filled with an order read out of a message (orders.reading): each matched line with the
         candidate's name and price, each unmatched one as the customer wrote it, its price left to the seller."""
-        form = cls()
+        form = cls(shipping_address=shipping_address)
         rows = []
         for line in proposal.lines[:MAX_ITEMS]:
             if line.matched:

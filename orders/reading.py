@@ -18,6 +18,7 @@ from decimal import Decimal
 from rapidfuzz import fuzz, process
 
 from agents import tables
+from agents.shop import shop_of
 
 from . import catalog
 from .placing import MAX_NAME_LENGTH, MAX_QUANTITY
@@ -276,12 +277,13 @@ def singular(word, language):
     return word[:-1] if word.endswith(("s", "x")) and len(word) > 3 else word
 
 
-def guess_language(text):
-    """The language `text` is most likely written in (English when nothing tells)."""
+def guess_language(text, preferred="en"):
+    """The language `text` is most likely written in; `preferred` when its words do not tell (or tie)."""
+    preferred = preferred if preferred in LANGUAGES else "en"
     words = set(tokens_of(text))
     counts = {language: len(words & MARKERS[language]) for language in LANGUAGES}
-    best = max(LANGUAGES, key=lambda language: (counts[language], language == "en"))
-    return best if counts[best] else "en"
+    best = max(LANGUAGES, key=lambda language: (counts[language], language == preferred))
+    return best if counts[best] else preferred
 
 
 # Reading a message ----------------------------------------------------------------------------------------
@@ -591,10 +593,10 @@ def _read_phrase(phrase, catalog, language, requested=False):
 
 
 def propose(agent, text):
-    """What `text`, a message of one of the agent's customers, asks for, read against the agent's candidates.
-
-    The language is told from the text; once the shop has a locale of its own, it is passed here."""
-    return read_order(text, candidates(agent))
+    """What `text`, a message of one of the agent's customers, asks for, read against the agent's candidates:
+    in the language the message is written in when its words tell, else in the shop's (its locale's)."""
+    shop_language = shop_of(agent).locale.split("_")[0].lower()
+    return read_order(text, candidates(agent), guess_language(text, preferred=shop_language))
 
 
 def candidates(agent):

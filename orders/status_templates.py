@@ -94,3 +94,23 @@ def choose_status_templates(agent, chosen):
                 StatusTemplate.objects.update_or_create(
                     agent=agent, status=status, defaults={"template": allowed[template_id]}
                 )
+
+
+@dataclass
+class MarketingWarning:
+    label: str  # the status whose template it is
+    template: object  # the MessageTemplate
+    upcoming: bool  # Meta announced the move; it is not made yet
+
+
+def marketing_warnings(agent):
+    """The order-update templates Meta moved to MARKETING (or will soon): marketing templates cost more, reach
+    customers who opted out of offers less, and are not what an order update is. The settings page warns."""
+    warnings = []
+    for chosen in StatusTemplate.objects.filter(agent=agent).select_related("template").order_by("id"):
+        template = chosen.template
+        moved = template.category == "MARKETING" and template.previous_category not in ("", "MARKETING")
+        upcoming = template.upcoming_category == "MARKETING" and template.category != "MARKETING"
+        if moved or upcoming:
+            warnings.append(MarketingWarning(STATUS_LABELS.get(chosen.status, chosen.status), template, upcoming))
+    return warnings

@@ -7,6 +7,7 @@ marketing, no phone number).
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,8 +17,9 @@ from django.utils import timezone
 
 from agents import tables
 from agents.models import CustomerLabel
+from agents.shop import format_money, shop_of
 from crm import phones
-from whatsapp import message_templates
+from whatsapp import costs, message_templates
 from whatsapp.send import approved_templates
 
 from . import consent, runner, tasks
@@ -69,6 +71,35 @@ class Plan:
             if reason:
                 counts[reason] = counts.get(reason, 0) + 1
         return counts
+
+
+@dataclass
+class Estimate:
+    """What a broadcast would cost by the seller's price table: {currency: amount}, and how many recipients
+    the table has no price for (their country, or the template's category, is missing)."""
+
+    cost: dict
+    unpriced: int
+    category: str
+    cost_text: str  # written the shop's way
+
+
+def estimate(agent, found, template):
+    """The cost of sending `template` to the recipients `found` (a Plan) would reach, by the price table
+    (Meta prices each delivered template message by its category and the recipient's country)."""
+    prices, category = costs.price_table(agent.pk), (template.category or "").lower()
+    cost, unpriced = {}, 0
+    for customer, reason in found.recipients:
+        if reason:
+            continue
+        price = costs.price_for(prices, category, customer.phone)
+        if price is None:
+            unpriced += 1
+        else:
+            cost[price.currency] = cost.get(price.currency, Decimal(0)) + price.price
+    shop = shop_of(agent)
+    text = " + ".join(format_money(amount, shop, currency) for currency, amount in sorted(cost.items()))
+    return Estimate(cost=cost, unpriced=unpriced, category=category or "no category", cost_text=text)
 
 
 def parse_numbers(text):

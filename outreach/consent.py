@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents import tables
-from whatsapp import payloads
+from whatsapp import payloads, statuses
 from whatsapp.send import AUTOMATIC, SendError, send_text
 
 from .models import MarketingPreference, OutreachSettings
@@ -56,23 +56,27 @@ def opted_out_customer_ids(agent):
     return MarketingPreference.objects.filter(agent=agent, opted_out=True).values("customer_id")
 
 
-def change(agent, customer_id, *, opted_out, source, detail="", by=None):
-    """Record that the customer opted out (or back in); returns whether anything changed.
+def change(agent, customer_id, *, opted_out, source, detail="", by=None, at=None):
+    """Record that the customer opted out (or back in) at `at` (now by default); returns whether anything
+    changed.
 
-    Opting in a customer who never opted out records nothing: there is nothing to undo.
+    Opting in a customer who never opted out records nothing: there is nothing to undo. News older than the
+    last change (a replayed webhook) changes nothing either.
     """
+    at, agent_id = at or timezone.now(), getattr(agent, "pk", agent)
     with transaction.atomic(using=MarketingPreference.objects.db):
-        current = MarketingPreference.objects.select_for_update().filter(agent=agent, customer_id=customer_id).first()
-        if (current.opted_out if current else False) == opted_out:
+        mine = MarketingPreference.objects.filter(agent_id=agent_id, customer_id=customer_id)
+        current = mine.select_for_update().first()
+        if (current.opted_out if current else False) == opted_out or (current and current.changed_at > at):
             return False
         MarketingPreference.objects.update_or_create(
-            agent=agent,
+            agent_id=agent_id,
             customer_id=customer_id,
             defaults={
                 "opted_out": opted_out,
                 "source": source,
                 "detail": detail[:200],
-                "changed_at": timezone.now(),
+                "changed_at": at,
                 "changed_by": by,
             },
         )
@@ -146,3 +150,49 @@ def forget_customer(agent, customer, **kwargs):
     """customer_erased receiver: the erased customer's preference goes with them."""
     deleted, _ = MarketingPreference.objects.filter(agent=agent, customer_id=customer.pk).delete()
     return {"marketing_preferences": deleted}
+
+
+# What Meta says: the user_preferences webhook, and sends refused with 131050.
+
+STOPPED_MARKETING = 131050
+
+
+def apply_meta_preferences(agent, value):
+    """The `user_preferences` change handler (whatsapp.hooks): a customer who told WhatsApp to stop (or resume)
+    marketing messages from the shop; returns notices for the webhook event's summary."""
+    Customer = tables.for_agent(agent).Customer
+    notices = []
+    for preference in value.get("user_preferences") or []:
+        if not isinstance(preference, dict) or preference.get("category") != "marketing_messages":
+            continue
+        choice, wa_id = preference.get("value"), str(preference.get("wa_id") or "")
+        if choice not in ("stop", "resume") or not wa_id.isdigit():
+            notices.append(f"a marketing preference that says nothing usable ({str(choice)[:20]!r} for {wa_id[:20]!r})")
+            continue
+        customer = Customer.objects.filter(phone=f"+{wa_id}").first()
+        if customer is None:
+            notices.append(f"a marketing preference of {wa_id}, who is no customer")
+            continue
+        at = statuses.timestamp_of(preference["timestamp"]) if preference.get("timestamp") else None
+        detail = str(preference.get("detail") or f"Meta: {choice}")
+        if change(
+            agent, customer.pk, opted_out=choice == "stop", source=MarketingPreference.Source.META, detail=detail, at=at
+        ):
+            notices.append(f"customer {customer.pk} {'stopped' if choice == 'stop' else 'resumed'} marketing")
+    return notices
+
+
+def opt_out_on_refusal(agent_tables, message, status):
+    """The status handler (whatsapp.hooks): Meta refused a send with 131050, the customer having stopped the
+    shop's marketing messages in WhatsApp: record it, so that no marketing template goes to them again."""
+    errors = status.get("errors") if isinstance(status.get("errors"), list) else []
+    if message is None or not any(isinstance(e, dict) and e.get("code") == STOPPED_MARKETING for e in errors):
+        return
+    change(
+        agent_tables.agent_id,
+        message.customer_id,
+        opted_out=True,
+        source=MarketingPreference.Source.META,
+        detail="Meta refused a marketing message: the customer stopped them (131050)",
+        at=statuses.timestamp_of(status["timestamp"]) if status.get("timestamp") else None,
+    )

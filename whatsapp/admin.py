@@ -11,11 +11,11 @@ import audit
 from crm.admin import ReadOnlyModelAdmin
 from crm.phones import to_e164
 
-from . import intake, media
+from . import customers, intake, media
 from .configuration import audited_values, record_configuration_change
 from .graph import GraphError
 from .message_templates import TemplateError, sync_templates
-from .models import MediaDownload, MessageTemplate, WebhookEvent, WhatsAppConfiguration
+from .models import CustomerNumberChange, MediaDownload, MessageTemplate, WebhookEvent, WhatsAppConfiguration
 
 
 class WhatsAppConfigurationForm(forms.ModelForm):
@@ -220,3 +220,30 @@ class MediaDownloadAdmin(ReadOnlyModelAdmin):
     def retry(self, request, queryset):
         count = media.retry_downloads(queryset.values_list("id", flat=True))
         self.message_user(request, f"{count} download{'s' if count != 1 else ''} queued again.", messages.SUCCESS)
+
+
+@admin.register(CustomerNumberChange)
+class CustomerNumberChangeAdmin(ReadOnlyModelAdmin):
+    """Customers' moves to a new WhatsApp number (Meta's `user_changed_number`), and an undo for a wrong one."""
+
+    list_display = ("id", "agent", "customer_id", "old_phone", "new_phone", "changed_at", "undone_at")
+    list_filter = ("undone_at",)
+    list_select_related = ("agent",)
+    search_fields = ("=old_phone", "=new_phone", "=customer_id", "agent__agent_prefix")
+    ordering = ("-id",)
+    actions = ["undo"]
+    fields = ("id", "agent", "customer_id", "wamid", "old_phone", "new_phone", "changed_at", "undone_at", "undone_by")
+    readonly_fields = fields
+
+    def has_undo_permission(self, request):
+        return request.user.has_perm("whatsapp.change_customernumberchange")
+
+    @admin.action(description="Undo the selected number changes (back to the old number)", permissions=["undo"])
+    def undo(self, request, queryset):
+        for change in queryset.order_by("-id"):
+            try:
+                customers.undo_number_change(change, user=request.user, request=request)
+            except customers.UndoRefused as error:
+                self.message_user(request, f"{change}: {error}", messages.WARNING)
+            else:
+                self.message_user(request, f"Customer {change.customer_id} is back on {change.old_phone}.")

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
 
+import audit
+from agents import tables as agent_tables
+from agents.models import Agent
+from crm import rls
 from crm.phones import to_e164
 
 from . import payloads
 from .inbound import MalformedMessage
+from .models import CustomerNumberChange
 
 # BSUIDs are "up to 256 alphanumeric characters" (Meta's business-scoped user id guide) plus a prefix.
 MAX_USER_ID_LENGTH = 300
@@ -28,6 +34,7 @@ class Sender:
     wa_user_id: str | None
     profile_name: str | None = None
     username: str | None = None
+    parent_user_id: str | None = None
 
     @property
     def address(self):
@@ -96,6 +103,8 @@ def sender_of(message, contacts):
         wa_user_id=user_id,
         profile_name=_string(profile.get("name"), 200),
         username=_string(profile.get("username"), 100),
+        parent_user_id=user_id_or_none(message.get("from_parent_user_id"))
+        or user_id_or_none(contact.get("parent_user_id")),
     )
 
 
@@ -122,7 +131,8 @@ def customers_for(tables, senders):
     if user_ids:
         condition += f" OR wa_user_id IN ({', '.join(['%s'] * len(user_ids))})"
     rows = Customer.objects.raw(
-        f"SELECT id, name, phone, wa_user_id FROM {quote(Customer._meta.db_table)} WHERE {condition}",
+        f"SELECT id, name, phone, wa_user_id, username, wa_parent_user_id FROM {quote(Customer._meta.db_table)} "
+        f"WHERE {condition}",
         addresses + user_ids,
     )
     by_user_id, by_phone = {}, {}
@@ -148,7 +158,13 @@ def find_or_create_customer(tables, sender):
     if customer is not None:
         return customer
     Customer = tables.Customer
-    new = Customer(name=sender.display_name, phone=sender.address, wa_user_id=sender.wa_user_id)
+    new = Customer(
+        name=sender.display_name,
+        phone=sender.address,
+        wa_user_id=sender.wa_user_id,
+        username=sender.username,
+        wa_parent_user_id=sender.parent_user_id,
+    )
     Customer.objects.bulk_create([new], ignore_conflicts=True)
     customer = _lookup(tables, sender)
     if customer is None:
@@ -160,7 +176,14 @@ def find_or_create_customer(tables, sender):
 def _is_placeholder_name(customer, sender):
     """Whether the customer's name is only an identifier (set when no profile name was known)."""
     name = customer.name.strip()
-    identifiers = {customer.phone, customer.wa_user_id, sender.phone, sender.wa_user_id, sender.username}
+    identifiers = {
+        customer.phone,
+        customer.wa_user_id,
+        customer.username,
+        sender.phone,
+        sender.wa_user_id,
+        sender.username,
+    }
     return name in identifiers or name.lstrip("+") == (customer.phone or "").lstrip("+") or not name
 
 
@@ -177,7 +200,8 @@ def _update_if_free(tables, customer, **changes):
 
 
 def learn_from_sender(tables, customer, sender):
-    """Complete what the customer row lacks with what a new message tells: BSUID, number, profile name.
+    """Complete what the customer row lacks with what a new message tells: BSUID, number, profile name,
+    username (kept up to date: users change theirs), parent BSUID.
 
     A profile name replaces only a name that was an identifier; a real number replaces a BSUID
     standing in for it. Nothing is ever overwritten that an agent may have typed.
@@ -185,28 +209,58 @@ def learn_from_sender(tables, customer, sender):
     changes = {}
     if sender.wa_user_id and not customer.wa_user_id:
         changes["wa_user_id"] = sender.wa_user_id
+    if sender.username and sender.username != customer.username:
+        changes["username"] = sender.username
+        if customer.username and customer.name == customer.username:
+            changes["name"] = sender.profile_name or sender.username
+    if sender.parent_user_id and sender.parent_user_id != customer.wa_parent_user_id:
+        changes["wa_parent_user_id"] = sender.parent_user_id
     if sender.phone and customer.phone != sender.phone and not customer.phone.startswith("+"):
         changes["phone"] = sender.phone
-    if sender.profile_name and customer.name != sender.profile_name and _is_placeholder_name(customer, sender):
+    if (
+        sender.profile_name
+        and customer.name != sender.profile_name
+        and "name" not in changes
+        and _is_placeholder_name(customer, sender)
+    ):
         changes["name"] = sender.profile_name
     if changes:
         _update_if_free(tables, customer, **changes)
 
 
-def apply_identity_change(tables, customer, system):
+def apply_identity_change(tables, customer, system, *, wamid, at):
     """A `system` message says the customer changed number (`user_changed_number`) or BSUID
     (`user_changed_user_id`): move the customer row to the new identity, unless another customer
     already holds it. Returns True when the row changed.
+
+    A number change is recorded (CustomerNumberChange, once per system message `wamid`): the customer's
+    page lists their earlier numbers and an admin can undo the move.
     """
     kind = system.get("type")
     if kind == "user_changed_number":
         new_phone = phone_or_none(system.get("wa_id"))
         if new_phone is None or new_phone == customer.phone:
             return False
+        old_phone = customer.phone
         changes = {"phone": new_phone}
         if customer.name in (customer.phone, customer.wa_user_id):
             changes["name"] = new_phone
-        return _update_if_free(tables, customer, **changes)
+        if not _update_if_free(tables, customer, **changes):
+            return False
+        CustomerNumberChange.objects.bulk_create(
+            [
+                CustomerNumberChange(
+                    agent_id=tables.agent_id,
+                    customer_id=customer.pk,
+                    wamid=wamid,
+                    old_phone=old_phone,
+                    new_phone=new_phone,
+                    changed_at=at,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        return True
     if kind == "user_changed_user_id":
         new_user_id = user_id_or_none(system.get("user_id"))
         if new_user_id is None or new_user_id == customer.wa_user_id:
@@ -216,3 +270,71 @@ def apply_identity_change(tables, customer, system):
             changes["phone"] = phone_or_none(system.get("wa_id")) or new_user_id
         return _update_if_free(tables, customer, **changes)
     return False
+
+
+def number_changes(agent_id, customer_id):
+    """The customer's moves to a new number, newest first (undone ones included, marked)."""
+    return list(CustomerNumberChange.objects.filter(agent_id=agent_id, customer_id=customer_id))
+
+
+class UndoRefused(ValueError):
+    """The number change cannot be undone; str() says why."""
+
+
+def undo_number_change(change, *, user, request=None):
+    """Move the customer back to the number they had before `change` (an admin's correction).
+
+    Refused when it was undone already, when the customer has moved on since, or when another customer
+    of the agent holds the old number now.
+    """
+    if change.undone_at is not None:
+        raise UndoRefused(f"The change to {change.new_phone} was undone already.")
+    tables = agent_tables.for_agent(Agent.objects.get(pk=change.agent_id))
+    with rls.agent_scope(change.agent_id), transaction.atomic(using=tables.database):
+        customer = tables.Customer.objects.select_for_update().filter(pk=change.customer_id).first()
+        if customer is None:
+            raise UndoRefused("The customer no longer exists.")
+        if customer.phone != change.new_phone:
+            raise UndoRefused(f"The customer's number is {customer.phone} now, not {change.new_phone}.")
+        changes = {"phone": change.old_phone}
+        if customer.name == change.new_phone:
+            changes["name"] = change.old_phone
+        if not _update_if_free(tables, customer, **changes):
+            raise UndoRefused(f"Another customer has the number {change.old_phone} now.")
+        CustomerNumberChange.objects.filter(pk=change.pk).update(undone_at=timezone.now(), undone_by=user)
+        audit.record(
+            "whatsapp.number_change_undone",
+            actor=user,
+            target=change,
+            request=request,
+            customer_id=change.customer_id,
+            restored=change.old_phone,
+            dropped=change.new_phone,
+        )
+
+
+def has_phone_number(customer):
+    """Whether the customer's `phone` is a phone number (E.164), not a business-scoped user id standing in."""
+    return customer.phone.startswith("+")
+
+
+def learn_from_status(tables, status):
+    """What a status of an outbound message says of its recipient: their BSUID (`recipient_user_id`), and
+    their number (`recipient_id`) for a customer known only by a BSUID, which then joins the same customer.
+
+    Only statuses carrying a BSUID cost a query: the customer is found by it, or through the message.
+    """
+    user_id = user_id_or_none(status.get("recipient_user_id"))
+    if user_id is None:
+        return
+    Customer = tables.Customer
+    customer = Customer.objects.filter(wa_user_id=user_id).first()
+    if customer is None:
+        wamid = status.get("id")
+        customer = Customer.objects.filter(messages__wamid=wamid, messages__direction="outbound").first()
+        if customer is None or customer.wa_user_id:
+            return
+        _update_if_free(tables, customer, wa_user_id=user_id)
+    phone = phone_or_none(status.get("recipient_id"))
+    if phone and not has_phone_number(customer):
+        _update_if_free(tables, customer, phone=phone)

@@ -9,11 +9,13 @@ import os
 from datetime import timedelta
 
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from agents import conversations, tables
 from agents.models import Agent
+from agents.moving import is_held
 
 from .configuration import configuration_for_agent
 from .graph import GraphError, client_for
@@ -34,6 +36,10 @@ def deliver(agent_id, message_id):
     Message = agent_tables.Message
     if not _claim(Message, message_id):
         return "not queued"  # sent already, failed, gone, or another worker holds it
+    if is_held(agent_id):
+        # After the claim: a move that began before it waits for this claim to go (agents.moving).
+        Message.objects.filter(pk=message_id, status="queued").update(status_at=None)
+        return "held: the agent is moving; sent once the move releases it"
     message = Message.objects.get(pk=message_id)
     configuration = configuration_for_agent(agent)
     if configuration is None:
@@ -52,22 +58,27 @@ def deliver(agent_id, message_id):
         _record_failure(agent_tables, message_id, None, "The attached file could not be read", str(error))
         return "failed"
     wamid = response["messages"][0]["id"]
-    Message.objects.filter(pk=message_id, status="queued").update(
-        status="sent",
-        status_at=timezone.now(),
-        wamid=wamid,
-        payload=payload,
-    )
+    with transaction.atomic(using=agent_tables.database):
+        # Should Meta echo our own send (smb_message_echoes) before we record its wamid, the echo gives way.
+        Message.objects.filter(wamid=wamid, direction="outbound", idempotency_key__isnull=True).exclude(
+            pk=message_id
+        ).delete()
+        Message.objects.filter(pk=message_id, status="queued").update(
+            status="sent",
+            status_at=timezone.now(),
+            wamid=wamid,
+            payload=payload,
+        )
     return "sent"
 
 
-def deliver_read_receipt(agent_id, wamid):
+def deliver_read_receipt(agent_id, wamid, typing=False):
     agent = Agent.objects.filter(pk=agent_id).first()
     configuration = configuration_for_agent(agent) if agent else None
     if configuration is None:
         return "no configuration"
     try:
-        client_for(configuration).mark_read(configuration.phone_number_id, wamid)
+        client_for(configuration).mark_read(configuration.phone_number_id, wamid, typing=typing)
     except GraphError as error:
         # Best effort: the customer misses blue ticks, nothing else is lost.
         logger.warning("Read receipt for %s not sent: %s", wamid, error.describe())

@@ -247,9 +247,12 @@ class GraphClient:
         """POST /{phone-number-id}/messages; returns Meta's answer (`messages[0].id` is the wamid)."""
         return self.request("POST", self.url(f"{phone_number_id}/messages"), json=payload).json()
 
-    def mark_read(self, phone_number_id, wamid):
-        """Tell the customer their message (and every earlier one) was read: two blue ticks."""
+    def mark_read(self, phone_number_id, wamid, *, typing=False):
+        """Tell the customer their message (and every earlier one) was read: two blue ticks; with `typing`,
+        show them the typing indicator too (until we answer, or 25 seconds: Meta's typing indicators page)."""
         payload = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+        if typing:
+            payload["typing_indicator"] = {"type": "text"}
         self.request("POST", self.url(f"{phone_number_id}/messages"), json=payload)
 
     def upload_media(self, phone_number_id, content, mime_type, filename):

@@ -52,3 +52,30 @@ def register_periodic_work(name, work):
 
 def periodic_work():
     return dict(_periodic_work)
+
+
+_change_handlers = {}
+_status_handlers = []
+
+
+def register_change_handler(field, handler):
+    """Call `handler(agent, value)` for each change of webhook field `field` (one the intake does not handle
+    itself, "user_preferences" say) on a number of `agent`, in the agent's row scope and a transaction of its
+    own; it returns notices for the event's summary ([] for none). Re-deliveries reach it again: it must
+    change nothing the second time."""
+    _change_handlers[field] = handler
+
+
+def change_handlers():
+    return dict(_change_handlers)
+
+
+def register_status_handler(handler):
+    """Call `handler(agent_tables, message, status)` when a status changed a message (not for a late or
+    repeated one), in the intake's transaction: `status` is Meta's object (its `errors` say why it failed)."""
+    if handler not in _status_handlers:
+        _status_handlers.append(handler)
+
+
+def status_handlers():
+    return tuple(_status_handlers)

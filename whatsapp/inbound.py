@@ -32,6 +32,14 @@ class InboundContent:
     context_wamid: str | None = None
     media_id: str | None = None
     media_mime_type: str | None = None
+    # Set when Meta marks the message with errors (it could not deliver its content to us).
+    error_code: int | None = None
+    error_title: str | None = None
+    error_detail: str | None = None
+
+    @property
+    def undeliverable(self):
+        return self.error_title is not None
 
 
 def clean(value):
@@ -188,13 +196,36 @@ HANDLERS = {
 }
 
 
-def describe(message, shop=None):
+def _undeliverable_message(message, wa_type, error):
+    """A placeholder for a message Meta could not hand over (131051 unsupported type, 131000...): what happened."""
+    kind = payloads.unsupported_kind(message.get("unsupported")) if wa_type == "unsupported" else wa_type
+    sentence = "The customer sent a message" + (f" ({kind})" if kind and kind != "unsupported" else "")
+    sentence += f" that WhatsApp could not deliver here: {error.title}"
+    sentence += f" (error {error.code})." if error.code is not None else "."
+    if error.details and error.details != error.title:
+        sentence += f" {error.details}"
+    sentence += " Ask them to send it again, or another way, if it matters."
+    return InboundContent(
+        (wa_type or "unsupported")[:32],
+        sentence[:2000],
+        context_wamid=payloads.context_wamid(message),
+        error_code=error.code,
+        error_title=error.title,
+        error_detail=error.details,
+    )
+
+
+def describe(message, shop=None, value_errors=()):
     """The readable fields of one inbound message object (already passed through `clean`), amounts written
     the way of `shop` (the receiving agent's; the default shop's when None).
 
-    An unknown type is kept as a placeholder naming it, never dropped.
+    An unknown type is kept as a placeholder naming it, never dropped. A message Meta marks with errors
+    (its own `errors`, else those of the notification's value) becomes a placeholder saying what happened.
     """
     wa_type = payloads.text(message.get("type"))
+    error = payloads.first_error(message.get("errors")) or payloads.first_error(list(value_errors))
+    if error is not None:
+        return _undeliverable_message(message, wa_type, error)
     if wa_type is None:
         raise MalformedMessage("the message has no type")
     if wa_type == "order":

@@ -26,10 +26,11 @@ from django.utils import timezone
 from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
+from agents.moving import held_agents
 from agents.shop import shop_of
 from crm import rls
 
-from . import customers, inbound, media, statuses
+from . import coexistence, customers, hooks, inbound, media, message_templates, statuses
 from .configuration import route
 from .hooks import inbound_handlers
 from .models import WebhookEvent
@@ -42,6 +43,10 @@ NOTIFICATION_OBJECT = "whatsapp_business_account"
 RETRY_DELAYS = (dt.timedelta(seconds=30), dt.timedelta(minutes=2), dt.timedelta(minutes=10), dt.timedelta(minutes=30))
 # A status can arrive before our send task has recorded the message's wamid: look again after these.
 UNKNOWN_STATUS_DELAYS = (dt.timedelta(seconds=10), dt.timedelta(minutes=1), dt.timedelta(minutes=5))
+# An event for an agent whose tables are moving to another database waits, untouched, until the move
+# releases it (whatsapp.holds) or this long has passed.
+MOVE_HOLD_DELAY = dt.timedelta(seconds=5)
+HELD_SUMMARY = "held: its agent is moving to another database"
 MAX_WAMID_LENGTH = 256
 # Meta's notifications nest about eight levels deep. Far deeper ones are refused at the door: every step
 # after it (cleaning, describing, storing as JSON) walks them recursively and would run out of stack.
@@ -177,6 +182,7 @@ class _Tally:
     notices: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     retry: bool = False
+    held: bool = False
 
     def fail(self, label, error):
         if isinstance(error, inbound.MalformedMessage):
@@ -216,13 +222,14 @@ class _MessageItem:
     content: inbound.InboundContent
     timestamp: dt.datetime
     payload: dict
+    direction: str = "inbound"  # "outbound": sent by the seller from the WhatsApp Business app (an echo)
 
     @property
     def label(self):
         return f"message {self.wamid}"
 
 
-def _prepare_message(tally, message, contacts, shop):
+def _prepare_message(tally, message, contacts, shop, value_errors=()):
     """A storable item from one `messages` object (checked and described before any query); raises MalformedMessage."""
     if not isinstance(message, dict):
         raise inbound.MalformedMessage("a message must be an object")
@@ -234,17 +241,41 @@ def _prepare_message(tally, message, contacts, shop):
         tally=tally,
         wamid=wamid.strip(),
         sender=customers.sender_of(message, contacts),
-        content=inbound.describe(message, shop),
+        content=inbound.describe(message, shop, value_errors),
         timestamp=statuses.timestamp_of(message.get("timestamp")),
         payload=message,
     )
 
 
+def _prepare_echo(tally, echo):
+    """A storable outbound item from one `message_echoes` object (the seller wrote from the Business app)."""
+    if not isinstance(echo, dict):
+        raise inbound.MalformedMessage("a message echo must be an object")
+    echo = inbound.clean(echo)
+    wamid = echo.get("id")
+    if not isinstance(wamid, str) or not wamid.strip() or len(wamid) > MAX_WAMID_LENGTH:
+        raise inbound.MalformedMessage("a message echo needs its WhatsApp message id")
+    phone = customers.phone_or_none(echo.get("to"))
+    user_id = customers.user_id_or_none(echo.get("to_user_id"))
+    if phone is None and user_id is None:
+        raise inbound.MalformedMessage("a message echo names no recipient ('to')")
+    return _MessageItem(
+        tally=tally,
+        wamid=wamid.strip(),
+        sender=customers.Sender(phone=phone, wa_user_id=user_id),
+        content=coexistence.describe_sent(echo),
+        timestamp=statuses.timestamp_of(echo.get("timestamp")),
+        payload=echo,
+        direction="outbound",
+    )
+
+
 def _changes(payload):
+    """(entry, field, value) of each change of a notification."""
     for entry in payload.get("entry") or []:
         for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
             if isinstance(change, dict) and isinstance(change.get("value"), dict):
-                yield change.get("field"), change["value"]
+                yield entry, change.get("field"), change["value"]
 
 
 # The message columns the intake writes, in the order of its INSERT.
@@ -262,6 +293,11 @@ INSERTED_COLUMNS = (
     "context_wamid",
     "media_id",
     "media_mime_type",
+    "error_code",
+    "error_title",
+    "error_detail",
+    "status",
+    "status_at",
 )
 
 
@@ -293,6 +329,10 @@ def _insert_new(tables, rows):
     return inserted
 
 
+def _stored_wamids(tables, wamids):
+    return set(tables.Message.objects.filter(wamid__in=wamids).values_list("wamid", flat=True))
+
+
 def _new_messages(tables, items):
     """Store the items whose wamid is new, in a few statements; returns {wamid: "stored" or "duplicate"}.
 
@@ -306,19 +346,30 @@ def _new_messages(tables, items):
             outcomes[item.wamid] = None
             fresh.append(item)
     known = customers.customers_for(tables, [item.sender for item in fresh])
+    if any(item.sender not in known for item in fresh):
+        # A message stored before is no reason to create its sender: re-delivered from a number the
+        # customer has since left (a `user_changed_number`), it would leave an empty customer behind.
+        stored = _stored_wamids(tables, [item.wamid for item in fresh if item.sender not in known])
+        for item in fresh:
+            if item.wamid in stored:
+                outcomes[item.wamid] = "duplicate"
+        fresh = [item for item in fresh if item.wamid not in stored]
     rows = []
     for item in fresh:
         customer = known.get(item.sender)
         if customer is None:
             customer = known[item.sender] = customers.find_or_create_customer(tables, item.sender)
         content = item.content
+        sent = item.direction == "outbound"
         rows.append(
             tables.Message(
                 customer=customer,
                 message=content.message,
-                direction="inbound",
+                direction=item.direction,
                 timestamp=item.timestamp,
-                is_read=False,
+                is_read=sent,
+                status="sent" if sent else None,
+                status_at=item.timestamp if sent else None,
                 media_type=content.media_type,
                 caption=content.caption,
                 wamid=item.wamid,
@@ -327,6 +378,9 @@ def _new_messages(tables, items):
                 context_wamid=content.context_wamid,
                 media_id=content.media_id,
                 media_mime_type=content.media_mime_type,
+                error_code=content.error_code,
+                error_title=content.error_title,
+                error_detail=content.error_detail,
             )
         )
     inserted = _insert_new(tables, rows) if rows else []
@@ -334,14 +388,19 @@ def _new_messages(tables, items):
     for row in inserted:
         item = by_wamid[row.wamid]
         outcomes[row.wamid] = "stored"
+        if item.direction == "outbound":
+            continue  # an echo of the seller's own message says nothing new of the customer
         if item.content.wa_type == "system":
-            customers.apply_identity_change(tables, row.customer, item.payload.get("system") or {})
+            customers.apply_identity_change(
+                tables, row.customer, item.payload.get("system") or {}, wamid=row.wamid, at=row.timestamp
+            )
         else:
             customers.learn_from_sender(tables, row.customer, item.sender)
     note_new_messages(tables, inserted)
     media.schedule_downloads(tables.agent_id, inserted)
     for row in inserted:
-        handlers = inbound_handlers(row.wa_type) if row.direction == "inbound" else ()
+        undeliverable = by_wamid[row.wamid].content.undeliverable
+        handlers = inbound_handlers(row.wa_type) if row.direction == "inbound" and not undeliverable else ()
         if handlers:
             _hand_over(tables, by_wamid[row.wamid], row, handlers)
     return {wamid: outcome or "duplicate" for wamid, outcome in outcomes.items()}
@@ -440,7 +499,13 @@ def _apply_status(tables, tally, status):
         if not isinstance(status, dict):
             raise inbound.MalformedMessage("a status must be an object")
         with transaction.atomic(using=tables.database):
-            outcome = statuses.apply_status_update(tables, inbound.clean(status))
+            status = inbound.clean(status)
+            outcome = statuses.apply_status_update(tables, status)
+            customers.learn_from_status(tables, status)
+            if outcome is statuses.StatusOutcome.APPLIED and hooks.status_handlers():
+                message = tables.Message.objects.outbound().filter(wamid=status.get("id")).first()
+                for handler in hooks.status_handlers():
+                    handler(tables, message, status)
     except Exception as error:
         tally.fail(label, error)
         return
@@ -460,7 +525,7 @@ def _notice_of_errors(value):
 
 def _process(events, now):
     """Process locked events; sets each one's state, summary and error (saved by the caller)."""
-    tallies, work = {}, []
+    tallies, work, coexisting, handed_over = {}, [], [], []
     for event in events:
         tally = tallies[event.pk] = _Tally()
         try:
@@ -468,12 +533,25 @@ def _process(events, now):
         except (ValueError, RecursionError) as error:
             tally.fail("body", inbound.MalformedMessage(f"the stored body is not JSON: {error}"))
             continue
-        for field_name, value in _changes(payload) if isinstance(payload, dict) else []:
-            if field_name != "messages":
+        for index, (entry, field_name, value) in enumerate(_changes(payload) if isinstance(payload, dict) else []):
+            if field_name in ("messages", "smb_message_echoes"):
+                work.append((tally, value))
+            elif field_name in message_templates.TEMPLATE_FIELDS:
+                _apply_template_webhook(tally, entry, inbound.clean(value))
+            elif field_name in COEXISTENCE_FIELDS:
+                coexisting.append((tally, event.pk, index, field_name, value))
+            elif field_name in hooks.change_handlers() and isinstance(value, dict):
+                handed_over.append((tally, field_name, value))
+            else:
                 tally.ignored_fields.add(str(field_name))
-                continue
-            work.append((tally, value))
-    routes = route({number_id for _, value in work if (number_id := _phone_number_id(value))})
+    routes = route(
+        {number_id for _, value in work if (number_id := _phone_number_id(value))}
+        | {number_id for *_, value in coexisting if (number_id := _phone_number_id(value))}
+        | {number_id for *_, value in handed_over if (number_id := _phone_number_id(value))}
+    )
+    held = held_agents(routed.agent for routed in routes.values())
+    coexisting = [item for item in coexisting if not _held(routes, held, item[0], item[-1])]
+    handed_over = [item for item in handed_over if not _held(routes, held, item[0], item[-1])]
     messages_by_agent, statuses_by_agent, agents = defaultdict(list), defaultdict(list), {}
     for tally, value in work:
         number_id = _phone_number_id(value)
@@ -481,15 +559,26 @@ def _process(events, now):
             tally.unroutable.add(number_id or "(none)")
             continue
         agent = routes[number_id].agent
+        if agent.pk in held:
+            tally.held = True
+            continue
         agents[agent.pk] = agent
         tally.agents.add(agent.pk)
         tally.notices.extend(_notice_of_errors(value))
         contacts = inbound.clean(value.get("contacts"))  # names become customer rows: storable like the rest
+        # Errors on the value (131000...) are about the messages beside them, which Meta could not deliver.
+        value_errors = inbound.clean(value.get("errors")) if isinstance(value.get("errors"), list) else []
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
-                messages_by_agent[agent.pk].append(_prepare_message(tally, message, contacts, shop_of(agent)))
+                item = _prepare_message(tally, message, contacts, shop_of(agent), value_errors)
+                messages_by_agent[agent.pk].append(item)
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
+        for echo in value.get("message_echoes") or [] if isinstance(value.get("message_echoes"), list) else []:
+            try:
+                messages_by_agent[agent.pk].append(_prepare_echo(tally, echo))
+            except Exception as error:
+                tally.fail(f"message echo {echo.get('id') if isinstance(echo, dict) else '?'}"[:200], error)
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:
             statuses_by_agent[agent.pk].append((tally, status))
     # In agent order: two workers storing for the same customers take their row locks in one order.
@@ -501,11 +590,86 @@ def _process(events, now):
         with rls.agent_scope(agent_id):
             for tally, status in statuses_by_agent[agent_id]:
                 _apply_status(tables, tally, status)
+    for tally, event_id, index, field_name, value in coexisting:
+        _coexist(routes, tally, event_id, index, field_name, value)
+    for tally, field_name, value in handed_over:
+        _hand_over_change(routes, tally, field_name, value)
     for event in events:
         _finish(event, tallies[event.pk], now)
 
 
+COEXISTENCE_FIELDS = ("history", "smb_app_state_sync")
+
+
+def _held(routes, held, tally, value):
+    """Whether the change goes to an agent whose move holds its events (the event then waits whole)."""
+    routed = routes.get(_phone_number_id(value))
+    if routed is None or routed.agent.pk not in held:
+        return False
+    tally.held = True
+    return True
+
+
+def _hand_over_change(routes, tally, field_name, value):
+    """A change of a field an app above registered for (whatsapp.hooks.register_change_handler)."""
+    number_id = _phone_number_id(value)
+    if number_id not in routes:
+        tally.unroutable.add(number_id or "(none)")
+        return
+    agent = routes[number_id].agent
+    tally.agents.add(agent.pk)
+    try:
+        with rls.agent_scope(agent.pk), transaction.atomic():
+            tally.notices.extend(hooks.change_handlers()[field_name](agent, inbound.clean(value)))
+    except Exception as error:
+        tally.fail(f"{field_name} change", error)
+
+
+def _apply_template_webhook(tally, entry, value):
+    """A template's status, quality or category changed (the entry's id is the business account's)."""
+    business_account_id, time = entry.get("id"), entry.get("time")
+    if not isinstance(business_account_id, str) or not business_account_id.strip():
+        tally.fail("template webhook", inbound.MalformedMessage("the entry names no business account"))
+        return
+    try:
+        at = statuses.timestamp_of(time) if time is not None else timezone.now()
+        with transaction.atomic():
+            tally.notices.append(message_templates.apply_template_webhook(business_account_id.strip(), value, at))
+    except Exception as error:
+        tally.fail("template webhook", error)
+
+
+def _coexist(routes, tally, event_id, index, field_name, value):
+    """The WhatsApp Business app's history (imported in the background) and address book (whatsapp.coexistence)."""
+    number_id = _phone_number_id(value)
+    if number_id not in routes:
+        tally.unroutable.add(number_id or "(none)")
+        return
+    agent = routes[number_id].agent
+    tally.agents.add(agent.pk)
+    tables = agent_tables.for_agent(agent)
+    try:
+        with rls.agent_scope(agent.pk), transaction.atomic(using=tables.database):
+            if field_name == "smb_app_state_sync":
+                changed = coexistence.apply_state_sync(tables, value)
+                tally.notices.append(
+                    f"{changed} customer{'s' if changed != 1 else ''} from the Business app's contacts"
+                )
+            elif "history" in value:
+                tally.notices.extend(coexistence.record_history(agent, event_id, index, value))
+            else:
+                replaced = coexistence.replace_media_placeholders(tables, value)
+                tally.notices.append(f"{replaced} media message{'s' if replaced != 1 else ''} of the history filled in")
+    except Exception as error:
+        tally.fail(f"{field_name} change", error)
+
+
 def _finish(event, tally, now):
+    if tally.held:
+        # Left as it came (its other agents' items are stored again later, as duplicates): not an attempt.
+        event.state, event.next_attempt_at, event.processed_at = WebhookEvent.State.PENDING, now + MOVE_HOLD_DELAY, now
+        event.summary, event.error = HELD_SUMMARY, ""
+        return
     # Row security shows the event to the agent it was routed to; one naming several, to none of them.
     event.agent_id = next(iter(tally.agents)) if len(tally.agents) == 1 else event.agent_id
     event.attempts += 1

@@ -6,13 +6,16 @@ template_components() turns those values into the `components` Meta expects, ren
 text the conversation shows.
 """
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from . import payloads
 from .graph import client_for
 from .models import MessageTemplate
 
@@ -166,18 +169,22 @@ def sync_templates(configuration):
     now = timezone.now()
     kept = set()
     with transaction.atomic():
+        stored = {(t.name, t.language): t for t in configuration.templates.all()}
         for item in listed:
             name, language = item.get("name"), item.get("language")
             if not name or not language:
                 continue
+            category = str(item.get("category", "")).upper()
+            known = stored.get((name, language))
             MessageTemplate.objects.update_or_create(
                 configuration=configuration,
                 name=name,
                 language=language,
                 defaults={
+                    **(_moved(known, category, now) if known is not None and known.category else {}),
                     "meta_id": str(item.get("id", "")),
                     "status": str(item.get("status", "")).upper(),
-                    "category": str(item.get("category", "")).upper(),
+                    "category": category,
                     "parameter_format": str(item.get("parameter_format") or "POSITIONAL").upper(),
                     "components": item.get("components") or [],
                     "synced_at": now,
@@ -188,3 +195,74 @@ def sync_templates(configuration):
         MessageTemplate.objects.filter(pk__in=stale).delete()
     logger.info("Synced %d templates for WhatsApp configuration %s", len(kept), configuration.pk)
     return len(kept)
+
+
+# Meta's template webhooks (webhooks/reference/message_template_status_update, message_template_quality_update,
+# template_category_update): what they change on the stored templates of the business account.
+TEMPLATE_FIELDS = ("message_template_status_update", "message_template_quality_update", "template_category_update")
+# A status event that is not itself a status a template can have.
+STATUS_OF_EVENT = {"REINSTATED": MessageTemplate.APPROVED, "FLAGGED": None, "LOCKED": None, "UNLOCKED": None}
+
+
+def _word(value, limit=32):
+    return value.strip().upper()[:limit] if isinstance(value, str) and value.strip() else ""
+
+
+def apply_template_webhook(business_account_id, value, at):
+    """Apply one template webhook's value to the business account's stored templates; returns a notice.
+
+    Matched by Meta's template id, else by name and language. Each kind (status, quality, category) keeps the
+    time of the latest notification applied: a re-delivery, or an older one arriving late, changes nothing.
+    """
+    templates = MessageTemplate.objects.filter(configuration__business_account_id=business_account_id)
+    template_id = value.get("message_template_id")
+    name, language = value.get("message_template_name"), value.get("message_template_language")
+    by_id = templates.filter(meta_id=str(template_id)) if isinstance(template_id, (int, str)) and template_id else None
+    matched = by_id if by_id is not None and by_id.exists() else templates.filter(name=name, language=language)
+    if "new_quality_score" in value:
+        kind, changes = "quality", {"quality_score": _word(value.get("new_quality_score"), 16)}
+    elif "new_category" in value:
+        kind, changes = "category", _category_changes(value, at)
+    elif "event" in value:
+        kind, changes = "status", _status_changes(value)
+    else:
+        return f"template webhook for {name!r} not understood"
+    stamp = f"{kind}_webhook_at"
+    fresh = matched.filter(Q(**{f"{stamp}__isnull": True}) | Q(**{f"{stamp}__lte": at}))
+    changed = 0
+    for template in fresh:
+        updates = changes(template) if callable(changes) else changes
+        MessageTemplate.objects.filter(pk=template.pk).update(**updates, **{stamp: at})
+        changed += 1
+    return f"template {name!r} ({language}): {kind} updated on {changed} stored template{'s' if changed != 1 else ''}"
+
+
+def _status_changes(value):
+    event = _word(value.get("event"))
+    status = STATUS_OF_EVENT.get(event, event)
+    changes = {"status_reason": _word(value.get("reason"), 64).replace("NONE", "")}
+    if status:
+        changes["status"] = status
+    category = _word(value.get("message_template_category"))
+    return changes if not category else lambda template: {**changes, **_moved(template, category, None)}
+
+
+def _category_changes(value, at):
+    new = _word(value.get("new_category"))
+    upcoming = _word(value.get("correct_category"))
+    if upcoming:  # "new_category" is the current one; Meta moves it to "correct_category" at the time given
+        when = payloads.whole_number(value.get("category_update_timestamp"))
+        upcoming_at = dt.datetime.fromtimestamp(when, tz=dt.UTC) if when and 0 < when < 2**33 else None
+        return lambda template: {
+            **_moved(template, new, at),
+            "upcoming_category": upcoming if upcoming != new else "",
+            "upcoming_category_at": upcoming_at,
+        }
+    return lambda template: {**_moved(template, new, at), "upcoming_category": "", "upcoming_category_at": None}
+
+
+def _moved(template, category, at):
+    """The changes of a template whose category Meta says is `category` now."""
+    if not category or category == template.category:
+        return {}
+    return {"category": category, "previous_category": template.category, "category_changed_at": at or timezone.now()}

@@ -194,6 +194,17 @@ class MessageTemplate(models.Model):
     parameter_format = models.CharField(max_length=16, default="POSITIONAL")
     components = models.JSONField(default=list, help_text="Meta's components: HEADER, BODY, FOOTER, BUTTONS.")
     synced_at = models.DateTimeField()
+    # What Meta's template webhooks said since (whatsapp.message_templates.apply_template_webhook).
+    status_reason = models.CharField(max_length=64, blank=True, default="", help_text="Why Meta rejected it.")
+    quality_score = models.CharField(max_length=16, blank=True, default="", help_text="GREEN, YELLOW, RED, UNKNOWN.")
+    previous_category = models.CharField(max_length=32, blank=True, default="", help_text="Before Meta moved it.")
+    category_changed_at = models.DateTimeField(null=True, blank=True)
+    upcoming_category = models.CharField(max_length=32, blank=True, default="", help_text="Meta moves it soon.")
+    upcoming_category_at = models.DateTimeField(null=True, blank=True)
+    # The time of the latest webhook applied, per kind: an older one delivered late changes nothing.
+    status_webhook_at = models.DateTimeField(null=True, blank=True)
+    quality_webhook_at = models.DateTimeField(null=True, blank=True)
+    category_webhook_at = models.DateTimeField(null=True, blank=True)
 
     objects = MessageTemplateQuerySet.as_manager()
 
@@ -257,3 +268,114 @@ class MediaDownload(models.Model):
 
     def __str__(self):
         return f"Media {self.media_id} of message {self.message_id} ({self.state})"
+
+
+class CustomerNumberChange(models.Model):
+    """A customer's move to a new WhatsApp number, as a `user_changed_number` system message said.
+
+    Kept so the old number stays in the customer's history and an admin can undo a move (one per
+    system message: a re-delivery of the same message records nothing more). A table every agent shares,
+    under row security keyed on `agent_id` (crm/rls.py), not one of the agent's own tables.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="+")
+    customer_id = models.IntegerField(help_text="The customer's id in the agent's customers table.")
+    wamid = models.TextField(help_text="The system message that announced the change.")
+    old_phone = models.TextField()
+    new_phone = models.TextField()
+    changed_at = models.DateTimeField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "whatsapp_customer_number_changes"
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "wamid"], name="whatsapp_number_change_once"),
+        ]
+        indexes = [models.Index(fields=["agent", "customer_id"], name="whatsapp_number_change_cust")]
+
+    def __str__(self):
+        return f"{self.old_phone} → {self.new_phone}"
+
+
+class MessagePrice(models.Model):
+    """What the seller pays WhatsApp for one billable message of a pricing category, to numbers starting
+    with a country code prefix ("" for every number), in the seller's own table.
+
+    Read by whatsapp.costs for the costs of orders, customers and months; broadcasts (issue #17) estimate
+    theirs from it too. A table every agent shares, under row security keyed on `agent_id`.
+    """
+
+    CATEGORIES = [
+        ("marketing", "Marketing"),
+        ("marketing_lite", "Marketing (Marketing Messages API)"),
+        ("utility", "Utility"),
+        ("authentication", "Authentication"),
+        ("authentication-international", "Authentication (international)"),
+        ("service", "Service"),
+    ]
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=32, choices=CATEGORIES)
+    country_prefix = models.CharField(
+        max_length=4, blank=True, default="", help_text='The country calling code, digits only ("55"); empty for any.'
+    )
+    price = models.DecimalField(max_digits=10, decimal_places=4)
+    currency = models.CharField(max_length=3, default="USD")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "whatsapp_message_prices"
+        ordering = ["category", "country_prefix"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "category", "country_prefix"], name="whatsapp_message_price_once"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="whatsapp_message_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.category} +{self.country_prefix or '*'}: {self.price} {self.currency}"
+
+
+class HistoryImport(models.Model):
+    """One chunk of the chat history Meta sends when a WhatsApp Business app number is onboarded (the
+    `history` webhook), imported into the agent's tables in the background (whatsapp.coexistence).
+
+    One row per (phase, chunk_order): a re-delivered chunk is the same import. `imported` is how far the
+    import got (messages in the chunk's order), so an interrupted import resumes where it stopped.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.BigAutoField(primary_key=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="+")
+    event_id = models.BigIntegerField(help_text="The webhook event holding the chunk.")
+    change_index = models.IntegerField()
+    chunk_index = models.IntegerField()
+    phase = models.IntegerField(help_text="0: day 0-1, 1: day 1-90, 2: day 90-180 before onboarding.")
+    chunk_order = models.IntegerField()
+    progress = models.IntegerField(help_text="Meta's overall progress, in percent, with this chunk.")
+    total = models.IntegerField(default=0, help_text="Messages in the chunk.")
+    imported = models.IntegerField(default=0, help_text="Messages of the chunk done so far.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "whatsapp_history_imports"
+        ordering = ["phase", "chunk_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "phase", "chunk_order"], name="whatsapp_history_chunk_once"),
+        ]
+
+    def __str__(self):
+        return f"History phase {self.phase} chunk {self.chunk_order}: {self.imported}/{self.total} ({self.state})"

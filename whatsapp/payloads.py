@@ -75,6 +75,26 @@ def first_error_title(message):
     return text(_get(message, "errors", 0, "title"))
 
 
+class Error(NamedTuple):
+    code: int | None
+    title: str  # Meta's title, else its message
+    details: str | None  # `error_data.details`
+
+
+def first_error(errors):
+    """The first of an `errors` array (a message's, a value's, a status's) that says something, or None."""
+    for error in _objects(errors):
+        title = text(error.get("title")) or text(error.get("message"))
+        code = whole_number(error.get("code")) if not isinstance(error.get("code"), str) else None
+        if title or code is not None:
+            return Error(
+                code=code if code is not None and abs(code) < 2**31 else None,
+                title=title or "Unknown error",
+                details=text(_get(error, "error_data", "details")),
+            )
+    return None
+
+
 def body_text(body):
     """A text message's body (`text.body`)."""
     return text(_get(body, "body"))

@@ -51,6 +51,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -61,6 +62,7 @@ from crm.inputs import object_id
 
 from . import hooks, message_templates, tasks
 from .configuration import configuration_for_agent
+from .customers import has_phone_number
 from .delivery import _NO_CONFIGURATION
 from .models import MessageTemplate
 
@@ -295,6 +297,13 @@ def send_template(agent, customer, template, values, *, sent_by, idempotency_key
     """Queue an approved template with the agent's values for its variables (allowed outside the window)."""
     agent_tables = _tables(agent, customer)
     template = _approved_template(agent, template)
+    if template.category == "AUTHENTICATION" and not has_phone_number(customer):
+        raise SendError(
+            f"{customer.name} has not shared a phone number with you (they use a WhatsApp username), and WhatsApp "
+            "sends authentication templates such as one-time codes only to a phone number. Ask them for their "
+            "number, or send another kind of message.",
+            "needs_phone_number",
+        )
     for guard in hooks.template_guards():
         guard(agent, customer, template)
     try:
@@ -522,18 +531,54 @@ def resend(agent, message, *, sent_by):
 # Read receipts.
 
 
-def send_read_receipt(agent, wamid):
-    """Tell the customer (in the background, best effort) that `wamid` and everything before it was read."""
+def send_read_receipt(agent, wamid, *, typing=False):
+    """Tell the customer (in the background, best effort) that `wamid` and everything before it was read;
+    with `typing`, that the seller is typing an answer too."""
     if wamid:
-        tasks.enqueue_on_commit(tasks.send_read_receipt, "default", agent.id, wamid)
+        tasks.enqueue_on_commit(tasks.send_read_receipt, "default", agent.id, wamid, typing)
 
 
 def read_conversation(agent, customer):
-    """The agent opened the conversation: mark its inbound messages read here and on the customer's phone."""
+    """The agent opened the conversation: mark its inbound messages read here and on the customer's phone,
+    where the typing indicator shows that an answer is coming (the conversation had unread messages)."""
     agent_tables = _tables(agent, customer)
     wamid = conversations.mark_conversation_read(agent_tables, customer)
-    send_read_receipt(agent, wamid)
+    if wamid:
+        _note_typing_shown(agent, customer)
+    send_read_receipt(agent, wamid, typing=True)
     return wamid
+
+
+# Meta dismisses the typing indicator after 25 seconds (or with our answer): one per conversation that long.
+TYPING_INDICATOR_SECONDS = 25
+
+
+def _typing_key(agent, customer):
+    return f"whatsapp:typing:{agent.id}:{customer.pk}"
+
+
+def _note_typing_shown(agent, customer):
+    cache.set(_typing_key(agent, customer), True, TYPING_INDICATOR_SECONDS)
+
+
+def show_typing(agent, customer):
+    """The seller is typing in the composer: show the customer the typing indicator, at most once per
+    TYPING_INDICATOR_SECONDS per conversation, on the read receipt of their newest message.
+
+    Returns whether a typing indicator was sent; none when the customer never wrote (nothing to mark read).
+    """
+    agent_tables = _tables(agent, customer)
+    wamid = (
+        agent_tables.Message.objects.inbound()
+        .filter(customer_id=customer.pk, wamid__isnull=False)
+        .order_by("-timestamp", "-id")
+        .values_list("wamid", flat=True)
+        .first()
+    )
+    if wamid is None or not cache.add(_typing_key(agent, customer), True, TYPING_INDICATOR_SECONDS):
+        return False
+    send_read_receipt(agent, wamid, typing=True)
+    return True
 
 
 # Templates.
@@ -591,10 +636,13 @@ def _require_open_window(agent_tables, customer):
 
 
 def _payload(customer, wa_type, content):
+    """The request body of a message to the customer: to their number in `to`, or, for a customer known only
+    by a business-scoped user id (a username adopter), to that id in `recipient` (Meta's BSUID guide)."""
+    address = {"to": customer.phone} if has_phone_number(customer) else {"recipient": customer.phone}
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": customer.phone,
+        **address,
         "type": wa_type,
         wa_type: content,
     }

@@ -50,6 +50,24 @@ def _first_error(status):
     }
 
 
+def pricing_of(status):
+    """The message columns of a status's `pricing` object (billable, category, pricing_model, type), or {}.
+
+    Meta sends it with one status of each message (sent, or delivered/read): kept whichever comes.
+    """
+    pricing = status.get("pricing")
+    if not isinstance(pricing, dict):
+        return {}
+    billable = pricing.get("billable")
+    found = {"pricing_billable": billable if isinstance(billable, bool) else None}
+    for key, column, limit in (("category", "pricing_category", 32), ("pricing_model", "pricing_model", 16)):
+        value = pricing.get(key)
+        found[column] = value.strip()[:limit] if isinstance(value, str) and value.strip() else None
+    kind = pricing.get("type")
+    found["pricing_type"] = kind.strip()[:32] if isinstance(kind, str) and kind.strip() else None
+    return found if any(value is not None for value in found.values()) else {}
+
+
 def parse_status(status):
     """(wamid, our status, its time) of one `statuses` object; raises MalformedMessage."""
     wamid, name = status.get("id"), status.get("status")
@@ -74,11 +92,13 @@ def apply_status_update(agent_tables, status):
     else:
         earlier = [name for name, rank in RANK.items() if name is not None and rank < RANK[new_status]]
         changes = {"status": new_status, "status_at": at}
-    updated = outbound.filter(Q(status__in=earlier) | Q(status__isnull=True)).update(**changes)
+    pricing = pricing_of(status)
+    updated = outbound.filter(Q(status__in=earlier) | Q(status__isnull=True)).update(**changes, **pricing)
     if updated and new_status == "failed":
         conversations.note_failed_sends(agent_tables, outbound.values_list("pk", flat=True))
     if updated:
         return StatusOutcome.APPLIED
-    if outbound.exists():
+    # A late status moves nothing, but what the message cost is worth keeping all the same.
+    if (pricing and outbound.update(**pricing)) or outbound.exists():
         return StatusOutcome.UNCHANGED
     return StatusOutcome.UNKNOWN_MESSAGE

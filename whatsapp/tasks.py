@@ -30,9 +30,9 @@ def send_message(agent_id, message_id):
 
 
 @task()
-def send_read_receipt(agent_id, wamid):
+def send_read_receipt(agent_id, wamid, typing=False):
     with rls.agent_scope(agent_id):
-        return delivery.deliver_read_receipt(agent_id, wamid)
+        return delivery.deliver_read_receipt(agent_id, wamid, typing)
 
 
 @task()

@@ -17,12 +17,13 @@ from django.utils import timezone
 from accounts.models import Role
 from agents import conversations, tables
 from agents.models import CustomerLabel, CustomerNote, Label, QuickReply
+from alerts.models import AlertSettings, PushSubscription
 from orders import placing
 from orders.models import Product
 from orders.placing import LineItem
 from outreach.models import Broadcast, BroadcastRecipient
 from whatsapp.configuration import save_configuration
-from whatsapp.models import MessageTemplate
+from whatsapp.models import MessagePrice, MessageTemplate
 
 B_MARKERS = (
     "Bea Zebra",
@@ -47,6 +48,7 @@ PARAMETER_OBJECTS = {
     "broadcast_id": "broadcast",
     "label_id": "label",
     "note_id": "note",
+    "message_price_id": "message_price",
 }
 # Pages outside the agent dashboard: the fake Graph API's media ids are not agent data.
 NOT_AGENT_DATA = {"sandbox/media/<int:media_id>/"}
@@ -105,6 +107,7 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
             "event": order.events.get(),
         }
     last["quick_reply"] = QuickReply.objects.create(agent=agent, shortcut=f"s{count}", text=snippet)
+    last["message_price"] = MessagePrice.objects.create(agent=agent, category="marketing", price=Decimal(count))
     last["broadcast"] = add_broadcast(agent, last["customer"], snippet)
     for n in range(count):
         last["label"] = Label.objects.create(agent=agent, name=f"{snippet}-LABEL-{n}", colour="red")
@@ -112,6 +115,10 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
     last["note"] = CustomerNote.objects.create(
         agent=agent, customer_id=last["customer"].pk, author=agent.user, author_name="Someone", text=f"{snippet}-NOTE"
     )
+    PushSubscription.objects.create(
+        agent=agent, user=agent.user, endpoint=f"https://push.example.com/{snippet}", p256dh="key", auth="secret"
+    )
+    AlertSettings.objects.create(agent=agent, user=agent.user, show_message_text=True)
     for n in range(1, count + 1):
         last["product"] = Product.objects.create(
             agent=agent, name=f"{item.replace('ITEM', 'PRODUCT')}-{n}", retailer_id=f"{item.lower()}-sku-{n}", price=5
@@ -179,6 +186,9 @@ def b_snapshot(agent_b):
         list(Label.objects.filter(agent=agent_b).values_list("id", "name", "colour")),
         list(CustomerLabel.objects.filter(agent=agent_b).values_list("label_id", "customer_id")),
         list(CustomerNote.objects.filter(agent=agent_b).values_list("id", "text")),
+        list(PushSubscription.objects.filter(agent=agent_b).values_list("id", "endpoint", "user_id")),
+        list(AlertSettings.objects.filter(agent=agent_b).values_list("id", "show_message_text")),
+        list(MessagePrice.objects.filter(agent=agent_b).values_list("id", "price")),
     )
 
 

@@ -10,7 +10,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Lowest first: an app may import the apps before it in this list, never one after it.
-LAYERS = ["crm", "fakegraph", "audit", "accounts", "agents", "whatsapp", "orders", "outreach", "dashboard", "sandbox"]
+LAYERS = [
+    "crm",
+    "fakegraph",
+    "audit",
+    "accounts",
+    "agents",
+    "whatsapp",
+    "orders",
+    "outreach",
+    "alerts",
+    "dashboard",
+    "sandbox",
+]
 
 
 def _product_modules():

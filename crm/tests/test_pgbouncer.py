@@ -24,6 +24,7 @@ from django.urls import reverse
 
 from agents import tables
 from crm.tests.fixtures import WEB_ROLE
+from crm.tests.test_isolation import world  # noqa: F401  (agents A and B with data: the walk's fixture)
 from whatsapp.configuration import save_configuration
 
 pytestmark = pytest.mark.postgres
@@ -149,3 +150,35 @@ def test_two_agents_requests_interleaved_over_one_server_connection_see_only_the
         assert after.execute("SELECT coalesce(current_setting('crm.agent_id', true), '')").fetchone() == ("",)
         for agent in two_shops:
             assert after.execute(f"SELECT count(*) FROM {agent.agent_prefix}_customers").fetchone() == (0,)
+
+
+def in_a_pooled_thread(function, *args):
+    """Run `function` in a thread of its own, whose `default` connection goes through PgBouncer; re-raise."""
+    failures = []
+
+    def run():
+        try:
+            function(*args)
+        except BaseException as error:  # re-raised in the test's thread
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=600)
+    if failures:
+        raise failures[0]
+
+
+def test_the_isolation_walk_holds_behind_pgbouncer(committed_db, world, pooled_default):  # noqa: F811
+    from crm.tests import test_isolation
+
+    in_a_pooled_thread(test_isolation.test_agent_a_never_reaches_agent_bs_objects_on_any_page, Client(), world)
+    in_a_pooled_thread(test_isolation.test_pages_without_ids_show_agent_a_none_of_bs_data, Client(), world)
+    stats = [
+        row
+        for row in admin_console(pooled_default, "SHOW STATS")
+        if row["database"] == connection.settings_dict["NAME"]
+    ]
+    assert stats[0]["total_xact_count"] > 100  # the walk's queries went through PgBouncer

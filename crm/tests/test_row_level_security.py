@@ -348,6 +348,26 @@ def test_readyz_says_when_the_database_refuses_this_processs_row_scope(client):
     assert response.json()["databases"]["default"].startswith("refuses the row scope")
 
 
+def test_a_web_process_works_on_no_agents_rows_outside_a_request():
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from crm.tests.processes import child_env
+
+    probe = "from crm import rls; print(rls.current()); import crm.wsgi; print(rls.current())"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=child_env(DJANGO_SETTINGS_MODULE="crm.settings", DEBUG="true", DATABASE_URL="sqlite:///:memory:"),
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    # Commands and workers are trusted outside a request; the web process is not (crm/wsgi.py).
+    assert result.stdout.split() == [rls.ALL, rls.NOBODY], result.stderr
+
+
 def test_each_agents_shop_settings_show_only_in_its_own_scope(two_shops):
     from agents.models import Shop
 
@@ -365,6 +385,24 @@ def test_each_agents_shop_settings_show_only_in_its_own_scope(two_shops):
     with rls.scope(rls.NOBODY):
         assert Shop.objects.count() == 0
     assert Shop.objects.count() == 2
+
+
+def test_every_model_whose_rows_name_an_agent_carries_row_security(db):
+    from django.apps import apps
+
+    keyed = {
+        model._meta.db_table
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if field.is_relation and field.related_model is Agent
+    }
+    assert {"agent_quick_replies", "whatsapp_webhook_events"} <= keyed
+    unprotected = [
+        table
+        for table in sorted(keyed)
+        if rows("SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = %s", [table]) != [(True,)]
+    ]
+    assert unprotected == [], "put rls.keyed_row_security(table) in the migration that creates each"
 
 
 def test_each_agents_products_and_catalog_sync_are_in_its_own_scope_only(two_shops):

@@ -109,6 +109,24 @@ def test_a_broken_shard_map_stops_start_up_with_a_clear_message(env, message):
     assert message in result.stderr
 
 
+def test_each_database_of_the_shard_map_may_name_its_replica():
+    result = settings_of(
+        {
+            "AGENT_DATABASES": "default,eu",
+            "DATABASE_URL": "postgres://crm@db:5432/crm",
+            "DATABASE_URL_EU": "postgres://crm@db-eu:5432/crm",
+            "DATABASE_URL_REPLICA": "postgres://crm@db-replica:5432/crm",
+            "DATABASE_URL_EU_REPLICA": "postgres://crm@db-eu-replica:5432/crm",
+        },
+        "settings.DATABASE_REPLICAS, settings.DATABASES['eu_replica']['HOST'], "
+        "settings.DATABASES['default_replica']['TEST']['MIRROR'], settings.DATABASES['eu_replica']['CONN_MAX_AGE']",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "({'default': 'default_replica', 'eu': 'eu_replica'}, 'db-eu-replica', 'default', 300)"
+    )
+
+
 def test_transaction_pooling_turns_off_server_side_cursors_and_prepared_statements():
     pooled = "postgres://crm@127.0.0.1:6432/crm"
     probe = subprocess.run(

@@ -6,7 +6,7 @@ from django import template
 from django.template.defaultfilters import date as date_filter
 
 from agents import shop
-from agents.customers import display_phone
+from agents.customers import display_phone, reach_line
 from dashboard import dates
 from dashboard.customers import avatar_of
 from dashboard.rendering import whatsapp_markup
@@ -65,6 +65,7 @@ def shop_datetime(value, length="medium"):
 
 
 register.filter("phone_display", display_phone)
+register.filter("reach_line", reach_line)
 register.filter("whatsapp", whatsapp_markup)
 
 

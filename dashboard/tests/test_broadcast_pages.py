@@ -51,6 +51,7 @@ def test_counting_the_audience_sends_nothing_and_says_who_is_left_out(shop, fake
     page = response.content.decode()
     assert "1 customer will receive it" in page
     assert "1 left out: opted out of marketing" in page
+    assert "Estimated cost (marketing messages" in page and "1 recipient the table has no price for" in page
     assert "1 number of your list is no customer: +447700900123" in page
     vip = labels.save_label(shop.agent, name="VIP", colour="blue")
     labels.add_label(shop.agent, shop.tables, vip, [cid.pk])

@@ -257,7 +257,9 @@ def test_opening_a_conversation_sends_a_read_receipt(
     last = message(t, ana, "read me", at=timezone.now(), wamid="wamid.READ-ME")
     with django_capture_on_commit_callbacks(execute=True):
         open_page(connected_shop, ana)
-    assert fake_graph.read_receipts == [{"phone_number_id": PHONE_NUMBER_ID, "message_id": last.wamid}]
+    assert fake_graph.read_receipts == [
+        {"phone_number_id": PHONE_NUMBER_ID, "message_id": last.wamid, "typing_indicator": {"type": "text"}}
+    ]
 
 
 def test_without_templates_the_picker_offers_to_fetch_them(

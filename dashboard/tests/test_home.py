@@ -43,6 +43,21 @@ def test_home_counts_what_needs_attention_and_links_each_figure_to_its_list(sell
     assert "Waiting for you" in body and "today 1" in body
 
 
+def test_waiting_for_you_lists_the_customers_who_need_a_reply_not_those_answered(seller):
+    t = seller.tables
+    now = timezone.now()
+    ana, bo = customer(t, "Ana"), customer(t, "Bo")
+    message(t, ana, "Is it in stock?", at=now - dt.timedelta(minutes=5))
+    message(t, bo, "Is it in blue?", at=now - dt.timedelta(minutes=4))
+    message(t, bo, "Yes, it is", direction="outbound", at=now - dt.timedelta(minutes=3))
+    conversations.mark_conversation_read(t, ana)
+
+    body = seller.client.get(reverse("home")).content.decode()
+    waiting = body[body.index("Waiting for you") :]
+    assert "Is it in stock?" in waiting and "Yes, it is" not in waiting
+    assert 'href="/inbox/?show=needs_reply"' in waiting
+
+
 def test_today_is_the_viewers_day(seller):
     t = seller.tables
     now = timezone.now()

@@ -253,9 +253,9 @@ def test_the_inbox_issues_a_fixed_number_of_queries_however_many_rows(seller, dj
         seller.client.get(reverse("inbox"), {"q": "message"})
     with django_assert_max_num_queries(few["rows"]):
         seller.client.get(reverse("inbox_rows"))
-    # Session, user, agents, the shop, the filters' counts, the labels with theirs, customers with their
-    # preview ids, preview messages, the rows' labels.
-    assert few["inbox"] == 9
+    # Session, user, agents, the shop, the filters' counts, the labels with theirs, customers with their preview
+    # ids, preview messages, the rows' labels, the history import's progress.
+    assert few["inbox"] == 10
 
 
 @pytest.mark.postgres

@@ -153,3 +153,13 @@ def test_a_damaged_message_id_gets_a_sentence(seller, bad):
 def test_only_reading_is_done_here(shop_with_history, maria):
     message = add_inbound(shop_with_history.tables, maria, text="2 blue vases")
     assert shop_with_history.client.post(reverse("order_from_message", args=[message.pk])).status_code == 405
+
+
+def test_the_address_comes_from_the_customers_last_order_as_on_any_new_order(shop_with_history, maria):
+    seller = shop_with_history
+    placing.create_order(
+        seller.agent, maria, [LineItem("Gift wrap", 1, Decimal("3.00"))], actor=None, shipping_address="Rua Augusta 500"
+    )
+    message = add_inbound(seller.tables, maria, text="2 blue vases")
+    html = page(seller.client, message).content.decode()
+    assert re.search(r'name="shipping_address"[^>]*>Rua Augusta 500</textarea>', html)

@@ -63,11 +63,12 @@ def test_a_typed_message_becomes_a_confirmed_order(live_server, live_shop, fake_
         expect(page.get_by_role("group", name="Item 4", exact=True)).to_have_count(0)
         assert agent_tables.Order.objects.count() == 1  # nothing created by reading
 
-        read.get_by_label("Also a vase for my sister").select_option(label="Red vase (22.00)")
+        pick = read.get_by_label("Also a vase for my sister")
+        pick.select_option(pick.locator("option", has_text="Red vase").get_attribute("value"))
         third = page.get_by_role("group", name="Item 3", exact=True)
         expect(third.get_by_label("Name")).to_have_value("Red vase")
         expect(third.get_by_label("Unit price")).to_have_value("22.00")
-        expect(page.locator("[data-order-total]")).to_have_text("75.00")
+        expect(page.locator("[data-order-total]")).to_contain_text("75.00")
 
         page.get_by_role("button", name="Create order").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Pending")

@@ -100,6 +100,21 @@ def test_the_seller_works_the_queue_with_keys_snooze_labels_and_notes(live_serve
         filters.get_by_role("link", name=re.compile("Snoozed")).click()
         expect(page.locator(".row-name")).to_have_text(["Maria Silva"])
         shot(page, "inbox-label-1366")
+
+        # A new label on the Labels page, put on every customer at once from the customers list.
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Labels").click()
+        page.get_by_label("Name").fill("VIP")
+        page.get_by_label("Purple").check()
+        page.get_by_role("button", name="Save label").click()
+        expect(page.get_by_text("The label “VIP” was saved.")).to_be_visible()
+        shot(page, "labels-1366")
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
+        page.get_by_label("Tick every customer on this page").check()
+        page.get_by_label("Label the ticked customers").select_option(label="VIP")
+        page.get_by_role("button", name="Add label").click()
+        expect(page.get_by_text("“VIP” added to 3 customers.")).to_be_visible()
+        expect(page.get_by_role("table").locator(".chip", has_text="VIP")).to_have_count(3)
+        shot(page, "customers-1366")
         assert csp_violations(page) == []
 
 

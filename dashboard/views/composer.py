@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -196,6 +197,15 @@ def resend_message(request, message_id):
     else:
         messages.success(request, "Sending it again.")
     return redirect(reverse("conversation", args=[message.customer_id]) + f"#m{message.pk}")
+
+
+@require_POST
+@agent_required
+def composer_typing(request, customer_id):
+    """The seller is typing: the customer sees WhatsApp's typing indicator (throttled in whatsapp.send)."""
+    customer = get_customer_or_404(request.agent_tables, customer_id)
+    send.show_typing(request.agent, customer)
+    return HttpResponse(status=204)
 
 
 @require_POST

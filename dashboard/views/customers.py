@@ -14,6 +14,7 @@ from agents.access import agent_required
 from agents.shop import shop_of
 from crm import paging
 from crm.csv_export import csv_response
+from crm.replicas import reads_from_replica
 from outreach import consent
 
 from .. import customers as customer_pages
@@ -23,6 +24,7 @@ from .common import NO_SUCH_LABEL, bad_request, label_asked
 
 
 @agent_required
+@reads_from_replica
 def customer_list(request):
     search, cursor, label = request.GET.get("q", "")[:200], request.GET.get("after", ""), label_asked(request)
     if label is NO_SUCH_LABEL:
@@ -167,6 +169,7 @@ def customer_avatar(request, customer_id):
 
 
 @agent_required
+@reads_from_replica
 def customer_export(request):
     search, label = request.GET.get("q", "")[:200], label_asked(request)
     if label is NO_SUCH_LABEL:

@@ -30,7 +30,7 @@ def home(request):
         month_start=month_start(),
         currency=shop_of(request.agent).currency,
     )
-    waiting = inbox_page(request.agent_tables, show="unread", size=HOME_INBOX_ROWS)
+    waiting = inbox_page(request.agent_tables, agent=request.agent, show="needs_reply", size=HOME_INBOX_ROWS)
     return render(
         request,
         "agents/home.html",

@@ -12,6 +12,7 @@ from crm import paging
 from crm.inputs import object_id
 from dashboard.views.order import panel_context as order_panel_context
 from whatsapp import send
+from whatsapp.coexistence import history_progress
 
 from ..aside import customer_aside
 from ..inbox import SHOWS, inbox_with_filters
@@ -66,7 +67,8 @@ def inbox(request):
         context = _inbox_context(request, *query)
     except paging.InvalidCursor as error:
         return bad_request(request, str(error))
-    return render(request, "agents/inbox.html", {"section": "inbox", **context})
+    history = history_progress(request.agent)
+    return render(request, "agents/inbox.html", {"section": "inbox", "history": history, **context})
 
 
 @agent_required

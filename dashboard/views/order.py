@@ -29,6 +29,7 @@ from orders.models import StatusTemplate
 from orders.placing import EDITABLE_STATUSES, OrderError
 from orders.workflow import MOVE_LABELS, STATUS_LABELS
 from whatsapp import send
+from whatsapp.costs import order_costs
 
 SUGGESTIONS = 12
 # Moves that undo an order: their buttons look dangerous and ask before they go.
@@ -53,6 +54,7 @@ def _form_context(request, customer, form, *, panel):
         "first_name": first_name(customer),
         "form": form,
         "shop": shop_of(request.agent),
+        "order_currency": None,  # the shop's; an order being edited may carry its own (a cart's)
         "blank_row": ItemRow(),
         "suggestions": catalog.item_suggestions(request.agent, limit=SUGGESTIONS),
         "panel": panel,
@@ -121,7 +123,9 @@ def order_from_message(request, message_id):
     if not text:
         return bad_request(request, NO_WORDS_TO_READ)
     proposal = reading.propose(request.agent, text)
-    form = OrderForm.from_proposal(proposal)
+    form = OrderForm.from_proposal(
+        proposal, shipping_address=placing.address_for_new_order(request.agent, message.customer)
+    )
     context = _form_context(request, message.customer, form, panel=False)
     context.update({"section": "orders", "proposal": proposal, "read_message": message, "read_text": text})
     return render(request, "orders/create.html", context)
@@ -281,6 +285,7 @@ def _detail(request, order, *, error="", status=200):
             "idempotency_key": uuid.uuid4().hex,
             "status_error": error,
             "status_label": STATUS_LABELS[order.status],
+            "costs": order_costs(request.agent_tables, order),
             **context,
         },
         status=status,
@@ -405,6 +410,7 @@ def _edit_page(request, order, form, *, status=200):
             "section": "orders",
             "order": order,
             "action_url": reverse("order_edit", args=[order.pk]),
+            "order_currency": order.currency,
             "submit_label": "Save changes",
         }
     )

@@ -6,7 +6,13 @@ from django.shortcuts import redirect, render
 
 from agents.access import agent_required
 from crm.inputs import object_id
-from orders.status_templates import TOLD_STATUSES, choose_status_templates, status_choices, usable_templates
+from orders.status_templates import (
+    TOLD_STATUSES,
+    choose_status_templates,
+    marketing_warnings,
+    status_choices,
+    usable_templates,
+)
 from whatsapp.configuration import configuration_for_agent
 
 
@@ -20,6 +26,7 @@ def _page(request, *, errors=None, status=200):
             "templates": usable_templates(request.agent),
             "errors": errors or {},
             "connected": configuration_for_agent(request.agent) is not None,
+            "marketing_warnings": marketing_warnings(request.agent),
         },
         status=status,
     )

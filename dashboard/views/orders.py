@@ -9,6 +9,7 @@ from agents.access import agent_required
 from agents.shop import shop_of
 from crm import paging
 from crm.csv_export import csv_response
+from crm.replicas import reads_from_replica
 from orders.forms import OrderFilterForm
 from orders.listing import export_items, export_orders, orders_page
 
@@ -71,11 +72,13 @@ def _links(keep, next_cursor):
 
 
 @agent_required
+@reads_from_replica
 def order_export(request):
     return _export(request, export_orders, "orders")
 
 
 @agent_required
+@reads_from_replica
 def order_items_export(request):
     return _export(request, export_items, "order-items")
 

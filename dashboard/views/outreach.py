@@ -76,6 +76,7 @@ def broadcast_new(request):
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
             found = broadcasts.plan(request.agent, form.audience())
+            found.estimate = broadcasts.estimate(request.agent, found, form.templates[form.cleaned_data["template"]])
         else:
             try:
                 broadcast = broadcasts.create_broadcast(

@@ -8,9 +8,11 @@ from agents import tables
 from agents.access import agent_required
 from agents.shop import format_date, format_money, shop_of
 from crm.csv_export import csv_lines, csv_response, csv_safe
+from crm.replicas import reads_from_replica
 from dashboard.views.common import bad_request, choice
 from orders import reports
 from orders.workflow import STATUS_LABELS
+from whatsapp.costs import monthly_costs
 
 from ..charts import bar_chart
 
@@ -127,6 +129,11 @@ def report(agent, period):
         "items": reports.top_items(agent, since=since, until=until),
         "since": since,
         "until": until,
+        # Always by month (Meta bills by month), over the last 12 months.
+        "message_costs": [
+            (period_label(month, "month"), costs)
+            for month, costs in monthly_costs(tables.for_agent(agent), since=reports.period_window("month")[1][0])
+        ],
     }
 
 
@@ -153,6 +160,7 @@ def sales_this_month(agent, month_start):
 
 
 @agent_required
+@reads_from_replica
 def reports_page(request):
     period = choice(request, "period", reports.PERIODS, "day")
     if period is None:
@@ -169,6 +177,7 @@ def reports_page(request):
 
 
 @agent_required
+@reads_from_replica
 def report_export(request):
     """One table of the reports page as CSV: ?table=periods|summary|statuses|items&period=day|week|month."""
     table = request.GET.get("table", "")

@@ -13,6 +13,11 @@ LANGUAGE plpgsql SET client_min_messages = warning AS $function$
 DECLARE
     prefix text := 'agt_' || agent_id;
 BEGIN
-    NULL;
+    EXECUTE format($ddl$ALTER TABLE "%1$s_customers" ADD COLUMN "username" text NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_customers" ADD COLUMN "wa_parent_user_id" text NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD COLUMN "pricing_billable" boolean NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD COLUMN "pricing_category" varchar(32) NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD COLUMN "pricing_model" varchar(16) NULL$ddl$, prefix, agent_id);
+    EXECUTE format($ddl$ALTER TABLE "%1$s_messages" ADD COLUMN "pricing_type" varchar(32) NULL$ddl$, prefix, agent_id);
 END
 $function$;

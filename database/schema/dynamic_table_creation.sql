@@ -66,7 +66,9 @@ BEGIN
         "notes" text NULL,
         "awaiting_reply_since" timestamp NULL,
         "conversation_done_at" timestamp NULL,
-        "snoozed_until" timestamp NULL
+        "snoozed_until" timestamp NULL,
+        "username" text NULL,
+        "wa_parent_user_id" text NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_messages" (
         "id" serial NOT NULL PRIMARY KEY,
@@ -90,7 +92,11 @@ BEGIN
         "media_id" text NULL,
         "media_mime_type" text NULL,
         "idempotency_key" text NULL,
-        "sent_by" uuid NULL
+        "sent_by" uuid NULL,
+        "pricing_billable" boolean NULL,
+        "pricing_category" varchar(32) NULL,
+        "pricing_model" varchar(16) NULL,
+        "pricing_type" varchar(32) NULL
     )$ddl$, prefix, agent_id);
     EXECUTE format($ddl$CREATE TABLE "%1$s_orders" (
         "id" serial NOT NULL PRIMARY KEY,

@@ -206,3 +206,12 @@ def test_a_summary_with_long_names_lists_fewer_items_to_stay_within_1024_charact
     text = notify.summary_text(order, maria, list(order.items.order_by("id")), shop_of(connected_shop.agent))
     assert len(text) <= 1024 and "more items" in text and text.endswith("tell us what to change.")
     assert f"Total: 13,50{'\xa0'}€" in text
+
+
+def test_a_cart_in_another_currency_is_edited_in_its_own(connected_shop, maria):
+    save_shop(connected_shop.agent, name="Lisbon Linen", currency="EUR", locale="de_DE", time_zone="", actor=None)
+    cart = placing.create_order(
+        connected_shop.agent, maria, [LineItem("Mug", 2, Decimal("8.50"))], actor=None, source="cart", currency="BRL"
+    )
+    page = connected_shop.client.get(reverse("order_edit", args=[cart.pk])).content.decode()
+    assert 'data-currency="BRL" data-locale="de_DE"' in page and "17,00\xa0R$" in page

@@ -249,3 +249,15 @@ def test_when_and_where_around_an_item_are_not_part_of_it():
     assert lines("Could I please order 2 blue vases for pick up on Friday?") == [(2, "Blue vase")]
     assert lines("2 greeting cards", [*SHOP, Candidate("Greeting card", Decimal("3.50"))]) == [(2, "Greeting card")]
     assert lines("Hola! una bolsa de tela para mañana, a la Av. Libertad 30", TIENDA, "es") == [(1, "Bolsa de tela")]
+
+
+def test_a_message_is_read_in_the_shops_language_unless_its_words_tell_another(agent_a, maria):
+    from agents.shop import save_shop
+
+    placing.create_order(agent_a, maria, [LineItem("Bolsa de tela", 1, Decimal("8.00"))], actor=None)
+    # "cinco" is a count in Spanish and Portuguese only, and the message has no other word that tells.
+    assert [line.quantity for line in reading.propose(agent_a, "cinco bolsas de tela").lines] == [1]
+    save_shop(agent_a, name="Tienda A", currency="EUR", locale="es_ES", time_zone="Europe/Madrid", actor=None)
+    proposal = reading.propose(agent_a, "cinco bolsas de tela")
+    assert proposal.language == "es" and [line.quantity for line in proposal.lines] == [5]
+    assert reading.propose(agent_a, "hi, I want two bolsas de tela please").language == "en"

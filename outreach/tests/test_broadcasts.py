@@ -3,6 +3,7 @@ however often the runner dies, pacing, the daily limit, pausing and cancelling."
 
 import datetime as dt
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -13,7 +14,9 @@ from orders import placing
 from orders.placing import LineItem
 from outreach import broadcasts, consent, runner, tasks
 from outreach.broadcasts import Audience, BroadcastError
-from outreach.models import Broadcast, BroadcastRecipient, OutreachSettings
+from outreach.models import Broadcast, BroadcastRecipient, MarketingPreference, OutreachSettings
+from whatsapp import costs
+from whatsapp.tests.payloads import failed_status, notification, post, value
 
 
 @pytest.fixture
@@ -98,6 +101,19 @@ def test_the_audience_narrows_to_customers_with_a_label(shop, agent_b):
     found = broadcasts.plan(shop.agent, Audience(labels=[paid.pk, vip.pk]))
     assert [c.name for c, _ in found.recipients] == ["Client 0 Doe", "Client 2 Doe"]
     assert broadcasts.plan(shop.agent, Audience(labels=[theirs.pk])).recipients == []
+
+
+def test_the_cost_is_estimated_by_category_and_country_from_the_price_table(shop):
+    customers(shop, 3)
+    shop.tables.Customer.objects.create(name="In Brazil", phone="+5511987650000")
+    costs.save_price(shop.agent, category="marketing", country_prefix="1", price=Decimal("0.025"), currency="USD")
+    costs.save_price(shop.agent, category="utility", country_prefix="", price=Decimal("0.004"), currency="USD")
+
+    found = broadcasts.plan(shop.agent, Audience())
+    estimate = broadcasts.estimate(shop.agent, found, shop.template)
+
+    assert (estimate.cost, estimate.unpriced, estimate.category) == ({"USD": Decimal("0.075")}, 1, "marketing")
+    assert estimate.cost_text == "$0.08"
 
 
 def test_a_list_with_something_that_is_no_number_is_refused_with_its_line():
@@ -277,3 +293,18 @@ def test_a_scheduled_broadcast_starts_when_its_time_comes(shop, fake_graph):
 
     broadcast.refresh_from_db()
     assert broadcast.status == "finished" and sends_by_number(fake_graph) == {"+15550000000": 1}
+
+
+def test_meta_holding_back_a_marketing_message_131049_is_shown_and_opts_nobody_out(shop, fake_graph, client):
+    ana, bea = customers(shop, 2)
+    broadcast = make(shop)
+    run_to_the_end(broadcast)
+    sent = shop.tables.Message.objects.get(customer=ana, wa_type="template")
+
+    post(client, notification(value(statuses=[failed_status(wamid=sent.wamid)], phone_number_id=PHONE_NUMBER_ID)))
+
+    first = broadcasts.report(broadcast)["recipients"][0]
+    assert (first.message.status, first.message.error_code) == ("failed", 131049)
+    assert "healthy ecosystem engagement" in first.message.error_title
+    assert broadcasts.progress(broadcast)["messages"] == {"failed": 1, "sent": 1}
+    assert not MarketingPreference.objects.exists()

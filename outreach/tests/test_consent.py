@@ -12,9 +12,9 @@ from crm.tests.fixtures import MARIA_WA_ID as MARIA
 from crm.tests.fixtures import PHONE_NUMBER_ID
 from outreach import consent
 from outreach.models import DEFAULT_OPT_IN_REPLY, DEFAULT_OPT_OUT_REPLY, MarketingPreference, OutreachSettings
-from whatsapp.models import MessageTemplate
-from whatsapp.send import SendError, send_template
-from whatsapp.tests.payloads import message, text
+from whatsapp.models import MessageTemplate, WebhookEvent
+from whatsapp.send import SendError, send_template, send_text
+from whatsapp.tests.payloads import message, notification, post, status, text, value
 
 
 @pytest.fixture
@@ -180,3 +180,53 @@ def test_each_agent_sees_only_its_own_preferences(agent_a, agent_b):
         for table in ("outreach_marketing_preferences", "outreach_settings"):
             cursor.execute(f"SELECT agent_id FROM {table}")
             assert cursor.fetchall() == [(agent_a.pk,)]
+
+
+def preferences_webhook(*preferences):
+    """Meta's user_preferences change, as its webhook reference shows it."""
+    body = value(phone_number_id=PHONE_NUMBER_ID)
+    body["contacts"] = [{"profile": {"name": "Maria Silva"}, "wa_id": MARIA}]
+    body["user_preferences"] = [
+        {"wa_id": MARIA, "detail": detail, "category": "marketing_messages", "value": choice, "timestamp": at}
+        for choice, detail, at in preferences
+    ]
+    return notification(body, field="user_preferences")
+
+
+def test_meta_telling_the_shop_a_customer_stopped_or_resumed_marketing(client, connected_shop, maria):
+    stop = preferences_webhook(("stop", "User requested to stop marketing messages", 1767000000))
+    assert post(client, stop).status_code == 200
+    found = preference_of(connected_shop, maria)
+    assert (found.opted_out, found.source, found.detail) == (True, "meta", "User requested to stop marketing messages")
+
+    resume = preferences_webhook(("resume", "User requested to resume marketing messages", 1767000600))
+    post(client, resume)
+    post(client, stop)  # an older notification replayed late changes nothing
+    assert preference_of(connected_shop, maria).opted_out is False
+
+
+def test_a_preference_for_someone_who_is_no_customer_is_noted_and_changes_nothing(client, connected_shop):
+    post(client, preferences_webhook(("stop", "User requested to stop marketing messages", 1767000000)))
+    assert not MarketingPreference.objects.exists()
+    event = WebhookEvent.objects.get()
+    assert event.state == "processed" and "who is no customer" in event.summary
+
+
+def test_a_send_meta_refuses_with_131050_marks_the_customer_opted_out(
+    client, connected_shop, maria, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = send_text(connected_shop.agent, maria, "New stock!", sent_by=None, idempotency_key="k-131050")
+    sent.refresh_from_db()
+    refused = status("failed", wamid=sent.wamid, timestamp="1767000000", recipient=MARIA)
+    refused["errors"] = [
+        {
+            "code": 131050,
+            "title": "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
+        }
+    ]
+
+    post(client, notification(value(statuses=[refused], phone_number_id=PHONE_NUMBER_ID)))
+
+    found = preference_of(connected_shop, maria)
+    assert (found.opted_out, found.source) == (True, "meta") and "131050" in found.detail

@@ -157,10 +157,24 @@
     textarea.style.height = Math.min(textarea.scrollHeight, 180) + "px";
   }
 
+  /* While the seller types, the customer sees WhatsApp's typing indicator: the server is told at most
+     once per 25 seconds (Meta shows the indicator that long), and throttles again per conversation. */
+  var lastTyping = 0;
+  function noteTyping(textarea) {
+    var url = textarea.getAttribute("data-typing-url");
+    var now = Date.now();
+    if (!url || !textarea.value.trim() || now - lastTyping < 25000) { return; }
+    lastTyping = now;
+    var token = textarea.form.querySelector("input[name=csrfmiddlewaretoken]");
+    fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": token ? token.value : "" } })
+      .catch(function () { lastTyping = 0; });
+  }
+
   document.addEventListener("input", function (event) {
     var textarea = event.target;
     if (!textarea.matches || !textarea.matches("textarea[data-composer]")) { return; }
     grow(textarea);
+    noteTyping(textarea);
     var word = slashWord(textarea);
     if (word) { openMenu(textarea, word); } else { closeMenu(textarea); }
   });

@@ -156,7 +156,9 @@ CASES = [
             ],
         },
         "unsupported",
-        "Unsupported message (edit)",
+        "The customer sent a message (edit) that WhatsApp could not deliver here: Message type unknown "
+        "(error 131051). Message type is currently not supported. Ask them to send it again, or another way, "
+        "if it matters.",
         "none",
         None,
     ),

@@ -19,7 +19,9 @@ def test_opening_a_conversation_marks_it_read_and_tells_meta_the_newest_message(
     assert not connected_shop.tables.Message.objects.unread().exists()
     maria.refresh_from_db()
     assert maria.unread_count == 0
-    assert fake_graph.read_receipts == [{"phone_number_id": PHONE_NUMBER_ID, "message_id": "wamid.newest"}]
+    assert fake_graph.read_receipts == [
+        {"phone_number_id": PHONE_NUMBER_ID, "message_id": "wamid.newest", "typing_indicator": {"type": "text"}}
+    ]
     assert fake_graph.calls("/messages")[0].authorization == "Bearer shop-access-token"
 
 

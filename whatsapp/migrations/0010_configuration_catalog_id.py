@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("whatsapp", "0005_webhook_events_agent"),
+        ("whatsapp", "0009_template_webhooks"),
     ]
 
     operations = [

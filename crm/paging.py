@@ -59,3 +59,14 @@ def after(field, value, pk, *, descending=True, inclusive=False):
     bound, strict = ("lte", "lt") if descending else ("gte", "gt")
     id_lookup = f"pk__{strict}e" if inclusive else f"pk__{strict}"
     return Q(**{f"{field}__{bound}": value}) & (Q(**{f"{field}__{strict}": value}) | Q(**{id_lookup: pk}))
+
+
+def ascending_page(queryset, field, cursor, size, kind=str):
+    """(rows, next cursor or None): up to `size` rows of `queryset` in (field, id) order, after `cursor`."""
+    if cursor:
+        value, pk = decode(cursor, kind, int)
+        queryset = queryset.filter(after(field, value, pk, descending=False))
+    rows = list(queryset.order_by(field, "id")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, encode(getattr(rows[-1], field), rows[-1].pk) if more else None

@@ -366,6 +366,8 @@ if WHATSAPP_SANDBOX and "graph.facebook.com" in WHATSAPP_GRAPH_URL:
 
 # Seconds between template syncs of every WhatsApp number (`run_periodic_tasks`, the Procfile's clock).
 WHATSAPP_TEMPLATE_SYNC_INTERVAL = env.int("WHATSAPP_TEMPLATE_SYNC_INTERVAL", default=6 * 60 * 60)
+# Seconds between the clock's syncs of each agent's Meta catalog (orders.catalog_sync).
+CATALOG_SYNC_INTERVAL = env.int("CATALOG_SYNC_INTERVAL", default=6 * 60 * 60)
 
 # The webhook refuses bodies over this many bytes (Meta documents notifications of up to 3 MB).
 WHATSAPP_WEBHOOK_MAX_BODY_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BODY_BYTES", default=4 * 1024 * 1024)

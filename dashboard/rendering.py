@@ -30,12 +30,17 @@ KIND_LABELS = {
     "order": ("🛒", "Order"),
     "reaction": ("❤", "Reaction"),
     "interactive": ("↩", "Reply"),
+    "products": ("🛍", "Products"),
     "buttons": ("🔘", "Message with reply buttons"),
     "button": ("↩", "Button reply"),
     "template": ("📋", "Template"),
     "system": ("ℹ", "Notice"),
     "unsupported": ("⚠", "Unsupported message"),
 }
+
+
+# The interactive product messages we send, and what the thread calls them.
+PRODUCT_MESSAGE_TYPES = {"product": "Product", "product_list": "Product list", "catalog_message": "Catalog"}
 
 
 def safe_url(url):
@@ -197,6 +202,9 @@ def _reaction(message, body, kind):
 
 
 def _interactive(message, body, kind):
+    if isinstance(body, dict) and body.get("type") in PRODUCT_MESSAGE_TYPES:
+        # One we sent: its row's text names the products (whatsapp.send wrote them from the catalog).
+        return Described(kind="products", text=message.message or "", detail=PRODUCT_MESSAGE_TYPES[body["type"]])
     sent = payloads.reply_buttons(body)
     if sent is not None:  # one we sent: its text and the buttons the customer can tap
         return Described(

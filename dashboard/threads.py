@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm import paging
+from orders import catalog
 from whatsapp.send import AUTOMATIC
 
 from .dates import day_label
@@ -47,6 +48,7 @@ class Bubble:
     quote: Quote | None = None
     reactions: list = field(default_factory=list)  # [(emoji, who)]
     day_label: str = ""  # set on the first message of each day in a batch
+    cart_lines: list = field(default_factory=list)  # [(product name, CartLine)] of a cart, named from the catalog
 
     def __post_init__(self):
         m = self.message
@@ -143,13 +145,19 @@ def present(agent_tables, customer, messages):
         ).order_by("timestamp", "id"):
             reactions[(reaction.context_wamid, reaction.direction)] = describe(reaction).emoji
 
+    described_messages = [(message, describe(message)) for message in messages]
+    # One query names every product of the page's carts.
+    retailer_ids = {line.product_retailer_id for _, d in described_messages if d.cart for line in d.cart.lines}
+    names = catalog.names_by_retailer_id(agent_tables.agent_id, retailer_ids) if retailer_ids else {}
+
     bubbles = []
     last_day = None
-    for message in messages:
-        described = describe(message)
+    for message, described in described_messages:
         if message.wa_type == "reaction" and message.context_wamid in shown:
             continue  # drawn on the message it reacts to
         bubble = Bubble(message=message, described=described, author=author_of(message, customer))
+        if described.cart:
+            bubble.cart_lines = [(names.get(line.product_retailer_id), line) for line in described.cart.lines]
         day = timezone.localtime(message.timestamp).date()
         if day != last_day:
             bubble.day_label, last_day = day_label(message.timestamp), day

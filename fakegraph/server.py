@@ -1,12 +1,12 @@
 """A local stand-in for Meta's Graph API (WhatsApp Cloud API), for the test suite and the demo.
 
 It speaks Meta's JSON on the endpoints the app uses (send messages and read receipts, upload,
-look up and download media, list message templates), records every request, can be told to
-fail the next calls the way Meta fails (429 with Retry-After, 500, a timeout, a dropped
-connection, 190, 131047, 131026...), and plays the customers' side: a customer's message (or tap
-on a reply button of the app's interactive message) is posted to the app's webhook signed with the
-app secret, exactly as Meta posts it, and each message the app sends moves sent -> delivered -> read
-through status webhooks.
+look up and download media, list message templates, list a commerce catalog's products), records
+every request, can be told to fail the next calls the way Meta fails (429 with Retry-After, 500, a
+timeout, a dropped connection, 190, 131047, 131026...), and plays the customers' side: a customer's
+message (or tap on a reply button of the app's interactive message, or a cart) is posted to the app's
+webhook signed with the app secret, exactly as Meta posts it, and each message the app sends moves
+sent -> delivered -> read through status webhooks.
 
 Run it with `manage.py run_fake_graph` (the demo does); tests get one from the `fake_graph`
 fixture. Tests drive it through its methods; other processes (the sandbox page) through the
@@ -184,6 +184,45 @@ DEMO_TEMPLATES = [
     },
 ]
 
+# The catalog every catalog id serves until set_catalog() says otherwise: Meta's product item fields
+# (id, retailer_id, name, description, price formatted with its currency, currency, image_url, availability).
+DEMO_CATALOG = [
+    {
+        "id": "7100000000000001",
+        "retailer_id": "linen-shirt-m",
+        "name": "Linen shirt (M)",
+        "description": "Washed linen, relaxed fit.",
+        "price": "$39.90",
+        "currency": "USD",
+        "image_url": "https://shop.example/img/linen-shirt.jpg",
+        "availability": "in stock",
+    },
+    {
+        "id": "7100000000000002",
+        "retailer_id": "vase-blue",
+        "name": "Blue vase",
+        "description": "Hand-thrown stoneware, 25 cm.",
+        "price": "$25.50",
+        "currency": "USD",
+        "image_url": "https://shop.example/img/vase-blue.jpg",
+        "availability": "in stock",
+    },
+    {
+        "id": "7100000000000003",
+        "retailer_id": "gift-wrap",
+        "name": "Gift wrap",
+        "description": "Recycled paper and ribbon.",
+        "price": "$3.00",
+        "currency": "USD",
+        "image_url": "",
+        "availability": "out of stock",
+    },
+]
+# Interactive product messages (documentation/whatsapp/catalogs/sell-products-and-services/share-products).
+MAX_PRODUCT_LIST_SECTIONS = 10
+MAX_PRODUCT_LIST_ITEMS = 30
+PRODUCT_MESSAGE_TYPES = ("product", "product_list", "catalog_message")
+
 
 def sign(body, app_secret):
     """The X-Hub-Signature-256 header value Meta sends: sha256=<hex HMAC-SHA256 of the raw body>."""
@@ -338,6 +377,7 @@ class FakeGraphAPI:
             self.read_receipts = []
             self.failures = []
             self.templates = {}  # business account id -> templates; unknown accounts get DEMO_TEMPLATES
+            self.catalogs = {}  # catalog id -> product items; unknown catalogs get DEMO_CATALOG
             self.phone_numbers = {}  # phone number id -> {display_phone_number, business_account_id, webhook_url}
             self.conversations = {}  # (phone number id, customer wa_id) -> [chat entries]
             self.customer_names = {}
@@ -414,6 +454,15 @@ class FakeGraphAPI:
     def set_templates(self, business_account_id, templates):
         with self._lock:
             self.templates[str(business_account_id)] = copy.deepcopy(templates)
+
+    def set_catalog(self, catalog_id, products):
+        """What GET /{catalog_id}/products answers from now on (Meta's product item fields)."""
+        with self._lock:
+            self.catalogs[str(catalog_id)] = copy.deepcopy(products)
+
+    def catalog(self, catalog_id):
+        with self._lock:
+            return copy.deepcopy(self.catalogs.get(str(catalog_id), DEMO_CATALOG))
 
     def register_phone_number(
         self, phone_number_id, *, display_phone_number="", business_account_id="", webhook_url=None
@@ -540,6 +589,57 @@ class FakeGraphAPI:
             }
             self._queue_webhook(phone_number_id, value, delay=0)
         return reply_wamid
+
+    def customer_orders(self, phone_number_id, wa_id, catalog_id, items, *, text="", name=""):
+        """The customer sends their cart: the `order` webhook goes to the app, as Meta sends it. `items` are
+        (product_retailer_id, quantity); each line's price and currency come from the catalog. Returns the wamid."""
+        phone_number_id, wa_id = str(phone_number_id), digits(wa_id)
+        products = {product["retailer_id"]: product for product in self.catalog(catalog_id)}
+        product_items = []
+        for retailer_id, quantity in items:
+            product = products.get(retailer_id)
+            if product is None:
+                raise ValueError(f"catalog {catalog_id} has no product {retailer_id!r}")
+            product_items.append(
+                {
+                    "product_retailer_id": retailer_id,
+                    "quantity": int(quantity),
+                    "item_price": float(_price_amount(product.get("price"))),
+                    "currency": product.get("currency", ""),
+                }
+            )
+        if not product_items:
+            raise ValueError("an order needs at least one product")
+        wamid = new_wamid()
+        now = int(time.time())
+        order = {"catalog_id": str(catalog_id), "product_items": product_items}
+        if text:
+            order["text"] = text
+        with self._lock:
+            if name:
+                self.customer_names[wa_id] = name
+            lines = ", ".join(
+                f"{item['quantity']} × {products[item['product_retailer_id']]['name']}" for item in product_items
+            )
+            self._chat(phone_number_id, wa_id).append(
+                {
+                    "wamid": wamid,
+                    "from_customer": True,
+                    "type": "order",
+                    "text": f"Cart: {lines}" + (f"\n{text}" if text else ""),
+                    "media_id": None,
+                    "status": "delivered",
+                    "timestamp": now,
+                }
+            )
+            value = {
+                "messaging_product": "whatsapp",
+                "metadata": self._metadata(phone_number_id),
+                "contacts": [{"profile": {"name": self.customer_names.get(wa_id, wa_id)}, "wa_id": wa_id}],
+                "messages": [{"from": wa_id, "id": wamid, "timestamp": str(now), "type": "order", "order": order}],
+            }
+            self._queue_webhook(phone_number_id, value, delay=0)
+        return wamid
 
     def customer_reads(self, phone_number_id, wa_id):
         """The customer opens the chat: every message delivered to them turns read (blue ticks)."""
@@ -746,8 +846,9 @@ class FakeGraphAPI:
                 "text": _text_of(kind, content, self._templates_for(self._business_account_for(phone_number_id))),
                 "media_id": content.get("id") if kind in MEDIA_MESSAGE_TYPES else None,
                 "buttons": [button["reply"] for button in content["action"]["buttons"]]
-                if kind == "interactive"
+                if kind == "interactive" and content.get("type") == "button"
                 else [],
+                "products": _products_of(content) if kind == "interactive" else None,
                 "timestamp": int(time.time()),
             }
             self.messages[wamid] = entry
@@ -912,6 +1013,22 @@ class FakeGraphAPI:
             body["paging"] = {"cursors": {"after": cursor}, "next": f"{self.url}{path}?{urlencode(next_query)}"}
         return 200, body
 
+    def handle_catalog_products(self, catalog_id, query, path):
+        """GET /{catalog_id}/products: the catalog's product items, `limit` a page, with Meta's cursor paging."""
+        products = self.catalog(catalog_id)
+        limit = max(1, min(int((query.get("limit") or ["25"])[0]), 100))
+        after = (query.get("after") or [None])[0]
+        start = int(base64.urlsafe_b64decode(after).decode()) if after else 0
+        page = products[start : start + limit]
+        fields = (query.get("fields") or [""])[0]
+        wanted = (set(fields.split(",")) if fields else {"name"}) | {"id"}
+        body = {"data": [{key: value for key, value in product.items() if key in wanted} for product in page]}
+        if start + limit < len(products):
+            cursor = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+            next_query = {key: value[0] for key, value in query.items() if key != "after"} | {"after": cursor}
+            body["paging"] = {"cursors": {"after": cursor}, "next": f"{self.url}{path}?{urlencode(next_query)}"}
+        return 200, body
+
 
 def _component(template, kind):
     return next((c for c in template.get("components", []) if c.get("type", "").upper() == kind), {})
@@ -922,7 +1039,9 @@ def _placeholders(text):
 
 
 def _check_interactive(content):
-    """Meta's checks of a reply-buttons message (the only interactive kind the app sends)."""
+    """Meta's checks of the interactive kinds the app sends: reply buttons and product messages."""
+    if content.get("type") in PRODUCT_MESSAGE_TYPES:
+        return _check_product_message(content)
     if content.get("type") != "button":
         return 400, meta_error(
             131009,
@@ -962,6 +1081,91 @@ def _check_interactive(content):
     return None
 
 
+def _invalid(details):
+    return 400, meta_error(131009, "Parameter value is not valid", details)
+
+
+def _check_product_message(content):
+    """A product, product_list or catalog_message object as share-products documents it."""
+    kind, action = content["type"], content.get("action")
+    if not isinstance(action, dict):
+        return 400, meta_error(131008, "Required parameter is missing", "interactive['action'] is required.")
+    body = content.get("body")
+    body_text = body.get("text") if isinstance(body, dict) else None
+    if body is not None and (not isinstance(body_text, str) or not body_text.strip() or len(body_text) > 1024):
+        return _invalid("Body text must have 1 to 1024 characters.")
+    if kind != "product" and body is None:
+        return 400, meta_error(131008, "Required parameter is missing", "interactive['body'] is required.")
+    footer = content.get("footer")
+    if footer is not None and (not isinstance(footer, dict) or not 0 < len(str(footer.get("text") or "")) <= 60):
+        return _invalid("Footer text must have 1 to 60 characters.")
+    if kind == "catalog_message":
+        if action.get("name") != "catalog_message" or set(action) - {"name", "parameters"}:
+            return _invalid("action must be {'name': 'catalog_message'} with optional parameters.")
+        if "header" in content:
+            return _invalid("A catalog message has no header.")
+        return None
+    if not isinstance(action.get("catalog_id"), str) or not action["catalog_id"]:
+        return 400, meta_error(131008, "Required parameter is missing", "action['catalog_id'] is required.")
+    if kind == "product":
+        if "header" in content:
+            return _invalid("A single-product message has no header.")
+        if not isinstance(action.get("product_retailer_id"), str) or not action["product_retailer_id"]:
+            return 400, meta_error(
+                131008, "Required parameter is missing", "action['product_retailer_id'] is required."
+            )
+        return None
+    header = content.get("header")
+    if not isinstance(header, dict) or header.get("type") != "text" or not 0 < len(str(header.get("text") or "")) <= 60:
+        return _invalid("A multi-product message needs a text header of 1 to 60 characters.")
+    sections = action.get("sections")
+    if not isinstance(sections, list) or not 1 <= len(sections) <= MAX_PRODUCT_LIST_SECTIONS:
+        return _invalid(f"A multi-product message has 1 to {MAX_PRODUCT_LIST_SECTIONS} sections.")
+    count = 0
+    for section in sections:
+        title = section.get("title") if isinstance(section, dict) else None
+        items = section.get("product_items") if isinstance(section, dict) else None
+        if not isinstance(title, str) or not 0 < len(title) <= 24:
+            return _invalid("Each section needs a title of 1 to 24 characters.")
+        if not isinstance(items, list) or not items:
+            return _invalid("Each section needs product_items.")
+        for item in items:
+            if not isinstance(item, dict) or set(item) != {"product_retailer_id"} or not item["product_retailer_id"]:
+                return _invalid("Each product item is {'product_retailer_id': <SKU>}.")
+        count += len(items)
+    if count > MAX_PRODUCT_LIST_ITEMS:
+        return _invalid(f"A multi-product message can show at most {MAX_PRODUCT_LIST_ITEMS} products.")
+    return None
+
+
+def _products_of(content):
+    """What a product message shows, by section: [{"title", "product_retailer_ids"}] (a catalog message: every
+    product of the catalog, so no ids); None for other interactive kinds."""
+    action = content.get("action") or {}
+    if content.get("type") == "product":
+        return [{"title": "", "product_retailer_ids": [action.get("product_retailer_id")]}]
+    if content.get("type") == "product_list":
+        return [
+            {
+                "title": section["title"],
+                "product_retailer_ids": [i["product_retailer_id"] for i in section["product_items"]],
+            }
+            for section in action["sections"]
+        ]
+    if content.get("type") == "catalog_message":
+        return [{"title": "", "product_retailer_ids": None}]
+    return None
+
+
+def _price_amount(price):
+    """The amount in a price Meta formats with its currency ("$25.50", "25,50 €", "EUR25.50"), as text."""
+    digits_and_marks = re.sub(r"[^0-9.,]", "", str(price or ""))
+    whole, _, cents = digits_and_marks.replace(",", ".").rpartition(".")
+    if whole and len(cents) <= 2:
+        return (whole.replace(".", "") or "0") + "." + cents
+    return digits_and_marks.replace(",", "").replace(".", "") or "0"
+
+
 def _text_of(kind, content, templates):
     """What the customer's phone shows for a message the business sent."""
     if kind == "text":
@@ -969,7 +1173,7 @@ def _text_of(kind, content, templates):
     if kind == "interactive":
         parts = [
             (content.get("header") or {}).get("text"),
-            content["body"]["text"],
+            (content.get("body") or {}).get("text"),
             (content.get("footer") or {}).get("text"),
         ]
         return "\n".join(part for part in parts if part)
@@ -1075,6 +1279,8 @@ def _handler_for(fake):
                 return self._json(*fake.handle_delete_media(object_id))
             if route == ("GET", "{id}", "message_templates"):
                 return self._json(*fake.handle_templates(object_id, query, path))
+            if route == ("GET", "{id}", "products"):
+                return self._json(*fake.handle_catalog_products(object_id, query, path))
             return self._json(
                 400,
                 meta_error(
@@ -1209,6 +1415,21 @@ def _control(fake, method, path, query, data, body, content_type):
     if (method, path) == ("POST", "/_fake/customer_replies"):
         wamid = fake.customer_taps(data["phone_number_id"], data["wa_id"], data["wamid"], data["button_id"])
         return {"wamid": wamid}
+    if (method, path) == ("POST", "/_fake/customer_orders"):
+        wamid = fake.customer_orders(
+            data["phone_number_id"],
+            data["wa_id"],
+            data["catalog_id"],
+            [(str(item["product_retailer_id"]), int(item["quantity"])) for item in data["product_items"]],
+            text=data.get("text", ""),
+            name=data.get("name", ""),
+        )
+        return {"wamid": wamid}
+    if (method, path) == ("POST", "/_fake/catalogs"):
+        fake.set_catalog(data["catalog_id"], data["products"])
+        return {"success": True}
+    if method == "GET" and path.startswith("/_fake/catalogs/"):
+        return {"data": fake.catalog(path.removeprefix("/_fake/catalogs/"))}
     if (method, path) == ("POST", "/_fake/customer_reads"):
         fake.customer_reads(data["phone_number_id"], data["wa_id"])
         return {"success": True}

@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 from agents import tables
 from agents.shop import shop_of
 
+from . import catalog
 from .placing import MAX_NAME_LENGTH, MAX_QUANTITY
 
 LANGUAGES = ("en", "es", "pt", "fr")
@@ -599,9 +600,17 @@ def propose(agent, text):
 
 
 def candidates(agent):
-    """What the agent's messages are matched against, each name once (the first one wins): the items of
-    earlier orders, newest first, with their last price. A catalog's products go first in this list."""
-    return _each_name_once([*earlier_items(agent)])
+    """What the agent's messages are matched against, each name once (the first one wins): the catalog's
+    active products first, then the items of earlier orders, newest first, with their last price."""
+    return _each_name_once([*catalog_products(agent), *earlier_items(agent)])
+
+
+def catalog_products(agent):
+    """Candidates from the agent's active catalog products (orders.catalog), by name."""
+    return [
+        Candidate(name=name, price=price, retailer_id=retailer_id)
+        for _, name, retailer_id, price in catalog.products_for_matching(agent)
+    ]
 
 
 def earlier_items(agent):

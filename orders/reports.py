@@ -18,6 +18,7 @@ from django.utils import timezone
 from agents import tables
 from agents.shop import shop_of
 
+from . import catalog
 from .statuses import SOLD_STATUSES, in_currency
 
 # How many of each period the reports show, the newest last.
@@ -144,18 +145,26 @@ def by_status(agent, *, since=None, until=None):
 
 
 def top_items(agent, *, since=None, until=None, limit=10):
-    """The items that brought the most revenue in orders sold in [since, until), by name."""
+    """The items that brought the most revenue in orders sold in [since, until), by name: a cart's product
+    by the name the catalog gives its retailer id, so that one product is one row however its lines were named."""
     orders = _created_between(
         tables.for_agent(agent).Order.objects.sold().in_currency(shop_of(agent).currency), since, until
     )
     rows = (
         tables.for_agent(agent)
         .OrderItem.objects.filter(order__in=orders.values("pk"), kind="item")
-        .values("name")
+        .values("name", "product_retailer_id")
         .annotate(quantity=Sum("quantity"), revenue=Sum("total"))
-        .order_by("-revenue", "name")[:limit]
     )
-    return [ItemRow(row["name"], row["quantity"] or 0, row["revenue"] or Decimal("0")) for row in rows]
+    rows = list(rows)
+    names = catalog.names_by_retailer_id(agent, {row["product_retailer_id"] for row in rows})
+    totals = {}
+    for row in rows:
+        name = names.get(row["product_retailer_id"]) or row["name"]
+        quantity, revenue = totals.get(name, (0, Decimal("0")))
+        totals[name] = (quantity + (row["quantity"] or 0), revenue + (row["revenue"] or Decimal("0")))
+    ranked = sorted(totals.items(), key=lambda item: (-item[1][1], item[0]))[:limit]
+    return [ItemRow(name, quantity, revenue) for name, (quantity, revenue) in ranked]
 
 
 def _created_between(queryset, since, until, field="created_at"):

@@ -67,3 +67,14 @@ class FailureForm(forms.Form):
         label="Meta answers", choices=[(key, choice.label) for key, choice in FAILURE_CHOICES.items()]
     )
     messages = forms.IntegerField(label="How many of the shop's next sends", min_value=1, max_value=10, initial=1)
+
+
+class CartItemForm(forms.Form):
+    product = forms.CharField(max_length=100)
+    quantity = forms.IntegerField(min_value=1, max_value=99, initial=1)  # WhatsApp's cart takes 99 of a product
+
+
+class CartForm(forms.Form):
+    note = forms.CharField(
+        label="Note to the shop", required=False, max_length=1024, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )

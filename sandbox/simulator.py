@@ -30,6 +30,19 @@ class ChatMessage:
     status: str
     sent_at: datetime
     buttons: tuple = ()  # (id, title) of the reply buttons under a message from the shop
+    products: tuple = ()  # (section title, (CatalogProduct...)) of a product message from the shop
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    """A product of the shop's Meta catalog as the customer's phone shows it."""
+
+    retailer_id: str
+    name: str
+    price: str  # as Meta formats it, with its currency ("$25.50")
+    currency: str
+    in_stock: bool
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,8 +118,10 @@ def send_as_customer(configuration, phone, name, *, text="", image=None):
 
 
 def conversation(configuration, phone):
-    """The chat as the customer's phone shows it, oldest first."""
+    """The chat as the customer's phone shows it, oldest first; product messages with their products."""
     params = {"phone_number_id": configuration.phone_number_id, "wa_id": wa_id(phone)}
+    messages = _control("GET", "conversation", params=params).json()["messages"]
+    products = catalog(configuration) if any(m.get("products") for m in messages) else {}
     return [
         ChatMessage(
             wamid=m["wamid"],
@@ -117,9 +132,52 @@ def conversation(configuration, phone):
             status=m["status"],
             sent_at=datetime.fromtimestamp(m["timestamp"], UTC),
             buttons=tuple((b["id"], b["title"]) for b in m.get("buttons") or []),
+            products=tuple(
+                (
+                    section["title"],
+                    tuple(
+                        products[retailer_id]
+                        for retailer_id in (section["product_retailer_ids"] or products)
+                        if retailer_id in products
+                    ),
+                )
+                for section in m.get("products") or []
+            ),
         )
-        for m in _control("GET", "conversation", params=params).json()["messages"]
+        for m in messages
     ]
+
+
+def catalog(configuration):
+    """{retailer id: CatalogProduct} of the Meta catalog linked to the shop's number (empty without one)."""
+    if not configuration.catalog_id:
+        return {}
+    return {
+        item["retailer_id"]: CatalogProduct(
+            retailer_id=item["retailer_id"],
+            name=item.get("name", ""),
+            price=item.get("price", ""),
+            currency=item.get("currency", ""),
+            in_stock=item.get("availability", "in stock") == "in stock",
+            description=item.get("description", ""),
+        )
+        for item in _control("GET", f"catalogs/{configuration.catalog_id}").json()["data"]
+    }
+
+
+def send_cart(configuration, phone, name, items, *, text=""):
+    """The customer sends their cart, [(retailer id, quantity)], as Meta's `order` message; returns its wamid."""
+    if not configuration.catalog_id:
+        raise SandboxError("The shop's number has no Meta catalog linked, so there is nothing to order from.")
+    order = {
+        "phone_number_id": configuration.phone_number_id,
+        "wa_id": wa_id(phone),
+        "name": name,
+        "catalog_id": configuration.catalog_id,
+        "product_items": [{"product_retailer_id": sku, "quantity": quantity} for sku, quantity in items],
+        "text": text,
+    }
+    return _control("POST", "customer_orders", json=order).json()["wamid"]
 
 
 def tap_button(configuration, phone, wamid, button_id):

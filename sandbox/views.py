@@ -23,7 +23,7 @@ from whatsapp.configuration import WEBHOOK_PATH, agent_for_configuration
 from whatsapp.models import WhatsAppConfiguration
 
 from . import simulator
-from .forms import CustomerForm, FailureForm, MessageForm
+from .forms import CartForm, CartItemForm, CustomerForm, FailureForm, MessageForm
 
 KNOWN_CUSTOMERS_SHOWN = 12
 
@@ -71,6 +71,24 @@ def _known_customers(configuration):
     return list(Customer.objects.order_by("-last_message_at", "-id")[:KNOWN_CUSTOMERS_SHOWN])
 
 
+def _cart_key(configuration, phone):
+    return f"sandbox_cart:{configuration.pk}:{phone}"
+
+
+def _cart(request, configuration, phone):
+    """The customer's cart for this shop, kept in the session as WhatsApp keeps it on the phone: {sku: quantity}."""
+    cart = request.session.get(_cart_key(configuration, phone))
+    return dict(cart) if isinstance(cart, dict) else {}
+
+
+def _cart_lines(request, configuration, phone):
+    cart = _cart(request, configuration, phone)
+    if not cart:
+        return []
+    products = simulator.catalog(configuration)
+    return [(products[sku], quantity) for sku, quantity in cart.items() if sku in products]
+
+
 def _chat_context(request, configuration, phone, name):
     """Open the customer's chat: connect the number to this app's webhook, read what the phone shows."""
     simulator.connect_number(configuration, request.build_absolute_uri(WEBHOOK_PATH))
@@ -78,6 +96,8 @@ def _chat_context(request, configuration, phone, name):
     simulator.mark_seen(configuration, phone)
     token = hashlib.blake2b(repr([(m.wamid, m.status) for m in chat]).encode(), digest_size=10).hexdigest()
     return {
+        "cart_lines": _cart_lines(request, configuration, phone),
+        "cart_form": CartForm(),
         "chat": chat,
         "chat_token": token,
         "chat_query": _chat_query(configuration, phone, name),
@@ -174,6 +194,63 @@ def tap(request):
     except simulator.SandboxError as error:
         messages.error(request, str(error))
     return redirect(reverse("sandbox:page") + "?" + _chat_query(configuration, phone, name))
+
+
+def _back_to_chat(chosen):
+    """Back to the page, with the chat of `chosen` (configuration, phone, name) open when there is one."""
+    return redirect(reverse("sandbox:page") + ("?" + _chat_query(*chosen) if chosen else ""))
+
+
+@sandbox_view
+@require_POST
+def cart_add(request):
+    """The customer adds a product of a product message to their cart (WhatsApp's Add to cart)."""
+    _, chosen = _chosen(request, request.POST)
+    form = CartItemForm(request.POST)
+    if chosen is None or not form.is_valid():
+        messages.error(request, "Choose a product and a quantity from 1 to 99.")
+        return _back_to_chat(chosen)
+    configuration, phone, name = chosen
+    sku, quantity = form.cleaned_data["product"], form.cleaned_data["quantity"]
+    try:
+        product = simulator.catalog(configuration).get(sku)
+    except simulator.SandboxError as error:
+        messages.error(request, str(error))
+        product = None
+    if product is not None:
+        cart = _cart(request, configuration, phone)
+        cart[sku] = min(cart.get(sku, 0) + quantity, 99)
+        request.session[_cart_key(configuration, phone)] = cart
+        messages.success(request, f"{product.name} is in your cart ({cart[sku]}).")
+    return _back_to_chat(chosen)
+
+
+@sandbox_view
+@require_POST
+def cart_send(request):
+    """The customer sends their cart to the shop, as Meta's `order` message; or empties it."""
+    _, chosen = _chosen(request, request.POST)
+    form = CartForm(request.POST)
+    if chosen is None or not form.is_valid():
+        messages.error(
+            request, "Choose a business number and your phone number, and keep the note under 1,024 characters."
+        )
+        return _back_to_chat(chosen)
+    configuration, phone, name = chosen
+    cart = _cart(request, configuration, phone)
+    back = _back_to_chat(chosen)
+    if "empty" in request.POST or not cart:
+        request.session.pop(_cart_key(configuration, phone), None)
+        return back
+    try:
+        simulator.connect_number(configuration, request.build_absolute_uri(WEBHOOK_PATH))
+        simulator.send_cart(configuration, phone, name, list(cart.items()), text=form.cleaned_data["note"])
+    except simulator.SandboxError as error:
+        messages.error(request, str(error))
+        return back
+    request.session.pop(_cart_key(configuration, phone), None)
+    messages.success(request, "Your cart was sent to the shop.")
+    return back
 
 
 @sandbox_view

@@ -35,9 +35,13 @@ class WhatsAppConfigurationForm(forms.ModelForm):
             "whatsapp_number",
             "phone_number_id",
             "business_account_id",
+            "catalog_id",
             "webhook_url",
             "is_active",
         )
+
+    def clean_catalog_id(self):
+        return (self.cleaned_data.get("catalog_id") or "").strip() or None
 
     def clean_whatsapp_number(self):
         return to_e164(self.cleaned_data["whatsapp_number"])

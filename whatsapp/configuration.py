@@ -25,6 +25,7 @@ AUDITED_FIELDS = (
     "whatsapp_number",
     "phone_number_id",
     "business_account_id",
+    "catalog_id",
     "webhook_url",
     "is_active",
 )

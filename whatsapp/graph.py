@@ -1,4 +1,4 @@
-"""The one client of Meta's Graph API (WhatsApp Cloud API): sending, read receipts, media, templates.
+"""The one client of Meta's Graph API (WhatsApp Cloud API): sending, read receipts, media, templates, catalogs.
 
 Every call retries transient failures (429, 5xx, throttling codes, connection errors and timeouts)
 with exponential backoff and jitter, honouring Retry-After, at most WHATSAPP_GRAPH_MAX_ATTEMPTS
@@ -12,6 +12,7 @@ raised at once. Every failure is a GraphError carrying Meta's code, title and de
     media = client.get_media(media_id)               # MediaInfo(url, mime_type, sha256, file_size, id)
     downloaded = client.download_media(media.url)    # DownloadedMedia(content, mime_type)
     templates = client.list_message_templates(business_account_id)
+    products = client.list_catalog_products(catalog_id)
 """
 
 import email.utils
@@ -309,17 +310,28 @@ class GraphClient:
     def list_message_templates(self, business_account_id):
         """Every template of the business account (all statuses), following Meta's paging."""
         fields = "id,name,language,status,category,parameter_format,components"
-        url = self.url(f"{business_account_id}/message_templates")
-        params = {"fields": fields, "limit": 100}
-        templates = []
+        return self._every_page(self.url(f"{business_account_id}/message_templates"), {"fields": fields, "limit": 100})
+
+    def list_catalog_products(self, catalog_id):
+        """Every product item of a Meta commerce catalog (GET /{catalog-id}/products), following Meta's paging.
+
+        Each is a dict of Meta's product item fields: id, retailer_id, name, description, price (formatted
+        with its currency, e.g. "$25.50"), currency, image_url, availability ("in stock", "out of stock"...).
+        """
+        fields = "id,retailer_id,name,description,price,currency,image_url,availability"
+        return self._every_page(self.url(f"{catalog_id}/products"), {"fields": fields, "limit": 100})
+
+    def _every_page(self, url, params):
+        """The `data` of a GET and of every page its `paging.next` links lead to."""
+        items = []
         while url:
             body = self.request("GET", url, params=params).json()
-            templates.extend(body.get("data", []))
+            items.extend(body.get("data", []))
             url = (body.get("paging") or {}).get("next")
             params = None  # the `next` link carries them
             if url:
                 self._refuse_foreign_url(url)
-        return templates
+        return items
 
     # The transport.
 

@@ -1,10 +1,11 @@
-"""What the apps above whatsapp do with a newly stored inbound message, and what they may refuse to send,
-without whatsapp importing them.
+"""What the apps above whatsapp do with a newly stored inbound message, what they may refuse to send, and
+what they do in the clock's rounds, without whatsapp importing them.
 
 An app registers a handler for the message types it cares about (orders: carts and taps on an order
 summary's buttons) from its AppConfig.ready(); intake calls it once per newly stored message, never
 for a re-delivery. An app may also register a guard that refuses a template before it is queued
-(outreach: no marketing to a customer who opted out).
+(outreach: no marketing to a customer who opted out), and periodic work the clock (`run_periodic_tasks`)
+runs each round (outreach: broadcasts due; orders: catalog syncs due).
 """
 
 from collections import defaultdict

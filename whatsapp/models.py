@@ -19,7 +19,8 @@ class WhatsAppConfiguration(models.Model):
 
     `api_key` holds the access token encrypted (whatsapp.encryption); read it with access_token()
     and change it with set_access_token(). Beside the contract's columns: `agent`, the agent whose
-    inbox receives this number's messages (empty: the user's oldest agent).
+    inbox receives this number's messages (empty: the user's oldest agent); `catalog_id`, the Meta commerce
+    catalog its products come from and product messages name.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -44,6 +45,14 @@ class WhatsAppConfiguration(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The agent whose inbox receives this number's messages. Empty: the user's oldest agent.",
+    )
+    catalog_id = models.CharField(
+        "Meta catalog id",
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text="The Meta commerce catalog linked to this WhatsApp Business Account: its products are synced "
+        "into the agent's catalog and product messages name it.",
     )
 
     objects = WhatsAppConfigurationQuerySet.as_manager()

@@ -8,6 +8,8 @@ The public API (the dashboard calls these; the names are stable):
     reply_target(agent_tables, customer, message_id) -> the wamid to quote, or None
     send_template(agent, customer, template, values, *, sent_by, idempotency_key) -> Message
     send_buttons(agent, customer, body, buttons, *, header="", footer="", sent_by, idempotency_key) -> Message
+    send_products(agent, customer, sections, *, header="", body="", footer="", sent_by, idempotency_key) -> Message
+    send_catalog(agent, customer, body, *, footer="", thumbnail_retailer_id="", sent_by, idempotency_key) -> Message
     resend(agent, message, *, sent_by) -> Message
     window(agent_tables, customer) -> Window(is_open, closes_at, last_inbound_at)
     send_read_receipt(agent, wamid) -> None
@@ -21,7 +23,9 @@ The public API (the dashboard calls these; the names are stable):
 `upload` is a Django File (an UploadedFile from a form); `template` a whatsapp.models.MessageTemplate
 (or its id) and `values` maps each of its message_templates.template_fields() keys to text;
 `buttons` is a list of up to three (id, title) pairs: the reply buttons of an interactive message,
-whose id comes back in the customer's `button_reply` when they tap one.
+whose id comes back in the customer's `button_reply` when they tap one. `sections` is a list of
+(title, [(product_retailer_id, name)]) from the agent's Meta catalog: one product makes a single-product
+message, more a multi-product message (up to 30 products in up to 10 sections, under a header).
 
 Every send function refuses bad input with SendError, whose str() is a sentence for the agent, and then
 changes nothing. Free-form messages (text, media, reply buttons) are refused outside the 24-hour
@@ -76,6 +80,14 @@ MAX_INTERACTIVE_BODY_LENGTH = 1024
 MAX_INTERACTIVE_HEADER_LENGTH = 60
 MAX_INTERACTIVE_FOOTER_LENGTH = 60
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
+# Product messages (documentation/whatsapp/catalogs/sell-products-and-services/share-products).
+MAX_PRODUCT_LIST_ITEMS = 30
+MAX_PRODUCT_LIST_SECTIONS = 10
+MAX_SECTION_TITLE_LENGTH = 24
+NO_CATALOG = (
+    "Link your Meta catalog first (Products page): WhatsApp shows products from the catalog of your "
+    "WhatsApp Business Account."
+)
 # An outbound message the app sent on its own (a greeting, an away message, a stop confirmation) has an
 # idempotency key that starts with this; the thread says "Automatic reply" for it.
 AUTOMATIC = "auto:"
@@ -324,13 +336,7 @@ def send_buttons(agent, customer, body, buttons, *, header="", footer="", sent_b
     body, header, footer = (body or "").strip(), (header or "").strip(), (footer or "").strip()
     if not body:
         raise SendError("A message with buttons needs a text above its buttons.", "empty")
-    for text, limit, what in (
-        (body, MAX_INTERACTIVE_BODY_LENGTH, "The text above the buttons"),
-        (header, MAX_INTERACTIVE_HEADER_LENGTH, "The header"),
-        (footer, MAX_INTERACTIVE_FOOTER_LENGTH, "The footer"),
-    ):
-        if len(text) > limit:
-            raise SendError(f"{what} can be at most {limit:,} characters; this one has {len(text):,}.", "too_long")
+    _check_lengths(body=body, header=header, footer=footer, body_name="The text above the buttons")
     reply_buttons = _reply_buttons(buttons)
     _require_open_window(agent_tables, customer)
     content = {"type": "button", "body": {"text": body}, "action": {"buttons": reply_buttons}}
@@ -350,6 +356,124 @@ def send_buttons(agent, customer, body, buttons, *, header="", footer="", sent_b
         wa_type="interactive",
         payload=_payload(customer, "interactive", content),
     )
+
+
+def send_products(agent, customer, sections, *, header="", body="", footer="", sent_by, idempotency_key):
+    """Queue a product message: one product (interactive `product`) or several (`product_list`) from the
+    agent's Meta catalog. `sections` is [(title, [(product_retailer_id, name)])]; a title may be empty for
+    a single section."""
+    agent_tables = _tables(agent, customer)
+    catalog_id = _catalog_id(agent)
+    header, body, footer = (header or "").strip(), (body or "").strip(), (footer or "").strip()
+    sections = [(str(title or "").strip(), list(products)) for title, products in sections or () if products]
+    products = [product for _, section in sections for product in section]
+    if not products:
+        raise SendError("Choose at least one product to send.", "no_products")
+    _check_lengths(body=body, header=header, footer=footer)
+    if len(products) == 1:
+        ((retailer_id, name),) = products
+        content = {"type": "product", "action": {"catalog_id": catalog_id, "product_retailer_id": retailer_id}}
+        lines = [f"🛍 {name}"]
+    else:
+        if len(products) > MAX_PRODUCT_LIST_ITEMS:
+            raise SendError(
+                f"A message can show at most {MAX_PRODUCT_LIST_ITEMS} products; {len(products)} were chosen.",
+                "too_many",
+            )
+        if len(sections) > MAX_PRODUCT_LIST_SECTIONS:
+            raise SendError(f"A message can have at most {MAX_PRODUCT_LIST_SECTIONS} sections.", "too_many")
+        if not header or not body:
+            raise SendError(
+                "A message with several products needs a header and a text (WhatsApp asks for both).", "empty"
+            )
+        if len(sections) == 1 and not sections[0][0]:
+            sections = [(header[:MAX_SECTION_TITLE_LENGTH].strip(), sections[0][1])]
+        for title, _ in sections:
+            if not title or len(title) > MAX_SECTION_TITLE_LENGTH:
+                raise SendError(
+                    f"Each section needs a title of 1 to {MAX_SECTION_TITLE_LENGTH} characters.", "too_long"
+                )
+        content = {
+            "type": "product_list",
+            "header": {"type": "text", "text": header},
+            "action": {
+                "catalog_id": catalog_id,
+                "sections": [
+                    {
+                        "title": title,
+                        "product_items": [{"product_retailer_id": retailer_id} for retailer_id, _ in section],
+                    }
+                    for title, section in sections
+                ],
+            },
+        }
+        lines = [f"🛍 {name}" for name in (name for _, name in products)]
+    if body:
+        content["body"] = {"text": body}
+    if footer:
+        content["footer"] = {"text": footer}
+    _require_open_window(agent_tables, customer)
+    return _queue(
+        agent,
+        agent_tables,
+        customer,
+        idempotency_key,
+        sent_by,
+        message="\n".join(filter(None, [header, body, *lines, footer])),
+        wa_type="interactive",
+        payload=_payload(customer, "interactive", content),
+    )
+
+
+def send_catalog(agent, customer, body, *, footer="", thumbnail_retailer_id="", sent_by, idempotency_key):
+    """Queue a catalog message: the text `body` and a View catalog button that opens the agent's catalog."""
+    agent_tables = _tables(agent, customer)
+    _catalog_id(agent)
+    body, footer = (body or "").strip(), (footer or "").strip()
+    if not body:
+        raise SendError("Write a text to go with the catalog.", "empty")
+    _check_lengths(body=body, footer=footer)
+    action = {"name": "catalog_message"}
+    if thumbnail_retailer_id:
+        action["parameters"] = {"thumbnail_product_retailer_id": thumbnail_retailer_id}
+    content = {"type": "catalog_message", "body": {"text": body}, "action": action}
+    if footer:
+        content["footer"] = {"text": footer}
+    _require_open_window(agent_tables, customer)
+    return _queue(
+        agent,
+        agent_tables,
+        customer,
+        idempotency_key,
+        sent_by,
+        message="\n".join(filter(None, [body, footer])) + "\n[View catalog]",
+        wa_type="interactive",
+        payload=_payload(customer, "interactive", content),
+    )
+
+
+def _catalog_id(agent):
+    configuration = configuration_for_agent(agent)
+    if configuration is None:
+        raise SendError(_NO_CONFIGURATION, "no_configuration")
+    if not configuration.catalog_id:
+        raise SendError(NO_CATALOG, "no_catalog")
+    return configuration.catalog_id
+
+
+def _check_lengths(body_name="The text", **texts):
+    """SendError when an interactive message's body, header or footer is longer than WhatsApp allows."""
+    limits = {
+        "body": MAX_INTERACTIVE_BODY_LENGTH,
+        "header": MAX_INTERACTIVE_HEADER_LENGTH,
+        "footer": MAX_INTERACTIVE_FOOTER_LENGTH,
+    }
+    names = {"body": body_name, "header": "The header", "footer": "The footer"}
+    for what, text in texts.items():
+        if len(text) > limits[what]:
+            raise SendError(
+                f"{names[what]} can be at most {limits[what]:,} characters; this one has {len(text):,}.", "too_long"
+            )
 
 
 def _reply_buttons(buttons):

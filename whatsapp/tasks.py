@@ -111,7 +111,8 @@ def prune_finished_tasks(older_than):
 
 
 def run_periodic_work(*, sync_templates_now, now=None):
-    """One round of upkeep: re-enqueue abandoned sends, prune old results, and (when due) sync templates."""
+    """One round of upkeep: re-enqueue abandoned sends, prune old results, and (when due) sync templates and run
+    the periodic work other apps registered (whatsapp.hooks)."""
     now = now or timezone.now()
     done = {
         "requeued_sends": requeue_abandoned_sends(now),

@@ -19,6 +19,7 @@ from agents import conversations, tables
 from agents.models import CustomerLabel, CustomerNote, Label, QuickReply
 from alerts.models import AlertSettings, PushSubscription
 from orders import placing
+from orders.models import Product
 from orders.placing import LineItem
 from outreach.models import Broadcast, BroadcastRecipient
 from whatsapp.configuration import save_configuration
@@ -30,6 +31,8 @@ B_MARKERS = (
     "B-SECRET-MESSAGE",
     "B-SECRET-ITEM",
     "B-SECRET-SNIPPET",
+    "B-SECRET-PRODUCT",
+    "b-secret-item-sku",
     "B-SECRET-SNIPPET-LABEL",
     "B-SECRET-SNIPPET-NOTE",
 )
@@ -41,6 +44,7 @@ PARAMETER_OBJECTS = {
     "quick_reply_id": "quick_reply",
     "item_id": "item",
     "event_id": "event",
+    "product_id": "product",
     "broadcast_id": "broadcast",
     "label_id": "label",
     "note_id": "note",
@@ -79,7 +83,7 @@ def fill(route, values):
 
 def add_agent_data(agent, *, name, phone, text, item, snippet, count):
     """`count` customers with a message and an order each, plus a quick reply, a label on the last customer and
-    a note on it (named after the snippet); returns the last of each."""
+    a note on it (named after the snippet), and `count` products; returns the last of each."""
     t = tables.for_agent(agent)
     last = {}
     for n in range(1, count + 1):
@@ -115,6 +119,10 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
         agent=agent, user=agent.user, endpoint=f"https://push.example.com/{snippet}", p256dh="key", auth="secret"
     )
     AlertSettings.objects.create(agent=agent, user=agent.user, show_message_text=True)
+    for n in range(1, count + 1):
+        last["product"] = Product.objects.create(
+            agent=agent, name=f"{item.replace('ITEM', 'PRODUCT')}-{n}", retailer_id=f"{item.lower()}-sku-{n}", price=5
+        )
     return last
 
 
@@ -173,6 +181,7 @@ def b_snapshot(agent_b):
         list(t.Message.objects.order_by("id").values_list("id", "message", "is_read", "status")),
         list(t.Order.objects.order_by("id").values_list("id", "status", "total_amount")),
         list(QuickReply.objects.filter(agent=agent_b).values_list("id", "text")),
+        list(Product.objects.filter(agent=agent_b).values_list("id", "name", "price", "archived_at")),
         list(Broadcast.objects.filter(agent=agent_b).values_list("id", "status")),
         list(Label.objects.filter(agent=agent_b).values_list("id", "name", "colour")),
         list(CustomerLabel.objects.filter(agent=agent_b).values_list("label_id", "customer_id")),

@@ -403,3 +403,22 @@ def test_every_model_whose_rows_name_an_agent_carries_row_security(db):
         if rows("SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = %s", [table]) != [(True,)]
     ]
     assert unprotected == [], "put rls.keyed_row_security(table) in the migration that creates each"
+
+
+def test_each_agents_products_and_catalog_sync_are_in_its_own_scope_only(two_shops):
+    from orders.models import CatalogSync, Product
+
+    alice, bea = two_shops
+    for agent in two_shops:
+        Product.objects.create(agent=agent, name=f"{agent.name} vase", retailer_id="vase", price=5)
+        CatalogSync.objects.create(agent=agent, catalog_id=f"catalog-{agent.pk}")
+    with rls.agent_scope(alice):
+        assert list(Product.objects.values_list("name", flat=True)) == ["Shop of Alice vase"]
+        assert list(CatalogSync.objects.values_list("agent_id", flat=True)) == [alice.pk]
+        assert rows("UPDATE agent_products SET name = 'taken' WHERE agent_id = %s RETURNING id", [bea.pk]) == []
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            Product.objects.create(agent=bea, name="planted", retailer_id="planted", price=1)
+    with rls.scope(rls.NOBODY):
+        assert Product.objects.count() == 0
+        assert CatalogSync.objects.count() == 0
+    assert Product.objects.count() == 2

@@ -73,3 +73,10 @@ register.filter("whatsapp", whatsapp_markup)
 def reaction_choices():
     """The emoji a seller may react with (whatsapp.send.REACTIONS)."""
     return REACTIONS
+
+
+@register.filter
+def product_price(product):
+    """A product's price as every catalog page shows it: in its own currency when it has one, else the shop's,
+    written by the shop's money formatter."""
+    return money(product.price, product.currency or None)

@@ -1,4 +1,4 @@
-"""The composer: send text, a file or a template to the customer; resend a failed message.
+"""The composer: send text, a file, a template or products to the customer; resend a failed message.
 
 Each view parses the form and calls one function of whatsapp.send, which writes the queued row and
 enqueues the send (or refuses with a sentence for the agent, changing nothing). With htmx the answer
@@ -20,12 +20,17 @@ from django.views.decorators.http import require_POST
 from agents.access import agent_required
 from agents.customers import first_name, get_customer_or_404
 from crm.inputs import object_id
+from orders import catalog
 from whatsapp import send
 from whatsapp.message_templates import render as render_template
 from whatsapp.message_templates import template_fields, unsupported_reason
 
+from ..forms import CatalogMessageForm, ProductMessageForm
 from ..threads import thread_tail
 from .common import is_htmx
+
+# How many products the composer's picker lists (by name): a product message shows at most 30.
+PRODUCT_PICKER_SIZE = 100
 
 
 def window_left(window, now=None):
@@ -60,6 +65,8 @@ def composer_context(request, customer, *, error="", text="", template=None, val
         "idempotency_key": uuid.uuid4().hex,
         "compose_error": error,
         "compose_text": text,
+        "product_form": ProductMessageForm(products=catalog.products_of(request.agent).active()[:PRODUCT_PICKER_SIZE]),
+        "catalog_form": CatalogMessageForm(),
     }
 
 
@@ -199,3 +206,51 @@ def composer_typing(request, customer_id):
     customer = get_customer_or_404(request.agent_tables, customer_id)
     send.show_typing(request.agent, customer)
     return HttpResponse(status=204)
+
+
+@require_POST
+@agent_required
+def send_products_message(request, customer_id):
+    """Send one product (a product message) or several (a product list) from the agent's catalog."""
+    customer = get_customer_or_404(request.agent_tables, customer_id)
+    chosen = [object_id(pk) for pk in request.POST.getlist("product")]
+    form = ProductMessageForm(request.POST, products=catalog.sendable_products(request.agent, chosen))
+    if not form.is_valid():
+        return _answer(request, customer, error="Choose one or more products of your catalog to send.")
+    return _sent(
+        request,
+        customer,
+        catalog.send_products,
+        form.cleaned_data["product"],
+        header=form.cleaned_data["header"],
+        body=form.cleaned_data["body"],
+        footer=form.cleaned_data["footer"],
+    )
+
+
+@require_POST
+@agent_required
+def send_catalog_message(request, customer_id):
+    """Send the catalog message: a text and a View catalog button."""
+    customer = get_customer_or_404(request.agent_tables, customer_id)
+    form = CatalogMessageForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, customer, error="Write a text of at most 1,024 characters to go with the catalog.")
+    return _sent(request, customer, send.send_catalog, form.cleaned_data["catalog_text"])
+
+
+def _sent(request, customer, send_function, *args, **kwargs):
+    """Call `send_function(agent, customer, *args, **kwargs, sent_by, idempotency_key)` and answer as every
+    send does: the new message in the tail, or the composer with WhatsApp's reason."""
+    try:
+        send_function(
+            request.agent,
+            customer,
+            *args,
+            **kwargs,
+            sent_by=request.user,
+            idempotency_key=request.POST.get("idempotency_key"),
+        )
+    except send.SendError as error:
+        return _answer(request, customer, error=str(error))
+    return _answer(request, customer, since=request.POST.get("since", ""))

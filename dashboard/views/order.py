@@ -23,7 +23,7 @@ from dashboard.polling import nothing_changed
 from dashboard.rendering import readable_text
 from dashboard.threads import present, thread_token
 from dashboard.views.common import bad_request, is_htmx
-from orders import notify, placing, reading, workflow
+from orders import catalog, notify, placing, reading, workflow
 from orders.forms import ItemRow, OrderForm
 from orders.models import StatusTemplate
 from orders.placing import EDITABLE_STATUSES, OrderError
@@ -56,7 +56,7 @@ def _form_context(request, customer, form, *, panel):
         "shop": shop_of(request.agent),
         "order_currency": None,  # the shop's; an order being edited may carry its own (a cart's)
         "blank_row": ItemRow(),
-        "suggestions": placing.known_items(request.agent, limit=SUGGESTIONS),
+        "suggestions": catalog.item_suggestions(request.agent, limit=SUGGESTIONS),
         "panel": panel,
         "window": window,
         "action_url": reverse("order_create", args=[customer.pk]),
@@ -179,13 +179,13 @@ def _sentence(error):
 
 @agent_required
 def order_item_suggestions(request):
-    """The item names the agent sold before that start with what is typed, with their last price."""
+    """The catalog's products, then the item names the agent sold before, that start with what is typed."""
     prefix = request.GET.get("item_name", "")[:100]
     return render(
         request,
         "orders/_suggestions.html",
         {
-            "suggestions": placing.known_items(request.agent, prefix, limit=SUGGESTIONS),
+            "suggestions": catalog.item_suggestions(request.agent, prefix, limit=SUGGESTIONS),
         },
     )
 
@@ -362,6 +362,25 @@ def order_send_summary(request, order_id):
         messages.success(
             request, f"The summary is on its way to {order.customer.name}: they can tap Confirm or Change."
         )
+    return redirect(reverse("order_detail", args=[order.pk]) + "#order-messages")
+
+
+@require_POST
+@agent_required
+def order_send_products(request, order_id):
+    """Send the customer the order's products from the catalog (to look at again, or to add to a cart)."""
+    order = get_order_or_404(request.agent_tables, order_id)
+    try:
+        catalog.send_order_products(
+            request.agent,
+            order,
+            sent_by=request.user,
+            idempotency_key=f"order-{order.pk}-products-{request.POST.get('idempotency_key', '')}",
+        )
+    except send.SendError as error:
+        messages.error(request, f"The products were not sent: {error}")
+    else:
+        messages.success(request, f"The order's products are on their way to {order.customer.name}.")
     return redirect(reverse("order_detail", args=[order.pk]) + "#order-messages")
 
 

@@ -287,3 +287,24 @@ def test_the_polled_chat_answers_204_while_nothing_changed(client, sandbox_on, c
     assert client.get(reverse("sandbox:chat"), {**params, "v": token}).status_code == 204
     fake_graph.customer_sends("1001", "14155550123", text="Anything new?")
     assert client.get(reverse("sandbox:chat"), {**params, "v": token}).status_code == 200
+
+
+def test_the_sandbox_cart_refuses_a_bad_quantity_and_an_unknown_product(client, connected_shop, fake_graph, settings):
+    from orders import catalog_sync
+
+    settings.WHATSAPP_SANDBOX = True
+    catalog_sync.set_catalog_id(connected_shop.agent, "1700000000000001")
+    who = {"number": connected_shop.configuration.pk, "phone": "+14155550123", "name": "John Carter"}
+    response = connected_shop.client.post(
+        reverse("sandbox:cart_add"), {**who, "product": "vase-blue", "quantity": "100"}, follow=True
+    )
+    assert "a quantity from 1 to 99" in response.content.decode()
+    connected_shop.client.post(reverse("sandbox:cart_add"), {**who, "product": "not-in-catalog", "quantity": "1"})
+    connected_shop.client.post(reverse("sandbox:cart_add"), {**who, "product": "vase-blue", "quantity": "2"})
+    response = connected_shop.client.post(reverse("sandbox:cart_send"), who, follow=True)
+    assert "Your cart was sent to the shop." in response.content.decode()
+    assert fake_graph.wait_for_webhooks()
+    orders = [d["payload"]["entry"][0]["changes"][0]["value"]["messages"][0]["order"] for d in fake_graph.deliveries]
+    assert orders[-1]["product_items"] == [
+        {"product_retailer_id": "vase-blue", "quantity": 2, "item_price": 25.5, "currency": "USD"}
+    ]

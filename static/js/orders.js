@@ -98,13 +98,19 @@
     (next ? next.querySelector("[data-item-name]") : form.querySelector("[data-add-item]")).focus();
   }
 
-  /* A name the agent sold before brings its last price, unless a price was typed. */
+  /* A catalog product or a name the agent sold before brings its price (and a product its SKU), unless a
+     price was typed. */
   function fillKnownPrice(input) {
     var list = document.getElementById(input.getAttribute("list"));
     if (!list) { return; }
     var wanted = input.value.trim().toLowerCase();
     var option = Array.prototype.find.call(list.options, function (o) { return o.value.toLowerCase() === wanted; });
-    var price = input.closest("[data-item-row]").querySelector("[data-item-price]");
+    var row = input.closest("[data-item-row]");
+    var product = row.querySelector("input[name=item_product]");
+    if (option && product && option.getAttribute("data-product")) {
+      product.value = option.getAttribute("data-product");
+    }
+    var price = row.querySelector("[data-item-price]");
     if (option && (price.value === "" || price.getAttribute("data-autofilled") === "1")) {
       price.value = option.getAttribute("data-price");
       price.setAttribute("data-autofilled", "1");

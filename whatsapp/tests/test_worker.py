@@ -81,12 +81,13 @@ def test_periodic_work_prunes_old_results_and_needs_no_worker_under_the_immediat
     send_text(connected_shop, maria)
     DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now() - dt.timedelta(days=8))
 
+    # Beside the upkeep, each round runs the periodic work other apps registered (whatsapp.hooks).
     done = tasks.run_periodic_work(sync_templates_now=False)
-    # Beside the upkeep here, what the apps above registered (broadcasts, history imports) ran, finding nothing.
-    assert done == {"requeued_sends": 0, "pruned_results": 1, "broadcasts_started": 0, "history_imports_resumed": 0}
+    assert (done["requeued_sends"], done["pruned_results"]) == (0, 1)
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    assert tasks.run_periodic_work(sync_templates_now=False)["pruned_results"] == 0
+    done = tasks.run_periodic_work(sync_templates_now=False)
+    assert (done["requeued_sends"], done["pruned_results"]) == (0, 0)
 
 
 # The real worker process, on the test database (PostgreSQL: SQLite's test database lives in memory).

@@ -1,4 +1,4 @@
-"""Demo data for `make run`: an admin, a seller with an agent, a WhatsApp number and a few chats."""
+"""Demo data for `make run`: an admin, a seller with an agent, a WhatsApp number with its catalog and a few chats."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -11,7 +11,8 @@ from accounts.models import Role, User
 from agents import conversations, tables
 from agents.models import Agent
 from agents.provisioning import create_agent
-from orders import placing, workflow
+from fakegraph.server import DEMO_CATALOG
+from orders import catalog_sync, placing, workflow
 from orders.carts import draft_order_from_cart
 from orders.placing import LineItem
 from whatsapp.configuration import save_configuration
@@ -19,6 +20,7 @@ from whatsapp.configuration import save_configuration
 ADMIN = ("admin@example.com", "Ada Admin", "admin-demo-password")
 SELLER = ("agent@example.com", "Sam Seller", "agent-demo-password")
 DEMO_PHONE_NUMBER_ID = "100000000000001"
+DEMO_CATALOG_ID = "100000000000009"
 
 CHATS = [
     (
@@ -65,6 +67,9 @@ class Command(BaseCommand):
                 business_account_id="200000000000001",
                 access_token="sandbox-access-token",
             )
+            # The catalog the fake Graph API serves: products to send from the inbox and to order in the sandbox.
+            catalog_sync.set_catalog_id(agent, DEMO_CATALOG_ID)
+            catalog_sync.apply_items(agent, DEMO_CATALOG)
             self.chats(agent)
         self.stdout.write("Demo data ready.")
 
@@ -133,7 +138,7 @@ class Command(BaseCommand):
             "timestamp": str(int(now.timestamp())),
             "type": "order",
             "order": {
-                "catalog_id": "100000000000009",
+                "catalog_id": DEMO_CATALOG_ID,
                 "text": "Size M please",
                 "product_items": [
                     {"product_retailer_id": "linen-shirt-m", "quantity": 2, "item_price": 45, "currency": "USD"},

@@ -6,6 +6,7 @@ any column, a date at the end of the calendar, 100,000 characters and bytes that
 answer (a page, a 400 with a sentence, a redirect), it is never a 500 and never a half-sent download.
 """
 
+import ast
 import importlib
 import importlib.util
 import re
@@ -40,20 +41,38 @@ def _names_in(source):
 
 
 def parameter_names(view):
-    """The names `view`'s module reads, with the fields of every forms module it imports."""
+    """The names `view`'s module reads, with the fields of the form classes it imports."""
     module = sys.modules[view.__module__]
     source = Path(module.__file__).read_text()
     names = _names_in(source) | ALWAYS
     for base, imported in IMPORTED.findall(source):
-        for name in [part.strip() for part in imported.split(",")] + [""]:
-            dotted = ".".join(filter(None, [base.lstrip(".") if not base.startswith(".") else base, name]))
-            try:
-                target = importlib.util.resolve_name(dotted, module.__package__)
-            except (ImportError, ValueError):
-                continue
-            if target.endswith(".forms") and importlib.util.find_spec(target):
-                names |= _names_in(Path(importlib.import_module(target).__file__).read_text())
+        try:
+            target = importlib.util.resolve_name(base, module.__package__) if base.startswith(".") else base
+        except (ImportError, ValueError):
+            continue
+        if target.endswith(".forms") and importlib.util.find_spec(target):
+            fields = _form_fields(Path(importlib.import_module(target).__file__).read_text())
+            for name in (part.strip() for part in imported.split(",")):
+                names |= fields.get(name, set())
     return sorted(names - {"csrfmiddlewaretoken"})
+
+
+def _form_fields(source):
+    """{class name: the field names it declares or inherits from a class of the same module} of a forms module.
+    Per class: a view is asked only for the fields of the forms it uses, not of every form beside them."""
+    classes = {node.name: node for node in ast.parse(source).body if isinstance(node, ast.ClassDef)}
+
+    def fields(name, seen=()):
+        node = classes.get(name)
+        if node is None or name in seen:
+            return set()
+        found = _names_in(ast.get_source_segment(source, node))
+        for base in node.bases:
+            if isinstance(base, ast.Name):
+                found |= fields(base.id, (*seen, name))
+        return found
+
+    return {name: fields(name) for name in classes}
 
 
 def _walk(resolver, prefix=""):

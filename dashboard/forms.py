@@ -18,6 +18,28 @@ from whatsapp import message_templates
 from whatsapp.models import MessagePrice, MessageTemplate
 
 
+class IdChoiceField(forms.ModelChoiceField):
+    """A choice of the agent's rows by id that refuses a value that is no id (crm.inputs) before any query:
+    a number past the column's range is an invalid choice, not a database error."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and object_id(str(value)) is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Several of the agent's rows by id, each checked as an id (crm.inputs) before any query."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if object_id(str(pk)) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(pk)[:20]}
+                )
+        return super()._check_values(value)
+
+
 class CustomerForm(forms.Form):
     # Names are checked by agents.customers.clean_name, which states the limit: a max_length here would
     # give the input a maxlength, and a browser cuts a longer name silently.
@@ -274,16 +296,14 @@ class _AgentLabelsForm(forms.Form):
 
 class CustomerLabelsForm(_AgentLabelsForm):
     label_field = "labels"
-    labels = forms.ModelMultipleChoiceField(
-        queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    labels = IdMultipleChoiceField(queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
 
 
 class BulkLabelForm(_AgentLabelsForm):
     """A label put on (or taken off) the customers ticked in the customers list."""
 
     label_field = "label"
-    label = forms.ModelChoiceField(queryset=Label.objects.none(), empty_label="Choose a label")
+    label = IdChoiceField(queryset=Label.objects.none(), empty_label="Choose a label")
     action = forms.ChoiceField(choices=[("add", "Add label"), ("remove", "Remove label")], initial="add")
     customers = forms.CharField(required=False)  # read with getlist in clean_customers
 
@@ -414,6 +434,7 @@ class BusinessHoursForm(forms.ModelForm):
             "cart_reminder_template": "An approved template whose variables are at most the first name and the "
             "order's number. None: no reminder once the window has closed.",
         }
+        field_classes = {"cart_reminder_template": IdChoiceField}
         widgets = {
             "away_message": forms.Textarea(attrs={"rows": 2}),
             "greeting_message": forms.Textarea(attrs={"rows": 2}),
@@ -494,7 +515,7 @@ class BroadcastForm(forms.Form):
     ordered_item = forms.CharField(
         required=False, max_length=200, label="Ordered an item named", help_text="Part of the name is enough."
     )
-    labels = forms.ModelMultipleChoiceField(
+    labels = IdMultipleChoiceField(
         queryset=Label.objects.none(),
         required=False,
         label="With any of these labels",

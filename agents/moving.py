@@ -177,6 +177,7 @@ def _copy_verify_switch(move, done):
         figures = {suffix: [_figures(source, suffix), _figures(target, suffix)] for suffix in _classes(agent)}
         different = [suffix for suffix, (old, new) in figures.items() if old != new]
         if different:
+            _drop(target)  # an untrusted copy; a later run copies afresh
             raise MoveError(f"the copy differs from the original in {', '.join(different)}: nothing was switched")
         _record(move, Step.VERIFIED, verified_figures=figures)
         done(move)

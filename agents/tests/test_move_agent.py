@@ -146,6 +146,7 @@ def test_a_copy_that_differs_is_never_switched(shop, monkeypatch):
     agent.refresh_from_db()
     assert agent.database == "default"
     assert AgentMove.objects.get(agent=agent).error.startswith("the copy differs")
+    assert tables_on(SHARD, agent.agent_prefix) == set()
     assert shop.stored_wamids(agent) == sorted(shop.wamids)
 
 

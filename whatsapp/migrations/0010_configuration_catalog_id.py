@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from crm.migration_operations import AddCoreField
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -9,7 +11,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
+        # An adopted contract database has the column already (adopt_database adds the model's columns).
+        AddCoreField(
             model_name="whatsappconfiguration",
             name="catalog_id",
             field=models.CharField(

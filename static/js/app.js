@@ -15,9 +15,17 @@
     return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
   }
 
+  /* Scroll a box to its end and remember where that put it: the scroll event this causes arrives a frame
+     later, when a late image may have made the box taller, and must not read as the reader scrolling up. */
+  function pinToEnd(box) {
+    box.scrollTop = box.scrollHeight;
+    box.setAttribute("data-pinned-top", String(box.scrollTop));
+  }
+  window.crmPinToEnd = pinToEnd;
+
   function scrollToEnd() {
     var box = document.getElementById("thread-scroll");
-    if (box) { box.scrollTop = box.scrollHeight; }
+    if (box) { pinToEnd(box); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -66,7 +74,7 @@
     if (keep.older) {
       box.scrollTop = box.scrollHeight - keep.fromEnd;
     } else if (keep.atEnd) {
-      box.scrollTop = box.scrollHeight;
+      pinToEnd(box);
     }
     keep = null;
   });

@@ -38,13 +38,20 @@
     if (image.tagName !== "IMG") { return; }
     ["thread-scroll", "chat"].forEach(function (id) {
       var box = document.getElementById(id);
-      if (box && box.contains(image) && box.getAttribute("data-at-end") !== "0") { box.scrollTop = box.scrollHeight; }
+      if (box && box.contains(image) && box.getAttribute("data-at-end") !== "0") { window.crmPinToEnd(box); }
     });
   }, true);
-  /* Whether the reader is at the end: only then does a late image or a new message move the view. */
+  /* Whether the reader is at the end: only then does a late image or a new message move the view. A box
+     still where the last automatic scroll put it is at its end, however much taller it has grown since. */
   document.addEventListener("scroll", function (event) {
     var box = event.target;
     if (box.id !== "thread-scroll" && box.id !== "chat") { return; }
+    var pinned = box.getAttribute("data-pinned-top");
+    if (pinned !== null && box.scrollTop >= Number(pinned) - 2) {
+      box.setAttribute("data-at-end", "1");
+      return;
+    }
+    box.removeAttribute("data-pinned-top");
     box.setAttribute("data-at-end", box.scrollHeight - box.scrollTop - box.clientHeight < 120 ? "1" : "0");
   }, true);
 
@@ -61,7 +68,7 @@
   /* The sandbox's chat shows its newest message: on load, after a send, and when a poll brings more. */
   function chatToEnd() {
     var chat = document.getElementById("chat");
-    if (chat && chat.getAttribute("data-at-end") !== "0") { chat.scrollTop = chat.scrollHeight; }
+    if (chat && chat.getAttribute("data-at-end") !== "0") { window.crmPinToEnd(chat); }
   }
   document.addEventListener("DOMContentLoaded", chatToEnd);
   document.addEventListener("htmx:afterSettle", chatToEnd);

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "agents",
     "whatsapp",
     "orders",
+    "invoices",
     "outreach",
     "alerts",
     "dashboard",

@@ -10,6 +10,7 @@ EVENT_KINDS = {
     "customer_confirmed": "Confirmed by the customer",
     "change_requested": "Customer asked for a change",
     "customer_reply": "Customer replied",
+    "invoice_sent": "Invoice sent",
 }
 
 

@@ -18,6 +18,7 @@ LAYERS = [
     "agents",
     "whatsapp",
     "orders",
+    "invoices",
     "outreach",
     "alerts",
     "dashboard",

@@ -23,6 +23,7 @@ from dashboard.polling import nothing_changed
 from dashboard.rendering import readable_text
 from dashboard.threads import present, thread_token
 from dashboard.views.common import bad_request, is_htmx
+from invoices import documents as invoices
 from orders import catalog, notify, placing, reading, workflow
 from orders.forms import ItemRow, OrderForm
 from orders.models import StatusTemplate
@@ -286,6 +287,7 @@ def _detail(request, order, *, error="", status=200):
             "status_error": error,
             "status_label": STATUS_LABELS[order.status],
             "costs": order_costs(request.agent_tables, order),
+            "invoice": invoices.state_of(request.agent, order),
             **context,
         },
         status=status,

@@ -59,8 +59,13 @@ def django_logging(log_format, level):
             "console": {"class": "logging.StreamHandler", "formatter": "default", "filters": ["redact_secrets"]}
         },
         "root": {"handlers": ["console"], "level": level},
-        # axes reports failures and lockouts as warnings; its info lines are bookkeeping.
-        "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+        # axes reports failures and lockouts as warnings; its info lines are bookkeeping. WeasyPrint logs seven
+        # progress steps for every PDF (an invoice) at info, and what it cannot render as warnings.
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            "axes": {"level": "WARNING"},
+            "weasyprint": {"level": "WARNING"},
+        },
     }
 
 

@@ -263,6 +263,8 @@ AGENT_KEYED_TABLES = (
     "whatsapp_media_downloads",
     "whatsapp_webhook_events",
     "order_status_templates",
+    "invoice_counters",
+    "invoices",
 )
 
 

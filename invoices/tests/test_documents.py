@@ -55,7 +55,7 @@ def order(berlin_shop, maria):
         actor=None,
         shipping_address="Torstraße 1\n10119 Berlin",
         discount=Discount("amount", Decimal("10")),
-        )
+    )
 
 
 def with_fee(agent, customer):

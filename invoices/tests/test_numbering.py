@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 
 from agents import tables
+from crm import rls
 from invoices import numbering
-from invoices.models import Invoice
+from invoices.models import Invoice, InvoiceCounter
 from orders import placing
 from orders.placing import LineItem
 
@@ -88,3 +89,15 @@ def test_concurrent_orders_get_numbers_one_to_n_without_a_gap_or_a_repeat(commit
     assert sorted(number for (number,) in given.values()) == list(range(1, len(orders) + 1))
     stored = Invoice.objects.filter(agent=agent_a).values_list("order_id", "number")
     assert {order_id: {number} for order_id, number in stored} == given
+
+
+@pytest.mark.postgres
+def test_each_agent_sees_only_its_own_counter_and_invoices(agent_a, agent_b, customer):
+    other = tables.for_agent(agent_b).Customer.objects.create(name="Bo", phone="+14155550000")
+    numbering.issue(agent_a, new_order(agent_a, customer))
+    numbering.issue(agent_b, new_order(agent_b, other))
+
+    with rls.agent_scope(agent_a):
+        assert list(Invoice.objects.values_list("agent_id", flat=True)) == [agent_a.pk]
+        assert list(InvoiceCounter.objects.values_list("agent_id", flat=True)) == [agent_a.pk]
+        assert InvoiceCounter.objects.filter(agent=agent_b).update(last_number=0) == 0

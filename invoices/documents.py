@@ -10,6 +10,7 @@ import functools
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.text import get_valid_filename
 
@@ -159,7 +160,17 @@ def send_document(agent, order, *, sent_by, idempotency_key):
         sent_by=sent_by,
         idempotency_key=idempotency_key,
     )
-    if not agent_tables.OrderEvent.objects.filter(order=order, message_id=message.pk).exists():
+    _note_sent(agent_tables, order, message, document, sent_by)
+    return message
+
+
+def _note_sent(agent_tables, order, message, document, sent_by):
+    """The order's history entry for the sent document, once per message (a repeated click returns the
+    first message: the order's row lock makes two at once wait for each other)."""
+    with transaction.atomic(using=agent_tables.database):
+        order = agent_tables.Order.objects.select_for_update().get(pk=order.pk)
+        if agent_tables.OrderEvent.objects.filter(order=order, message_id=message.pk).exists():
+            return
         history.record_event(
             agent_tables,
             order,
@@ -170,4 +181,3 @@ def send_document(agent, order, *, sent_by, idempotency_key):
             message_id=message.pk,
             kind="invoice_sent",
         )
-    return message

@@ -124,8 +124,22 @@ def test_a_paid_order_gets_a_receipt_with_the_same_number(berlin_shop, order):
     assert "Invoice" not in text
 
 
-def test_without_weasyprint_no_pdf_is_made_and_no_number_is_taken(berlin_shop, order, monkeypatch):
-    monkeypatch.setitem(sys.modules, "weasyprint", None)
+class PangoMissing:
+    """Imports WeasyPrint as a machine without Pango does: its import fails with OSError (cffi's dlopen)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0': No such file or directory")
+        return None
+
+
+@pytest.mark.parametrize("missing", ["weasyprint", "pango"])
+def test_without_weasyprint_no_pdf_is_made_and_no_number_is_taken(berlin_shop, order, monkeypatch, missing):
+    if missing == "weasyprint":
+        monkeypatch.setitem(sys.modules, "weasyprint", None)
+    else:
+        monkeypatch.delitem(sys.modules, "weasyprint", raising=False)
+        monkeypatch.setattr(sys, "meta_path", [PangoMissing(), *sys.meta_path])
 
     with pytest.raises(documents.PdfUnavailable, match="libpango"):
         documents.document_for(berlin_shop, order)

@@ -283,7 +283,7 @@ def _detail(request, order, *, error="", status=200):
     events = list(request.agent_tables.OrderEvent.objects.filter(order=order).order_by("created_at", "id"))
     items = list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     window = send.window(request.agent_tables, order.customer)
-    context = _messages_context(request, order, events)
+    context = {**_messages_context(request, order, events), **_payment_context(request, order)}
     message_by_id = context.pop("message_by_id")
     return render(
         request,
@@ -305,7 +305,6 @@ def _detail(request, order, *, error="", status=200):
             "status_error": error,
             "status_label": STATUS_LABELS[order.status],
             "costs": order_costs(request.agent_tables, order),
-            **_payment_context(request, order),
             **context,
         },
         status=status,

@@ -11,7 +11,7 @@ from checkout import ways
 from crm.tests.fixtures import PASSWORD
 from orders import placing
 from orders.placing import LineItem
-from sandbox.tests.test_browser import chromium_page, outside_playwright  # noqa: F401 (the fixture)
+from sandbox.tests.test_browser import outside_playwright
 
 CUSTOMER_PHONE = "+14155550123"
 

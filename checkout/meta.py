@@ -91,11 +91,13 @@ def send_for_payment(agent, order, *, sent_by, idempotency_key):
     agent_tables, shop = tables.for_agent(agent), shop_of(agent)
     items = list(agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     currency = order.currency or shop.currency
-    sent_before = PaymentRequest.objects.filter(agent=agent, order_id=order.pk).count()
-    reference_id = f"order-{order.pk}-{sent_before + 1}"
-    parameters = order_details_parameters(order, items, settings, reference_id, currency)
     body = notify.summary_text(order, order.customer, items, shop).rsplit("\n", 1)[0]
     with transaction.atomic(), transaction.atomic(using=agent_tables.database):
+        # Locked: two requests sent at once for one order count the same requests before them otherwise.
+        agent_tables.Order.objects.select_for_update().get(pk=order.pk)
+        sent_before = PaymentRequest.objects.filter(agent=agent, order_id=order.pk).count()
+        reference_id = f"order-{order.pk}-{sent_before + 1}"
+        parameters = order_details_parameters(order, items, settings, reference_id, currency)
         message = send.send_order_details(
             agent, order.customer, body, parameters, sent_by=sent_by, idempotency_key=idempotency_key
         )

@@ -113,7 +113,7 @@ def test_a_failed_then_successful_payment_pays_the_order(live_shop, sent_order, 
     assert order_of(live_shop, order.pk).paid_at is not None
 
 
-def post_payment(live_server, reference_id, transaction_id="pay_outside"):
+def post_payment(live_server, reference_id, transaction_id="pay_outside", cents=1600):
     """A payment notification written from Meta's documentation, posted signed to the webhook over HTTP."""
     status = {
         "id": "gBGGFlB5YjhvAgnhuF1qIUvCo7A",
@@ -122,7 +122,7 @@ def post_payment(live_server, reference_id, transaction_id="pay_outside"):
         "status": "captured",
         "payment": {
             "reference_id": reference_id,
-            "amount": {"value": 1600, "offset": 100},
+            "amount": {"value": cents, "offset": 100},
             "transaction": {
                 "id": transaction_id,
                 "pg_transaction_id": "pg_1",
@@ -188,3 +188,12 @@ def test_a_payment_notification_without_a_transaction_is_refused_without_a_500(l
     assert response.status_code == 200
     assert not PaymentEvent.objects.exists()
     assert "transaction id" in WebhookEvent.objects.get().error
+
+
+def test_a_payment_of_another_amount_says_what_the_order_asked_for(live_shop, live_server, sent_order):
+    order, _ = sent_order
+    post_payment(live_server, f"order-{order.pk}-1", cents=1500)
+    [event] = PaymentEvent.objects.all()
+    assert (event.order_id, event.amount, event.applied) == (order.pk, Decimal("15.00"), True)
+    [notice] = order_of(live_shop, order.pk).events.filter(kind="payment")
+    assert notice.note == "Paid: $15.00 in WhatsApp (transaction pay_outside, upi); the order asked for $16.00"

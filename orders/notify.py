@@ -188,8 +188,8 @@ SUMMARY_MAX_LENGTH = 1024  # an interactive message's body text, at most (Meta's
 
 def summary_text(order, customer, items, shop, payment_lines=()):
     """The summary the customer reads above the Confirm / Change buttons: the items, then what the discount
-    takes off and the delivery fee adds, the total, and how to pay (`payment_lines`). Fewer items are listed (the rest counted) while it
-    would pass the 1024 characters an interactive message's body may hold."""
+    takes off and the delivery fee adds, the total, and how to pay (`payment_lines`). Fewer items are listed
+    (the rest counted) while it would pass the 1024 characters an interactive message's body may hold."""
     goods = [item for item in items if item.kind != "fee"]
     shown = SUMMARY_LINES
     while True:

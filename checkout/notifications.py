@@ -31,7 +31,7 @@ def receive_payment_status(agent_tables, status):
     transaction_ = payment.get("transaction") if isinstance(payment.get("transaction"), dict) else {}
     reference_id = _text(payment.get("reference_id"), 100, "reference_id")
     transaction_id = _text(transaction_.get("id"), 100, "transaction id")
-    state = transaction_.get("status") or PAYMENT_STATUSES.get(status.get("status"))
+    state = transaction_.get("status") or PAYMENT_STATUSES.get(str(status.get("status")))
     if state not in PaymentEvent.Status.values:
         raise MalformedMessage(f"payment status {state!r} is not success, pending or failed")
     method = transaction_.get("method") if isinstance(transaction_.get("method"), dict) else {}

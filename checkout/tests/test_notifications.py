@@ -197,3 +197,32 @@ def test_a_payment_of_another_amount_says_what_the_order_asked_for(live_shop, li
     assert (event.order_id, event.amount, event.applied) == (order.pk, Decimal("15.00"), True)
     [notice] = order_of(live_shop, order.pk).events.filter(kind="payment")
     assert notice.note == "Paid: $15.00 in WhatsApp (transaction pay_outside, upi); the order asked for $16.00"
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"type": "payment", "status": {"a": 1}, "payment": {"reference_id": "r", "transaction": {"id": "t"}}},
+        {
+            "type": "payment",
+            "status": "captured",
+            "payment": {"reference_id": "r", "transaction": {"id": "t", "status": "paid"}},
+        },
+        {"type": "payment", "payment": ["r"]},
+        {"type": {"payment": 1}, "id": "wamid.x", "status": "sent"},
+    ],
+)
+def test_a_malformed_payment_status_is_an_error_of_the_event_never_a_crash(live_shop, live_server, status):
+    body = json.dumps(notification(value(statuses=[status], phone_number_id=PHONE_NUMBER_ID))).encode()
+    response = requests.post(
+        live_server.url + reverse("whatsapp_webhook"),
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET),
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert not PaymentEvent.objects.exists()
+    assert "Error:" not in WebhookEvent.objects.get().error

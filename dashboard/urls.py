@@ -17,6 +17,7 @@ from .views import (
     order_settings,
     orders,
     outreach,
+    payment_settings,
     queue,
     quick_replies,
     reports,
@@ -89,6 +90,7 @@ urlpatterns = [
     path("orders/export.csv", orders.order_export, name="order_export"),
     path("orders/items.csv", orders.order_items_export, name="order_items_export"),
     path("orders/settings/", order_settings.order_settings, name="order_settings"),
+    path("orders/settings/payments/", payment_settings.payment_settings, name="payment_settings"),
     path("orders/settings/refresh-templates/", message_templates.refresh_templates, name="order_refresh_templates"),
     path("orders/settings/prices/", message_prices.message_prices, name="message_prices"),
     path(
@@ -102,6 +104,7 @@ urlpatterns = [
     path("orders/<int:order_id>/status/", order.order_change_status, name="order_change_status"),
     path("orders/<int:order_id>/paid/", order.order_mark_paid, name="order_mark_paid"),
     path("orders/<int:order_id>/summary/", order.order_send_summary, name="order_send_summary"),
+    path("orders/<int:order_id>/request-payment/", order.order_request_payment, name="order_request_payment"),
     path("orders/<int:order_id>/send-products/", order.order_send_products, name="order_send_products"),
     path("orders/<int:order_id>/messages/", order.order_messages, name="order_messages"),
     path("orders/<int:order_id>/invoice.pdf", invoices.order_invoice, name="order_invoice"),

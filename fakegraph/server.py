@@ -590,6 +590,54 @@ class FakeGraphAPI:
             self._queue_webhook(phone_number_id, value, delay=0)
         return reply_wamid
 
+    def customer_pays(self, phone_number_id, wa_id, wamid, outcome="success", *, times=1):
+        """The customer answers the business's order_details message `wamid`: pays it ("success"), starts
+        paying ("pending") or fails to ("failed"). Meta's payment status webhook goes to the app `times` times
+        (a re-delivery), as payments-in/pg documents it. Returns the transaction id."""
+        if outcome not in ("success", "pending", "failed"):
+            raise ValueError(f"a payment succeeds, is pending or fails, not {outcome!r}")
+        phone_number_id, wa_id = str(phone_number_id), digits(wa_id)
+        with self._lock:
+            message = next(
+                (e for e in self._chat(phone_number_id, wa_id) if e["wamid"] == wamid and e.get("order_details")),
+                None,
+            )
+            if message is None:
+                raise ValueError(f"no order_details message {wamid!r} was sent to {wa_id}")
+            details = message["order_details"]
+            transaction_id = f"pay_{secrets.token_hex(8)}"
+            now = int(time.time())
+            transaction = {
+                "id": transaction_id,
+                "pg_transaction_id": f"pg_{secrets.token_hex(8)}",
+                "type": details["payment_settings"][0]["payment_gateway"]["type"],
+                "status": outcome,
+                "created_timestamp": now,
+                "updated_timestamp": now,
+            }
+            if outcome == "failed":
+                transaction["error"] = {"code": "payment_declined", "reason": "The bank declined the payment."}
+            else:
+                transaction["method"] = {"type": "upi"}
+            status = {
+                "id": secrets.token_urlsafe(20),
+                "recipient_id": wa_id,
+                "type": "payment",
+                "status": "captured" if outcome == "success" else "pending",
+                "payment": {
+                    "reference_id": details["reference_id"],
+                    "amount": dict(details["total_amount"]),
+                    "currency": details["currency"],
+                    "transaction": transaction,
+                },
+                "timestamp": str(now),
+            }
+            message["payment_status"] = outcome
+            value = {"messaging_product": "whatsapp", "metadata": self._metadata(phone_number_id), "statuses": [status]}
+            for _ in range(times):
+                self._queue_webhook(phone_number_id, copy.deepcopy(value), delay=0)
+        return transaction_id
+
     def customer_orders(self, phone_number_id, wa_id, catalog_id, items, *, text="", name=""):
         """The customer sends their cart: the `order` webhook goes to the app, as Meta sends it. `items` are
         (product_retailer_id, quantity); each line's price and currency come from the catalog. Returns the wamid."""
@@ -849,6 +897,9 @@ class FakeGraphAPI:
                 if kind == "interactive" and content.get("type") == "button"
                 else [],
                 "products": _products_of(content) if kind == "interactive" else None,
+                "order_details": content["action"]["parameters"]
+                if kind == "interactive" and content.get("type") == "order_details"
+                else None,
                 "timestamp": int(time.time()),
             }
             self.messages[wamid] = entry
@@ -1039,9 +1090,14 @@ def _placeholders(text):
 
 
 def _check_interactive(content):
-    """Meta's checks of the interactive kinds the app sends: reply buttons and product messages."""
+    """Meta's checks of the interactive kinds the app sends: reply buttons, product messages, and the order
+    messages of payments in WhatsApp."""
     if content.get("type") in PRODUCT_MESSAGE_TYPES:
         return _check_product_message(content)
+    if content.get("type") == "order_details":
+        return _check_order_details(content)
+    if content.get("type") == "order_status":
+        return _check_order_status(content)
     if content.get("type") != "button":
         return 400, meta_error(
             131009,
@@ -1078,6 +1134,96 @@ def _check_interactive(content):
             )
         titles.add(title)
         ids.add(button_id)
+    return None
+
+
+REFERENCE_ID = re.compile(r"[A-Za-z0-9_.-]{1,35}")
+ORDER_STATUSES = ("processing", "partially_shipped", "shipped", "completed", "canceled")
+
+
+def _amount_value(amount):
+    """An amount object's value, or None when it is not {value: integer, offset: 100}."""
+    if not isinstance(amount, dict) or amount.get("offset") != 100:
+        return None
+    value = amount.get("value")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _order_body_problem(content):
+    body = (content.get("body") or {}).get("text") if isinstance(content.get("body"), dict) else None
+    if not isinstance(body, str) or not body.strip():
+        return 400, meta_error(131008, "Required parameter is missing", "interactive['body']['text'] is required.")
+    if len(body) > 1024:
+        return _invalid("Body text can be at most 1024 characters.")
+    return None
+
+
+def _check_order_details(content):
+    """An order_details message as payments-in/pg documents it (Step 1): review_and_pay, its reference_id,
+    type of goods, payment_settings, and amounts that add up."""
+    problem = _order_body_problem(content)
+    if problem:
+        return problem
+    action = content.get("action") if isinstance(content.get("action"), dict) else {}
+    parameters = action.get("parameters") if isinstance(action.get("parameters"), dict) else None
+    if action.get("name") != "review_and_pay" or parameters is None:
+        return _invalid("An order_details action must be review_and_pay with its parameters.")
+    if not isinstance(parameters.get("reference_id"), str) or not REFERENCE_ID.fullmatch(parameters["reference_id"]):
+        return _invalid("reference_id must have 1 to 35 letters, digits, _, - or .")
+    if parameters.get("type") not in ("digital-goods", "physical-goods"):
+        return _invalid("type must be digital-goods or physical-goods.")
+    settings = parameters.get("payment_settings")
+    gateway = settings[0].get("payment_gateway") if isinstance(settings, list) and settings else None
+    if (
+        not isinstance(gateway, dict)
+        or settings[0].get("type") != "payment_gateway"
+        or gateway.get("type") not in ("billdesk", "razorpay", "payu", "zaakpay")
+        or not isinstance(gateway.get("configuration_name"), str)
+        or not 0 < len(gateway["configuration_name"]) <= 60
+    ):
+        return _invalid("payment_settings needs a payment_gateway with its type and configuration_name.")
+    if not isinstance(parameters.get("currency"), str) or len(parameters["currency"]) != 3:
+        return _invalid("currency must be a currency code.")
+    order = parameters.get("order") if isinstance(parameters.get("order"), dict) else {}
+    if order.get("status") != "pending":
+        return _invalid("An order_details order's status must be pending.")
+    items = order.get("items")
+    if not isinstance(items, list) or not items:
+        return _invalid("order.items is required.")
+    subtotal = 0
+    for item in items:
+        value = _amount_value(item.get("amount")) if isinstance(item, dict) else None
+        quantity = item.get("quantity") if isinstance(item, dict) else None
+        name = item.get("name") if isinstance(item, dict) else None
+        if value is None or not isinstance(quantity, int) or quantity <= 0:
+            return _invalid("Each item needs an amount {value, offset: 100} and an integer quantity.")
+        if not isinstance(name, str) or not 0 < len(name) <= 60:
+            return _invalid("Each item needs a name of at most 60 characters.")
+        subtotal += value * quantity
+    values = {key: _amount_value(order.get(key)) for key in ("subtotal", "tax", "shipping", "discount")}
+    total = _amount_value(parameters.get("total_amount"))
+    if values["subtotal"] is None or values["tax"] is None or total is None:
+        return _invalid("total_amount, order.subtotal and order.tax are required as {value, offset: 100}.")
+    if values["subtotal"] != subtotal:
+        return _invalid("order.subtotal must be the sum of the items' amount x quantity.")
+    shipping, discount = values["shipping"] or 0, values["discount"] or 0
+    if total != values["subtotal"] + values["tax"] + shipping - discount or total <= 0:
+        return _invalid("total_amount must be subtotal + tax + shipping - discount.")
+    return None
+
+
+def _check_order_status(content):
+    """An order_status message (payments-in/pg, Step 6): review_order with a reference_id and a status."""
+    problem = _order_body_problem(content)
+    if problem:
+        return problem
+    action = content.get("action") if isinstance(content.get("action"), dict) else {}
+    parameters = action.get("parameters") if isinstance(action.get("parameters"), dict) else {}
+    order = parameters.get("order") if isinstance(parameters.get("order"), dict) else {}
+    if action.get("name") != "review_order" or not isinstance(parameters.get("reference_id"), str):
+        return _invalid("An order_status action must be review_order with the order's reference_id.")
+    if order.get("status") not in ORDER_STATUSES:
+        return _invalid(f"order.status must be one of {', '.join(ORDER_STATUSES)}.")
     return None
 
 
@@ -1415,6 +1561,15 @@ def _control(fake, method, path, query, data, body, content_type):
     if (method, path) == ("POST", "/_fake/customer_replies"):
         wamid = fake.customer_taps(data["phone_number_id"], data["wa_id"], data["wamid"], data["button_id"])
         return {"wamid": wamid}
+    if (method, path) == ("POST", "/_fake/customer_payments"):
+        transaction_id = fake.customer_pays(
+            data["phone_number_id"],
+            data["wa_id"],
+            data["wamid"],
+            data.get("outcome", "success"),
+            times=int(data.get("times", 1)),
+        )
+        return {"transaction_id": transaction_id}
     if (method, path) == ("POST", "/_fake/customer_orders"):
         wamid = fake.customer_orders(
             data["phone_number_id"],

@@ -10,6 +10,8 @@ EVENT_KINDS = {
     "customer_confirmed": "Confirmed by the customer",
     "change_requested": "Customer asked for a change",
     "customer_reply": "Customer replied",
+    "payment_requested": "Sent to review and pay",
+    "payment": "Payment notice",
     "invoice_sent": "Invoice sent",
 }
 

@@ -186,20 +186,20 @@ SUMMARY_LINES = 12  # items listed in a summary; more are counted ("and 3 more i
 SUMMARY_MAX_LENGTH = 1024  # an interactive message's body text, at most (Meta's Cloud API)
 
 
-def summary_text(order, customer, items, shop):
+def summary_text(order, customer, items, shop, payment_lines=()):
     """The summary the customer reads above the Confirm / Change buttons: the items, then what the discount
-    takes off and the delivery fee adds, and the total. Fewer items are listed (the rest counted) while it
-    would pass the 1024 characters an interactive message's body may hold."""
+    takes off and the delivery fee adds, the total, and how to pay (`payment_lines`). Fewer items are listed
+    (the rest counted) while it would pass the 1024 characters an interactive message's body may hold."""
     goods = [item for item in items if item.kind != "fee"]
     shown = SUMMARY_LINES
     while True:
-        text = "\n".join(_summary_lines(order, customer, items, shop, goods, shown))
+        text = "\n".join(_summary_lines(order, customer, items, shop, goods, shown, payment_lines))
         if len(text) <= SUMMARY_MAX_LENGTH or shown <= 1:
             return text[:SUMMARY_MAX_LENGTH]
         shown -= 1
 
 
-def _summary_lines(order, customer, items, shop, goods, shown):
+def _summary_lines(order, customer, items, shop, goods, shown, payment_lines):
     named = f" for {customer.name}" if customer.name != customer.phone else ""
     yield f"Order {order_named(order, shop)}{named}"
     for item in goods[:shown]:
@@ -222,11 +222,13 @@ def _summary_lines(order, customer, items, shop, goods, shown):
     if order.shipping_address:
         address = " ".join(order.shipping_address.split())
         yield f"Deliver to: {address if len(address) <= 200 else address[:199] + '…'}"
+    yield from payment_lines
     yield "Tap Confirm if it is right, or Change to tell us what to change."
 
 
-def send_order_summary(agent, order, *, sent_by, idempotency_key):
-    """Send the customer the pending order's summary with "Confirm" and "Change" buttons.
+def send_order_summary(agent, order, *, sent_by, idempotency_key, payment_lines=()):
+    """Send the customer the pending order's summary with "Confirm" and "Change" buttons, and the lines
+    that say how to pay (`payment_lines`, written by checkout.summary).
 
     Raises OrderError (the order is not pending) or send.SendError (the 24-hour window is closed, no
     number is connected...) with a sentence for the agent; nothing is sent then.
@@ -241,7 +243,7 @@ def send_order_summary(agent, order, *, sent_by, idempotency_key):
         message = send.send_buttons(
             agent,
             customer,
-            summary_text(order, customer, items, shop_of(agent)),
+            summary_text(order, customer, items, shop_of(agent), payment_lines),
             buttons,
             sent_by=sent_by,
             idempotency_key=idempotency_key,

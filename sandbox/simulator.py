@@ -31,6 +31,15 @@ class ChatMessage:
     sent_at: datetime
     buttons: tuple = ()  # (id, title) of the reply buttons under a message from the shop
     products: tuple = ()  # (section title, (CatalogProduct...)) of a product message from the shop
+    review_and_pay: object = None  # ReviewAndPay of an order_details message from the shop
+
+
+@dataclass(frozen=True)
+class ReviewAndPay:
+    """What the customer reviews and pays under an order_details message, and how their payment went."""
+
+    total: str  # "INR 210.00"
+    paid: str  # "" (not yet), "success", "pending" or "failed"
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,7 @@ def conversation(configuration, phone):
             status=m["status"],
             sent_at=datetime.fromtimestamp(m["timestamp"], UTC),
             buttons=tuple((b["id"], b["title"]) for b in m.get("buttons") or []),
+            review_and_pay=_review_and_pay(m),
             products=tuple(
                 (
                     section["title"],
@@ -146,6 +156,29 @@ def conversation(configuration, phone):
         )
         for m in messages
     ]
+
+
+def _review_and_pay(message):
+    details = message.get("order_details")
+    if not details:
+        return None
+    total = details["total_amount"]
+    amount = f"{details['currency']} {total['value'] // total['offset']}.{total['value'] % total['offset']:02d}"
+    return ReviewAndPay(total=amount, paid=message.get("payment_status") or "")
+
+
+def pay(configuration, phone, wamid, outcome):
+    """The customer pays the order_details message `wamid` ("success"), or fails to ("failed")."""
+    return _control(
+        "POST",
+        "customer_payments",
+        json={
+            "phone_number_id": configuration.phone_number_id,
+            "wa_id": wa_id(phone),
+            "wamid": wamid,
+            "outcome": outcome,
+        },
+    ).json()["transaction_id"]
 
 
 def catalog(configuration):

@@ -94,7 +94,9 @@ def _chat_context(request, configuration, phone, name):
     simulator.connect_number(configuration, request.build_absolute_uri(WEBHOOK_PATH))
     chat = simulator.conversation(configuration, phone)
     simulator.mark_seen(configuration, phone)
-    token = hashlib.blake2b(repr([(m.wamid, m.status) for m in chat]).encode(), digest_size=10).hexdigest()
+    token = hashlib.blake2b(
+        repr([(m.wamid, m.status, m.review_and_pay) for m in chat]).encode(), digest_size=10
+    ).hexdigest()
     return {
         "cart_lines": _cart_lines(request, configuration, phone),
         "cart_form": CartForm(),
@@ -191,6 +193,27 @@ def tap(request):
     try:
         simulator.connect_number(configuration, request.build_absolute_uri(WEBHOOK_PATH))
         simulator.tap_button(configuration, phone, wamid, button_id)
+    except simulator.SandboxError as error:
+        messages.error(request, str(error))
+    return redirect(reverse("sandbox:page") + "?" + _chat_query(configuration, phone, name))
+
+
+PAYMENT_OUTCOMES = ("success", "failed")
+
+
+@sandbox_view
+@require_POST
+def pay(request):
+    """The customer pays (or fails to pay) an order the shop sent to review and pay."""
+    _, chosen = _chosen(request, request.POST)
+    wamid, outcome = request.POST.get("wamid", ""), request.POST.get("outcome", "")
+    if chosen is None or not wamid or outcome not in PAYMENT_OUTCOMES:
+        messages.error(request, "Choose a business number, your phone number and Pay or Fail first.")
+        return redirect("sandbox:page")
+    configuration, phone, name = chosen
+    try:
+        simulator.connect_number(configuration, request.build_absolute_uri(WEBHOOK_PATH))
+        simulator.pay(configuration, phone, wamid, outcome)
     except simulator.SandboxError as error:
         messages.error(request, str(error))
     return redirect(reverse("sandbox:page") + "?" + _chat_query(configuration, phone, name))

@@ -79,3 +79,18 @@ def register_status_handler(handler):
 
 def status_handlers():
     return tuple(_status_handlers)
+
+
+_status_type_handlers = {}
+
+
+def register_status_type_handler(status_type, handler):
+    """Call `handler(agent_tables, status)` for each status of `type` `status_type` (Meta's "payment"
+    statuses of an order_details message say nothing of a message's delivery), instead of applying it to a
+    message, in the intake's transaction and the agent's row scope. It returns a notice for the event's
+    summary. Re-deliveries reach it again: it must change nothing the second time."""
+    _status_type_handlers[status_type] = handler
+
+
+def status_type_handlers():
+    return dict(_status_type_handlers)

@@ -498,6 +498,12 @@ def _apply_status(tables, tally, status):
     try:
         if not isinstance(status, dict):
             raise inbound.MalformedMessage("a status must be an object")
+        kind = status.get("type")
+        handler = hooks.status_type_handlers().get(kind) if isinstance(kind, str) else None
+        if handler is not None:
+            with transaction.atomic(using=tables.database):
+                tally.notices.append(handler(tables, inbound.clean(status)))
+            return
         with transaction.atomic(using=tables.database):
             status = inbound.clean(status)
             outcome = statuses.apply_status_update(tables, status)

@@ -358,6 +358,48 @@ def send_buttons(agent, customer, body, buttons, *, header="", footer="", sent_b
     )
 
 
+def send_order_details(agent, customer, body, parameters, *, footer="", sent_by, idempotency_key):
+    """Queue an `order_details` interactive message: the order with a "Review and pay" button, paid in
+    WhatsApp through the seller's payment configuration (documentation/whatsapp/payments/payments-in/pg).
+
+    `parameters` is the action's `parameters` object (reference_id, type, payment_settings, currency,
+    total_amount, order), built by the caller; Meta answers the payment through the `statuses` webhook.
+    """
+    return _send_order_message(
+        agent, customer, "order_details", "review_and_pay", body, parameters, footer, sent_by, idempotency_key
+    )
+
+
+def send_order_status(agent, customer, body, parameters, *, sent_by, idempotency_key):
+    """Queue an `order_status` interactive message: the new status of an order sent as `order_details`
+    (`parameters`: its reference_id and order {status, description})."""
+    return _send_order_message(
+        agent, customer, "order_status", "review_order", body, parameters, "", sent_by, idempotency_key
+    )
+
+
+def _send_order_message(agent, customer, kind, action, body, parameters, footer, sent_by, idempotency_key):
+    agent_tables = _tables(agent, customer)
+    body, footer = (body or "").strip(), (footer or "").strip()
+    if not body:
+        raise SendError("An order message needs a text.", "empty")
+    _check_lengths(body=body, footer=footer)
+    _require_open_window(agent_tables, customer)
+    content = {"type": kind, "body": {"text": body}, "action": {"name": action, "parameters": parameters}}
+    if footer:
+        content["footer"] = {"text": footer}
+    return _queue(
+        agent,
+        agent_tables,
+        customer,
+        idempotency_key,
+        sent_by,
+        message="\n".join(filter(None, [body, footer])),
+        wa_type="interactive",
+        payload=_payload(customer, "interactive", content),
+    )
+
+
 def send_products(agent, customer, sections, *, header="", body="", footer="", sent_by, idempotency_key):
     """Queue a product message: one product (interactive `product`) or several (`product_list`) from the
     agent's Meta catalog. `sections` is [(title, [(product_retailer_id, name)])]; a title may be empty for

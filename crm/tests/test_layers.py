@@ -18,6 +18,7 @@ LAYERS = [
     "agents",
     "whatsapp",
     "orders",
+    "checkout",
     "invoices",
     "outreach",
     "alerts",

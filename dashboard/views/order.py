@@ -18,6 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.access import agent_required
 from agents.customers import first_name, get_customer_or_404
 from agents.shop import shop_of
+from checkout import meta, summary
+from checkout.models import PaymentSettings
+from checkout.notifications import payment_events
+from checkout.ways import CheckoutError, settings_of, way_for
 from crm.inputs import object_id
 from dashboard.polling import nothing_changed
 from dashboard.rendering import readable_text
@@ -166,10 +170,14 @@ def _send_summary_if_asked(request, order):
     if request.POST.get("send_summary") != "on":
         return ""
     try:
-        notify.send_order_summary(
-            request.agent, order, sent_by=request.user, idempotency_key=f"order-{order.pk}-created-summary"
+        summary.send_order_summary(
+            request.agent,
+            order,
+            way=request.POST.get("way", ""),
+            sent_by=request.user,
+            idempotency_key=f"order-{order.pk}-created-summary",
         )
-    except (OrderError, send.SendError) as error:
+    except (OrderError, send.SendError, CheckoutError) as error:
         return f"The summary was not sent: {_sentence(error)}"
     return f"The summary is on its way to {order.customer.name}, with Confirm and Change buttons."
 
@@ -261,11 +269,22 @@ def _items_context(order, items):
     }
 
 
+def _payment_context(request, order):
+    """The ways to pay the summary can carry, and what Meta said of payments in WhatsApp."""
+    ways = settings_of(request.agent)
+    return {
+        "payment_ways": [(way, PaymentSettings.Way(way).label) for way in ways.ways()],
+        "payment_way": way_for(ways),
+        "payment_events": payment_events(request.agent, order),
+        "can_request_payment": meta.can_request_payment(request.agent, order),
+    }
+
+
 def _detail(request, order, *, error="", status=200):
     events = list(request.agent_tables.OrderEvent.objects.filter(order=order).order_by("created_at", "id"))
     items = list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     window = send.window(request.agent_tables, order.customer)
-    context = _messages_context(request, order, events)
+    context = {**_messages_context(request, order, events), **_payment_context(request, order)}
     message_by_id = context.pop("message_by_id")
     return render(
         request,
@@ -317,7 +336,7 @@ def order_change_status(request, order_id):
     told = []
 
     def tell_customer(order, event):
-        told.append(notify.notify_status_change(request.agent, order, event, sent_by=request.user))
+        told.append(meta.notify_status_change(request.agent, order, event, sent_by=request.user))
 
     try:
         order, _ = workflow.change_status(
@@ -352,18 +371,38 @@ def order_mark_paid(request, order_id):
 def order_send_summary(request, order_id):
     order = get_order_or_404(request.agent_tables, order_id)
     try:
-        notify.send_order_summary(
+        summary.send_order_summary(
             request.agent,
             order,
+            way=request.POST.get("way", ""),
             sent_by=request.user,
             idempotency_key=f"order-{order.pk}-summary-{request.POST.get('idempotency_key', '')}",
         )
-    except (OrderError, send.SendError) as error:
+    except (OrderError, send.SendError, CheckoutError) as error:
         messages.error(request, f"The summary was not sent: {_sentence(error)}")
     else:
         messages.success(
             request, f"The summary is on its way to {order.customer.name}: they can tap Confirm or Change."
         )
+    return redirect(reverse("order_detail", args=[order.pk]) + "#order-messages")
+
+
+@require_POST
+@agent_required
+def order_request_payment(request, order_id):
+    """Send the order to review and pay in WhatsApp (Meta's order_details message)."""
+    order = get_order_or_404(request.agent_tables, order_id)
+    try:
+        meta.send_for_payment(
+            request.agent,
+            order,
+            sent_by=request.user,
+            idempotency_key=f"order-{order.pk}-pay-{request.POST.get('idempotency_key', '')}",
+        )
+    except (send.SendError, CheckoutError) as error:
+        messages.error(request, f"The request to pay was not sent: {error}")
+    else:
+        messages.success(request, f"{order.customer.name} can now review and pay order #{order.pk} in WhatsApp.")
     return redirect(reverse("order_detail", args=[order.pk]) + "#order-messages")
 
 

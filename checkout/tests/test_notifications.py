@@ -1,0 +1,228 @@
+"""Meta's payment notifications through the real webhook (a live server, real HTTP): each stored once and
+applied once; an unknown reference or another agent's order is stored unmatched and never applied."""
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+import requests
+from django.conf import settings
+from django.urls import reverse
+
+from agents import tables
+from checkout import meta, ways
+from checkout.models import PaymentEvent, PaymentRequest
+from crm.tests.fixtures import MARIA_WA_ID, PHONE_NUMBER_ID
+from orders import placing
+from orders.placing import LineItem
+from whatsapp import signatures
+from whatsapp.models import WebhookEvent
+from whatsapp.tests.payloads import notification, value
+
+
+def wait_until(condition, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def sent_order(live_shop, maria, fake_graph):
+    """Maria's order of $16.00, sent to her to review and pay (its order_details message on her phone)."""
+    agent = live_shop.agent
+    ways.save_settings(agent, actor=live_shop.user, meta_configuration="shop-a-razorpay")
+    order = placing.create_order(agent, maria, [LineItem("Blue mug", 2, Decimal("8.00"))], actor=live_shop.user)
+    message = meta.send_for_payment(agent, order, sent_by=live_shop.user, idempotency_key="pay-1")
+    assert wait_until(lambda: tables.for_agent(agent).Message.objects.get(pk=message.pk).wamid)
+    message.refresh_from_db()
+    return order, message
+
+
+def paid(order):
+    return tables.for_agent(order.customer.agent).Order.objects.get(pk=order.pk).paid_at is not None
+
+
+def settled(fake_graph):
+    assert fake_graph.wait_for_webhooks()
+    assert [delivery["status"] for delivery in fake_graph.deliveries] == [200] * len(fake_graph.deliveries)
+
+
+def order_of(shop, order_id):
+    return tables.for_agent(shop.agent).Order.objects.get(pk=order_id)
+
+
+def test_a_successful_payment_marks_the_order_paid_once_however_often_it_comes(live_shop, sent_order, fake_graph):
+    order, message = sent_order
+    transaction_id = fake_graph.customer_pays(PHONE_NUMBER_ID, MARIA_WA_ID, message.wamid, "success", times=3)
+    settled(fake_graph)
+    [event] = PaymentEvent.objects.filter(agent=live_shop.agent)
+    assert (event.order_id, event.transaction_id, event.status, event.amount, event.currency, event.applied) == (
+        order.pk,
+        transaction_id,
+        "success",
+        Decimal("16.00"),
+        "USD",
+        True,
+    )
+    order = order_of(live_shop, order.pk)
+    assert order.paid_at is not None
+    assert order.events.filter(kind="paid").count() == 1
+    [notice] = order.events.filter(kind="payment")
+    assert notice.note == f"Paid: $16.00 in WhatsApp (transaction {transaction_id}, upi)"
+
+
+def test_a_replayed_payment_event_changes_nothing(live_shop, sent_order, fake_graph):
+    from whatsapp import intake
+
+    order, message = sent_order
+    fake_graph.customer_pays(PHONE_NUMBER_ID, MARIA_WA_ID, message.wamid, "success")
+    settled(fake_graph)
+    stored = WebhookEvent.objects.filter(body__contains='"payment"').get()
+    intake.replay_events([stored.pk])
+    assert PaymentEvent.objects.count() == 1
+    assert order_of(live_shop, order.pk).events.filter(kind__in=["paid", "payment"]).count() == 2
+
+
+@pytest.mark.parametrize("outcome", ["pending", "failed"])
+def test_a_pending_or_failed_payment_is_stored_once_and_leaves_the_order_unpaid(
+    live_shop, sent_order, fake_graph, outcome
+):
+    order, message = sent_order
+    fake_graph.customer_pays(PHONE_NUMBER_ID, MARIA_WA_ID, message.wamid, outcome, times=2)
+    settled(fake_graph)
+    [event] = PaymentEvent.objects.all()
+    assert (event.order_id, event.status, event.applied) == (order.pk, outcome, False)
+    order = order_of(live_shop, order.pk)
+    assert order.paid_at is None and not order.events.filter(kind="paid").exists()
+    [notice] = order.events.filter(kind="payment")
+    assert notice.note.startswith("Payment pending" if outcome == "pending" else "Payment failed")
+    if outcome == "failed":
+        assert event.error == "The bank declined the payment." and notice.note.endswith(event.error)
+
+
+def test_a_failed_then_successful_payment_pays_the_order(live_shop, sent_order, fake_graph):
+    order, message = sent_order
+    fake_graph.customer_pays(PHONE_NUMBER_ID, MARIA_WA_ID, message.wamid, "failed")
+    fake_graph.customer_pays(PHONE_NUMBER_ID, MARIA_WA_ID, message.wamid, "success")
+    settled(fake_graph)
+    assert sorted(PaymentEvent.objects.values_list("status", "applied")) == [("failed", False), ("success", True)]
+    assert order_of(live_shop, order.pk).paid_at is not None
+
+
+def post_payment(live_server, reference_id, transaction_id="pay_outside", cents=1600):
+    """A payment notification written from Meta's documentation, posted signed to the webhook over HTTP."""
+    status = {
+        "id": "gBGGFlB5YjhvAgnhuF1qIUvCo7A",
+        "recipient_id": MARIA_WA_ID,
+        "type": "payment",
+        "status": "captured",
+        "payment": {
+            "reference_id": reference_id,
+            "amount": {"value": cents, "offset": 100},
+            "transaction": {
+                "id": transaction_id,
+                "pg_transaction_id": "pg_1",
+                "type": "razorpay",
+                "status": "success",
+                "created_timestamp": 1750030073,
+                "updated_timestamp": 1750030080,
+                "method": {"type": "upi"},
+            },
+            "currency": "USD",
+        },
+        "timestamp": "1750030080",
+    }
+    body = json.dumps(notification(value(statuses=[status], phone_number_id=PHONE_NUMBER_ID))).encode()
+    response = requests.post(
+        live_server.url + reverse("whatsapp_webhook"),
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET),
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200
+
+
+def test_an_unknown_reference_is_stored_unmatched(live_shop, live_server, sent_order):
+    order, _ = sent_order
+    post_payment(live_server, "order-999999-1")
+    [event] = PaymentEvent.objects.all()
+    assert (event.agent_id, event.order_id, event.applied) == (live_shop.agent.pk, None, False)
+    assert order_of(live_shop, order.pk).paid_at is None
+    assert "names no order of this shop" in WebhookEvent.objects.get(body__contains="order-999999-1").summary
+
+
+def test_another_agents_order_is_never_paid_by_this_agents_notification(live_shop, live_server, sent_order, agent_b):
+    order, _ = sent_order
+    b_tables = tables.for_agent(agent_b)
+    b_customer = b_tables.Customer.objects.create(name="Bia", phone="+5511900000000")
+    b_order = placing.create_order(agent_b, b_customer, [LineItem("Lamp", 2, Decimal("8.00"))], actor=agent_b.user)
+    PaymentRequest.objects.create(
+        agent=agent_b, order_id=b_order.pk, reference_id="b-order-1", amount=16, currency="USD", configuration="b"
+    )
+    post_payment(live_server, "b-order-1")
+    [event] = PaymentEvent.objects.all()
+    assert (event.agent_id, event.order_id, event.applied) == (live_shop.agent.pk, None, False)
+    assert b_tables.Order.objects.get(pk=b_order.pk).paid_at is None
+    assert order_of(live_shop, order.pk).paid_at is None
+
+
+def test_a_payment_notification_without_a_transaction_is_refused_without_a_500(live_shop, live_server):
+    status = {"id": "x", "type": "payment", "status": "captured", "payment": {"reference_id": "order-1-1"}}
+    body = json.dumps(notification(value(statuses=[status], phone_number_id=PHONE_NUMBER_ID))).encode()
+    response = requests.post(
+        live_server.url + reverse("whatsapp_webhook"),
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET),
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert not PaymentEvent.objects.exists()
+    assert "transaction id" in WebhookEvent.objects.get().error
+
+
+def test_a_payment_of_another_amount_says_what_the_order_asked_for(live_shop, live_server, sent_order):
+    order, _ = sent_order
+    post_payment(live_server, f"order-{order.pk}-1", cents=1500)
+    [event] = PaymentEvent.objects.all()
+    assert (event.order_id, event.amount, event.applied) == (order.pk, Decimal("15.00"), True)
+    [notice] = order_of(live_shop, order.pk).events.filter(kind="payment")
+    assert notice.note == "Paid: $15.00 in WhatsApp (transaction pay_outside, upi); the order asked for $16.00"
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"type": "payment", "status": {"a": 1}, "payment": {"reference_id": "r", "transaction": {"id": "t"}}},
+        {
+            "type": "payment",
+            "status": "captured",
+            "payment": {"reference_id": "r", "transaction": {"id": "t", "status": "paid"}},
+        },
+        {"type": "payment", "payment": ["r"]},
+        {"type": {"payment": 1}, "id": "wamid.x", "status": "sent"},
+    ],
+)
+def test_a_malformed_payment_status_is_an_error_of_the_event_never_a_crash(live_shop, live_server, status):
+    body = json.dumps(notification(value(statuses=[status], phone_number_id=PHONE_NUMBER_ID))).encode()
+    response = requests.post(
+        live_server.url + reverse("whatsapp_webhook"),
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET),
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert not PaymentEvent.objects.exists()
+    assert "Error:" not in WebhookEvent.objects.get().error

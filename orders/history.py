@@ -6,6 +6,8 @@ EVENT_KINDS = {
     "status": "Status changed",
     "edited": "Items edited",
     "paid": "Marked as paid",
+    "payment": "Payment recorded",
+    "refund": "Refund recorded",
     "summary_sent": "Summary sent",
     "customer_confirmed": "Confirmed by the customer",
     "change_requested": "Customer asked for a change",

@@ -25,8 +25,8 @@ CENT = Decimal("0.01")
 LARGEST_AMOUNT = Decimal(10 ** (AMOUNT_MAX_DIGITS - 2)) - CENT
 REFERENCE_MAX_LENGTH = Payment._meta.get_field("reference").max_length
 REASON_MAX_LENGTH = Payment._meta.get_field("note").max_length
-# Statuses whose orders take no more payments: the sale was undone.
-UNDONE_STATUSES = ("cancelled", "refunded")
+# Statuses whose orders take no more payments (a cancelled one may: paid before, it is then refunded).
+UNDONE_STATUSES = ("refunded",)
 PROOF_MEDIA_TYPES = ("image", "document")
 STATE_LABELS = {"unpaid": "Unpaid", "part_paid": "Part paid", "paid": "Paid", "refunded": "Refunded"}
 
@@ -102,6 +102,37 @@ def proof_message(agent_tables, customer_id, message_id):
         .exclude(media_url=None)
         .first()
     )
+
+
+def any_proof_message(agent_tables, message_id):
+    """An image or document some customer of the agent sent, with this id (and its customer), or None."""
+    if message_id is None:
+        return None
+    return (
+        agent_tables.Message.objects.filter(pk=message_id, direction="inbound", media_type__in=PROOF_MEDIA_TYPES)
+        .exclude(media_url=None)
+        .select_related("customer")
+        .first()
+    )
+
+
+def payment_of(agent, order, payment_id):
+    """The agent's payment (not a refund) with this id, of `order`, or None."""
+    if payment_id is None:
+        return None
+    return Payment.objects.filter(agent=agent, pk=payment_id, order_id=order.pk, kind=Payment.Kind.PAYMENT).first()
+
+
+def orders_owing(agent, customer):
+    """[(order, OrderBalance)] of the customer's orders that still owe something, newest first (not cancelled)."""
+    orders = list(
+        tables.for_agent(agent)
+        .Order.objects.filter(customer_id=customer.pk, paid_at__isnull=True)
+        .exclude(status__in=("cancelled", "refunded"))
+        .order_by("-created_at", "-id")
+    )
+    found = balances(agent, orders)
+    return [(order, found[order.pk]) for order in orders if found[order.pk].owed > 0]
 
 
 def _sums(agent, order_ids):

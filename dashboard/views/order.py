@@ -1,5 +1,5 @@
-"""One order: created beside a conversation (or from the customer page), its page, its status moves,
-payment, item edits, the summary sent for the customer to confirm, and the messages about it.
+"""One order: created beside a conversation (or from the customer page), its page (with its payments:
+dashboard.views.payments records them), its status moves, item edits, the summary sent for the customer to confirm, and the messages about it.
 
 Each view parses the form, calls one function of the orders domain (placing, workflow, notify) and
 renders or redirects; a move the workflow refuses is shown with the workflow's own sentence.
@@ -19,6 +19,7 @@ from agents.access import agent_required
 from agents.customers import first_name, get_customer_or_404
 from agents.shop import shop_of
 from crm.inputs import object_id
+from dashboard.money import order_money
 from dashboard.polling import nothing_changed
 from dashboard.rendering import readable_text
 from dashboard.threads import present, thread_token
@@ -260,12 +261,11 @@ def _items_context(order, items):
     }
 
 
-def _detail(request, order, *, error="", status=200):
+def _detail(request, order, *, error="", status=200, **money_forms):
     events = list(request.agent_tables.OrderEvent.objects.filter(order=order).order_by("created_at", "id"))
     items = list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     window = send.window(request.agent_tables, order.customer)
     context = _messages_context(request, order, events)
-    message_by_id = context.pop("message_by_id")
     return render(
         request,
         "orders/detail.html",
@@ -274,7 +274,7 @@ def _detail(request, order, *, error="", status=200):
             "order": order,
             "customer": order.customer,
             **_items_context(order, items),
-            "events": [(event, message_by_id.get(event.message_id)) for event in events],
+            "events": [(event, context["message_by_id"].get(event.message_id)) for event in events],
             "moves": _moves(order),
             "editable": order.status in EDITABLE_STATUSES,
             "window": window,
@@ -286,6 +286,7 @@ def _detail(request, order, *, error="", status=200):
             "status_error": error,
             "status_label": STATUS_LABELS[order.status],
             "costs": order_costs(request.agent_tables, order),
+            **order_money(request.agent, request.agent_tables, order, **money_forms),
             **context,
         },
         status=status,
@@ -332,16 +333,6 @@ def order_change_status(request, order_id):
     if told:
         text += f" {told[0]}"
     messages.success(request, text)
-    return redirect("order_detail", order.pk)
-
-
-@require_POST
-@agent_required
-def order_mark_paid(request, order_id):
-    order = get_order_or_404(request.agent_tables, order_id)
-    if order.paid_at is None:
-        workflow.mark_paid(request.agent, order, actor=request.user)
-        messages.success(request, f"Order #{order.pk} is marked as paid.")
     return redirect("order_detail", order.pk)
 
 

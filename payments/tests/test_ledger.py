@@ -76,14 +76,14 @@ def test_an_overpayment_after_a_part_is_refused_and_changes_nothing(agent_a, mar
     assert ledger.balance(agent_a, order).owed == Decimal("40")
 
 
-def test_a_paid_or_cancelled_order_takes_no_payment(agent_a, maria):
+def test_a_paid_or_refunded_order_takes_no_payment(agent_a, maria):
     paid = make_order(agent_a, maria)
     ledger.record_payment(agent_a, paid, amount="100", method="cash")
     with pytest.raises(PaymentError, match="owes nothing"):
         ledger.record_payment(agent_a, paid, amount="1", method="cash")
-    cancelled = make_order(agent_a, maria, status="cancelled")
-    with pytest.raises(PaymentError, match="cancelled order takes no payment"):
-        ledger.record_payment(agent_a, cancelled, amount="1", method="cash")
+    refunded = make_order(agent_a, maria, status="refunded")
+    with pytest.raises(PaymentError, match="refunded order takes no payment"):
+        ledger.record_payment(agent_a, refunded, amount="1", method="cash")
 
 
 def test_record_payment_is_idempotent_on_its_reference(agent_a, maria):

@@ -4,6 +4,7 @@ then records the rest by hand, and the order shows Paid (on a phone's width, the
 PostgreSQL only: the live server answers the pages and the fake Graph API's webhooks at once.
 """
 
+import io
 import re
 import time
 from decimal import Decimal
@@ -18,6 +19,15 @@ from orders.placing import LineItem
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 MARIA = "5511987654321"
+
+
+def a_photo_of_a_transfer():
+    """A real JPEG (a browser draws it: the thumbnail has a size), as a phone would send it."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 160), (230, 240, 235)).save(buffer, "JPEG")
+    return buffer.getvalue()
 
 
 def wait_until(condition, timeout=10):
@@ -38,9 +48,7 @@ def test_a_customers_photo_pays_part_of_an_order_and_the_seller_records_the_rest
     maria = agent_tables.Customer.objects.get(phone="+" + MARIA)
     order = placing.create_order(agent, maria, [LineItem("Linen dress", 1, Decimal("100.00"))], actor=None)
     agent_tables.Order.objects.filter(pk=order.pk).update(status="confirmed")
-    photo = fake_graph.add_media(
-        b"\xff\xd8\xff a bank transfer \xff\xd9", "image/jpeg", phone_number_id=PHONE_NUMBER_ID
-    )
+    photo = fake_graph.add_media(a_photo_of_a_transfer(), "image/jpeg", phone_number_id=PHONE_NUMBER_ID)
     fake_graph.customer_sends(PHONE_NUMBER_ID, MARIA, media_id=photo, caption="Transfer done")
     assert fake_graph.wait_for_webhooks()
     assert wait_until(lambda: agent_tables.Message.objects.filter(wa_type="image").exclude(media_url=None).exists())
@@ -68,7 +76,10 @@ def test_a_customers_photo_pays_part_of_an_order_and_the_seller_records_the_rest
         expect(page.get_by_role("heading", level=1)).to_contain_text("Part paid")
         payments = page.get_by_role("list", name="Payments")
         expect(payments).to_contain_text("$40.00 by bank transfer, reference TR-2026-77")
-        expect(payments.get_by_role("img", name="Proof of payment from Maria Silva")).to_be_visible()
+        thumbnail = payments.get_by_role("img", name="Proof of payment from Maria Silva")
+        expect(thumbnail).to_be_visible()
+        # Drawn from the stored file (the conversation's media URL), not a broken image.
+        page.wait_for_function("image => image.complete && image.naturalWidth === 120", arg=thumbnail.element_handle())
 
         pay = page.get_by_role("form", name="Record a payment")
         expect(pay.get_by_label("Amount")).to_have_value("60.00")

@@ -15,6 +15,7 @@ from django.utils import timezone
 import audit
 from agents import tables
 from agents.shop import format_money, shop_of
+from crm.inputs import object_id
 from orders import workflow
 from orders.history import record_event
 from orders.statuses import SOLD_STATUSES, in_currency
@@ -93,6 +94,7 @@ def _own_order(agent_tables, order):
 
 def proof_message(agent_tables, customer_id, message_id):
     """The customer's own image or document with this id in the agent's messages, or None."""
+    message_id = object_id(str(message_id))
     if message_id is None:
         return None
     return (
@@ -106,6 +108,7 @@ def proof_message(agent_tables, customer_id, message_id):
 
 def any_proof_message(agent_tables, message_id):
     """An image or document some customer of the agent sent, with this id (and its customer), or None."""
+    message_id = object_id(str(message_id))
     if message_id is None:
         return None
     return (

@@ -158,8 +158,9 @@ def test_a_proof_must_be_the_customers_own_image_or_document(agent_a, maria):
     image = t.Message.objects.create(
         customer=maria, direction="inbound", media_type="image", media_url="media/receipt.jpg", wa_type="image"
     )
-    with pytest.raises(PaymentError, match="image or document this customer sent"):
-        ledger.record_payment(agent_a, order, amount="10", method="bank_transfer", proof_message_id=text.pk)
+    for not_a_proof in (text.pk, 10**30, "x"):
+        with pytest.raises(PaymentError, match="image or document this customer sent"):
+            ledger.record_payment(agent_a, order, amount="10", method="bank_transfer", proof_message_id=not_a_proof)
     payment = ledger.record_payment(agent_a, order, amount="10", method="bank_transfer", proof_message_id=image.pk)
     assert payment.proof_message_id == image.pk
 

@@ -261,7 +261,8 @@ def _items_context(order, items):
     }
 
 
-def _detail(request, order, *, error="", status=200, **money_forms):
+# The order's page; a refused move's sentence, or a payment or refund form with its errors, when given.
+def order_page(request, order, *, error="", status=200, **money_forms):
     events = list(request.agent_tables.OrderEvent.objects.filter(order=order).order_by("created_at", "id"))
     items = list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     window = send.window(request.agent_tables, order.customer)
@@ -295,7 +296,7 @@ def _detail(request, order, *, error="", status=200, **money_forms):
 
 @agent_required
 def order_detail(request, order_id):
-    return _detail(request, get_order_or_404(request.agent_tables, order_id))
+    return order_page(request, get_order_or_404(request.agent_tables, order_id))
 
 
 @agent_required
@@ -328,7 +329,7 @@ def order_change_status(request, order_id):
             on_commit=tell_customer if request.POST.get("tell_customer") == "on" else None,
         )
     except OrderError as error:
-        return _detail(request, order, error=error.message, status=400)
+        return order_page(request, order, error=error.message, status=400)
     text = f"Order #{order.pk} is now {STATUS_LABELS[order.status].lower()}."
     if told:
         text += f" {told[0]}"

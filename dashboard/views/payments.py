@@ -17,7 +17,7 @@ from agents.shop import format_money, shop_of
 from crm.csv_export import csv_lines, csv_response
 from crm.inputs import object_id
 from dashboard.views.common import bad_request, choice
-from dashboard.views.order import _detail, get_order_or_404
+from dashboard.views.order import get_order_or_404, order_page
 from orders.workflow import STATUS_LABELS
 from payments import ledger
 from payments.forms import PaymentForm, ProofPaymentForm, RefundForm
@@ -41,7 +41,7 @@ def order_record_payment(request, order_id):
         else:
             messages.success(request, _recorded(request.agent, order, payment))
             return redirect("order_detail", order.pk)
-    return _detail(request, order, payment_form=form, status=400)
+    return order_page(request, order, payment_form=form, status=400)
 
 
 def _recorded(agent, order, payment):
@@ -72,7 +72,7 @@ def payment_refund(request, order_id, payment_id):
                 request, f"Refund of {format_money(refund.amount, shop, order.currency or None)} recorded."
             )
             return redirect("order_detail", order.pk)
-    return _detail(request, order, refund_form=form, refund_of=payment.pk, status=400)
+    return order_page(request, order, refund_form=form, refund_of=payment.pk, status=400)
 
 
 def _proof_or_404(request, message_id):

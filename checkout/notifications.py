@@ -65,7 +65,7 @@ def receive_payment_status(agent_tables, status):
         words += f": {event.error}"
     if event.amount is not None and (event.amount, event.currency) != (request.amount, request.currency):
         words += f"; the order asked for {format_money(request.amount, shop, request.currency)}"
-    record_event(agent_tables, order, order.status, order.status, actor=None, kind="payment", note=words)
+    record_event(agent_tables, order, order.status, order.status, actor=None, kind="payment_notice", note=words)
     if state == PaymentEvent.Status.SUCCESS:
         event.applied = apply_success(agent, order, event)
         event.save(update_fields=["applied"])

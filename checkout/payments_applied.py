@@ -1,12 +1,36 @@
-"""What a successful payment does to its order: the one place to change when payments go to a ledger."""
+"""What a successful payment does to its order: a payment in the ledger, once per transaction."""
 
-from orders import workflow
+from agents.shop import shop_of
+from payments import ledger
+from payments.models import Payment
+
+# The ledger's source of payments Meta reported; with the transaction id as reference, a re-delivered
+# notification finds the payment it made the first time.
+SOURCE = "whatsapp"
 
 
 def apply_success(agent, order, event):
-    """Mark `order` paid for the successful payment `event` (a PaymentEvent); returns whether it changed the
-    order (False when it was already paid)."""
-    if order.paid_at is not None:
+    """Record the successful payment `event` (a PaymentEvent) in the ledger; returns whether it did.
+
+    The amount Meta reported (what is owed when it reported none). Nothing is recorded when the order owes
+    nothing or less than that amount (a customer who paid twice: the seller refunds by hand), or when the
+    payment was in another currency than the shop's; the notice in the order's history says so.
+    """
+    if event.currency and event.currency != shop_of(agent).currency:
         return False
-    workflow.mark_paid(agent, order, actor=None)
+    owed = ledger.balance(agent, order).owed
+    amount = event.amount if event.amount is not None else owed
+    if not owed or amount > owed:
+        return False
+    try:
+        ledger.record_payment(
+            agent,
+            order,
+            amount=amount,
+            method=Payment.Method.WHATSAPP_PAY,
+            reference=event.transaction_id,
+            source=SOURCE,
+        )
+    except ledger.PaymentError:
+        return False
     return True

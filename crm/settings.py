@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "agents",
     "whatsapp",
     "orders",
+    "payments",
     "checkout",
     "invoices",
     "outreach",

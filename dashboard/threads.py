@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crm import paging
 from orders import catalog
+from payments.ledger import PROOF_MEDIA_TYPES
 from whatsapp.send import AUTOMATIC
 
 from .dates import day_label
@@ -61,6 +62,9 @@ class Bubble:
         self.media_src = reverse("message_media", args=[m.pk]) if self.described.media else ""
         # "Make an order from this" on what a customer wrote.
         self.readable = bool(readable_text(m, self.described))
+        # "Use as payment proof" on an image or document a customer sent.
+        media = self.described.media
+        self.proof = not self.outbound and m.media_type in PROOF_MEDIA_TYPES and bool(media and media.available)
         self.css = " ".join(
             filter(
                 None,

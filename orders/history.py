@@ -6,12 +6,14 @@ EVENT_KINDS = {
     "status": "Status changed",
     "edited": "Items edited",
     "paid": "Marked as paid",
+    "payment": "Payment recorded",
+    "refund": "Refund recorded",
     "summary_sent": "Summary sent",
     "customer_confirmed": "Confirmed by the customer",
     "change_requested": "Customer asked for a change",
     "customer_reply": "Customer replied",
     "payment_requested": "Sent to review and pay",
-    "payment": "Payment notice",
+    "payment_notice": "Payment notice from WhatsApp",
     "invoice_sent": "Invoice sent",
 }
 

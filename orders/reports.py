@@ -2,7 +2,7 @@
 how long customers take from their first message to their first order, orders by status, top items.
 
 Revenue counts orders that were confirmed and not cancelled or refunded (pending orders are promises,
-not sales), in the shop's currency (a cart priced in another is counted apart, never added in); every figure is computed by the database over the agent's own tables. Days, weeks and
+not sales), less what was refunded of them (the ledger above says how much, `register_refunds`), in the shop's currency (a cart priced in another is counted apart, never added in); every figure is computed by the database over the agent's own tables. Days, weeks and
 months are the viewer's (the current time zone).
 """
 
@@ -23,6 +23,28 @@ from .statuses import SOLD_STATUSES, in_currency
 
 # How many of each period the reports show, the newest last.
 PERIODS = {"day": 30, "week": 12, "month": 12}
+# Where the amounts refunded per order come from: payments.ledger registers itself (a layer above).
+_refund_sources = []
+
+
+def register_refunds(source):
+    """`source(agent)` answers {order id: amount refunded}; revenue is counted net of it."""
+    if source not in _refund_sources:
+        _refund_sources.append(source)
+
+
+def _refunds_of(agent, orders):
+    """{order id: amount refunded} of the orders in the queryset `orders` that had money given back."""
+    refunded = {}
+    for source in _refund_sources:
+        for order_id, amount in source(agent).items():
+            refunded[order_id] = refunded.get(order_id, Decimal("0")) + amount
+    if not refunded:
+        return {}
+    return {
+        pk: (created_at, refunded[pk])
+        for pk, created_at in orders.filter(pk__in=list(refunded)).values_list("pk", "created_at")
+    }
 
 
 @dataclass(frozen=True)
@@ -120,6 +142,15 @@ def by_period(agent, period="day", *, now=None):
     with connection.cursor() as cursor:
         cursor.execute(sql, [*bounds[1:], shop_of(agent).currency, bounds[0], bounds[-1]])
         found = {n: (orders, revenue) for n, orders, revenue in cursor.fetchall()}
+    sold = (
+        Order.objects.sold()
+        .in_currency(shop_of(agent).currency)
+        .filter(created_at__gte=edges[0], created_at__lt=edges[-1])
+    )
+    for created_at, amount in _refunds_of(agent, sold).values():
+        n = next(n for n in range(len(starts)) if created_at < edges[n + 1])
+        orders, revenue = found.get(n, (0, 0))
+        found[n] = (orders, _money(revenue) - amount)
     return [PeriodRow(start, *_counted(*found.get(n, (0, 0)))) for n, start in enumerate(starts)]
 
 
@@ -189,7 +220,8 @@ def summary(agent, *, since=None, until=None):
     totals = orders.aggregate(
         orders=Count("id"), sold=Count("id", filter=mine), revenue=Sum("total_amount", filter=mine)
     )
-    revenue = totals["revenue"] or Decimal("0")
+    refunded = _refunds_of(agent, orders.sold().in_currency(currency))
+    revenue = (totals["revenue"] or Decimal("0")) - sum((amount for _, amount in refunded.values()), Decimal("0"))
     others = (
         orders.sold()
         .in_other_currencies(currency)

@@ -16,6 +16,8 @@ from checkout.models import PaymentEvent, PaymentRequest
 from crm.tests.fixtures import MARIA_WA_ID, PHONE_NUMBER_ID
 from orders import placing
 from orders.placing import LineItem
+from payments import ledger
+from payments.models import Payment
 from whatsapp import signatures
 from whatsapp.models import WebhookEvent
 from whatsapp.tests.payloads import notification, value
@@ -71,8 +73,30 @@ def test_a_successful_payment_marks_the_order_paid_once_however_often_it_comes(l
     order = order_of(live_shop, order.pk)
     assert order.paid_at is not None
     assert order.events.filter(kind="paid").count() == 1
-    [notice] = order.events.filter(kind="payment")
+    [notice] = order.events.filter(kind="payment_notice")
     assert notice.note == f"Paid: $16.00 in WhatsApp (transaction {transaction_id}, upi)"
+    [payment] = Payment.objects.filter(agent=live_shop.agent)
+    assert (payment.order_id, payment.amount, payment.method, payment.source, payment.reference) == (
+        order.pk,
+        Decimal("16.00"),
+        "whatsapp_pay",
+        "whatsapp",
+        transaction_id,
+    )
+    assert ledger.balance(live_shop.agent, order).state == "paid"
+
+
+def test_a_customer_who_pays_twice_is_recorded_once_in_the_ledger(live_shop, sent_order, fake_graph):
+    order, message = sent_order
+    first = fake_graph.customer_pays(PHONE_NUMBER_ID, MARIA_WA_ID, message.wamid, "success")
+    second = fake_graph.customer_pays(PHONE_NUMBER_ID, MARIA_WA_ID, message.wamid, "success")
+    settled(fake_graph)
+    assert first != second
+    assert sorted(PaymentEvent.objects.values_list("transaction_id", "applied")) == sorted(
+        [(first, True), (second, False)]
+    )
+    assert list(Payment.objects.values_list("reference", "amount")) == [(first, Decimal("16.00"))]
+    assert ledger.balance(live_shop.agent, order_of(live_shop, order.pk)).paid == Decimal("16.00")
 
 
 def test_a_replayed_payment_event_changes_nothing(live_shop, sent_order, fake_graph):
@@ -84,7 +108,9 @@ def test_a_replayed_payment_event_changes_nothing(live_shop, sent_order, fake_gr
     stored = WebhookEvent.objects.filter(body__contains='"payment"').get()
     intake.replay_events([stored.pk])
     assert PaymentEvent.objects.count() == 1
-    assert order_of(live_shop, order.pk).events.filter(kind__in=["paid", "payment"]).count() == 2
+    events = order_of(live_shop, order.pk).events
+    assert [events.filter(kind=kind).count() for kind in ("paid", "payment", "payment_notice")] == [1, 1, 1]
+    assert Payment.objects.count() == 1
 
 
 @pytest.mark.parametrize("outcome", ["pending", "failed"])
@@ -98,7 +124,7 @@ def test_a_pending_or_failed_payment_is_stored_once_and_leaves_the_order_unpaid(
     assert (event.order_id, event.status, event.applied) == (order.pk, outcome, False)
     order = order_of(live_shop, order.pk)
     assert order.paid_at is None and not order.events.filter(kind="paid").exists()
-    [notice] = order.events.filter(kind="payment")
+    [notice] = order.events.filter(kind="payment_notice")
     assert notice.note.startswith("Payment pending" if outcome == "pending" else "Payment failed")
     if outcome == "failed":
         assert event.error == "The bank declined the payment." and notice.note.endswith(event.error)
@@ -195,7 +221,7 @@ def test_a_payment_of_another_amount_says_what_the_order_asked_for(live_shop, li
     post_payment(live_server, f"order-{order.pk}-1", cents=1500)
     [event] = PaymentEvent.objects.all()
     assert (event.order_id, event.amount, event.applied) == (order.pk, Decimal("15.00"), True)
-    [notice] = order_of(live_shop, order.pk).events.filter(kind="payment")
+    [notice] = order_of(live_shop, order.pk).events.filter(kind="payment_notice")
     assert notice.note == "Paid: $15.00 in WhatsApp (transaction pay_outside, upi); the order asked for $16.00"
 
 

@@ -22,6 +22,7 @@ from orders import placing
 from orders.models import Product
 from orders.placing import LineItem
 from outreach.models import Broadcast, BroadcastRecipient
+from payments import ledger
 from whatsapp.configuration import save_configuration
 from whatsapp.models import MessagePrice, MessageTemplate
 
@@ -49,6 +50,7 @@ PARAMETER_OBJECTS = {
     "label_id": "label",
     "note_id": "note",
     "message_price_id": "message_price",
+    "payment_id": "payment",
 }
 # Pages outside the agent dashboard: the fake Graph API's media ids are not agent data.
 NOT_AGENT_DATA = {"sandbox/media/<int:media_id>/"}
@@ -106,6 +108,14 @@ def add_agent_data(agent, *, name, phone, text, item, snippet, count):
             "item": order.items.get(),
             "event": order.events.get(),
         }
+    last["payment"] = ledger.record_payment(
+        agent,
+        last["order"],
+        amount="1",
+        method="bank_transfer",
+        reference=f"{snippet}-REF",
+        proof_message_id=last["message"].pk,
+    )
     last["quick_reply"] = QuickReply.objects.create(agent=agent, shortcut=f"s{count}", text=snippet)
     last["message_price"] = MessagePrice.objects.create(agent=agent, category="marketing", price=Decimal(count))
     last["broadcast"] = add_broadcast(agent, last["customer"], snippet)

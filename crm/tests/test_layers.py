@@ -18,6 +18,7 @@ LAYERS = [
     "agents",
     "whatsapp",
     "orders",
+    "payments",
     "checkout",
     "invoices",
     "outreach",

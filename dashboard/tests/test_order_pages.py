@@ -316,9 +316,11 @@ def test_a_paid_cancelled_order_can_be_refunded_from_the_page(connected_shop, ma
     move(connected_shop, order, "cancelled")
     assert 'value="refunded"' not in text(connected_shop.client.get(reverse("order_detail", args=[order.pk])))
 
-    response = connected_shop.client.post(reverse("order_mark_paid", args=[order.pk]), follow=True)
-    assert "is marked as paid" in text(response) and 'value="refunded"' in text(response)
-    connected_shop.client.post(reverse("order_mark_paid", args=[order.pk]))  # twice: still one entry
+    paid = {"amount": str(order.total_amount), "method": "cash"}
+    response = connected_shop.client.post(reverse("order_mark_paid", args=[order.pk]), paid, follow=True)
+    assert f"Order #{order.pk} is paid" in text(response) and 'value="refunded"' in text(response)
+    again = connected_shop.client.post(reverse("order_mark_paid", args=[order.pk]), paid)  # twice: refused
+    assert again.status_code == 400 and "owes nothing" in text(again)
     assert order.events.filter(kind="paid").count() == 1
     assert move(connected_shop, order, "refunded").status_code == 302
     assert connected_shop.tables.Order.objects.get(pk=order.pk).status == "refunded"

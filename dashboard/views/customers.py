@@ -16,6 +16,7 @@ from crm import paging
 from crm.csv_export import csv_response
 from crm.replicas import reads_from_replica
 from outreach import consent
+from payments import ledger
 
 from .. import customers as customer_pages
 from ..forms import BulkLabelForm, CustomerDetailsForm, CustomerForm, ProfilePictureForm
@@ -108,6 +109,7 @@ def _detail(request, customer, *, details_form=None, picture_form=None, status=2
             ),
             "picture_form": picture_form or ProfilePictureForm(),
             "marketing": consent.preference(request.agent, customer.pk),
+            "balance": ledger.customer_balance(request.agent, customer),
         },
         status=status,
     )

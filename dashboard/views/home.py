@@ -2,9 +2,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from agents.access import agent_required, choose_agent
-from agents.shop import shop_of
 from crm.inputs import object_id
 from dashboard.views.reports import sales_this_month
+from payments import ledger
 
 from ..figures import home_figures
 from ..inbox import inbox_page
@@ -24,12 +24,7 @@ SECTION_LISTS = {
 
 @agent_required
 def home(request):
-    figures = home_figures(
-        request.agent_tables,
-        today_start=today_start(),
-        month_start=month_start(),
-        currency=shop_of(request.agent).currency,
-    )
+    figures = home_figures(request.agent_tables, today_start=today_start())
     waiting = inbox_page(request.agent_tables, agent=request.agent, show="needs_reply", size=HOME_INBOX_ROWS)
     return render(
         request,
@@ -38,6 +33,7 @@ def home(request):
             "section": "home",
             "figures": figures,
             "waiting": waiting,
+            "to_collect": ledger.waiting_to_be_collected(request.agent),
             **sales_this_month(request.agent, month_start()),
         },
     )

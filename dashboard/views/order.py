@@ -1,5 +1,5 @@
-"""One order: created beside a conversation (or from the customer page), its page, its status moves,
-payment, item edits, the summary sent for the customer to confirm, and the messages about it.
+"""One order: created beside a conversation (or from the customer page), its page (with its payments:
+dashboard.views.payments records them), its status moves, item edits, the summary sent for the customer to confirm, and the messages about it.
 
 Each view parses the form, calls one function of the orders domain (placing, workflow, notify) and
 renders or redirects; a move the workflow refuses is shown with the workflow's own sentence.
@@ -23,6 +23,7 @@ from checkout.models import PaymentSettings
 from checkout.notifications import payment_events
 from checkout.ways import CheckoutError, settings_of, way_for
 from crm.inputs import object_id
+from dashboard.money import order_money
 from dashboard.polling import nothing_changed
 from dashboard.rendering import readable_text
 from dashboard.threads import present, thread_token
@@ -280,12 +281,12 @@ def _payment_context(request, order):
     }
 
 
-def _detail(request, order, *, error="", status=200):
+# The order's page; a refused move's sentence, or a payment or refund form with its errors, when given.
+def order_page(request, order, *, error="", status=200, **money_forms):
     events = list(request.agent_tables.OrderEvent.objects.filter(order=order).order_by("created_at", "id"))
     items = list(request.agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     window = send.window(request.agent_tables, order.customer)
     context = {**_messages_context(request, order, events), **_payment_context(request, order)}
-    message_by_id = context.pop("message_by_id")
     return render(
         request,
         "orders/detail.html",
@@ -294,7 +295,7 @@ def _detail(request, order, *, error="", status=200):
             "order": order,
             "customer": order.customer,
             **_items_context(order, items),
-            "events": [(event, message_by_id.get(event.message_id)) for event in events],
+            "events": [(event, context["message_by_id"].get(event.message_id)) for event in events],
             "moves": _moves(order),
             "editable": order.status in EDITABLE_STATUSES,
             "window": window,
@@ -307,6 +308,7 @@ def _detail(request, order, *, error="", status=200):
             "status_label": STATUS_LABELS[order.status],
             "costs": order_costs(request.agent_tables, order),
             "invoice": invoices.state_of(request.agent, order),
+            **order_money(request.agent, request.agent_tables, order, **money_forms),
             **context,
         },
         status=status,
@@ -315,7 +317,7 @@ def _detail(request, order, *, error="", status=200):
 
 @agent_required
 def order_detail(request, order_id):
-    return _detail(request, get_order_or_404(request.agent_tables, order_id))
+    return order_page(request, get_order_or_404(request.agent_tables, order_id))
 
 
 @agent_required
@@ -348,21 +350,11 @@ def order_change_status(request, order_id):
             on_commit=tell_customer if request.POST.get("tell_customer") == "on" else None,
         )
     except OrderError as error:
-        return _detail(request, order, error=error.message, status=400)
+        return order_page(request, order, error=error.message, status=400)
     text = f"Order #{order.pk} is now {STATUS_LABELS[order.status].lower()}."
     if told:
         text += f" {told[0]}"
     messages.success(request, text)
-    return redirect("order_detail", order.pk)
-
-
-@require_POST
-@agent_required
-def order_mark_paid(request, order_id):
-    order = get_order_or_404(request.agent_tables, order_id)
-    if order.paid_at is None:
-        workflow.mark_paid(request.agent, order, actor=request.user)
-        messages.success(request, f"Order #{order.pk} is marked as paid.")
     return redirect("order_detail", order.pk)
 
 

@@ -15,6 +15,7 @@ from fakegraph.server import DEMO_CATALOG
 from orders import catalog_sync, placing, workflow
 from orders.carts import draft_order_from_cart
 from orders.placing import LineItem
+from payments import ledger
 from whatsapp.configuration import save_configuration
 
 ADMIN = ("admin@example.com", "Ada Admin", "admin-demo-password")
@@ -114,6 +115,7 @@ class Command(BaseCommand):
             shipping_address="Rua Augusta 500, São Paulo",
         )
         workflow.change_status(agent, order, "confirmed", actor=seller)
+        ledger.record_payment(agent, order, amount="12.00", method="bank_transfer", reference="DEMO-TR-1", actor=seller)
 
         john = t.Customer.objects.get(phone="+14155550123")
         earlier = placing.create_order(
@@ -125,7 +127,9 @@ class Command(BaseCommand):
         )
         for status in ("confirmed", "processing", "shipped", "delivered"):
             workflow.change_status(agent, earlier, status, actor=seller)
-        workflow.mark_paid(agent, earlier, actor=seller)
+        ledger.record_payment(
+            agent, earlier, amount=earlier.total_amount, method="link", reference="DEMO-LINK-1", actor=seller
+        )
         t.Order.objects.filter(pk=earlier.pk).update(
             created_at=now - timedelta(days=6), updated_at=now - timedelta(days=4)
         )

@@ -40,6 +40,9 @@ def sent_order(live_shop, maria, fake_graph):
     order = placing.create_order(agent, maria, [LineItem("Blue mug", 2, Decimal("8.00"))], actor=live_shop.user)
     message = meta.send_for_payment(agent, order, sent_by=live_shop.user, idempotency_key="pay-1")
     assert wait_until(lambda: tables.for_agent(agent).Message.objects.get(pk=message.pk).wamid)
+    # The fake's sent and delivered statuses in first: on SQLite the live server's threads share the test
+    # database's one connection, so a payment posted while they arrive would interleave with them.
+    settled(fake_graph)
     message.refresh_from_db()
     return order, message
 

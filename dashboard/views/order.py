@@ -271,13 +271,14 @@ def _items_context(order, items):
 
 
 def _payment_context(request, order):
-    """The ways to pay the summary can carry, and what Meta said of payments in WhatsApp."""
+    """The ways to pay the summary can carry, what Meta said of payments in WhatsApp, and the invoice."""
     ways = settings_of(request.agent)
     return {
         "payment_ways": [(way, PaymentSettings.Way(way).label) for way in ways.ways()],
         "payment_way": way_for(ways),
         "payment_events": payment_events(request.agent, order),
         "can_request_payment": meta.can_request_payment(request.agent, order),
+        "invoice": invoices.state_of(request.agent, order),
     }
 
 
@@ -307,7 +308,6 @@ def order_page(request, order, *, error="", status=200, **money_forms):
             "status_error": error,
             "status_label": STATUS_LABELS[order.status],
             "costs": order_costs(request.agent_tables, order),
-            "invoice": invoices.state_of(request.agent, order),
             **order_money(request.agent, request.agent_tables, order, **money_forms),
             **context,
         },

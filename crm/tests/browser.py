@@ -29,17 +29,24 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+# The longest any step waits for its condition (an element, a navigation, an expect).
+WAIT_MS = 30_000
+
+
 @contextmanager
 def chromium_page():
     """A fresh browser page; `page.csp_violations` lists the CSP violations seen so far, from the
     console and from the securitypolicyviolation events of every document loaded."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Bounds on waiting for a condition, never a wait in themselves: generous, because a page on a machine
+    # that runs two suites side by side may take seconds to load its scripts.
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.set_default_timeout(10_000)
+            page.set_default_timeout(WAIT_MS)
             page.add_init_script(RECORD_CSP_VIOLATIONS)
             console_violations = []
             page.on(

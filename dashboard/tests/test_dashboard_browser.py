@@ -29,7 +29,7 @@ def test_a_new_message_appears_live_is_answered_and_its_ticks_advance(live_serve
         fake_graph.customer_sends(PHONE_NUMBER_ID, MARIA, name="Maria Silva", text="Do you have the blue mug?")
 
         row = page.get_by_role("link", name=re.compile("Maria Silva"))
-        expect(row).to_be_visible(timeout=10_000)
+        expect(row).to_be_visible()
         expect(row).to_contain_text("Do you have the blue mug?")
         expect(row).to_contain_text("1 unread")
         assert page.evaluate("window.__sameDocument === true")  # it came without a reload
@@ -46,24 +46,22 @@ def test_a_new_message_appears_live_is_answered_and_its_ticks_advance(live_serve
         reply = page.get_by_role("article").filter(has_text="Yes! We have 12 left")
         expect(reply).to_be_visible()
         expect(composer).to_have_value("")
-        expect(reply).to_contain_text("Delivered", timeout=10_000)
+        expect(reply).to_contain_text("Delivered")
         assert [m["text"]["body"] for m in fake_graph.sent_messages()] == ["Yes! We have 12 left, 8 EUR each."]
         assert [r["message_id"] for r in fake_graph.read_receipts]  # opening the chat told WhatsApp
 
         fake_graph.customer_reads(PHONE_NUMBER_ID, MARIA)
-        expect(reply).to_contain_text("Read", timeout=10_000)
+        expect(reply).to_contain_text("Read")
 
         # A reply WhatsApp refuses shows why, and Resend sends it.
         fake_graph.fail_next(error="131026", path="/messages")
         composer.fill("Shall I put one aside for you?")
         composer.press("Enter")
         failed = page.get_by_role("article").filter(has_text="Shall I put one aside")
-        expect(failed).to_contain_text("Not sent.", timeout=10_000)
+        expect(failed).to_contain_text("Not sent.")
         expect(failed).to_contain_text("Message Undeliverable")
         failed.get_by_role("button", name="Resend").click()
-        expect(page.get_by_role("article").filter(has_text="Shall I put one aside")).to_contain_text(
-            "Delivered", timeout=10_000
-        )
+        expect(page.get_by_role("article").filter(has_text="Shall I put one aside")).to_contain_text("Delivered")
         assert csp_violations(page) == []
 
 

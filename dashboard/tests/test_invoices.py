@@ -56,7 +56,9 @@ def test_the_order_page_offers_the_invoice_and_shows_its_number_once_given(selle
 
 
 def test_a_paid_order_offers_its_receipt(seller, order):
-    paid = seller.client.post(reverse("order_mark_paid", args=[order.pk]), {"amount": order.total_amount, "method": "cash"})
+    paid = seller.client.post(
+        reverse("order_mark_paid", args=[order.pk]), {"amount": order.total_amount, "method": "cash"}
+    )
     assert paid.status_code == 302
 
     page = seller.client.get(reverse("order_detail", args=[order.pk])).content.decode()

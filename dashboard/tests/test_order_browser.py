@@ -80,7 +80,7 @@ def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
         expect(created).to_contain_text("The summary is on its way to Maria Silva")
         assert page.evaluate("window.__sameDocument === true")  # all of it without a reload
         # The summary with its buttons shows up in the thread by itself.
-        expect(page.get_by_role("log", name="Chat history")).to_contain_text("Total: $18.50", timeout=10_000)
+        expect(page.get_by_role("log", name="Chat history")).to_contain_text("Total: $18.50")
 
         created.get_by_role("link", name=re.compile(r"Open order #\d+")).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Pending")
@@ -102,7 +102,7 @@ def test_a_two_item_order_is_built_beside_the_conversation_and_moved_to_shipped(
         expect(page.get_by_role("button", name="Confirm", exact=True)).to_have_count(0)
         about = page.get_by_role("log", name="WhatsApp messages about this order")
         expect(about).to_contain_text("is on its way")
-        expect(about.get_by_role("article").last).to_contain_text("Delivered", timeout=10_000)
+        expect(about.get_by_role("article").last).to_contain_text("Delivered")
         history = page.get_by_role("table").filter(has_text="Who")
         expect(history.get_by_role("row")).to_have_count(6)  # the header, created, summary, three moves
         assert csp_violations(page) == []
@@ -144,7 +144,7 @@ def test_a_sandbox_customer_taps_confirm_and_the_order_is_confirmed(
         chat.get_by_role("button", name="Confirm").click()
 
         # The shop's answer reaches the customer's phone: the order is confirmed.
-        expect(chat).to_contain_text(f"your order #{order.pk} from Shop A is confirmed", timeout=10_000)
+        expect(chat).to_contain_text(f"your order #{order.pk} from Shop A is confirmed")
 
         page.goto(live_server.url + reverse("order_detail", args=[order.pk]))
         expect(page.get_by_role("heading", level=1)).to_contain_text("Confirmed")

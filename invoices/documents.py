@@ -18,6 +18,7 @@ from agents import shop as shops
 from agents import tables
 from agents.customers import display_phone
 from orders import history, placing
+from payments import ledger
 from whatsapp import send
 from whatsapp.customers import has_phone_number
 
@@ -98,6 +99,7 @@ def html_for(agent, order, invoice):
     discount = placing.discount_of(order)
     currency = order.currency or shop.currency
     customer = order.customer
+    paid = ledger.balance(agent, order)
     with shops.working_for(shop):
 
         def money(amount):
@@ -123,6 +125,10 @@ def html_for(agent, order, invoice):
             "discount": money(totals.discount) if totals.discount else "",
             "discount_percent": str(discount) if discount else "",
             "total": money(order.total_amount),
+            # Part paid: what came in and what is still owed, under the total (a receipt says it all was paid).
+            "paid_so_far": money(paid.paid) if paid.paid and paid.owed else "",
+            "still_owed": money(paid.owed) if paid.paid and paid.owed else "",
+            "refunded": money(paid.refunded) if paid.refunded else "",
             "language": shop.locale.split("_")[0],
         }
         return render_to_string("invoices/document.html", context)

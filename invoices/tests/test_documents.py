@@ -13,6 +13,7 @@ from crm.tests.fixtures import PHONE_NUMBER_ID
 from invoices import documents, numbering
 from orders import placing, workflow
 from orders.placing import Discount, LineItem
+from payments import ledger
 from whatsapp import send
 
 MONATE = [
@@ -122,6 +123,23 @@ def test_a_paid_order_gets_a_receipt_with_the_same_number(berlin_shop, order):
     assert (receipt.title, receipt.number, receipt.filename) == ("Receipt", invoice.number, "Receipt-0001.pdf")
     assert "Receipt" in text and "Paid on" in text and "0001" in text
     assert "Invoice" not in text
+
+
+def test_a_part_paid_invoice_says_what_was_paid_and_what_is_still_owed(berlin_shop, maria):
+    order = with_fee(berlin_shop, maria)
+    ledger.record_payment(berlin_shop, order, amount=Decimal("20"), method="bank_transfer")
+
+    text = pdf_text(documents.document_for(berlin_shop, order).pdf)
+
+    assert "Total 54,00 € Paid 20,00 € Still owed 34,00 €" in text
+    assert "Refunded" not in text
+
+    rest = ledger.record_payment(berlin_shop, order, amount=Decimal("34"), method="cash")
+    ledger.record_refund(berlin_shop, rest, amount=Decimal("10"), reason="A chipped vase", actor=None)
+    order.refresh_from_db()
+
+    text = pdf_text(documents.document_for(berlin_shop, order).pdf)
+    assert "Receipt" in text and "Total 54,00 € Refunded −10,00 €" in text and "Still owed" not in text
 
 
 class PangoMissing:

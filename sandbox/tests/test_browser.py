@@ -7,6 +7,7 @@ from django.db import connections
 from django.urls import reverse
 
 from agents import tables
+from crm.tests.browser import WAIT_MS
 from crm.tests.fixtures import PASSWORD
 from whatsapp import send
 
@@ -49,7 +50,7 @@ def chromium_page():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(WAIT_MS)
         yield page
         browser.close()
 

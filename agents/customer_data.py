@@ -84,6 +84,7 @@ def erase_customer(agent, agent_tables, customer, *, actor, request=None):
         orders = agent_tables.Order.objects.filter(customer=customer)
         counts = {"orders": orders.count(), "messages": agent_tables.Message.objects.filter(customer=customer).count()}
         message_ids = list(agent_tables.Message.objects.filter(customer=customer).values_list("id", flat=True))
+        order_ids = list(orders.values_list("id", flat=True))
         # The orders' items and history, and the customer's messages, go with them (ON DELETE CASCADE).
         orders.delete()
         # The audit entry names the customer by id only: their name and number are what is being erased.
@@ -100,7 +101,7 @@ def erase_customer(agent, agent_tables, customer, *, actor, request=None):
         counts["notes"] = notes.forget_customer(agent, customer.pk)
         counts["labels"] = labels.forget_customer(agent, customer.pk)
         for _receiver, erased in customer_erased.send(
-            sender=type(customer), agent=agent, customer=customer, message_ids=message_ids
+            sender=type(customer), agent=agent, customer=customer, message_ids=message_ids, order_ids=order_ids
         ):
             counts.update(erased or {})
         agent_tables.Customer.objects.filter(pk=customer.pk).delete()

@@ -10,6 +10,7 @@ from agents import tables
 from agents.shop import shop_of
 from orders import notify
 from orders.history import record_event
+from payments import ledger
 from whatsapp import send
 
 from .models import PaymentRequest
@@ -71,10 +72,21 @@ def order_details_parameters(order, items, settings, reference_id, currency):
     }
 
 
+def reference_for(agent, order, n):
+    """The reference_id of the order's n-th request. Meta wants it unique per business (a number may move to
+    another agent of its owner): it names the agent as well as the order. At most 35 characters."""
+    return f"a{agent.pk}-o{order.pk}-{n}"
+
+
 def can_request_payment(agent, order):
     """Whether the order page offers "Send to review and pay": the shop set Meta payments up and the open
-    order is unpaid."""
-    return bool(settings_of(agent).meta_configuration) and order.paid_at is None and order.status in PAYABLE_STATUSES
+    order has had no payment (an order_details message asks for the whole total)."""
+    return (
+        bool(settings_of(agent).meta_configuration)
+        and order.paid_at is None
+        and order.status in PAYABLE_STATUSES
+        and not ledger.balance(agent, order).paid
+    )
 
 
 def send_for_payment(agent, order, *, sent_by, idempotency_key):
@@ -88,6 +100,11 @@ def send_for_payment(agent, order, *, sent_by, idempotency_key):
         raise CheckoutError("Name your Meta payment configuration first (Orders → Ways to pay).")
     if order.paid_at is not None or order.status not in PAYABLE_STATUSES:
         raise CheckoutError(f"This order is {'paid' if order.paid_at else order.status}: there is nothing to pay.")
+    if ledger.balance(agent, order).paid:
+        raise CheckoutError(
+            "Part of this order is paid already, and review and pay asks for the whole total: "
+            "send the payment link, or record the rest when it comes."
+        )
     agent_tables, shop = tables.for_agent(agent), shop_of(agent)
     items = list(agent_tables.OrderItem.objects.filter(order=order).order_by("id"))
     currency = order.currency or shop.currency
@@ -96,7 +113,7 @@ def send_for_payment(agent, order, *, sent_by, idempotency_key):
         # Locked: two requests sent at once for one order count the same requests before them otherwise.
         agent_tables.Order.objects.select_for_update().get(pk=order.pk)
         sent_before = PaymentRequest.objects.filter(agent=agent, order_id=order.pk).count()
-        reference_id = f"order-{order.pk}-{sent_before + 1}"
+        reference_id = reference_for(agent, order, sent_before + 1)
         parameters = order_details_parameters(order, items, settings, reference_id, currency)
         message = send.send_order_details(
             agent, order.customer, body, parameters, sent_by=sent_by, idempotency_key=idempotency_key

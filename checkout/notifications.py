@@ -95,3 +95,11 @@ def _amount(amount):
 def payment_events(agent, order):
     """The payment notifications received for `order`, oldest first."""
     return list(PaymentEvent.objects.filter(agent=agent, order_id=order.pk).order_by("received_at", "id"))
+
+
+def forget_customer(agent, customer, *, order_ids=(), **kwargs):
+    """customer_erased receiver: the payment requests and notifications of the erased customer's orders."""
+    order_ids = list(order_ids)
+    events, _ = PaymentEvent.objects.filter(agent=agent, order_id__in=order_ids).delete()
+    requests, _ = PaymentRequest.objects.filter(agent=agent, order_id__in=order_ids).delete()
+    return {"payment_notices": events, "payment_requests": requests}

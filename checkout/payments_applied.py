@@ -12,15 +12,15 @@ SOURCE = "whatsapp"
 def apply_success(agent, order, event):
     """Record the successful payment `event` (a PaymentEvent) in the ledger; returns whether it did.
 
-    The amount Meta reported (what is owed when it reported none). Nothing is recorded when the order owes
-    nothing or less than that amount (a customer who paid twice: the seller refunds by hand), or when the
+    The amount Meta reported. Nothing is recorded when that amount is missing or not an amount (negative,
+    a bad offset, past the column), when the order owes nothing or less than that amount (a customer who paid twice: the seller refunds by hand), or when the
     payment was in another currency than the shop's; the notice in the order's history says so.
     """
     if event.currency and event.currency != shop_of(agent).currency:
         return False
     owed = ledger.balance(agent, order).owed
-    amount = event.amount if event.amount is not None else owed
-    if not owed or amount > owed:
+    amount = event.amount
+    if amount is None or not owed or amount > owed:
         return False
     try:
         ledger.record_payment(

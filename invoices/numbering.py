@@ -81,6 +81,12 @@ def clean_prefix(prefix):
         raise ValidationError(
             "Use letters, digits, spaces and - / . _ # only in the prefix (such as INV-2026-).", code="invalid"
         )
+    if prefix[-1:].isdigit():
+        # INV-1 with number 1 would print INV-10001, which is INV- with number 10001.
+        raise ValidationError(
+            "End the prefix with a letter or a sign, not a digit (INV-2026-, not INV-2026): the number follows it.",
+            code="invalid",
+        )
     return prefix
 
 

@@ -25,6 +25,25 @@ CENT = Decimal("0.01")
 # Orders that can still be edited: once shipped, what was shipped is what the order says.
 EDITABLE_STATUSES = frozenset({"pending", "confirmed", "processing"})
 
+# What else may keep an order's items from changing, from the apps above (payments: money came in for them).
+_edit_guards = []
+
+
+def register_edit_guard(guard):
+    """`guard(agent, order)` answers why the order's items may not change now, or "" when they may."""
+    if guard not in _edit_guards:
+        _edit_guards.append(guard)
+
+
+def edit_refusal(agent, order):
+    """Why `order` can no longer be edited, or "" while it can."""
+    if order.status not in EDITABLE_STATUSES:
+        return f"A {order.status} order can no longer be edited."
+    for guard in _edit_guards:
+        if reason := guard(agent, order):
+            return reason
+    return ""
+
 
 class OrderError(ValidationError):
     """An order request that cannot be carried out, with a message for the agent."""
@@ -244,8 +263,8 @@ def update_order(agent, order, items, *, actor, notes="", shipping_address="", d
     agent_tables = tables.for_agent(agent)
     with transaction.atomic(using=agent_tables.database):
         order = agent_tables.Order.objects.select_for_update().get(pk=order.pk)
-        if order.status not in EDITABLE_STATUSES:
-            raise OrderError(f"A {order.status} order can no longer be edited.")
+        if refusal := edit_refusal(agent, order):
+            raise OrderError(refusal)
         agent_tables.OrderItem.objects.filter(order=order).delete()
         _write_items(agent_tables, order, items)
         order.notes = (notes or "").strip() or None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -138,13 +138,18 @@ def orders_owing(agent, customer):
     return [(order, found[order.pk]) for order in orders if found[order.pk].owed > 0]
 
 
+# Past this many orders, the sums are read for all the agent's orders at once: one query, however many orders
+# (SQLite takes at most 32,766 parameters in a statement).
+MANY_ORDERS = 500
+
+
 def _sums(agent, order_ids):
     """{order id: (paid, refunded)} of the ledger's rows of these orders."""
-    rows = (
-        Payment.objects.filter(agent=agent, order_id__in=list(order_ids))
-        .values("order_id", "kind")
-        .annotate(amount=Sum("amount"))
-    )
+    order_ids = list(order_ids)
+    rows = Payment.objects.filter(agent=agent)
+    if len(order_ids) <= MANY_ORDERS:
+        rows = rows.filter(order_id__in=order_ids)
+    rows = rows.values("order_id", "kind").annotate(amount=Sum("amount"))
     sums = {}
     for row in rows:
         paid, refunded = sums.get(row["order_id"], (Decimal("0"), Decimal("0")))
@@ -154,6 +159,17 @@ def _sums(agent, order_ids):
             refunded += row["amount"]
         sums[row["order_id"]] = (paid, refunded)
     return sums
+
+
+def edit_refusal(agent, order):
+    """Why the order's items may not change: money came in for them (and was not all given back)."""
+    found = balance(agent, order)
+    if found.paid > found.refunded:
+        return (
+            f"Order #{order.pk} has payments recorded for its total: its items can no longer change. "
+            "Refund the payments first, or make a new order for the difference."
+        )
+    return ""
 
 
 def _balance_of(order, paid, refunded):
@@ -204,13 +220,13 @@ def record_payment(agent, order, *, amount, method, reference="", proof_message_
     reference = _clean_text(reference, REFERENCE_MAX_LENGTH, "reference")
     source = _clean_text(source, Payment._meta.get_field("source").max_length, "source") or "manual"
     agent_tables = tables.for_agent(agent)
-    if reference and (earlier := _by_reference(agent, source, reference)):
+    if reference and (earlier := _by_reference(agent, source, reference, order)):
         return earlier
     with transaction.atomic(using=agent_tables.database):
         order = _own_order(agent_tables, order)
         # The order's lock is held until the ledger's rows are committed (the inner block ends first).
         with transaction.atomic():
-            if reference and (earlier := _by_reference(agent, source, reference)):
+            if reference and (earlier := _by_reference(agent, source, reference, order)):
                 return earlier
             if order.status in UNDONE_STATUSES:
                 raise PaymentError(f"A {order.status} order takes no payment.")
@@ -226,17 +242,21 @@ def record_payment(agent, order, *, amount, method, reference="", proof_message_
                 raise PaymentError(
                     f"That is more than the {_money(agent, order, owed)} still owed on order #{order.pk}."
                 )
-            payment = Payment.objects.create(
-                agent=agent,
-                order_id=order.pk,
-                kind=Payment.Kind.PAYMENT,
-                amount=amount,
-                method=method,
-                source=source,
-                reference=reference,
-                proof_message_id=proof_message_id,
-                created_by=actor,
-            )
+            try:
+                with transaction.atomic():
+                    payment = Payment.objects.create(
+                        agent=agent,
+                        order_id=order.pk,
+                        kind=Payment.Kind.PAYMENT,
+                        amount=amount,
+                        method=method,
+                        source=source,
+                        reference=reference,
+                        proof_message_id=proof_message_id,
+                        created_by=actor,
+                    )
+            except IntegrityError:  # the same reference, recorded at this moment for another order
+                raise PaymentError(f"The reference {reference} is already on another order's payment.") from None
             words = f"Payment of {_money(agent, order, amount)} by {payment.get_method_display().lower()}"
             if reference:
                 words += f" (reference {reference})"
@@ -257,8 +277,13 @@ def record_payment(agent, order, *, amount, method, reference="", proof_message_
     return payment
 
 
-def _by_reference(agent, source, reference):
-    return Payment.objects.filter(agent=agent, kind=Payment.Kind.PAYMENT, source=source, reference=reference).first()
+def _by_reference(agent, source, reference, order):
+    """The payment recorded before with this reference: of `order` (recording it again changes nothing), or
+    of another order (refused: a reference names one payment)."""
+    earlier = Payment.objects.filter(agent=agent, kind=Payment.Kind.PAYMENT, source=source, reference=reference).first()
+    if earlier is not None and earlier.order_id != order.pk:
+        raise PaymentError(f"The reference {reference} is already on the payment of order #{earlier.order_id}.")
+    return earlier
 
 
 def record_refund(agent, payment, *, amount, reason, actor):
@@ -381,3 +406,11 @@ def refunded_by_order(agent):
         Payment.objects.filter(agent=agent, kind=Payment.Kind.REFUND).values("order_id").annotate(amount=Sum("amount"))
     )
     return {row["order_id"]: row["amount"] for row in rows}
+
+
+def forget_customer(agent, customer, *, order_ids=(), **kwargs):
+    """customer_erased receiver: the payments and refunds of the erased customer's orders go with them."""
+    rows = Payment.objects.filter(agent=agent, order_id__in=list(order_ids))
+    refunds, _ = rows.filter(kind=Payment.Kind.REFUND).delete()
+    payments, _ = rows.delete()
+    return {"payments": refunds + payments}

@@ -56,7 +56,7 @@ def test_the_order_details_body_is_metas_review_and_pay(
     assert interactive["action"] == {
         "name": "review_and_pay",
         "parameters": {
-            "reference_id": f"order-{order.pk}-1",
+            "reference_id": f"a{order.customer.agent_id}-o{order.pk}-1",
             "type": "physical-goods",
             "payment_settings": [
                 {
@@ -81,7 +81,7 @@ def test_the_order_details_body_is_metas_review_and_pay(
     }
     request = PaymentRequest.objects.get(agent=meta_shop.agent, order_id=order.pk)
     assert (request.reference_id, request.amount, request.message_id) == (
-        f"order-{order.pk}-1",
+        f"a{order.customer.agent_id}-o{order.pk}-1",
         Decimal("19.50"),
         message.pk,
     )
@@ -109,6 +109,20 @@ def test_a_shop_without_meta_payments_cannot_send_for_payment(connected_shop, ma
         meta.send_for_payment(connected_shop.agent, order, sent_by=connected_shop.user, idempotency_key="k")
 
 
+def test_an_order_with_a_payment_recorded_is_not_sent_to_review_and_pay(meta_shop, maria):
+    from payments import ledger
+
+    agent = meta_shop.agent
+    order = placing.create_order(agent, maria, [LineItem("Mug", 10, Decimal("10.00"))], actor=meta_shop.user)
+    assert meta.can_request_payment(agent, order)
+    ledger.record_payment(agent, order, amount="60", method="bank_transfer")
+
+    assert not meta.can_request_payment(agent, order)
+    with pytest.raises(ways.CheckoutError, match="Part of this order is paid already"):
+        meta.send_for_payment(agent, order, sent_by=meta_shop.user, idempotency_key="k")
+    assert not PaymentRequest.objects.exists()
+
+
 def test_a_status_change_of_an_order_sent_for_payment_is_an_order_status(
     meta_shop, maria, fake_graph, django_capture_on_commit_callbacks
 ):
@@ -130,7 +144,10 @@ def test_a_status_change_of_an_order_sent_for_payment_is_an_order_status(
     sent = fake_graph.sent_messages(PHONE_NUMBER_ID)[1:]
     assert [m["interactive"]["type"] for m in sent] == ["order_status"] * 4
     assert [m["interactive"]["action"] for m in sent] == [
-        {"name": "review_order", "parameters": {"reference_id": f"order-{order.pk}-1", "order": {"status": status}}}
+        {
+            "name": "review_order",
+            "parameters": {"reference_id": f"a{order.customer.agent_id}-o{order.pk}-1", "order": {"status": status}},
+        }
         for status in ("processing", "processing", "shipped", "completed")
     ]
     assert (

@@ -221,11 +221,20 @@ def test_a_payment_notification_without_a_transaction_is_refused_without_a_500(l
 
 def test_a_payment_of_another_amount_says_what_the_order_asked_for(live_shop, live_server, sent_order):
     order, _ = sent_order
-    post_payment(live_server, f"order-{order.pk}-1", cents=1500)
+    post_payment(live_server, f"a{live_shop.agent.pk}-o{order.pk}-1", cents=1500)
     [event] = PaymentEvent.objects.all()
     assert (event.order_id, event.amount, event.applied) == (order.pk, Decimal("15.00"), True)
     [notice] = order_of(live_shop, order.pk).events.filter(kind="payment_notice")
     assert notice.note == "Paid: $15.00 in WhatsApp (transaction pay_outside, upi); the order asked for $16.00"
+
+
+@pytest.mark.parametrize("cents", [-1, None])
+def test_a_success_without_a_real_amount_is_stored_and_not_applied(live_shop, live_server, sent_order, cents):
+    order, _ = sent_order
+    post_payment(live_server, f"a{live_shop.agent.pk}-o{order.pk}-1", cents=cents)
+    [event] = PaymentEvent.objects.all()
+    assert (event.order_id, event.amount, event.applied) == (order.pk, None, False)
+    assert order_of(live_shop, order.pk).paid_at is None and not Payment.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from invoices import documents as invoices
 from orders import catalog, notify, placing, reading, workflow
 from orders.forms import ItemRow, OrderForm
 from orders.models import StatusTemplate
-from orders.placing import EDITABLE_STATUSES, OrderError
+from orders.placing import OrderError
 from orders.workflow import MOVE_LABELS, STATUS_LABELS
 from whatsapp import send
 from whatsapp.costs import order_costs
@@ -298,7 +298,7 @@ def order_page(request, order, *, error="", status=200, **money_forms):
             **_items_context(order, items),
             "events": [(event, context["message_by_id"].get(event.message_id)) for event in events],
             "moves": _moves(order),
-            "editable": order.status in EDITABLE_STATUSES,
+            "editable": not placing.edit_refusal(request.agent, order),
             "window": window,
             "how_told": _how_the_customer_is_told(request, order, window),
             "change_requested": _change_requested(events),
@@ -421,8 +421,8 @@ def order_send_products(request, order_id):
 def order_edit(request, order_id):
     """Change the items, notes and address of an order that is still editable (not shipped yet)."""
     order = get_order_or_404(request.agent_tables, order_id)
-    if order.status not in EDITABLE_STATUSES:
-        messages.error(request, f"A {order.status} order can no longer be edited.")
+    if refusal := placing.edit_refusal(request.agent, order):
+        messages.error(request, refusal)
         return redirect("order_detail", order.pk)
     if request.method != "POST":
         items = request.agent_tables.OrderItem.objects.filter(order=order).order_by("id")

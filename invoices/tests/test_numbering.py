@@ -53,7 +53,7 @@ def test_a_new_prefix_writes_new_numbers_and_leaves_given_ones_as_they_were(agen
     assert numbering.prefix_of(agent_a) == "INV-2026-"
 
 
-@pytest.mark.parametrize("prefix", ["x" * 21, "INV\x00", "<b>", "IN\nV", "ÜBER"])
+@pytest.mark.parametrize("prefix", ["x" * 21, "INV\x00", "<b>", "IN\nV", "ÜBER", "INV-1", "2026"])
 def test_a_prefix_that_would_not_print_plainly_is_refused(agent_a, prefix):
     with pytest.raises(ValidationError):
         numbering.set_prefix(agent_a, prefix, actor=agent_a.user)

@@ -98,6 +98,33 @@ def test_record_payment_is_idempotent_on_its_reference(agent_a, maria):
     assert ledger.balance(agent_a, order).paid == Decimal("50")
 
 
+def test_a_reference_already_on_another_orders_payment_is_refused(agent_a, maria):
+    first, second = make_order(agent_a, maria), make_order(agent_a, maria)
+    ledger.record_payment(agent_a, first, amount="10", method="bank_transfer", reference="TX1")
+
+    with pytest.raises(PaymentError, match=f"TX1 is already on the payment of order #{first.pk}"):
+        ledger.record_payment(agent_a, second, amount="100", method="bank_transfer", reference="TX1")
+    assert ledger.balance(agent_a, second).paid == 0 and Payment.objects.count() == 1
+
+
+def test_what_is_waiting_is_summed_over_more_orders_than_a_statement_takes_ids(agent_a, maria, monkeypatch):
+    orders = [make_order(agent_a, maria, total="10") for _ in range(4)]
+    ledger.record_payment(agent_a, orders[0], amount="4", method="cash")
+    few = ledger.waiting_to_be_collected(agent_a)
+    monkeypatch.setattr(ledger, "MANY_ORDERS", 2)  # the sums then come from all the agent's rows at once
+    assert ledger.waiting_to_be_collected(agent_a) == few == Decimal("36")
+
+
+def test_an_order_with_money_in_can_no_longer_change_its_items(agent_a, maria):
+    order = make_order(agent_a, maria)
+    ledger.record_payment(agent_a, order, amount="60", method="cash")
+
+    with pytest.raises(placing.OrderError, match="has payments recorded"):
+        placing.update_order(agent_a, order, [LineItem("Linen shirt", 3, Decimal("100"))], actor=None)
+    assert reloaded(agent_a, order).total_amount == Decimal("100")
+    assert ledger.balance(agent_a, order).owed == Decimal("40")
+
+
 def test_refunds_stay_within_their_payment_and_a_full_refund_moves_the_order_to_refunded(agent_a, maria):
     order = make_order(agent_a, maria, status="delivered")
     first = ledger.record_payment(agent_a, order, amount="60", method="cash")

@@ -65,6 +65,17 @@ def test_mark_paid_takes_part_then_the_rest_and_the_page_shows_paid(seller, mari
     assert seller.tables.Order.objects.get(pk=order.pk).paid_at is not None
 
 
+def test_once_money_came_in_the_items_cannot_be_edited_and_the_page_says_why(seller, maria):
+    order = an_order(seller, maria)
+    assert "Edit items</a>" in text(seller.client.get(reverse("order_detail", args=[order.pk])))
+
+    page = text(pay(seller, order, "40"))
+    edit = seller.client.get(reverse("order_edit", args=[order.pk]), follow=True)
+
+    assert "Edit items</a>" not in page and f"Order #{order.pk} has payments recorded" in page
+    assert "its items can no longer change" in text(edit)
+
+
 @pytest.mark.parametrize(
     "amount, error",
     [

@@ -298,7 +298,7 @@ def order_page(request, order, *, error="", status=200, **money_forms):
             **_items_context(order, items),
             "events": [(event, context["message_by_id"].get(event.message_id)) for event in events],
             "moves": _moves(order),
-            "editable": not placing.edit_refusal(request.agent, order),
+            "edit_refusal": placing.edit_refusal(request.agent, order),
             "window": window,
             "how_told": _how_the_customer_is_told(request, order, window),
             "change_requested": _change_requested(events),

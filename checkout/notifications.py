@@ -40,36 +40,39 @@ def receive_payment_status(agent_tables, status):
     agent = Agent.objects.get(pk=agent_tables.agent_id)
     request = PaymentRequest.objects.filter(agent=agent, reference_id=reference_id).first()
     order = agent_tables.Order.objects.filter(pk=request.order_id).first() if request else None
-    try:
-        with transaction.atomic():
-            event = PaymentEvent.objects.create(
-                agent=agent,
-                order_id=order.pk if order else None,
-                reference_id=reference_id,
-                transaction_id=transaction_id,
-                status=state,
-                amount=_amount(payment.get("amount")),
-                currency=currency.strip()[:3].upper(),
-                method=str(method.get("type") or "")[:32],
-                error=str(error.get("reason") or error.get("code") or "")[:300],
-            )
-    except IntegrityError:
-        return f"payment {transaction_id} {state}: already received"
-    if order is None:
-        return f"payment {transaction_id} {state}: reference {reference_id} names no order of this shop"
-    shop = shop_of(agent)
-    amount = format_money(event.amount, shop, event.currency or None) if event.amount is not None else "?"
-    words = f"{WORDS[state]}: {amount} in WhatsApp (transaction {transaction_id}"
-    words += f", {event.method})" if event.method else ")"
-    if event.error:
-        words += f": {event.error}"
-    if event.amount is not None and (event.amount, event.currency) != (request.amount, request.currency):
-        words += f"; the order asked for {format_money(request.amount, shop, request.currency)}"
-    record_event(agent_tables, order, order.status, order.status, actor=None, kind="payment_notice", note=words)
-    if state == PaymentEvent.Status.SUCCESS:
-        event.applied = apply_success(agent, order, event)
-        event.save(update_fields=["applied"])
-    return f"payment {transaction_id} {state} for order {order.pk}"
+    # One transaction on the core database for the notice and what it does: a failure while applying it
+    # leaves no notice behind (a re-delivery or a replay applies it then), never a notice stored but not applied.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = PaymentEvent.objects.create(
+                    agent=agent,
+                    order_id=order.pk if order else None,
+                    reference_id=reference_id,
+                    transaction_id=transaction_id,
+                    status=state,
+                    amount=_amount(payment.get("amount")),
+                    currency=currency.strip()[:3].upper(),
+                    method=str(method.get("type") or "")[:32],
+                    error=str(error.get("reason") or error.get("code") or "")[:300],
+                )
+        except IntegrityError:
+            return f"payment {transaction_id} {state}: already received"
+        if order is None:
+            return f"payment {transaction_id} {state}: reference {reference_id} names no order of this shop"
+        shop = shop_of(agent)
+        amount = format_money(event.amount, shop, event.currency or None) if event.amount is not None else "?"
+        words = f"{WORDS[state]}: {amount} in WhatsApp (transaction {transaction_id}"
+        words += f", {event.method})" if event.method else ")"
+        if event.error:
+            words += f": {event.error}"
+        if event.amount is not None and (event.amount, event.currency) != (request.amount, request.currency):
+            words += f"; the order asked for {format_money(request.amount, shop, request.currency)}"
+        record_event(agent_tables, order, order.status, order.status, actor=None, kind="payment_notice", note=words)
+        if state == PaymentEvent.Status.SUCCESS:
+            event.applied = apply_success(agent, order, event)
+            event.save(update_fields=["applied"])
+        return f"payment {transaction_id} {state} for order {order.pk}"
 
 
 def _text(value, length, name):

@@ -228,6 +228,27 @@ def test_a_payment_of_another_amount_says_what_the_order_asked_for(live_shop, li
     assert notice.note == "Paid: $15.00 in WhatsApp (transaction pay_outside, upi); the order asked for $16.00"
 
 
+def test_a_success_that_fails_to_apply_leaves_no_notice_and_a_replay_applies_it(
+    live_shop, live_server, sent_order, monkeypatch
+):
+    from checkout import notifications
+    from whatsapp import intake
+
+    order, _ = sent_order
+
+    def broken(agent, order, event):
+        raise RuntimeError("the ledger is down")
+
+    monkeypatch.setattr(notifications, "apply_success", broken)
+    post_payment(live_server, f"a{live_shop.agent.pk}-o{order.pk}-1")
+    assert not PaymentEvent.objects.exists() and order_of(live_shop, order.pk).paid_at is None
+
+    monkeypatch.undo()
+    intake.replay_events([WebhookEvent.objects.get(body__contains="pay_outside").pk])
+    [event] = PaymentEvent.objects.all()
+    assert event.applied and order_of(live_shop, order.pk).paid_at is not None
+
+
 @pytest.mark.parametrize("cents", [-1, None])
 def test_a_success_without_a_real_amount_is_stored_and_not_applied(live_shop, live_server, sent_order, cents):
     order, _ = sent_order

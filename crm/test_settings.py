@@ -26,6 +26,17 @@ DATABASES["shard2"] = {  # noqa: F405
     ),
     "TEST": {},
 }
+# On SQLite the test databases are files, not Django's shared in-memory database: a live server's threads
+# (pages, the fake Graph API's webhooks) then each have a connection of their own, as in production, instead
+# of all sharing the test thread's one, where two requests at once broke each other's transactions.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    for _alias, _file in (("default", ".test-db-run.sqlite3"), ("shard2", ".test-db-run-shard2.sqlite3")):
+        DATABASES[_alias]["TEST"] = {"NAME": str(BASE_DIR / _file)}  # noqa: F405
+        DATABASES[_alias]["OPTIONS"] = {  # noqa: F405
+            **DATABASES[_alias].get("OPTIONS", {}),  # noqa: F405
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA busy_timeout=30000;",
+        }
 AGENT_DATABASES = ["default", "shard2"]
 NEW_AGENT_DATABASES = ["default"]
 

@@ -142,6 +142,20 @@ def test_a_failed_then_successful_payment_pays_the_order(live_shop, sent_order, 
     assert order_of(live_shop, order.pk).paid_at is not None
 
 
+def post_status(live_server, status):
+    """A `statuses` entry, posted signed to the webhook over HTTP as Meta posts it."""
+    body = json.dumps(notification(value(statuses=[status], phone_number_id=PHONE_NUMBER_ID))).encode()
+    return requests.post(
+        live_server.url + reverse("whatsapp_webhook"),
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET),
+        },
+        timeout=10,
+    )
+
+
 def post_payment(live_server, reference_id, transaction_id="pay_outside", cents=1600):
     """A payment notification written from Meta's documentation, posted signed to the webhook over HTTP."""
     status = {
@@ -165,16 +179,7 @@ def post_payment(live_server, reference_id, transaction_id="pay_outside", cents=
         },
         "timestamp": "1750030080",
     }
-    body = json.dumps(notification(value(statuses=[status], phone_number_id=PHONE_NUMBER_ID))).encode()
-    response = requests.post(
-        live_server.url + reverse("whatsapp_webhook"),
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET),
-        },
-        timeout=10,
-    )
+    response = post_status(live_server, status)
     assert response.status_code == 200
 
 
@@ -204,16 +209,7 @@ def test_another_agents_order_is_never_paid_by_this_agents_notification(live_sho
 
 def test_a_payment_notification_without_a_transaction_is_refused_without_a_500(live_shop, live_server):
     status = {"id": "x", "type": "payment", "status": "captured", "payment": {"reference_id": "order-1-1"}}
-    body = json.dumps(notification(value(statuses=[status], phone_number_id=PHONE_NUMBER_ID))).encode()
-    response = requests.post(
-        live_server.url + reverse("whatsapp_webhook"),
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET),
-        },
-        timeout=10,
-    )
+    response = post_status(live_server, status)
     assert response.status_code == 200
     assert not PaymentEvent.objects.exists()
     assert "transaction id" in WebhookEvent.objects.get().error
@@ -272,16 +268,7 @@ def test_a_success_without_a_real_amount_is_stored_and_not_applied(live_shop, li
     ],
 )
 def test_a_malformed_payment_status_is_an_error_of_the_event_never_a_crash(live_shop, live_server, status):
-    body = json.dumps(notification(value(statuses=[status], phone_number_id=PHONE_NUMBER_ID))).encode()
-    response = requests.post(
-        live_server.url + reverse("whatsapp_webhook"),
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": signatures.sign(body, settings.WHATSAPP_APP_SECRET),
-        },
-        timeout=10,
-    )
+    response = post_status(live_server, status)
     assert response.status_code == 200
     assert not PaymentEvent.objects.exists()
     assert "Error:" not in WebhookEvent.objects.get().error

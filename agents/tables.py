@@ -6,6 +6,7 @@ The table schema is declared here once, version by version: provisioning creates
 version from it and `upgrade_agent_tables` adds each later version's columns to older tables.
 """
 
+import copy
 import re
 import threading
 from collections import OrderedDict
@@ -540,16 +541,19 @@ class AgentTables:
     def _build(self, spec):
         if spec.since > self.version:
             raise AttributeError(f"{spec.model_name} comes with version {spec.since}, after {self.version}")
-        attrs = {
-            name: field for since, name, field in spec.columns(self.agent_id, self.prefix) if since <= self.version
-        }
+        attrs = _fields(spec, self.version, self.agent_id)
         for field in attrs.values():
             if field.is_relation:
                 self._model(field.remote_field.model)  # the referenced class first, in the same registry
-        extras = for_vendor(
-            [extra for since, extra in spec.extras(self.prefix) if since <= self.version],
-            db_connections[self.database].vendor,
-        )
+        if self.managed:
+            extras = for_vendor(
+                [extra for since, extra in spec.extras(self.prefix) if since <= self.version],
+                db_connections[self.database].vendor,
+            )
+        else:
+            # Indexes matter only to the schema editor (the managed twin): the classes that read and write
+            # rows go without them, and take their constraints (which validation reads) from the shape.
+            extras = _constraints(spec, self.version, self.prefix)
         meta = type(
             "Meta",
             (),
@@ -577,6 +581,47 @@ class AgentTables:
 
 def _spec(model_name):
     return next((spec for spec in TABLES if spec.model_name == model_name), None)
+
+
+# An agent's classes are copied from a prepared shape of each table (its fields and constraints, built
+# once per table and version), not built anew: copying an unbound field is what Django's own model
+# inheritance does, and costs a fraction of constructing it. Two agents' classes differ only in the
+# agent id (the default of this column) and the prefix of the table's and constraints' names.
+AGENT_ID_COLUMN = "agent_id"
+SHAPE_PREFIX = "agt_0"
+_shapes = {}
+
+
+def _shape(spec, version):
+    key = (spec.model_name, version)
+    shape = _shapes.get(key)
+    if shape is None:
+        fields = {name: field for since, name, field in spec.columns(0, SHAPE_PREFIX) if since <= version}
+        constraints = [
+            extra
+            for since, extra in spec.extras(SHAPE_PREFIX)
+            if since <= version and not isinstance(extra, models.Index)
+        ]
+        shape = _shapes[key] = (fields, constraints)
+    return shape
+
+
+def _fields(spec, version, agent_id):
+    """{column name: Field} of `spec`'s table as of `version`, for one agent's class."""
+    fields = {name: copy.deepcopy(field) for name, field in _shape(spec, version)[0].items()}
+    if AGENT_ID_COLUMN in fields:
+        fields[AGENT_ID_COLUMN].db_default = models.Value(agent_id)
+    return fields
+
+
+def _constraints(spec, version, prefix):
+    """The constraints of `spec`'s table as of `version`, named for the agent of `prefix`."""
+    constraints = []
+    for template in _shape(spec, version)[1]:
+        constraint = copy.copy(template)
+        constraint.name = prefix + template.name[len(SHAPE_PREFIX) :]
+        constraints.append(constraint)
+    return constraints
 
 
 def _registry():

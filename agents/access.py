@@ -3,8 +3,10 @@
 An agent is never taken from a URL; other agents' objects are simply not reachable.
 """
 
+import zlib
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -14,6 +16,16 @@ from . import shop, tables
 from .models import Agent
 
 SESSION_KEY = "current_agent_id"
+# Names the agent a browser works for, hashed, so that a proxy in front of several web processes can send
+# each agent's requests to the same one (`hash $cookie_crm_route consistent` in deploy/nginx.conf): that
+# process keeps the agent's classes and its connections keep the agent's tables warm (docs/operations.md).
+ROUTE_COOKIE = "crm_route"
+ROUTE_KEYS = 4096
+
+
+def route_key(agent_id):
+    """The routing key of an agent's requests: stable, and telling nothing of the agent's id."""
+    return str(zlib.crc32(f"agent-{agent_id}".encode()) % ROUTE_KEYS)
 
 
 def agents_of(user):
@@ -60,6 +72,17 @@ def agent_required(view):
         rls.work_as(request.agent)
         # Read in the agent's row scope: the shop's row is visible only there.
         with shop.working_for(shop.shop_of(request.agent)):
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+        key = route_key(request.agent.id)
+        if request.COOKIES.get(ROUTE_COOKIE) != key:
+            response.set_cookie(
+                ROUTE_COOKIE,
+                key,
+                max_age=settings.SESSION_COOKIE_AGE,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
     return wrapper

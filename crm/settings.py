@@ -379,6 +379,9 @@ WHATSAPP_WEBHOOK_MAX_BODY_BYTES = env.int("WHATSAPP_WEBHOOK_MAX_BODY_BYTES", def
 WHATSAPP_PROCESS_INLINE = env.bool("WHATSAPP_PROCESS_INLINE", default=DEBUG)
 # How many events the worker claims per transaction.
 WHATSAPP_EVENT_BATCH_SIZE = env.int("WHATSAPP_EVENT_BATCH_SIZE", default=200)
+# Intake workers share the events by slices of the business numbers (whatsapp/slices.py): a worker renews
+# its slices every fifth of this many seconds; those of a worker that died go to the others after it.
+WHATSAPP_INTAKE_LEASE_SECONDS = env.float("WHATSAPP_INTAKE_LEASE_SECONDS", default=15.0)
 # Processed webhook events are deleted after this many days (failed and unroutable ones are kept).
 WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS = env.int("WHATSAPP_WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 

@@ -94,7 +94,7 @@ def act_on_stored_message(agent, message):
     now = timezone.now()
     if message.timestamp is None or message.timestamp < now - FRESH:
         return None
-    shop = consent.settings_of(agent)
+    shop = consent.settings_read_once(agent)
     if not (shop.greeting_enabled or shop.away_enabled):
         return None
     agent_tables = tables.for_agent(agent)

@@ -39,7 +39,7 @@ def reminder_templates(templates):
 
 def act_on_stored_message(agent, message):
     """The intake's handler (whatsapp.hooks): a cart that became a draft order gets its reminder scheduled."""
-    shop = consent.settings_of(agent)
+    shop = consent.settings_read_once(agent)
     if not shop.cart_reminder_enabled or not message.wamid:
         return None
     order = tables.for_agent(agent).Order.objects.filter(source_wamid=message.wamid).first()

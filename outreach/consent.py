@@ -46,6 +46,19 @@ def settings_of(agent):
     return OutreachSettings.objects.filter(agent=agent).first() or OutreachSettings(agent=agent)
 
 
+_READ_ONCE = "_outreach_settings_read_once"
+
+
+def settings_read_once(agent):
+    """settings_of(agent), read once per agent object: for the intake's handlers, which act on every
+    message of a batch with the Agent rows that batch routed to (fresh ones each batch), not to read the
+    same row again for each message and each handler."""
+    settings = agent.__dict__.get(_READ_ONCE)
+    if settings is None:
+        settings = agent.__dict__[_READ_ONCE] = settings_of(agent)
+    return settings
+
+
 def preference(agent, customer_id):
     """The customer's MarketingPreference row, or None (they never said: marketing allowed)."""
     return MarketingPreference.objects.filter(agent=agent, customer_id=customer_id).first()
@@ -108,7 +121,7 @@ def act_on_stored_message(agent, message):
     phrases = {normalized(text) for text in said} - {""}
     if not phrases:
         return None
-    shop = settings_of(agent)
+    shop = settings_read_once(agent)
     source = MarketingPreference.Source.BUTTON if how == "button" else MarketingPreference.Source.KEYWORD
     written = next(text for text in said if normalized(text) in phrases)
     if phrases & set(word_list(shop.stop_words)):

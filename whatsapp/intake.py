@@ -21,16 +21,17 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, router, transaction
+from django.db.models import BigIntegerField, Case, Value, When
 from django.utils import timezone
 
 from agents import tables as agent_tables
 from agents.conversations import note_new_messages
 from agents.models import Agent
 from agents.moving import held_agents
-from agents.shop import shop_of
+from agents.shop import read_shops, shop_of
 from crm import rls
 
-from . import coexistence, customers, hooks, inbound, media, message_templates, statuses
+from . import coexistence, customers, hooks, inbound, media, message_templates, slices, statuses
 from .configuration import route
 from .hooks import inbound_handlers
 from .models import WebhookEvent
@@ -141,9 +142,11 @@ def store_event(text, phone_number_id=""):
     connection = connections[database]
     sql = (
         f"INSERT INTO {connection.ops.quote_name(WebhookEvent._meta.db_table)} "
-        "(body, phone_number_id, state, attempts, summary, error) VALUES (%s, %s, %s, 0, '', '') RETURNING id"
+        "(body, phone_number_id, state, attempts, summary, error, intake_slice) VALUES (%s, %s, %s, 0, '', '', %s) "
+        "RETURNING id"
     )
-    params = [text, phone_number_id[:64], WebhookEvent.State.PENDING]
+    phone_number_id = phone_number_id[:64]
+    params = [text, phone_number_id, WebhookEvent.State.PENDING, slices.slice_of(phone_number_id)]
     kept = connection.connection is not None and not connection.in_atomic_block
     if kept:
         connection.health_check_done = True
@@ -223,6 +226,7 @@ class _MessageItem:
     timestamp: dt.datetime
     payload: dict
     direction: str = "inbound"  # "outbound": sent by the seller from the WhatsApp Business app (an echo)
+    agent: object = None  # the agent its number routed to (this batch's row), for the apps acting on it
 
     @property
     def label(self):
@@ -436,7 +440,7 @@ def _hand_over(tables, item, message, handlers):
     A handler that fails leaves the message stored and says so in the event's summary; Meta delivering the
     message again changes nothing twice, since only a newly stored message is handed over.
     """
-    agent = Agent.objects.get(pk=tables.agent_id)
+    agent = item.agent or Agent.objects.get(pk=tables.agent_id)
     for handler in handlers:
         try:
             with transaction.atomic(using=tables.database):
@@ -556,6 +560,7 @@ def _process(events, now):
         | {number_id for *_, value in handed_over if (number_id := _phone_number_id(value))}
     )
     held = held_agents(routed.agent for routed in routes.values())
+    read_shops([routed.agent for routed in routes.values()])  # one query for the batch, not one per agent
     coexisting = [item for item in coexisting if not _held(routes, held, item[0], item[-1])]
     handed_over = [item for item in handed_over if not _held(routes, held, item[0], item[-1])]
     messages_by_agent, statuses_by_agent, agents = defaultdict(list), defaultdict(list), {}
@@ -577,6 +582,7 @@ def _process(events, now):
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
                 item = _prepare_message(tally, message, contacts, shop_of(agent), value_errors)
+                item.agent = agent
                 messages_by_agent[agent.pk].append(item)
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
@@ -703,12 +709,20 @@ SAVED_FIELDS = ["state", "attempts", "next_attempt_at", "processed_at", "summary
 
 
 def _save_outcomes(events):
-    """Save what processing did: one UPDATE per distinct outcome (most of a batch shares one)."""
-    groups = defaultdict(list)
+    """Save what processing did: one UPDATE per distinct outcome (most of a batch shares one), whatever the
+    number of agents the batch's events were routed to (each event's agent is set in the same UPDATE)."""
+    shared = [name for name in SAVED_FIELDS if name != "agent_id"]
+    groups = defaultdict(lambda: defaultdict(list))
     for event in events:
-        groups[tuple(getattr(event, name) for name in SAVED_FIELDS)].append(event.pk)
-    for values, ids in groups.items():
-        WebhookEvent.objects.filter(pk__in=ids).update(**dict(zip(SAVED_FIELDS, values, strict=False)))
+        groups[tuple(getattr(event, name) for name in shared)][event.agent_id].append(event.pk)
+    for values, by_agent in groups.items():
+        ids = [pk for pks in by_agent.values() for pk in pks]
+        if len(by_agent) == 1:
+            agent = next(iter(by_agent))
+        else:
+            whens = (When(pk__in=pks, then=Value(agent_id)) for agent_id, pks in by_agent.items())
+            agent = Case(*whens, output_field=BigIntegerField())
+        WebhookEvent.objects.filter(pk__in=ids).update(**dict(zip(shared, values, strict=True)), agent_id=agent)
 
 
 def _process_locked(events, now):
@@ -735,16 +749,22 @@ def _process_locked(events, now):
         _process_locked([event], now)
 
 
-def process_due_events(batch_size=None, now=None):
+def process_due_events(batch_size=None, now=None, intake_slices=None):
     """Process one batch of due events (the worker's step); returns how many were claimed.
 
     Rows are claimed with FOR UPDATE SKIP LOCKED, so any number of workers (and inline processing)
-    share the queue without taking the same event twice.
+    share the queue without taking the same event twice. `intake_slices` limits the batch to the
+    events of those slices (a worker's lease, whatsapp.slices); None takes any.
     """
     now = now or timezone.now()
     batch_size = batch_size or settings.WHATSAPP_EVENT_BATCH_SIZE
+    due = WebhookEvent.objects.due(now)
+    if intake_slices is not None:
+        if not intake_slices:
+            return 0
+        due = due.filter(intake_slice__in=sorted(intake_slices))
     with transaction.atomic():
-        events = list(WebhookEvent.objects.due(now).select_for_update(skip_locked=True).order_by("id")[:batch_size])
+        events = list(due.select_for_update(skip_locked=True).order_by("id")[:batch_size])
         if events:
             _process_locked(events, now)
     return len(events)

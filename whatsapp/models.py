@@ -143,6 +143,13 @@ class WebhookEvent(models.Model):
     )
     summary = models.TextField(blank=True, default="", help_text="What processing did with the event's items.")
     error = models.TextField(blank=True, default="", help_text="Why the last processing failed, item by item.")
+    intake_slice = models.PositiveSmallIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Which slice of the intake the event belongs to (from its phone number id, whatsapp.slices): "
+        "each intake worker processes its own slices, so its database connection keeps only their agents' "
+        "tables warm.",
+    )
 
     objects = WebhookEventQuerySet.as_manager()
 
@@ -379,3 +386,25 @@ class HistoryImport(models.Model):
 
     def __str__(self):
         return f"History phase {self.phase} chunk {self.chunk_order}: {self.imported}/{self.total} ({self.state})"
+
+
+class IntakeWorker(models.Model):
+    """An intake worker that is running: it says so every few seconds (whatsapp.slices)."""
+
+    name = models.CharField(max_length=128, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "whatsapp_intake_workers"
+
+
+class IntakeSlice(models.Model):
+    """One slice of the intake and the worker that holds it until `renewed_at` + the lease (whatsapp.slices)."""
+
+    number = models.PositiveSmallIntegerField(primary_key=True)
+    worker = models.CharField(max_length=128, blank=True, default="")
+    renewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "whatsapp_intake_slices"
+        ordering = ["number"]

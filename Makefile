@@ -16,7 +16,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 TASKS_BACKEND
 	WHATSAPP_SANDBOX=true WHATSAPP_GRAPH_URL=http://127.0.0.1:$(FAKE_GRAPH_PORT) PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	WHATSAPP_GRAPH_MAX_ATTEMPTS=3 WHATSAPP_GRAPH_READ_TIMEOUT=3 WHATSAPP_GRAPH_BACKOFF_MAX=2
 
-.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-queue bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-live bench-stop key clean
+.PHONY: run worker test test-postgres test-sqlite lint migrations-check bench bench-webhook bench-dashboard bench-queue bench-scale bench-spread bench-slow-clients bench-pgbouncer bench-reading bench-live bench-stop key clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) || exit 1; \
@@ -92,7 +92,7 @@ migrations-check: $(VENV)/.dev-deps
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_dashboard
 BENCH_WEBHOOK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench_webhook
 BENCH_PORT ?= 8111
-bench: bench-webhook bench-dashboard bench-scale bench-slow-clients bench-pgbouncer bench-reading bench-live
+bench: bench-webhook bench-dashboard bench-scale bench-spread bench-slow-clients bench-pgbouncer bench-reading bench-live
 
 bench-webhook: $(VENV)/.dev-deps
 	BENCH_DATABASE_URL=$(BENCH_WEBHOOK_DATABASE_URL) BENCH_PORT=$(BENCH_PORT) $(PY) bench/webhook.py $(BENCH_ARGS)
@@ -129,6 +129,11 @@ bench-live: $(VENV)/.dev-deps
 # on the first run and reused. SCALE_ARGS="--agents 1000" for less.
 bench-scale: $(VENV)/.dev-deps
 	@server=$$(bench/postgres start) && $(PY) bench/run.py --server "$$server" $(SCALE_ARGS)
+
+# Traffic spread over --agents agents (10,000) end to end, against 100 agents, sliced and unsliced intake
+# workers, and one worker killed midway; on the scale benchmark's private server and database.
+bench-spread: $(VENV)/.dev-deps
+	@server=$$(bench/postgres start) && $(PY) bench/spread.py --server "$$server" $(SPREAD_ARGS)
 
 bench-stop:
 	bench/postgres stop

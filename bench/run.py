@@ -34,7 +34,14 @@ def main():
     )
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8152")))
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
+    parser.add_argument(
+        "--agents-per-process",
+        type=int,
+        default=400,
+        help="agents per web process and per intake worker behind sticky routing and slices (docs/operations.md)",
+    )
     options = parser.parse_args()
+    options.web_processes = options.intake_workers = max(1, -(-options.agents // options.agents_per_process))
 
     started = time.monotonic()
     load_before = harness.load_average()

@@ -80,6 +80,12 @@ def web(context):
                 random_agents(context.agent_ids, sample, seed=1),
                 random_agents(context.agent_ids, sample, seed=2),
             )
+            # Behind nginx's `hash $cookie_crm_route` over several web processes, one process serves only
+            # its share of the agents, a different one of them every request (docs/operations.md sizes it).
+            share = _web_share(context)
+            for agent_id in share:
+                client.get(path, agent_id)
+            sticky = _page_latency(client, path, _random_of(share, sample, seed=11), _random_of(share, 50, seed=12))
             rows += [
                 Row(
                     f"GET {path}: one agent, p50 / p95",
@@ -98,6 +104,14 @@ def web(context):
                 ),
                 _ratio_row(f"GET {path}: random agent repeated / one agent", repeated, single),
                 _ratio_row(f"GET {path}: different random agent / one agent", spread, single),
+                Row(
+                    f"GET {path}: a different agent every request, sticky routing (one of "
+                    f"{context.web_processes} web processes: {len(share)} agents), p50 / p95",
+                    f"{sticky.p50:.2f} / {sticky.percentile(95):.2f} ms",
+                    note=f"{sample} requests after one round of the share",
+                ),
+                _ratio_row(f"GET {path}: different agent, sticky routing / one agent", sticky, single),
+                _ratio_row(f"GET {path}: different agent, sticky routing / one agent", sticky, single, p=95, floor=1.5),
             ]
         before, _ = server.worker_memory_mb()
         started = time.monotonic()
@@ -120,9 +134,33 @@ def web(context):
     return rows
 
 
-def _ratio_row(label, measured, baseline):
-    ratio = measured.p50 / baseline.p50
-    return Row(f"{label} (p50)", f"{ratio:.2f}x", "<= 1.25x", verdict(ratio <= 1.25))
+def _ratio_row(label, measured, baseline, p=50, floor=1.25):
+    ratio = measured.percentile(p) / baseline.percentile(p) if p != 50 else measured.p50 / baseline.p50
+    return Row(f"{label} (p{p})", f"{ratio:.2f}x", f"<= {floor}x", verdict(ratio <= floor))
+
+
+def _random_of(agent_ids, count, seed):
+    import random
+
+    generator = random.Random(seed)
+    return [generator.choice(agent_ids) for _ in range(count)]
+
+
+def _web_share(context):
+    """The agents one of `context.web_processes` web processes serves behind sticky routing (by route key)."""
+    from agents.access import route_key
+
+    return [agent_id for agent_id in context.agent_ids if int(route_key(agent_id)) % context.web_processes == 0]
+
+
+def _intake_share(context):
+    """The agents of one of `context.intake_workers` intake workers' slices (their numbers as bench/spread.py gives)."""
+    from spread import NUMBER
+
+    from whatsapp.slices import SLICES, slice_of
+
+    held = SLICES // context.intake_workers
+    return [agent_id for agent_id in context.agent_ids if slice_of(NUMBER.format(agent_id)) < held]
 
 
 def cold_path(context):
@@ -191,6 +229,13 @@ def domain_write(context):
     spread = Timings()
     for agent_id in random_agents(context.agent_ids, sample, seed=4):
         spread.time(write, agent_id)
+    # An intake worker holding its slices (whatsapp/slices.py) writes for its share of the agents only.
+    share = _intake_share(context)
+    for agent_id in share:
+        write(agent_id)
+    sliced = Timings()
+    for agent_id in _random_of(share, sample, seed=13):
+        sliced.time(write, agent_id)
     return [
         Row(
             "domain write (message + inbox counters): one agent, p50 / p95",
@@ -203,6 +248,13 @@ def domain_write(context):
             note=f"{sample} writes",
         ),
         _ratio_row("domain write: different random agent / one agent", spread, single),
+        Row(
+            f"domain write: a different agent each time, within one of {context.intake_workers} intake workers' "
+            f"slices ({len(share)} agents), p50 / p95",
+            f"{sliced.p50:.2f} / {sliced.percentile(95):.2f} ms",
+            note=f"{sample} writes after one round of the share",
+        ),
+        _ratio_row("domain write: different agent within a slice / one agent", sliced, single, floor=2),
     ]
 
 

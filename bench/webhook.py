@@ -393,21 +393,17 @@ async def measure_end_to_end(port, database, meter, message_tables, concurrency,
 
 async def measure_drain(database, message_tables, worker_command, env, workers, messages, run):
     """The worker alone: a backlog COPYed into the event table, then the worker started and timed."""
+    from whatsapp.slices import slice_of
+
     before = database.stored_messages(message_tables)
     with database.connection.cursor().copy(
-        "COPY whatsapp_webhook_events (body, phone_number_id, state, attempts, summary, error) FROM STDIN"
+        "COPY whatsapp_webhook_events (body, phone_number_id, state, attempts, summary, error, intake_slice) FROM STDIN"
     ) as copy:
         for n in range(messages):
             customer = n % CUSTOMERS
+            number = PHONE_NUMBER_ID.format(customer % AGENTS)
             copy.write_row(
-                (
-                    json.dumps(notification(customer, new_wamid(run, n))),
-                    PHONE_NUMBER_ID.format(customer % AGENTS),
-                    "pending",
-                    0,
-                    "",
-                    "",
-                )
+                (json.dumps(notification(customer, new_wamid(run, n))), number, "pending", 0, "", "", slice_of(number))
             )
     started = time.perf_counter()
     processes = [start(worker_command, env) for _ in range(workers)]

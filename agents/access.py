@@ -3,12 +3,12 @@
 An agent is never taken from a URL; other agents' objects are simply not reachable.
 """
 
-import zlib
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.crypto import salted_hmac
 
 from crm import rls
 
@@ -24,8 +24,9 @@ ROUTE_KEYS = 4096
 
 
 def route_key(agent_id):
-    """The routing key of an agent's requests: stable, and telling nothing of the agent's id."""
-    return str(zlib.crc32(f"agent-{agent_id}".encode()) % ROUTE_KEYS)
+    """The routing key of an agent's requests: stable, and telling nothing of the agent's id (keyed by SECRET_KEY)."""
+    digest = salted_hmac("agents.access.route_key", str(agent_id), algorithm="sha256").digest()
+    return str(int.from_bytes(digest[:4], "big") % ROUTE_KEYS)
 
 
 def agents_of(user):

@@ -27,7 +27,7 @@ import uuid
 import zlib
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import IntakeSlice, IntakeWorker
@@ -61,17 +61,18 @@ class Lease:
     def refresh(self, now=None):
         """Say this worker is alive, renew its leases, give back or take slices to hold its fair share.
 
-        One short transaction that locks every slice row, so two workers never rebalance at once.
-        Returns the slices this worker holds.
+        One short transaction that first locks every slice row (in number order), so that two workers never
+        rebalance or stop at once; times are the database's, so that hosts whose clocks differ agree on
+        what has run out. Returns the slices this worker holds.
         """
-        now = now or timezone.now()
         lease = _lease_length()
         with transaction.atomic():
+            _ensure_slices()
+            rows = list(IntakeSlice.objects.select_for_update().order_by("number"))
+            now = now or _database_now()
             IntakeWorker.objects.update_or_create(name=self.name, defaults={"seen_at": now})
             IntakeWorker.objects.filter(seen_at__lt=now - lease).delete()
             live = sorted(IntakeWorker.objects.values_list("name", flat=True))
-            _ensure_slices()
-            rows = list(IntakeSlice.objects.select_for_update().order_by("number"))
             share = fair_share(live.index(self.name), len(live))
             mine = [row for row in rows if row.worker == self.name]
             free = [
@@ -87,18 +88,28 @@ class Lease:
             else:
                 mine += free[: share - len(mine)]
             IntakeSlice.objects.filter(number__in=[row.number for row in mine]).update(worker=self.name, renewed_at=now)
-            held = {row.number for row in mine}
-            self.mine = frozenset(held)
-            # What nobody holds now, given back just now included: processed here until a worker takes it.
-            self.unheld = frozenset(row.number for row in free if row.number not in held) | frozenset(given_back)
+        held = {row.number for row in mine}
+        self.mine = frozenset(held)
+        # What nobody holds now, given back just now included: processed here until a worker takes it.
+        self.unheld = frozenset(row.number for row in free if row.number not in held) | frozenset(given_back)
         return self.mine
 
     def release(self):
         """Give this worker's slices back and say it has stopped (a clean stop: others take over at once)."""
         with transaction.atomic():
+            list(IntakeSlice.objects.select_for_update().order_by("number"))  # in the order refresh() locks them
             IntakeSlice.objects.filter(worker=self.name).update(worker="", renewed_at=None)
             IntakeWorker.objects.filter(name=self.name).delete()
         self.mine = self.unheld = frozenset()
+
+
+def _database_now():
+    """The database's clock (PostgreSQL), the one every worker reads; this process's on SQLite (one host)."""
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement_timestamp()")
+        return cursor.fetchone()[0]
 
 
 def fair_share(rank, workers):

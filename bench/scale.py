@@ -85,7 +85,9 @@ def web(context):
             share = _web_share(context)
             for agent_id in share:
                 client.get(path, agent_id)
-            sticky = _page_latency(client, path, _random_of(share, sample, seed=11), _random_of(share, 50, seed=12))
+            sticky = _page_latency(
+                client, path, random_agents(share, sample, seed=11), random_agents(share, 50, seed=12)
+            )
             rows += [
                 Row(
                     f"GET {path}: one agent, p50 / p95",
@@ -137,13 +139,6 @@ def web(context):
 def _ratio_row(label, measured, baseline, p=50, floor=1.25):
     ratio = measured.percentile(p) / baseline.percentile(p) if p != 50 else measured.p50 / baseline.p50
     return Row(f"{label} (p{p})", f"{ratio:.2f}x", f"<= {floor}x", verdict(ratio <= floor))
-
-
-def _random_of(agent_ids, count, seed):
-    import random
-
-    generator = random.Random(seed)
-    return [generator.choice(agent_ids) for _ in range(count)]
 
 
 def _web_share(context):
@@ -234,7 +229,7 @@ def domain_write(context):
     for agent_id in share:
         write(agent_id)
     sliced = Timings()
-    for agent_id in _random_of(share, sample, seed=13):
+    for agent_id in random_agents(share, sample, seed=13):
         sliced.time(write, agent_id)
     return [
         Row(

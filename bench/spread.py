@@ -72,44 +72,13 @@ def traffic(agent_ids, shape, count, seed):
 
 
 def delivery(agent_id, customer, wamid, n):
-    payload = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": f"1555{agent_id:07d}",
-                                "phone_number_id": NUMBER.format(agent_id),
-                            },
-                            "contacts": [{"profile": {"name": f"Customer {customer}"}, "wa_id": f"1555{customer:07d}"}],
-                            "messages": [
-                                {
-                                    "from": f"1555{customer:07d}",
-                                    "id": wamid,
-                                    "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": f"Hello, message {n}: is the blue mug still available?"},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-    body = json.dumps(payload).encode()
-    return webhook.http_post("/whatsapp/webhook/", body, [f"X-Hub-Signature-256: {webhook.signature(body, SECRET)}"])
+    """A signed delivery of one text message from the agent's customer number `customer`."""
+    body = f"Hello, message {n}: is the blue mug still available?"
+    payload = webhook.notification(customer, wamid, body, phone_number_id=NUMBER.format(agent_id))
+    return webhook.signed_post(json.dumps(payload).encode(), SECRET)
 
 
 class Database(webhook.Database):
-    def pending(self):
-        return self.value("SELECT count(*) FROM whatsapp_webhook_events WHERE state = 'pending'")
-
     def stored(self, prefix, agent_ids, chunk=500):
         """(rows, distinct wamids) whose wamid starts with `prefix`, over the agents' message tables."""
         rows = distinct = 0
@@ -203,7 +172,7 @@ def run_pass(options, database, web, workers, agent_ids, plan, tag, kill_at=None
 
     started = time.perf_counter()
     results, acked_in = asyncio.run(post(options.port, requests, options.concurrency, progress))
-    wait_until(lambda: database.pending() == 0, timeout=options.timeout)
+    wait_until(lambda: database.pending_events() == 0, timeout=options.timeout)
     finished = time.perf_counter()
     used = webhook.CpuMeter.used(before, meter.sample())
     acknowledged = sum(1 for status, _ in results if status == 200)

@@ -119,7 +119,8 @@ def set_up_data():
 # Requests ---------------------------------------------------------------------------------------
 
 
-def notification(customer, wamid, body="Hello, is the blue mug still available?"):
+def notification(customer, wamid, body="Hello, is the blue mug still available?", phone_number_id=None):
+    """A text message from `customer` to its agent (customer mod AGENTS), or to the number `phone_number_id`."""
     agent = customer % AGENTS
     return {
         "object": "whatsapp_business_account",
@@ -133,7 +134,7 @@ def notification(customer, wamid, body="Hello, is the blue mug still available?"
                             "messaging_product": "whatsapp",
                             "metadata": {
                                 "display_phone_number": f"1555999{agent:04d}",
-                                "phone_number_id": PHONE_NUMBER_ID.format(agent),
+                                "phone_number_id": phone_number_id or PHONE_NUMBER_ID.format(agent),
                             },
                             "contacts": [
                                 {"profile": {"name": f"Customer {customer}"}, "wa_id": phone_of(customer)[1:]}
@@ -171,8 +172,8 @@ def http_post(path, body, headers=()):
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
-def signed_post(body):
-    return http_post("/whatsapp/webhook/", body, [f"X-Hub-Signature-256: {signature(body)}"])
+def signed_post(body, secret=APP_SECRET):
+    return http_post("/whatsapp/webhook/", body, [f"X-Hub-Signature-256: {signature(body, secret)}"])
 
 
 def new_wamid(run, n):

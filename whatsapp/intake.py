@@ -225,15 +225,15 @@ class _MessageItem:
     content: inbound.InboundContent
     timestamp: dt.datetime
     payload: dict
+    agent: Agent  # the agent its number routed to (this batch's row), for the apps acting on the message
     direction: str = "inbound"  # "outbound": sent by the seller from the WhatsApp Business app (an echo)
-    agent: object = None  # the agent its number routed to (this batch's row), for the apps acting on it
 
     @property
     def label(self):
         return f"message {self.wamid}"
 
 
-def _prepare_message(tally, message, contacts, shop, value_errors=()):
+def _prepare_message(tally, agent, message, contacts, value_errors=()):
     """A storable item from one `messages` object (checked and described before any query); raises MalformedMessage."""
     if not isinstance(message, dict):
         raise inbound.MalformedMessage("a message must be an object")
@@ -245,13 +245,14 @@ def _prepare_message(tally, message, contacts, shop, value_errors=()):
         tally=tally,
         wamid=wamid.strip(),
         sender=customers.sender_of(message, contacts),
-        content=inbound.describe(message, shop, value_errors),
+        content=inbound.describe(message, shop_of(agent), value_errors),
         timestamp=statuses.timestamp_of(message.get("timestamp")),
         payload=message,
+        agent=agent,
     )
 
 
-def _prepare_echo(tally, echo):
+def _prepare_echo(tally, agent, echo):
     """A storable outbound item from one `message_echoes` object (the seller wrote from the Business app)."""
     if not isinstance(echo, dict):
         raise inbound.MalformedMessage("a message echo must be an object")
@@ -270,6 +271,7 @@ def _prepare_echo(tally, echo):
         content=coexistence.describe_sent(echo),
         timestamp=statuses.timestamp_of(echo.get("timestamp")),
         payload=echo,
+        agent=agent,
         direction="outbound",
     )
 
@@ -440,7 +442,7 @@ def _hand_over(tables, item, message, handlers):
     A handler that fails leaves the message stored and says so in the event's summary; Meta delivering the
     message again changes nothing twice, since only a newly stored message is handed over.
     """
-    agent = item.agent or Agent.objects.get(pk=tables.agent_id)
+    agent = item.agent
     for handler in handlers:
         try:
             with transaction.atomic(using=tables.database):
@@ -581,14 +583,12 @@ def _process(events, now):
         value_errors = inbound.clean(value.get("errors")) if isinstance(value.get("errors"), list) else []
         for message in value.get("messages") or [] if isinstance(value.get("messages"), list) else []:
             try:
-                item = _prepare_message(tally, message, contacts, shop_of(agent), value_errors)
-                item.agent = agent
-                messages_by_agent[agent.pk].append(item)
+                messages_by_agent[agent.pk].append(_prepare_message(tally, agent, message, contacts, value_errors))
             except Exception as error:
                 tally.fail(f"message {message.get('id') if isinstance(message, dict) else '?'}"[:200], error)
         for echo in value.get("message_echoes") or [] if isinstance(value.get("message_echoes"), list) else []:
             try:
-                messages_by_agent[agent.pk].append(_prepare_echo(tally, echo))
+                messages_by_agent[agent.pk].append(_prepare_echo(tally, agent, echo))
             except Exception as error:
                 tally.fail(f"message echo {echo.get('id') if isinstance(echo, dict) else '?'}"[:200], error)
         for status in value.get("statuses") or [] if isinstance(value.get("statuses"), list) else []:
